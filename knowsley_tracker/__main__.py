@@ -1,0 +1,3 @@
+from knowsley_tracker.cli import main
+
+main()

@@ -1,0 +1,145 @@
+"""What every command shares: the app context on ``ctx.obj``, options, and output.
+
+Commands stay thin: open a session (``reading`` or ``writing``), call one
+service function, hand the result to one of the ``print_*`` helpers here.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from knowsley_tracker.dates import Clock
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.render.text import TableView, detail_lines, emit, is_terminal, safe, tsv
+from knowsley_tracker.service.session import Session
+from knowsley_tracker.storage import DEFAULT_LOCK_TIMEOUT, Store
+
+APP_NAME = "knowsley-tracker"
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON: stable field names, ISO dates.")]
+ByOption = Annotated[
+    str | None,
+    typer.Option("--by", help="Who is making the entry (default: $KNOWSLEY_TRACKER_USER, else your login name)."),
+]
+AllowPersonalData = Annotated[
+    str | None,
+    typer.Option(
+        "--allow-personal-data",
+        metavar="REASON",
+        help="Save text the personal-data guard flags, giving the reason it is not personal data (logged).",
+    ),
+]
+
+
+def default_db_path() -> Path:
+    return Path(typer.get_app_dir(APP_NAME)) / "plan.json"
+
+
+def current_user() -> str:
+    user = os.environ.get("KNOWSLEY_TRACKER_USER", "").strip()
+    if user:
+        return user
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass
+class AppContext:
+    """Set by the root callback; reached by commands through ``ctx.obj``."""
+
+    db: Path
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    clock: Clock | None = None
+
+    def get_clock(self) -> Clock:
+        if self.clock is None:
+            try:
+                self.clock = Clock.from_env()
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+        return self.clock
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session over the committed store, without taking the lock."""
+        store = Store.open(self.db, write=False)
+        yield Session(store=store, clock=self.get_clock(), user=current_user())
+
+    @contextmanager
+    def writing(self, what: str, *, by: str | None = None, allow_personal_data: str | None = None) -> Iterator[Session]:
+        """A locked session whose changes are saved together when the block ends."""
+        if allow_personal_data is not None and not allow_personal_data.strip():
+            raise ValidationError("--allow-personal-data needs a reason.")
+        clock = self.get_clock()
+        store = Store.open(self.db, write=True, lock_timeout=self.lock_timeout)
+        try:
+            session = Session(
+                store=store,
+                clock=clock,
+                user=(by or "").strip() or current_user(),
+                allow_personal_data=allow_personal_data,
+            )
+            with session.transaction(what):
+                yield session
+        finally:
+            store.close()
+
+
+def app_context(ctx: typer.Context) -> AppContext:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, AppContext)
+    return obj
+
+
+# -- output ----------------------------------------------------------------------
+
+
+def print_json(data: Any) -> None:
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: escape them rather than fail
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, default=str)
+    emit(text)
+
+
+def print_table(view: TableView) -> None:
+    """A Rich table on a terminal; tab-separated text when piped."""
+    if is_terminal():
+        from knowsley_tracker.render import rich_out
+
+        rich_out.console().print(rich_out.table(view))
+    elif view.rows:
+        emit(tsv(view))
+
+
+def print_detail(
+    title: str, fields: list[tuple[str, str]], tables: Sequence[TableView] = (), title_style: str = ""
+) -> None:
+    if is_terminal():
+        from knowsley_tracker.render import rich_out
+
+        rich_out.console().print(rich_out.detail(title, fields, list(tables), title_style))
+        return
+    emit(safe(title))
+    emit(detail_lines(fields))
+    for view in tables:
+        emit()
+        emit(f"# {view.title}")
+        emit(tsv(view) if view.rows else view.empty)
+
+
+def say(message: str) -> None:
+    """A one-line confirmation on stdout (user text inside is escaped by the caller)."""
+    emit(message)

@@ -1,0 +1,149 @@
+"""kt action: add, list, show, edit and remove the plan's actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from knowsley_tracker.cli._context import (
+    AllowPersonalData,
+    JsonOption,
+    app_context,
+    print_detail,
+    print_json,
+    print_table,
+    say,
+)
+from knowsley_tracker.dates import format_date
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.render import views
+from knowsley_tracker.render.text import safe
+from knowsley_tracker.service import actions as service
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Actions: what will be done, by whom, by when.")
+
+
+@app.command("add")
+def add(
+    ctx: typer.Context,
+    rec: Annotated[str, typer.Argument(help="The recommendation it delivers, e.g. R3.")],
+    title: Annotated[str, typer.Argument(help="What will be done.")],
+    due: Annotated[str, typer.Option("--due", "-d", help="Due date: 30/09/2025, 30 Sep 2025, +6w, visit-2w...")],
+    owner: Annotated[str | None, typer.Option("--owner", "-o", help="Owner: id (O2), role or name.")] = None,
+    success: Annotated[str, typer.Option("--success", help="How we will know it worked (the success measure).")] = "",
+    status: Annotated[str | None, typer.Option("--status", help="Starting status (default not-started).")] = None,
+    progress: Annotated[int | None, typer.Option("--progress", help="Starting progress, 0-100.")] = None,
+    as_json: JsonOption = False,
+    allow_personal_data: AllowPersonalData = None,
+) -> None:
+    """Add an action under a recommendation.
+
+    Example:
+
+        kt action add R3 "Audit all open disabled children's cases" --owner "Head of Service, Disabled Children" --due 30/09/2025
+    """
+    with app_context(ctx).writing(f"action add {rec}", allow_personal_data=allow_personal_data) as s:
+        action = service.add_action(
+            s, rec, title, due=due, owner=owner, success_measure=success, status=status, progress=progress
+        )
+    if as_json:
+        print_json(views.record_json(action))
+        return
+    say(f"Added {action.ref}, due {format_date(action.due)}: {safe(action.title)}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area (key).")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", "-o", help="Only this owner (id, role or name).")] = None,
+    status: Annotated[str | None, typer.Option("--status", "-s", help="Only this status.")] = None,
+    rec: Annotated[str | None, typer.Option("--rec", "-r", help="Only this recommendation.")] = None,
+    rag: Annotated[str | None, typer.Option("--rag", help="Only this RAG: red, amber, green, blue, complete.")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="Only open actions past their due date.")] = False,
+    due_within: Annotated[
+        int | None, typer.Option("--due-within", metavar="DAYS", help="Only open actions due in the next DAYS days.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List actions, soonest due first, with their RAG (* marks an override).
+
+    Example:
+
+        kt action list --focus DIS --overdue
+    """
+    with app_context(ctx).reading() as s:
+        found = service.list_actions(
+            s, focus=focus, owner=owner, status=status, rec=rec, rag=rag, overdue=overdue, due_within=due_within
+        )
+    if as_json:
+        print_json([views.action_json(v) for v in found])
+    else:
+        print_table(views.actions_table(found))
+
+
+@app.command("show")
+def show(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one action with its progress log and evidence.
+
+    Example:
+
+        kt action show A12
+    """
+    with app_context(ctx).reading() as s:
+        detail = service.show_action(s, action)
+    if as_json:
+        print_json(views.action_detail_json(detail))
+        return
+    view = views.action_detail(detail)
+    print_detail(view.title, view.fields, view.tables, title_style=view.rag)
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", "-o", help="New owner: id, role or name.")] = None,
+    due: Annotated[str | None, typer.Option("--due", "-d", help="New due date (needs --reason).")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why the due date or RAG changed (logged).")] = None,
+    success: Annotated[str | None, typer.Option("--success", help="New success measure.")] = None,
+    rec: Annotated[str | None, typer.Option("--rec", help="Move it under another recommendation.")] = None,
+    rag: Annotated[
+        str | None,
+        typer.Option("--rag", help="Override the RAG: red, amber or green (needs --reason); auto clears it."),
+    ] = None,
+    allow_personal_data: AllowPersonalData = None,
+) -> None:
+    """Change an action. A new due date or a RAG override needs --reason, and is logged.
+
+    Example:
+
+        kt action edit A3 --due 31/10/2025 --reason "Audit tool delayed by system upgrade"
+    """
+    if all(v is None for v in (title, owner, due, success, rec, rag)):
+        raise ValidationError("Nothing to change: give --title, --owner, --due, --success, --rec or --rag.")
+    with app_context(ctx).writing(f"action edit {action}", allow_personal_data=allow_personal_data) as s:
+        updated, changes = service.edit_action(
+            s, action, title=title, owner=owner, due=due, reason=reason, success_measure=success, rec=rec, rag=rag
+        )
+    fields = ", ".join(name for name in changes if name not in ("last_logged_at", "last_note"))
+    say(f"Updated {updated.ref}: {fields}." if fields else f"{updated.ref} already had those values.")
+
+
+@app.command("remove")
+def remove(ctx: typer.Context, action: Annotated[str, typer.Argument(help="The action, e.g. A12.")]) -> None:
+    """Delete an action nothing refers to yet (otherwise drop it with a reason).
+
+    Example:
+
+        kt action remove A31
+    """
+    with app_context(ctx).writing(f"action remove {action}") as s:
+        removed = service.remove_action(s, action)
+    say(f"Removed {removed.ref}: {safe(removed.title)}")

@@ -1,0 +1,59 @@
+"""kt log and kt done: the two commands officers type most."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from knowsley_tracker.cli._context import AllowPersonalData, ByOption, app_context, say
+from knowsley_tracker.render.text import safe
+from knowsley_tracker.render.views import describe_changes
+from knowsley_tracker.service import actions as service
+
+log_app = typer.Typer(add_completion=False)
+done_app = typer.Typer(add_completion=False)
+
+
+@log_app.command("log")
+def log(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    note: Annotated[str, typer.Argument(help="What happened (no personal data about children).")] = "",
+    progress: Annotated[int | None, typer.Option("--progress", "-p", help="New progress, 0-100.")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", "-s", help="New status: not-started, in-progress, blocked, complete, dropped."),
+    ] = None,
+    by: ByOption = None,
+    allow_personal_data: AllowPersonalData = None,
+) -> None:
+    """Add a progress note to an action, optionally updating its progress or status.
+
+    Example:
+
+        kt log A12 "Audit of 20 cases complete; themes shared" --progress 60
+    """
+    with app_context(ctx).writing(f"log {action}", by=by, allow_personal_data=allow_personal_data) as s:
+        updated, entry = service.log_progress(s, action, note, progress=progress, status=status)
+    change = describe_changes(entry.changes)
+    say(f"Logged {entry.ref} on {updated.ref}" + (f": {change}" if change else "") + ".")
+
+
+@done_app.command("done")
+def done(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    note: Annotated[str, typer.Argument(help="A closing note (optional).")] = "",
+    by: ByOption = None,
+    allow_personal_data: AllowPersonalData = None,
+) -> None:
+    """Mark an action complete (progress 100%), with an optional closing note.
+
+    Example:
+
+        kt done A12 "Practice standards published to all staff"
+    """
+    with app_context(ctx).writing(f"done {action}", by=by, allow_personal_data=allow_personal_data) as s:
+        updated, entry = service.complete_action(s, action, note)
+    say(f"{updated.ref} is complete: {safe(updated.title)} (logged {entry.ref}).")

@@ -1,0 +1,682 @@
+"""The domain model: one dataclass per record kind, plus the vocabularies they use.
+
+``to_record()`` and ``from_record()`` are the only place field names meet the
+stored JSON: dates become ISO ``YYYY-MM-DD`` strings, enums their values.
+Shape checks live in ``__post_init__``; checks that need other records live in
+the service layer. Nothing here imports storage, rendering or the CLI.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, fields
+from datetime import date
+from enum import StrEnum
+from typing import Any, ClassVar, TypeVar
+
+from knowsley_tracker.errors import ValidationError
+
+E = TypeVar("E", bound="Vocabulary")
+R = TypeVar("R", bound="Record")
+
+
+def normalise_word(text: str) -> str:
+    """Fold case, spaces, hyphens and underscores: ``In progress`` -> ``inprogress``."""
+    return re.sub(r"[\s_\-]+", "", text.strip().lower())
+
+
+class Vocabulary(StrEnum):
+    """A closed list of values, matched leniently when a user types one."""
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        """Other words users type for a value (normalised word -> value)."""
+        return {}
+
+    @classmethod
+    def parse(cls: type[E], text: str, what: str | None = None) -> E:
+        """Match ``text`` ignoring case, spaces, hyphens and underscores."""
+        word = normalise_word(text)
+        for member in cls:
+            if normalise_word(member.value) == word:
+                return member
+        alias = cls.aliases().get(word)
+        if alias is not None:
+            return cls(alias)
+        label = what or cls.__name__.lower()
+        choices = ", ".join(m.value for m in cls)
+        raise ValidationError(f"Unknown {label} {text!r}: choose one of {choices}.")
+
+    @property
+    def label(self) -> str:
+        """The value as people write it."""
+        return self.value.replace("-", " ").capitalize()
+
+
+class Status(Vocabulary):
+    NOT_STARTED = "not-started"
+    IN_PROGRESS = "in-progress"
+    BLOCKED = "blocked"
+    COMPLETE = "complete"
+    DROPPED = "dropped"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {
+            "completed": "complete",
+            "done": "complete",
+            "closed": "complete",
+            "started": "in-progress",
+            "ongoing": "in-progress",
+            "onhold": "blocked",
+            "notyetstarted": "not-started",
+            "todo": "not-started",
+            "open": "not-started",
+            "cancelled": "dropped",
+            "superseded": "dropped",
+        }
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Status.COMPLETE, Status.DROPPED)
+
+
+class Rag(Vocabulary):
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+    COMPLETE = "complete"
+    BLUE = "blue"
+    DROPPED = "dropped"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {"r": "red", "a": "amber", "g": "green", "b": "blue", "bluecompleteverified": "blue"}
+
+    @property
+    def label(self) -> str:
+        return "Blue (complete, evidenced)" if self is Rag.BLUE else self.value.capitalize()
+
+
+# RAG values an officer may set by hand (the others follow from status and evidence).
+OVERRIDABLE_RAGS = (Rag.RED, Rag.AMBER, Rag.GREEN)
+# Display order, worst first, used for roll-ups and sorting.
+RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.BLUE, Rag.COMPLETE, Rag.DROPPED)
+
+
+class Judgement(Vocabulary):
+    OUTSTANDING = "outstanding"
+    GOOD = "good"
+    REQUIRES_IMPROVEMENT = "requires-improvement"
+    INADEQUATE = "inadequate"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {
+            "ri": "requires-improvement",
+            "requiresimprovementtobegood": "requires-improvement",
+            "requiresimprovement": "requires-improvement",
+        }
+
+    @property
+    def label(self) -> str:
+        if self is Judgement.REQUIRES_IMPROVEMENT:
+            return "Requires improvement to be good"
+        return self.value.capitalize()
+
+
+class InspectionType(Vocabulary):
+    STANDARD = "standard"
+    SHORT = "short"
+    FOCUSED_VISIT = "focused-visit"
+    JTAI = "jtai"
+    MONITORING_VISIT = "monitoring-visit"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {
+            "standardinspection": "standard",
+            "ilacs": "standard",
+            "full": "standard",
+            "reinspection": "standard",
+            "sif": "standard",
+            "shortinspection": "short",
+            "focused": "focused-visit",
+            "monitoring": "monitoring-visit",
+            "mv": "monitoring-visit",
+            "jointtargetedareainspection": "jtai",
+        }
+
+    @property
+    def label(self) -> str:
+        return {
+            "standard": "Standard inspection",
+            "short": "Short inspection",
+            "focused-visit": "Focused visit",
+            "jtai": "Joint targeted area inspection",
+            "monitoring-visit": "Monitoring visit",
+        }[self.value]
+
+    @property
+    def is_graded(self) -> bool:
+        """Only full inspections carry judgements; visits and JTAIs are not graded."""
+        return self in (InspectionType.STANDARD, InspectionType.SHORT)
+
+
+class Framework(Vocabulary):
+    ILACS_2023 = "ilacs-2023"
+    ILACS_2018 = "ilacs-2018"
+    SIF = "sif"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {"ilacs": "ilacs-2023", "singleinspectionframework": "sif"}
+
+    @property
+    def label(self) -> str:
+        return {
+            "ilacs-2023": "ILACS (from January 2023)",
+            "ilacs-2018": "ILACS (2018 to 2022)",
+            "sif": "Single inspection framework (2013 to 2017)",
+        }[self.value]
+
+    @classmethod
+    def in_force_on(cls, day: date) -> Framework:
+        """The framework Ofsted used for inspections starting on ``day``."""
+        if day >= date(2023, 1, 1):
+            return cls.ILACS_2023
+        if day >= date(2018, 1, 1):
+            return cls.ILACS_2018
+        return cls.SIF
+
+
+# Judgement areas per framework: key -> the heading as printed in reports.
+JUDGEMENT_AREAS: dict[Framework, dict[str, str]] = {
+    Framework.ILACS_2023: {
+        "leaders": "The impact of leaders on social work practice with children and families",
+        "help-protection": "The experiences and progress of children who need help and protection",
+        "children-in-care": "The experiences and progress of children in care",
+        "care-leavers": "The experiences and progress of care leavers",
+    },
+    Framework.ILACS_2018: {
+        "leaders": "The impact of leaders on social work practice with children and families",
+        "help-protection": "The experiences and progress of children who need help and protection",
+        "children-in-care": "The experiences and progress of children in care and care leavers",
+    },
+    Framework.SIF: {
+        "help-protection": "Children who need help and protection",
+        "looked-after": "Children looked after and achieving permanence",
+        "adoption": "Adoption performance",
+        "care-leavers": "Experiences and progress of care leavers",
+        "leadership": "Leadership, management and governance",
+    },
+}
+
+
+class VisitStatus(Vocabulary):
+    PROJECTED = "projected"
+    EXPECTED = "expected"
+    CONFIRMED = "confirmed"
+    DONE = "done"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {"completed": "done", "complete": "done", "held": "done", "planned": "expected"}
+
+
+class EvidenceKind(Vocabulary):
+    DOCUMENT = "document"
+    AUDIT = "audit"
+    DATA = "data"
+    MINUTES = "minutes"
+    FEEDBACK = "feedback"
+    TRAINING = "training"
+    POLICY = "policy"
+    OTHER = "other"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {"doc": "document", "report": "document", "kpi": "data", "survey": "feedback"}
+
+
+class InterventionType(Vocabulary):
+    IMPROVEMENT_NOTICE = "improvement-notice"
+    STATUTORY_DIRECTION = "statutory-direction"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {"notice": "improvement-notice", "direction": "statutory-direction"}
+
+
+class PartnerKind(Vocabulary):
+    SLIP = "slip"
+    SPECIALIST = "specialist"
+    ADVISER = "adviser"
+    OTHER = "other"
+
+    @classmethod
+    def aliases(cls) -> dict[str, str]:
+        return {"sectorledimprovementpartner": "slip", "consultant": "specialist", "external": "specialist"}
+
+    @property
+    def label(self) -> str:
+        return "SLIP (sector-led improvement partner)" if self is PartnerKind.SLIP else self.value.capitalize()
+
+
+# ---------------------------------------------------------------------------
+# Records
+
+
+def require_text(value: str, what: str) -> str:
+    """Trim surrounding white space and refuse text that is then empty."""
+    if not isinstance(value, str):
+        raise ValidationError(f"The {what} must be text.")
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValidationError(f"The {what} cannot be empty.")
+    return trimmed
+
+
+def optional_text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+@dataclass(slots=True)
+class Record:
+    """Base for stored records: ``id`` is TinyDB's doc_id, shown as ``ref``."""
+
+    TABLE: ClassVar[str] = ""
+    PREFIX: ClassVar[str] = ""
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ()
+    ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {}
+
+    id: int = field(default=0, kw_only=True)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.PREFIX}{self.id}"
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON-ready dict stored for this record (without its id)."""
+        out: dict[str, Any] = {}
+        for f in fields(self):
+            if f.name == "id":
+                continue
+            value = getattr(self, f.name)
+            if isinstance(value, date):
+                value = value.isoformat()
+            elif isinstance(value, StrEnum):
+                value = value.value
+            elif isinstance(value, list):
+                value = [v.isoformat() if isinstance(v, date) else v for v in value]
+            elif isinstance(value, dict):
+                value = {k: (v.value if isinstance(v, StrEnum) else v) for k, v in value.items()}
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_record(cls: type[R], doc_id: int, record: dict[str, Any]) -> R:
+        """Build the record from its stored dict; fields missing from older stores take defaults."""
+        kwargs: dict[str, Any] = {}
+        names = _field_names(cls)
+        for key, value in record.items():
+            if key not in names or key == "id":
+                continue
+            if value is not None and key in cls.DATE_FIELDS:
+                value = [date.fromisoformat(v) for v in value] if isinstance(value, list) else date.fromisoformat(value)
+            elif value is not None and key in cls.ENUM_FIELDS:
+                value = cls.ENUM_FIELDS[key](value)
+            kwargs[key] = value
+        return cls(id=doc_id, **kwargs)
+
+
+_FIELD_NAMES: dict[type[Record], frozenset[str]] = {}
+
+
+def _field_names(cls: type[Record]) -> frozenset[str]:
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
+    return names
+
+
+@dataclass(slots=True)
+class Inspection(Record):
+    TABLE: ClassVar[str] = "inspections"
+    PREFIX: ClassVar[str] = "I"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("start", "end", "published")
+    ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {
+        "type": InspectionType,
+        "framework": Framework,
+        "judgement": Judgement,
+    }
+
+    start: date
+    type: InspectionType = InspectionType.STANDARD
+    framework: Framework | None = None
+    end: date | None = None
+    published: date | None = None
+    judgement: Judgement | None = None
+    areas: dict[str, Judgement] = field(default_factory=dict)
+    title: str = ""
+    report_url: str = ""
+    notes: str = ""
+
+    def __post_init__(self) -> None:
+        if self.framework is None:
+            self.framework = Framework.in_force_on(self.start)
+        self.areas = {k: (v if isinstance(v, Judgement) else Judgement(v)) for k, v in self.areas.items()}
+        if self.end is not None and self.end < self.start:
+            raise ValidationError("The inspection cannot end before it starts.")
+        if self.published is not None and self.published < self.start:
+            raise ValidationError("The report cannot be published before the inspection starts.")
+        if not self.type.is_graded and (self.judgement is not None or self.areas):
+            raise ValidationError(f"A {self.type.label.lower()} is not graded: leave out the judgements.")
+        valid = JUDGEMENT_AREAS[self.framework]
+        for key in self.areas:
+            if key not in valid:
+                raise ValidationError(
+                    f"Unknown judgement area {key!r} for {self.framework.label}: use {', '.join(valid)}."
+                )
+
+    @property
+    def report_date(self) -> date:
+        """The date the statutory clock runs from: publication, else the last day on site."""
+        return self.published or self.end or self.start
+
+
+@dataclass(slots=True)
+class FocusArea(Record):
+    TABLE: ClassVar[str] = "focus_areas"
+    PREFIX: ClassVar[str] = "F"
+
+    key: str
+    name: str
+    lead_role: str = ""
+    lead_name: str = ""
+    description: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = require_text(self.key, "focus area key").upper()
+        if not re.fullmatch(r"[A-Z0-9][A-Z0-9\-]{0,23}", self.key):
+            raise ValidationError(
+                f"Focus area key {self.key!r} must be 1-24 letters, digits or hyphens, e.g. DIS or FA-CL."
+            )
+        self.name = require_text(self.name, "focus area name")
+
+    @property
+    def lead(self) -> str:
+        if self.lead_role and self.lead_name:
+            return f"{self.lead_role} ({self.lead_name})"
+        return self.lead_role or self.lead_name
+
+
+@dataclass(slots=True)
+class Owner(Record):
+    TABLE: ClassVar[str] = "owners"
+    PREFIX: ClassVar[str] = "O"
+
+    role: str
+    name: str = ""
+    email: str = ""
+    active: bool = True
+
+    def __post_init__(self) -> None:
+        self.role = require_text(self.role, "owner's role")
+        self.name = optional_text(self.name)
+        self.email = optional_text(self.email)
+        if self.email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.email):
+            raise ValidationError(f"{self.email!r} is not an email address.")
+
+    @property
+    def display(self) -> str:
+        return f"{self.role} ({self.name})" if self.name else self.role
+
+
+@dataclass(slots=True)
+class Recommendation(Record):
+    TABLE: ClassVar[str] = "recommendations"
+    PREFIX: ClassVar[str] = "R"
+
+    text: str
+    focus_id: int | None = None
+    inspection_id: int | None = None
+    report_ref: str = ""
+    summary: str = ""
+
+    def __post_init__(self) -> None:
+        self.text = require_text(self.text, "recommendation text")
+        self.report_ref = optional_text(self.report_ref)
+        self.summary = optional_text(self.summary)
+
+    @property
+    def short(self) -> str:
+        """A label for tables: the summary if given, else the text cut to 60 characters."""
+        if self.summary:
+            return self.summary
+        return self.text if len(self.text) <= 60 else self.text[:59].rstrip() + "…"
+
+
+@dataclass(slots=True)
+class Action(Record):
+    TABLE: ClassVar[str] = "actions"
+    PREFIX: ClassVar[str] = "A"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("due", "original_due", "completed_on")
+    ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {"status": Status, "rag_override": Rag}
+
+    rec_id: int
+    title: str
+    due: date
+    owner_id: int | None = None
+    original_due: date | None = None
+    status: Status = Status.NOT_STARTED
+    progress: int = 0
+    success_measure: str = ""
+    dropped_reason: str = ""
+    rag_override: Rag | None = None
+    rag_reason: str = ""
+    completed_on: date | None = None
+    created_at: str = ""
+    # Kept in step with the progress log so that cron checks and reports need
+    # not read the whole log: when the latest entry was made and its note.
+    last_logged_at: str = ""
+    last_note: str = ""
+
+    def __post_init__(self) -> None:
+        self.title = require_text(self.title, "action title")
+        if self.original_due is None:
+            self.original_due = self.due
+        check_progress(self.progress)
+        if self.status is Status.DROPPED and not self.dropped_reason.strip():
+            raise ValidationError("Dropping an action needs a reason (--reason).")
+        if self.rag_override is not None and self.rag_override not in OVERRIDABLE_RAGS:
+            raise ValidationError("A RAG override must be red, amber or green.")
+
+    @property
+    def has_slipped(self) -> bool:
+        """True when the due date has moved later than first agreed."""
+        return self.original_due is not None and self.due > self.original_due
+
+
+def check_progress(progress: object) -> int:
+    if not isinstance(progress, int) or isinstance(progress, bool) or not 0 <= progress <= 100:
+        raise ValidationError(f"Progress must be a whole number from 0 to 100, not {progress!r}.")
+    return progress
+
+
+@dataclass(slots=True)
+class LogEntry(Record):
+    """One append-only progress note. ``changes`` maps a field to ``[old, new]``."""
+
+    TABLE: ClassVar[str] = "log"
+    PREFIX: ClassVar[str] = "L"
+
+    action_id: int
+    at: str
+    by: str
+    note: str = ""
+    changes: dict[str, list[Any]] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Evidence(Record):
+    TABLE: ClassVar[str] = "evidence"
+    PREFIX: ClassVar[str] = "E"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("date",)
+    ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {"kind": EvidenceKind}
+
+    action_id: int
+    title: str
+    date: date
+    kind: EvidenceKind = EvidenceKind.DOCUMENT
+    link: str = ""
+    added_at: str = ""
+    by: str = ""
+
+    def __post_init__(self) -> None:
+        self.title = require_text(self.title, "evidence title")
+        self.link = optional_text(self.link)
+
+
+@dataclass(slots=True)
+class Visit(Record):
+    TABLE: ClassVar[str] = "visits"
+    PREFIX: ClassVar[str] = "V"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("date",)
+    ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {"type": InspectionType, "status": VisitStatus}
+
+    date: date
+    type: InspectionType = InspectionType.MONITORING_VISIT
+    status: VisitStatus = VisitStatus.EXPECTED
+    themes: list[int] = field(default_factory=list)
+    outcome: str = ""
+
+
+@dataclass(slots=True)
+class Kpi(Record):
+    TABLE: ClassVar[str] = "kpis"
+    PREFIX: ClassVar[str] = "K"
+
+    key: str
+    name: str
+    target: float
+    unit: str = ""
+    lower_is_better: bool = False
+    focus_id: int | None = None
+    rec_ids: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.key = require_text(self.key, "KPI key").upper()
+        if not re.fullmatch(r"[A-Z0-9][A-Z0-9\-_.]{0,31}", self.key):
+            raise ValidationError(f"KPI key {self.key!r} must be 1-32 letters, digits, '-', '_' or '.'.")
+        self.name = require_text(self.name, "KPI name")
+        self.unit = optional_text(self.unit)
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit.lower() in ("", "count", "number", "no.", "children", "young people")
+
+
+@dataclass(slots=True)
+class KpiValue(Record):
+    TABLE: ClassVar[str] = "kpi_values"
+    PREFIX: ClassVar[str] = "KV"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("period_end",)
+
+    kpi_id: int
+    period: str
+    period_end: date
+    value: float
+    numerator: int | None = None
+    denominator: int | None = None
+    note: str = ""
+    recorded_at: str = ""
+    by: str = ""
+
+
+@dataclass(slots=True)
+class Board(Record):
+    """A board meeting and the plan as it stood that day (frozen when recorded)."""
+
+    TABLE: ClassVar[str] = "boards"
+    PREFIX: ClassVar[str] = "B"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("date",)
+
+    date: date
+    note: str = ""
+    snapshot: dict[str, Any] = field(default_factory=dict)
+    created_at: str = ""
+
+
+@dataclass(slots=True)
+class Intervention(Record):
+    TABLE: ClassVar[str] = "interventions"
+    PREFIX: ClassVar[str] = "N"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("issued", "lifted", "revised")
+    ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {"type": InterventionType}
+
+    type: InterventionType
+    issued: date
+    revised: list[date] = field(default_factory=list)
+    lifted: date | None = None
+    people: list[dict[str, str]] = field(default_factory=list)
+    note: str = ""
+
+    def __post_init__(self) -> None:
+        if self.lifted is not None and self.lifted < self.issued:
+            raise ValidationError("An intervention cannot be lifted before it was issued.")
+        for day in self.revised:
+            if day < self.issued:
+                raise ValidationError("An intervention cannot be revised before it was issued.")
+
+
+@dataclass(slots=True)
+class Partner(Record):
+    TABLE: ClassVar[str] = "partners"
+    PREFIX: ClassVar[str] = "P"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("start", "end")
+    ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {"kind": PartnerKind}
+
+    name: str
+    purpose: str
+    start: date
+    kind: PartnerKind = PartnerKind.SPECIALIST
+    end: date | None = None
+    rec_ids: list[int] = field(default_factory=list)
+    focus_ids: list[int] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.name = require_text(self.name, "partner's name")
+        self.purpose = require_text(self.purpose, "engagement purpose")
+        if self.end is not None and self.end < self.start:
+            raise ValidationError("An engagement cannot end before it starts.")
+
+
+RECORD_TYPES: tuple[type[Record], ...] = (
+    Inspection,
+    FocusArea,
+    Owner,
+    Recommendation,
+    Action,
+    LogEntry,
+    Evidence,
+    Visit,
+    Kpi,
+    KpiValue,
+    Board,
+    Intervention,
+    Partner,
+)
+TABLES: dict[str, type[Record]] = {cls.TABLE: cls for cls in RECORD_TYPES}
+PREFIXES: dict[str, type[Record]] = {cls.PREFIX: cls for cls in RECORD_TYPES}
+
+
+def parse_ref(text: str, cls: type[Record]) -> int:
+    """Read a record id such as ``A12``, ``a12`` or ``12`` for the given record kind."""
+    s = text.strip().upper()
+    if s.startswith(cls.PREFIX) and s[len(cls.PREFIX) :].isdigit():
+        s = s[len(cls.PREFIX) :]
+    if s.isdigit() and int(s) > 0:
+        return int(s)
+    kind = cls.__name__.lower()
+    raise ValidationError(f"{text!r} is not a {kind} id: use {cls.PREFIX} and a number, e.g. {cls.PREFIX}3.")

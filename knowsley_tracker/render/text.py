@@ -1,0 +1,99 @@
+"""Plain-text output: escaping user text for terminals, and tab-separated tables.
+
+No Rich here: ``kt check`` and piped listings print through this module only.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+# Characters that would move the cursor, recolour the terminal or reorder text
+# (C0/C1 controls, DEL, bidirectional overrides) are shown as escapes instead.
+_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | {0x200E, 0x200F, 0x061C}
+
+
+def _escape_char(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x100:
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}"
+
+
+def safe(text: object, *, keep_newlines: bool = False) -> str:
+    """User text made safe to print: control characters and lone surrogates become
+    visible escapes (``\\x1b``), so nothing typed can recolour or rewrite the terminal."""
+    s = str(text)
+    if s.isprintable() and s.isascii():
+        return s
+    out: list[str] = []
+    for ch in s:
+        code = ord(ch)
+        if ch == "\n" and keep_newlines:
+            out.append(ch)
+        elif code < 0x20 or 0x7F <= code < 0xA0 or code in _BIDI or 0xD800 <= code <= 0xDFFF:
+            out.append(_escape_char(ch))
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def is_terminal() -> bool:
+    """True when stdout is a terminal (or TTY_COMPATIBLE=1 asks for terminal output)."""
+    if os.environ.get("TTY_COMPATIBLE") == "1":
+        return True
+    if os.environ.get("TTY_COMPATIBLE") == "0":
+        return False
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def emit(text: str = "", *, err: bool = False) -> None:
+    """Print one already-safe line (or block) to stdout or stderr."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+
+
+@dataclass
+class Column:
+    title: str
+    justify: str = "left"  # left | right | center
+    style: str = ""  # a Rich style for terminal tables; ignored in plain text
+    max_width: int | None = None
+
+
+@dataclass
+class TableView:
+    """A table as strings: rendered as a Rich table on a terminal, TSV otherwise."""
+
+    columns: list[Column]
+    rows: list[list[str]] = field(default_factory=list)
+    title: str = ""
+    # Per-row RAG (or other) keys used to colour the row's cells on a terminal.
+    row_styles: list[dict[int, str]] = field(default_factory=list)
+    empty: str = "Nothing to show."
+
+    def add(self, cells: Sequence[object], styles: dict[int, str] | None = None) -> None:
+        self.rows.append(["" if c is None else str(c) for c in cells])
+        self.row_styles.append(styles or {})
+
+
+def tsv(view: TableView) -> str:
+    """Tab-separated, one header line, user text escaped (tabs and newlines too)."""
+    lines = ["\t".join(c.title.lower().replace(" ", "_") for c in view.columns)]
+    for row in view.rows:
+        lines.append("\t".join(safe(cell) for cell in row))
+    return "\n".join(lines)
+
+
+def detail_lines(pairs: Iterable[tuple[str, str]]) -> str:
+    """``Label: value`` lines, labels padded to line up."""
+    items = [(label, value) for label, value in pairs if value not in (None, "")]
+    if not items:
+        return ""
+    width = max(len(label) for label, _ in items)
+    return "\n".join(f"{label + ':':<{width + 1}} {safe(value, keep_newlines=False)}" for label, value in items)

@@ -1,0 +1,366 @@
+"""Domain objects turned into tables, detail views and JSON, without Rich.
+
+JSON keeps the stored field names (a stable contract) plus ``ref`` and a few
+derived fields such as ``rag``; dates are ISO. Tables show dates the UK way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowsley_tracker.dates import format_date, format_timestamp
+from knowsley_tracker.models import (
+    JUDGEMENT_AREAS,
+    Action,
+    Evidence,
+    FocusArea,
+    Inspection,
+    LogEntry,
+    Owner,
+    Rag,
+    Record,
+)
+from knowsley_tracker.render.text import Column, TableView
+from knowsley_tracker.service.actions import ActionDetail, ActionView
+from knowsley_tracker.service.plan import RecommendationView
+from knowsley_tracker.service.visits import VisitView
+
+
+@dataclass
+class DetailView:
+    """A record shown as labelled fields followed by tables."""
+
+    title: str
+    fields: list[tuple[str, str]]
+    tables: list[TableView] = field(default_factory=list)
+    rag: str = ""
+
+
+def record_json(record: Record, **extra: Any) -> dict[str, Any]:
+    """A record as JSON: ``ref``, ``id`` and its stored fields, plus any extras."""
+    out: dict[str, Any] = {"ref": record.ref, "id": record.id}
+    out.update(record.to_record())
+    out.update(extra)
+    return out
+
+
+def pct(value: int | float) -> str:
+    return f"{value:.0f}%"
+
+
+# -- actions ---------------------------------------------------------------------
+
+
+def rag_style(rag: Rag) -> str:
+    return f"rag.{rag.value}"
+
+
+def rag_label(view: ActionView) -> str:
+    label = view.rating.rag.label
+    return f"{label}*" if view.rating.overridden else label
+
+
+def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
+    table = TableView(
+        [
+            Column("ID"),
+            Column("Due"),
+            Column("Status"),
+            Column("Progress", justify="right"),
+            Column("RAG"),
+            Column("Owner", max_width=28),
+            Column("Rec"),
+            Column("Focus"),
+            Column("Title", max_width=60),
+        ],
+        title=title,
+        empty="No actions match.",
+    )
+    for v in views:
+        a = v.action
+        table.add(
+            [
+                a.ref,
+                format_date(a.due),
+                a.status.value,
+                pct(a.progress),
+                rag_label(v),
+                v.owner.display if v.owner else "",
+                v.rec.ref if v.rec else "",
+                v.focus.key if v.focus else "",
+                a.title,
+            ],
+            {4: rag_style(v.rating.rag)},
+        )
+    return table
+
+
+def action_json(v: ActionView) -> dict[str, Any]:
+    return record_json(
+        v.action,
+        rec=v.rec.ref if v.rec else None,
+        focus=v.focus.key if v.focus else None,
+        owner=v.owner.display if v.owner else None,
+        owner_ref=v.owner.ref if v.owner else None,
+        rag=v.rating.rag.value,
+        rag_computed=v.rating.computed.value,
+        rag_why=v.rating.reason,
+        evidence_count=v.evidence_count,
+    )
+
+
+def describe_changes(changes: dict[str, list[Any]]) -> str:
+    """``progress 40% -> 60%; status in-progress -> complete``."""
+    parts = []
+    for name, (old, new) in changes.items():
+        if name == "progress":
+            parts.append(f"progress {old}% -> {new}%")
+        elif name == "due":
+            parts.append(f"due {format_date(_iso(old))} -> {format_date(_iso(new))}")
+        elif name == "rag_override":
+            parts.append(f"RAG override {old or 'none'} -> {new or 'cleared'}")
+        else:
+            parts.append(f"{name} {old} -> {new}")
+    return "; ".join(parts)
+
+
+def _iso(value: Any) -> Any:
+    from datetime import date
+
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def log_table(entries: list[LogEntry], title: str = "Progress log") -> TableView:
+    table = TableView(
+        [Column("When"), Column("By", max_width=24), Column("Change", max_width=40), Column("Note", max_width=70)],
+        title=title,
+        empty="No log entries yet.",
+    )
+    for e in entries:
+        table.add([format_timestamp(e.at), e.by, describe_changes(e.changes), e.note])
+    return table
+
+
+def evidence_table(items: list[tuple[Evidence, Action | None]], title: str = "Evidence") -> TableView:
+    table = TableView(
+        [
+            Column("ID"),
+            Column("Action"),
+            Column("Date"),
+            Column("Kind"),
+            Column("Title", max_width=50),
+            Column("Link", max_width=40),
+        ],
+        title=title,
+        empty="No evidence yet.",
+    )
+    for e, action in items:
+        table.add(
+            [e.ref, action.ref if action else f"A{e.action_id}", format_date(e.date), e.kind.value, e.title, e.link]
+        )
+    return table
+
+
+def evidence_json(e: Evidence, action: Action | None) -> dict[str, Any]:
+    return record_json(e, action=action.ref if action else f"A{e.action_id}")
+
+
+def action_detail(d: ActionDetail) -> DetailView:
+    v = d.view
+    a = v.action
+    due = format_date(a.due)
+    if a.has_slipped:
+        due += f" (first agreed {format_date(a.original_due)})"
+    rating = rag_label(v) + f" - {v.rating.reason}"
+    if v.rating.overridden:
+        rating += f" (rules say {v.rating.computed.label})"
+    fields = [
+        ("Action", a.title),
+        ("Recommendation", f"{v.rec.ref} {v.rec.short}" if v.rec else ""),
+        ("Focus area", f"{v.focus.key} {v.focus.name}" if v.focus else ""),
+        ("Owner", v.owner.display if v.owner else "(none)"),
+        ("Due", due),
+        ("Status", a.status.value + (f" - {a.dropped_reason}" if a.dropped_reason else "")),
+        ("Progress", pct(a.progress)),
+        ("RAG", rating),
+        ("Success measure", a.success_measure),
+        ("Completed", format_date(a.completed_on)),
+    ]
+    tables = [log_table(d.log), evidence_table([(e, a) for e in d.evidence])]
+    return DetailView(f"{a.ref}", fields, tables, rag=rag_style(v.rating.rag))
+
+
+def action_detail_json(d: ActionDetail) -> dict[str, Any]:
+    out = action_json(d.view)
+    out["log"] = [record_json(e) for e in d.log]
+    out["evidence"] = [record_json(e) for e in d.evidence]
+    return out
+
+
+# -- plan structure -----------------------------------------------------------------
+
+
+def inspections_table(items: list[Inspection]) -> TableView:
+    table = TableView(
+        [Column("ID"), Column("Start"), Column("Type"), Column("Framework"), Column("Judgement"), Column("Published")],
+        title="Inspections",
+        empty="No inspections recorded yet (kt inspection add).",
+    )
+    for i in items:
+        table.add(
+            [
+                i.ref,
+                format_date(i.start),
+                i.type.label,
+                i.framework.value if i.framework else "",
+                i.judgement.label if i.judgement else "not graded",
+                format_date(i.published),
+            ],
+            {4: f"judgement.{i.judgement.value}" if i.judgement else ""},
+        )
+    return table
+
+
+def inspection_detail(i: Inspection, extra: list[tuple[str, str]] | None = None) -> DetailView:
+    on_site = format_date(i.start) + (f" to {format_date(i.end)}" if i.end else "")
+    fields = [
+        ("Type", i.type.label),
+        ("Title", i.title),
+        ("On site", on_site),
+        ("Published", format_date(i.published)),
+        ("Framework", i.framework.label if i.framework else ""),
+        ("Overall", i.judgement.label if i.judgement else "not graded"),
+        ("Report", i.report_url),
+        ("Notes", i.notes),
+    ]
+    fields += extra or []
+    tables = []
+    if i.framework is not None and i.type.is_graded:
+        areas = TableView(
+            [Column("Area"), Column("Judgement")], title="Judgements", empty="No area judgements recorded."
+        )
+        for key, heading in JUDGEMENT_AREAS[i.framework].items():
+            judgement = i.areas.get(key)
+            areas.add(
+                [f"{heading} ({key})", judgement.label if judgement else "not recorded"],
+                {1: f"judgement.{judgement.value}" if judgement else ""},
+            )
+        tables.append(areas)
+    return DetailView(f"{i.ref} {i.type.label}, {format_date(i.start)}", fields, tables)
+
+
+def focus_table(items: list[FocusArea], counts: dict[int, tuple[int, int]] | None = None) -> TableView:
+    table = TableView(
+        [
+            Column("Key"),
+            Column("Name", max_width=50),
+            Column("Lead", max_width=40),
+            Column("Recs", justify="right"),
+            Column("Actions", justify="right"),
+        ],
+        title="Focus areas",
+        empty="No focus areas yet (kt focus add).",
+    )
+    for f in items:
+        recs, actions = (counts or {}).get(f.id, (0, 0))
+        table.add([f.key, f.name, f.lead, recs, actions])
+    return table
+
+
+def owners_table(items: list[Owner], owned: dict[int, int] | None = None) -> TableView:
+    table = TableView(
+        [
+            Column("ID"),
+            Column("Role", max_width=40),
+            Column("Name"),
+            Column("Email"),
+            Column("Active"),
+            Column("Open actions", justify="right"),
+        ],
+        title="Owners",
+        empty="No owners yet (kt owner add).",
+    )
+    for o in items:
+        table.add([o.ref, o.role, o.name, o.email, "yes" if o.active else "no", (owned or {}).get(o.id, 0)])
+    return table
+
+
+def recs_table(items: list[RecommendationView]) -> TableView:
+    table = TableView(
+        [
+            Column("ID"),
+            Column("Report ref"),
+            Column("Focus"),
+            Column("Actions", justify="right"),
+            Column("Complete", justify="right"),
+            Column("Recommendation", max_width=70),
+        ],
+        title="Recommendations",
+        empty="No recommendations yet (kt rec add).",
+    )
+    for r in items:
+        done = sum(1 for a in r.actions if not a.status.is_open)
+        table.add([r.rec.ref, r.rec.report_ref, r.focus.key if r.focus else "", len(r.actions), done, r.rec.short])
+    return table
+
+
+def rec_json(r: RecommendationView) -> dict[str, Any]:
+    return record_json(
+        r.rec,
+        focus=r.focus.key if r.focus else None,
+        inspection=r.inspection.ref if r.inspection else None,
+        actions=[a.ref for a in r.actions],
+    )
+
+
+def rec_detail(r: RecommendationView, action_views: list[ActionView]) -> DetailView:
+    fields = [
+        ("Recommendation", r.rec.text),
+        ("Report ref", r.rec.report_ref),
+        ("Summary", r.rec.summary),
+        ("Focus area", f"{r.focus.key} {r.focus.name}" if r.focus else ""),
+        (
+            "Inspection",
+            f"{r.inspection.ref} {r.inspection.type.label}, {format_date(r.inspection.start)}" if r.inspection else "",
+        ),
+    ]
+    return DetailView(r.rec.ref, fields, [actions_table(action_views, title="Actions")])
+
+
+# -- visits -------------------------------------------------------------------------
+
+
+def visits_table(items: list[VisitView]) -> TableView:
+    table = TableView(
+        [
+            Column("ID"),
+            Column("No.", justify="right"),
+            Column("Date"),
+            Column("Days to go", justify="right"),
+            Column("Type"),
+            Column("Status"),
+            Column("Themes", max_width=30),
+            Column("Outcome", max_width=50),
+        ],
+        title="Visits",
+        empty="No visits recorded yet (kt visit add).",
+    )
+    for v in items:
+        table.add(
+            [
+                v.visit.ref,
+                v.number if v.number is not None else "",
+                format_date(v.visit.date),
+                v.days_to_go if v.days_to_go is not None else "",
+                v.visit.type.label,
+                v.visit.status.value,
+                ", ".join(t.key for t in v.themes),
+                v.visit.outcome,
+            ]
+        )
+    return table
+
+
+def visit_json(v: VisitView) -> dict[str, Any]:
+    return record_json(v.visit, number=v.number, days_to_go=v.days_to_go, theme_keys=[t.key for t in v.themes])

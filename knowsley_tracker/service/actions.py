@@ -1,0 +1,335 @@
+"""Actions, the append-only progress log, and evidence: what officers do every day."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, replace
+from typing import Any
+
+from knowsley_tracker.errors import ConflictError, ValidationError
+from knowsley_tracker.models import (
+    Action,
+    Evidence,
+    EvidenceKind,
+    FocusArea,
+    LogEntry,
+    Owner,
+    Rag,
+    Recommendation,
+    Status,
+    check_progress,
+)
+from knowsley_tracker.rag import Rating, rate
+from knowsley_tracker.service.session import Session
+
+
+@dataclass(frozen=True)
+class ActionView:
+    """An action with what it refers to and its RAG rating, ready to show."""
+
+    action: Action
+    rec: Recommendation | None
+    focus: FocusArea | None
+    owner: Owner | None
+    rating: Rating
+    evidence_count: int
+
+
+@dataclass(frozen=True)
+class ActionDetail:
+    view: ActionView
+    log: list[LogEntry]
+    evidence: list[Evidence]
+
+
+class PlanIndex:
+    """Every record a listing needs, read once and indexed by id (one pass per table)."""
+
+    def __init__(self, s: Session) -> None:
+        store = s.store
+        self.session = s
+        self.recs = {r.id: r for r in store.all(Recommendation)}
+        self.areas = {f.id: f for f in store.all(FocusArea)}
+        self.owners = {o.id: o for o in store.all(Owner)}
+        self.actions = store.all(Action)
+        self.evidence_counts: Counter[int] = Counter(row["action_id"] for _, row in store.rows(Evidence.TABLE))
+
+    def view(self, action: Action) -> ActionView:
+        rec = self.recs.get(action.rec_id)
+        evidence = self.evidence_counts.get(action.id, 0)
+        return ActionView(
+            action=action,
+            rec=rec,
+            focus=self.areas.get(rec.focus_id) if rec and rec.focus_id else None,
+            owner=self.owners.get(action.owner_id) if action.owner_id else None,
+            rating=rate(action, self.session.today, evidence, self.session.rag_rules),
+            evidence_count=evidence,
+        )
+
+
+# -- adding and editing ----------------------------------------------------------
+
+
+def add_action(
+    s: Session,
+    rec: str,
+    title: str,
+    *,
+    due: str,
+    owner: str | None = None,
+    success_measure: str = "",
+    status: str | None = None,
+    progress: int | None = None,
+) -> Action:
+    """Add an action under a recommendation."""
+    s.texts(title=title, success_measure=success_measure)
+    recommendation = s.recommendation(rec)
+    action = Action(
+        rec_id=recommendation.id,
+        title=title,
+        due=s.parse_date(due),
+        owner_id=s.owner(owner).id if owner else None,
+        status=Status.parse(status, "status") if status else Status.NOT_STARTED,
+        progress=check_progress(progress) if progress is not None else 0,
+        success_measure=success_measure.strip(),
+        created_at=s.stamp(),
+    )
+    if action.status is Status.COMPLETE:
+        action.progress = 100
+        action.completed_on = s.today
+    if action.status is Status.DROPPED:
+        raise ValidationError("A new action cannot start dropped.")
+    return s.store.add(action)
+
+
+def edit_action(
+    s: Session,
+    ref: str,
+    *,
+    title: str | None = None,
+    owner: str | None = None,
+    due: str | None = None,
+    reason: str | None = None,
+    success_measure: str | None = None,
+    rec: str | None = None,
+    rag: str | None = None,
+) -> tuple[Action, dict[str, list[Any]]]:
+    """Change an action's details. A new due date or a RAG override needs a reason, which is logged."""
+    s.texts(title=title, success_measure=success_measure, reason=reason)
+    action = s.action(ref)
+    updated = replace(
+        action,
+        title=title if title is not None else action.title,
+        owner_id=s.owner(owner).id if owner else action.owner_id,
+        success_measure=success_measure.strip() if success_measure is not None else action.success_measure,
+        rec_id=s.recommendation(rec).id if rec else action.rec_id,
+    )
+    logged: dict[str, list[Any]] = {}
+    if due is not None:
+        new_due = s.parse_date(due)
+        if new_due != action.due:
+            if not (reason or "").strip():
+                raise ValidationError(
+                    f'Changing the due date of {action.ref} needs a reason: add --reason "..." (it is logged).'
+                )
+            updated.due = new_due
+            logged["due"] = [action.due.isoformat(), new_due.isoformat()]
+    if rag is not None:
+        _apply_override(updated, rag, reason, logged)
+    if not logged and reason and due is None and rag is None:
+        raise ValidationError("--reason goes with --due or --rag.")
+    if logged:
+        _append_log(s, updated, note=(reason or "").strip(), changes=logged)
+    return updated, s.store.save(updated)
+
+
+def _apply_override(action: Action, rag: str, reason: str | None, logged: dict[str, list[Any]]) -> None:
+    old = action.rag_override.value if action.rag_override else None
+    if rag.strip().lower() in ("auto", "clear", "none"):
+        if action.rag_override is None:
+            raise ValidationError(f"{action.ref} has no RAG override to clear.")
+        action.rag_override, action.rag_reason = None, ""
+        logged["rag_override"] = [old, None]
+        return
+    value = Rag.parse(rag, "RAG")
+    if value not in (Rag.RED, Rag.AMBER, Rag.GREEN):
+        raise ValidationError("A RAG override must be red, amber or green (or auto to clear it).")
+    if not (reason or "").strip():
+        raise ValidationError(f'Overriding the RAG of {action.ref} needs a reason: add --reason "...".')
+    if not action.status.is_open:
+        raise ValidationError(f"{action.ref} is {action.status.value}: only open actions take a RAG override.")
+    action.rag_override, action.rag_reason = value, (reason or "").strip()
+    logged["rag_override"] = [old, value.value]
+
+
+def remove_action(s: Session, ref: str) -> Action:
+    """Delete an action that nothing refers to yet (otherwise drop it with a reason)."""
+    action = s.action(ref)
+    entries = sum(1 for _, row in s.store.rows(LogEntry.TABLE) if row["action_id"] == action.id)
+    evidence = sum(1 for _, row in s.store.rows(Evidence.TABLE) if row["action_id"] == action.id)
+    if entries or evidence:
+        raise ConflictError(
+            f"{action.ref} has {entries} log entries and {evidence} evidence items, so it cannot be removed: "
+            f'drop it instead with kt log {action.ref} "why" --status dropped.'
+        )
+    s.store.delete(Action, action.id)
+    return action
+
+
+# -- the progress log -------------------------------------------------------------
+
+
+def log_progress(
+    s: Session,
+    ref: str,
+    note: str = "",
+    *,
+    progress: int | None = None,
+    status: str | None = None,
+) -> tuple[Action, LogEntry]:
+    """Append a progress note, optionally moving progress and status with it."""
+    note = note.strip()
+    if note:
+        s.text("note", note)
+    if not note and progress is None and status is None:
+        raise ValidationError("Give a note, --progress or --status.")
+    action = s.action(ref)
+    updated = replace(action)
+    logged: dict[str, list[Any]] = {}
+    new_status = Status.parse(status, "status") if status else None
+    if progress is not None:
+        check_progress(progress)
+    if new_status is Status.DROPPED and not note:
+        raise ValidationError(f'Dropping {action.ref} needs a reason: kt log {action.ref} "why" --status dropped.')
+    if new_status is None and progress is not None and progress > 0 and action.status is Status.NOT_STARTED:
+        new_status = Status.IN_PROGRESS
+    if new_status is Status.COMPLETE and progress is None:
+        progress = 100
+    if progress is not None and progress != action.progress:
+        updated.progress = progress
+        logged["progress"] = [action.progress, progress]
+    if new_status is not None and new_status is not action.status:
+        updated.status = new_status
+        logged["status"] = [action.status.value, new_status.value]
+        updated.completed_on = s.today if new_status is Status.COMPLETE else None
+        updated.dropped_reason = note if new_status is Status.DROPPED else ""
+        if not new_status.is_open:
+            updated.rag_override, updated.rag_reason = None, ""
+    entry = _append_log(s, updated, note=note, changes=logged)
+    s.store.save(updated)
+    return updated, entry
+
+
+def complete_action(s: Session, ref: str, note: str = "") -> tuple[Action, LogEntry]:
+    """Mark an action complete (progress 100) with an optional closing note."""
+    action = s.action(ref)
+    if action.status is Status.COMPLETE:
+        raise ValidationError(f"{action.ref} is already complete (since {action.completed_on}).")
+    return log_progress(s, ref, note, status=Status.COMPLETE.value)
+
+
+def _append_log(s: Session, action: Action, *, note: str, changes: dict[str, list[Any]]) -> LogEntry:
+    """Add a log entry and update the action's latest-entry fields (the caller saves the action)."""
+    entry = s.store.add(LogEntry(action_id=action.id, at=s.stamp(), by=s.user, note=note, changes=changes))
+    action.last_logged_at = entry.at
+    if note:
+        action.last_note = note
+    return entry
+
+
+def action_log(s: Session, action_id: int) -> list[LogEntry]:
+    """Every log entry of one action, oldest first."""
+    return [LogEntry.from_record(i, row) for i, row in s.store.rows(LogEntry.TABLE) if row["action_id"] == action_id]
+
+
+# -- evidence ----------------------------------------------------------------------
+
+
+def add_evidence(
+    s: Session,
+    ref: str,
+    title: str,
+    *,
+    date: str = "today",
+    link: str = "",
+    kind: str = "document",
+) -> Evidence:
+    """Attach a piece of evidence to an action."""
+    s.texts(title=title, link=link)
+    action = s.action(ref)
+    evidence = Evidence(
+        action_id=action.id,
+        title=title,
+        date=s.parse_date(date),
+        link=link,
+        kind=EvidenceKind.parse(kind, "evidence kind"),
+        added_at=s.stamp(),
+        by=s.user,
+    )
+    return s.store.add(evidence)
+
+
+def list_evidence(s: Session, ref: str | None = None) -> list[tuple[Evidence, Action | None]]:
+    wanted = s.action(ref).id if ref else None
+    actions = {a.id: a for a in s.store.all(Action)}
+    return [(e, actions.get(e.action_id)) for e in s.store.all(Evidence) if wanted is None or e.action_id == wanted]
+
+
+def remove_evidence(s: Session, ref: str) -> Evidence:
+    from knowsley_tracker.models import parse_ref
+
+    evidence = s.store.get(Evidence, parse_ref(ref, Evidence))
+    s.store.delete(Evidence, evidence.id)
+    return evidence
+
+
+# -- listing -------------------------------------------------------------------------
+
+
+def list_actions(
+    s: Session,
+    *,
+    focus: str | None = None,
+    owner: str | None = None,
+    status: str | None = None,
+    rec: str | None = None,
+    rag: str | None = None,
+    overdue: bool = False,
+    due_within: int | None = None,
+) -> list[ActionView]:
+    """Actions matching every filter given, soonest due first."""
+    if due_within is not None and due_within < 0:
+        raise ValidationError("--due-within takes a number of days, 0 or more.")
+    focus_id = s.focus(focus).id if focus else None
+    owner_id = s.owner(owner).id if owner else None
+    wanted_status = Status.parse(status, "status") if status else None
+    wanted_rag = Rag.parse(rag, "RAG") if rag else None
+    rec_id = s.recommendation(rec).id if rec else None
+    index = PlanIndex(s)
+    out: list[ActionView] = []
+    for action in index.actions:
+        if owner_id is not None and action.owner_id != owner_id:
+            continue
+        if wanted_status is not None and action.status is not wanted_status:
+            continue
+        if rec_id is not None and action.rec_id != rec_id:
+            continue
+        if overdue and not (action.status.is_open and action.due < s.today):
+            continue
+        if due_within is not None and not (action.status.is_open and 0 <= (action.due - s.today).days <= due_within):
+            continue
+        view = index.view(action)
+        if focus_id is not None and (view.focus is None or view.focus.id != focus_id):
+            continue
+        if wanted_rag is not None and view.rating.rag is not wanted_rag:
+            continue
+        out.append(view)
+    out.sort(key=lambda v: (v.action.due, v.action.id))
+    return out
+
+
+def show_action(s: Session, ref: str) -> ActionDetail:
+    action = s.action(ref)
+    index = PlanIndex(s)
+    evidence = [e for e in s.store.all(Evidence) if e.action_id == action.id]
+    return ActionDetail(view=index.view(action), log=action_log(s, action.id), evidence=evidence)

@@ -1,0 +1,300 @@
+"""The shape of the plan: inspections, focus areas, owners and recommendations."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from knowsley_tracker.errors import ConflictError, ValidationError
+from knowsley_tracker.models import (
+    JUDGEMENT_AREAS,
+    Action,
+    FocusArea,
+    Framework,
+    Inspection,
+    InspectionType,
+    Judgement,
+    Kpi,
+    Owner,
+    Partner,
+    Recommendation,
+    Visit,
+    parse_ref,
+)
+from knowsley_tracker.service.session import Session
+
+# -- inspections ---------------------------------------------------------------
+
+
+def parse_area_judgements(pairs: list[str], framework: Framework) -> dict[str, Judgement]:
+    """Read ``AREA=JUDGEMENT`` pairs such as ``leaders=inadequate``."""
+    areas: dict[str, Judgement] = {}
+    valid = JUDGEMENT_AREAS[framework]
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip().lower()
+        if not sep or not value.strip():
+            raise ValidationError(f"Give each area as AREA=JUDGEMENT (e.g. leaders=inadequate), not {pair!r}.")
+        if key not in valid:
+            raise ValidationError(f"Unknown judgement area {key!r} for {framework.label}: use {', '.join(valid)}.")
+        areas[key] = Judgement.parse(value, "judgement")
+    return areas
+
+
+def add_inspection(
+    s: Session,
+    *,
+    start: str,
+    type: str = "standard",
+    end: str | None = None,
+    published: str | None = None,
+    framework: str | None = None,
+    judgement: str | None = None,
+    areas: list[str] | None = None,
+    title: str = "",
+    report_url: str = "",
+    notes: str = "",
+) -> Inspection:
+    """Record an inspection or visit and its judgements."""
+    s.texts(title=title, notes=notes)
+    start_day = s.parse_date(start)
+    kind = InspectionType.parse(type, "inspection type")
+    scheme = Framework.parse(framework, "framework") if framework else Framework.in_force_on(start_day)
+    inspection = Inspection(
+        start=start_day,
+        type=kind,
+        framework=scheme,
+        end=s.optional_date(end),
+        published=s.optional_date(published),
+        judgement=Judgement.parse(judgement, "judgement") if judgement else None,
+        areas=parse_area_judgements(areas or [], scheme),
+        title=title.strip(),
+        report_url=report_url.strip(),
+        notes=notes.strip(),
+    )
+    if kind.is_graded and inspection.judgement is None:
+        raise ValidationError(f"A {kind.label.lower()} needs an overall judgement (--judgement inadequate, good, ...).")
+    return s.store.add(inspection)
+
+
+def list_inspections(s: Session) -> list[Inspection]:
+    return sorted(s.store.all(Inspection), key=lambda i: (i.start, i.id))
+
+
+def get_inspection(s: Session, ref: str) -> Inspection:
+    return s.store.get(Inspection, parse_ref(ref, Inspection))
+
+
+def latest_graded_inspection(s: Session) -> Inspection | None:
+    graded = [i for i in s.store.all(Inspection) if i.judgement is not None]
+    return max(graded, key=lambda i: (i.start, i.id), default=None)
+
+
+# -- focus areas ---------------------------------------------------------------
+
+
+def add_focus(
+    s: Session, key: str, name: str, lead_role: str = "", lead_name: str = "", description: str = ""
+) -> FocusArea:
+    """Add a focus area; keys are unique, ignoring case."""
+    s.texts(name=name, lead=lead_role, lead_name=lead_name, description=description)
+    area = FocusArea(
+        key=key, name=name, lead_role=lead_role.strip(), lead_name=lead_name.strip(), description=description.strip()
+    )
+    for existing in s.store.all(FocusArea):
+        if existing.key == area.key:
+            raise ConflictError(f"Focus area {area.key} already exists ({existing.name}).")
+    return s.store.add(area)
+
+
+def edit_focus(
+    s: Session,
+    key: str,
+    *,
+    new_key: str | None = None,
+    name: str | None = None,
+    lead_role: str | None = None,
+    lead_name: str | None = None,
+    description: str | None = None,
+) -> tuple[FocusArea, dict[str, list[object]]]:
+    s.texts(name=name, lead=lead_role, lead_name=lead_name, description=description)
+    area = s.focus(key)
+    updated = replace(
+        area,
+        key=new_key if new_key is not None else area.key,
+        name=name if name is not None else area.name,
+        lead_role=lead_role.strip() if lead_role is not None else area.lead_role,
+        lead_name=lead_name.strip() if lead_name is not None else area.lead_name,
+        description=description.strip() if description is not None else area.description,
+    )
+    if updated.key != area.key and any(f.key == updated.key for f in s.store.all(FocusArea)):
+        raise ConflictError(f"Focus area {updated.key} already exists.")
+    return updated, s.store.save(updated)
+
+
+def remove_focus(s: Session, key: str) -> FocusArea:
+    area = s.focus(key)
+    users = [r.ref for r in s.store.all(Recommendation) if r.focus_id == area.id]
+    users += [k.key for k in s.store.all(Kpi) if k.focus_id == area.id]
+    users += [v.ref for v in s.store.all(Visit) if area.id in v.themes]
+    users += [p.ref for p in s.store.all(Partner) if area.id in p.focus_ids]
+    if users:
+        raise ConflictError(f"Focus area {area.key} is still used by {', '.join(users)}; move those first.")
+    s.store.delete(FocusArea, area.id)
+    return area
+
+
+# -- owners --------------------------------------------------------------------
+
+
+def add_owner(s: Session, role: str, name: str = "", email: str = "") -> Owner:
+    s.texts(role=role, name=name)
+    owner = Owner(role=role, name=name, email=email)
+    for existing in s.store.all(Owner):
+        if (
+            existing.active
+            and existing.role.casefold() == owner.role.casefold()
+            and existing.name.casefold() == owner.name.casefold()
+        ):
+            raise ConflictError(f"Owner {existing.ref} ({existing.display}) already exists.")
+    return s.store.add(owner)
+
+
+def edit_owner(
+    s: Session,
+    ref: str,
+    *,
+    role: str | None = None,
+    name: str | None = None,
+    email: str | None = None,
+    active: bool | None = None,
+) -> tuple[Owner, dict[str, list[object]]]:
+    s.texts(role=role, name=name)
+    owner = s.owner(ref)
+    updated = replace(
+        owner,
+        role=role if role is not None else owner.role,
+        name=name if name is not None else owner.name,
+        email=email if email is not None else owner.email,
+        active=active if active is not None else owner.active,
+    )
+    return updated, s.store.save(updated)
+
+
+def remove_owner(s: Session, ref: str) -> Owner:
+    owner = s.owner(ref)
+    owned = [a.ref for a in s.store.all(Action) if a.owner_id == owner.id]
+    if owned:
+        raise ConflictError(
+            f"Owner {owner.ref} still owns {', '.join(owned)}: give those actions another owner "
+            f"(kt action edit {owned[0]} --owner ...) or mark the owner inactive "
+            f"(kt owner edit {owner.ref} --inactive)."
+        )
+    s.store.delete(Owner, owner.id)
+    return owner
+
+
+def list_owners(s: Session, include_inactive: bool = True) -> list[Owner]:
+    return [o for o in s.store.all(Owner) if include_inactive or o.active]
+
+
+# -- recommendations -------------------------------------------------------------
+
+
+def add_recommendation(
+    s: Session,
+    text: str,
+    *,
+    focus: str | None = None,
+    inspection: str | None = None,
+    report_ref: str = "",
+    summary: str = "",
+) -> Recommendation:
+    """Record one of the report's recommendations (its text as printed)."""
+    s.texts(text=text, summary=summary)
+    rec = Recommendation(
+        text=text,
+        focus_id=s.focus(focus).id if focus else None,
+        inspection_id=get_inspection(s, inspection).id if inspection else _default_inspection(s),
+        report_ref=report_ref,
+        summary=summary,
+    )
+    return s.store.add(rec)
+
+
+def _default_inspection(s: Session) -> int | None:
+    latest = latest_graded_inspection(s)
+    return latest.id if latest else None
+
+
+def edit_recommendation(
+    s: Session,
+    ref: str,
+    *,
+    text: str | None = None,
+    focus: str | None = None,
+    inspection: str | None = None,
+    report_ref: str | None = None,
+    summary: str | None = None,
+) -> tuple[Recommendation, dict[str, list[object]]]:
+    s.texts(text=text, summary=summary)
+    rec = s.recommendation(ref)
+    updated = replace(
+        rec,
+        text=text if text is not None else rec.text,
+        focus_id=s.focus(focus).id if focus else rec.focus_id,
+        inspection_id=get_inspection(s, inspection).id if inspection else rec.inspection_id,
+        report_ref=report_ref if report_ref is not None else rec.report_ref,
+        summary=summary if summary is not None else rec.summary,
+    )
+    return updated, s.store.save(updated)
+
+
+def remove_recommendation(s: Session, ref: str) -> Recommendation:
+    rec = s.recommendation(ref)
+    actions = [a.ref for a in s.store.all(Action) if a.rec_id == rec.id]
+    kpis = [k.key for k in s.store.all(Kpi) if rec.id in k.rec_ids]
+    if actions or kpis:
+        raise ConflictError(f"Recommendation {rec.ref} is still referred to by {', '.join(actions + kpis)}.")
+    s.store.delete(Recommendation, rec.id)
+    return rec
+
+
+@dataclass(frozen=True)
+class RecommendationView:
+    rec: Recommendation
+    focus: FocusArea | None
+    inspection: Inspection | None
+    actions: list[Action]
+
+
+def list_recommendations(s: Session, focus: str | None = None) -> list[RecommendationView]:
+    areas = {f.id: f for f in s.store.all(FocusArea)}
+    inspections = {i.id: i for i in s.store.all(Inspection)}
+    by_rec: dict[int, list[Action]] = {}
+    for action in s.store.all(Action):
+        by_rec.setdefault(action.rec_id, []).append(action)
+    wanted = s.focus(focus).id if focus else None
+    return [
+        RecommendationView(
+            rec,
+            areas.get(rec.focus_id) if rec.focus_id else None,
+            inspections.get(rec.inspection_id) if rec.inspection_id else None,
+            by_rec.get(rec.id, []),
+        )
+        for rec in s.store.all(Recommendation)
+        if wanted is None or rec.focus_id == wanted
+    ]
+
+
+def show_recommendation(s: Session, ref: str) -> RecommendationView:
+    rec = s.recommendation(ref)
+    return RecommendationView(
+        rec,
+        s.store.find(FocusArea, rec.focus_id) if rec.focus_id else None,
+        s.store.find(Inspection, rec.inspection_id) if rec.inspection_id else None,
+        [a for a in s.store.all(Action) if a.rec_id == rec.id],
+    )
+
+
+def list_focus_areas(s: Session) -> list[FocusArea]:
+    return s.store.all(FocusArea)

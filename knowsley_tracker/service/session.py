@@ -1,0 +1,158 @@
+"""The session every use-case receives, and the lookups they share.
+
+Lookups turn what a user typed (``A12``, ``dis``, ``Head of Service``) into
+records, raising NotFoundError or ValidationError with a sentence that says
+what to type instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any, TypeVar
+
+from knowsley_tracker import dates, guard
+from knowsley_tracker.errors import NotFoundError, PersonalDataError, ValidationError
+from knowsley_tracker.models import (
+    Action,
+    Board,
+    FocusArea,
+    Kpi,
+    Owner,
+    Recommendation,
+    Record,
+    Visit,
+    VisitStatus,
+    parse_ref,
+)
+from knowsley_tracker.rag import RagRules
+from knowsley_tracker.storage import Store
+
+R = TypeVar("R", bound=Record)
+
+
+@dataclass
+class Session:
+    """One command's view of the plan: the store, "now", and who is acting."""
+
+    store: Store
+    clock: dates.Clock
+    user: str
+    # A reason given with --allow-personal-data; None means the guard refuses.
+    allow_personal_data: str | None = None
+    # Filled while the command runs; saved with its entry in the audit history.
+    audit_extra: dict[str, Any] = field(default_factory=dict)
+
+    @cached_property
+    def today(self) -> date:
+        return self.clock.today()
+
+    def stamp(self) -> str:
+        return self.clock.stamp()
+
+    @cached_property
+    def rag_rules(self) -> RagRules:
+        return RagRules.from_settings(self.store.meta.get("settings", {}))
+
+    def transaction(self, what: str) -> Any:
+        """Start the one transaction a command's changes are saved in."""
+        return self.store.transaction(by=self.user, what=what, extra=self.audit_extra)
+
+    # -- input checks -----------------------------------------------------------
+
+    def parse_date(self, text: str) -> date:
+        """Read a date typed by the user (UK day-first, relative, or plan-anchored)."""
+        try:
+            return dates.parse_date(text, self.today, anchors=self.anchor)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    def optional_date(self, text: str | None) -> date | None:
+        return None if text is None or not text.strip() else self.parse_date(text)
+
+    def anchor(self, name: str) -> date | None:
+        """The next monitoring visit or board meeting on or after today."""
+        if name == "visit":
+            upcoming = [
+                v.date for v in self.store.all(Visit) if v.date >= self.today and v.status is not VisitStatus.DONE
+            ]
+        else:
+            upcoming = [b.date for b in self.store.all(Board) if b.date >= self.today]
+        return min(upcoming, default=None)
+
+    def text(self, label: str, value: str) -> str:
+        """Pass free text through the personal-data guard (see knowsley_tracker.guard)."""
+        kinds = guard.find_personal_data(value)
+        if not kinds:
+            return value
+        if self.allow_personal_data is None:
+            raise PersonalDataError(
+                f"The {label} looks like it contains {guard.describe(kinds)}. Plans must hold no "
+                "personal data about children: remove it, or if it is not personal data, repeat "
+                'with --allow-personal-data "why".'
+            )
+        allowed = self.audit_extra.setdefault(
+            "personal_data_allowed", {"reason": self.allow_personal_data, "fields": []}
+        )
+        allowed["fields"].append({"field": label, "kinds": kinds})
+        return value
+
+    def texts(self, **fields: str | None) -> None:
+        """Guard several optional free-text fields at once (None and empty are skipped)."""
+        for label, value in fields.items():
+            if value:
+                self.text(label.replace("_", " "), value)
+
+    # -- lookups ----------------------------------------------------------------
+
+    def action(self, ref: str) -> Action:
+        return self.store.get(Action, parse_ref(ref, Action))
+
+    def recommendation(self, ref: str) -> Recommendation:
+        return self.store.get(Recommendation, parse_ref(ref, Recommendation))
+
+    def visit(self, ref: str) -> Visit:
+        return self.store.get(Visit, parse_ref(ref, Visit))
+
+    def focus(self, text: str) -> FocusArea:
+        """A focus area by key (``DIS``), id (``F2``) or exact name, ignoring case."""
+        areas = self.store.all(FocusArea)
+        wanted = text.strip().upper()
+        for area in areas:
+            if area.key == wanted or area.ref == wanted or area.name.upper() == wanted:
+                return area
+        known = ", ".join(a.key for a in areas) or "none yet (add one with kt focus add)"
+        raise NotFoundError(f"No focus area {text!r}. Known keys: {known}.")
+
+    def kpi(self, text: str) -> Kpi:
+        kpis = self.store.all(Kpi)
+        wanted = text.strip().upper()
+        for kpi in kpis:
+            if kpi.key == wanted or kpi.ref == wanted:
+                return kpi
+        known = ", ".join(k.key for k in kpis) or "none yet (add one with kt kpi add)"
+        raise NotFoundError(f"No KPI {text!r}. Known keys: {known}.")
+
+    def owner(self, text: str) -> Owner:
+        """An owner by id (``O3``), role, name or email, ignoring case."""
+        owners = self.store.all(Owner)
+        wanted = text.strip().casefold()
+        for owner in owners:
+            if owner.ref.casefold() == wanted:
+                return owner
+        matches = [o for o in owners if wanted in (o.role.casefold(), o.name.casefold(), o.email.casefold()) and wanted]
+        active = [o for o in matches if o.active] or matches
+        if len(active) == 1:
+            return active[0]
+        if len(active) > 1:
+            refs = ", ".join(f"{o.ref} ({o.display})" for o in active)
+            raise ValidationError(f"{text!r} matches several owners: {refs}. Use the id.")
+        raise NotFoundError(f"No owner {text!r}. Add one with: kt owner add {_quote(text)} (see kt owner list).")
+
+    def owner_or_none(self, text: str | None) -> Owner | None:
+        return None if text is None or not text.strip() else self.owner(text)
+
+
+def _quote(text: str) -> str:
+    return f'"{text}"' if " " in text else text

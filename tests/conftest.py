@@ -1,0 +1,105 @@
+"""Shared fixtures: every test gets its own store path, a fixed clock and a runner.
+
+The autouse ``isolate`` fixture points KNOWSLEY_TRACKER_DB at a temporary
+folder, so no test can touch real data, and pins "now" to 30 Nov 2025 09:00
+UTC (the example plan's "as of" date) in UTC.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from knowsley_tracker.cli import app
+from knowsley_tracker.dates import Clock
+from knowsley_tracker.service.session import Session
+from knowsley_tracker.storage import Store
+
+NOW = "2025-11-30T09:00:00+00:00"
+TODAY = date(2025, 11, 30)
+
+
+@pytest.fixture(autouse=True)
+def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    db = tmp_path / "plan.json"
+    monkeypatch.setenv("KNOWSLEY_TRACKER_DB", str(db))
+    monkeypatch.setenv("KNOWSLEY_TRACKER_USER", "Test Officer")
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", NOW)
+    monkeypatch.delenv("KNOWSLEY_TRACKER_LOCK_TIMEOUT", raising=False)
+    monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield db
+    time.tzset()
+
+
+@pytest.fixture
+def db(isolate: Path) -> Path:
+    return isolate
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def run(runner: CliRunner, *args: str, **kwargs: Any) -> Result:
+    """Invoke kt in-process; stdout and stderr are kept apart."""
+    return runner.invoke(app, list(args), catch_exceptions=False, **kwargs)
+
+
+@pytest.fixture
+def kt(runner: CliRunner) -> Any:
+    def invoke(*args: str, **kwargs: Any) -> Result:
+        return run(runner, *args, **kwargs)
+
+    return invoke
+
+
+@pytest.fixture
+def store(db: Path) -> Iterator[Store]:
+    """A new, empty store open for writing."""
+    s = Store.create(db, authority="Test Council", now=Clock.at(NOW).now())
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def session(store: Store) -> Session:
+    return Session(store=store, clock=Clock.at(NOW), user="Test Officer")
+
+
+@pytest.fixture
+def plan(kt: Any) -> Any:
+    """A small plan built through the CLI: 1 inspection, 2 focus areas, 2 owners,
+    2 recommendations, 4 actions in mixed states (on 30 Nov 2025)."""
+    steps = [
+        ["init", "--authority", "Test Council"],
+        ["inspection", "add", "18/11/2024", "--end", "29/11/2024", "--published", "20/01/2025", "-j", "inadequate",
+         "--area", "leaders=inadequate", "--area", "help-protection=inadequate",
+         "--area", "children-in-care=requires-improvement", "--area", "care-leavers=inadequate"],
+        ["focus", "add", "DIS", "Children with disabilities", "--lead", "Head of Service, Disabled Children"],
+        ["focus", "add", "CL", "Care-experienced young people", "--lead", "Head of Service, Care Leavers"],
+        ["owner", "add", "Head of Service, Disabled Children", "--name", "Sam Carter"],
+        ["owner", "add", "Head of Service, Care Leavers"],
+        ["rec", "add", "The quality of social work practice and management oversight for disabled children.",
+         "--focus", "DIS", "--ref", "3", "--summary", "Disabled children: practice and oversight"],
+        ["rec", "add", "The caseloads of personal advisers (PAs).", "--focus", "CL", "--ref", "9"],
+        ["action", "add", "R1", "Audit open disabled children's cases", "--owner", "O1", "--due", "15/11/2025"],
+        ["action", "add", "R1", "Publish a plan for the disabled children's service", "--owner", "O1", "--due", "10/12/2025"],
+        ["action", "add", "R2", "Recruit two more personal advisers", "--owner", "O2", "--due", "31/03/2026"],
+        ["action", "add", "R2", "Agree a PA caseload cap", "--owner", "O2", "--due", "30/09/2025"],
+        ["log", "A1", "Audit tool agreed", "--progress", "40"],
+        ["done", "A4", "Cap of 20 agreed at corporate parenting board"],
+    ]
+    for step in steps:
+        result = kt(*step)
+        assert result.exit_code == 0, (step, result.stdout, result.stderr)
+    return kt
