@@ -660,6 +660,20 @@ class Store:
         self._record(["create", table, record.id, None if table == "log" else row])
         return record
 
+    def add_with_id(self, record: R) -> R:
+        """Store a record under the id it already has (restoring an export into an
+        empty store); the id counter moves past it so the id is never handed out again."""
+        self._require_transaction()
+        table = record.TABLE
+        if record.id < 1 or self.row(table, record.id) is not None:
+            raise ConflictError(f"{record.ref} already exists.")
+        counters = self.meta.setdefault("counters", {})
+        counters[table] = max(int(counters.get(table, 0)), record.id)
+        row = record.to_record()
+        self._table(table).insert(Document(row, doc_id=record.id))
+        self._record(["create", table, record.id, None if table == "log" else row])
+        return record
+
     def save(self, record: Record) -> dict[str, list[Any]]:
         """Write a changed record back; returns ``{field: [old, new]}`` for what changed."""
         self._require_transaction()

@@ -11,6 +11,7 @@ a documented exit code, never a traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from collections.abc import Sequence
 from difflib import get_close_matches
@@ -38,6 +39,17 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "rec": ("recommendations", "app", "The plan"),
     "visit": ("visits", "app", "The plan"),
     "config": ("setup", "config_app", "The plan"),
+    "report": ("reports", "report_app", "Board and reports"),
+    "kpi": ("kpis", "app", "Board and reports"),
+    "board": ("boards", "app", "Board and reports"),
+    "check": ("check", "check_app", "Cron and data"),
+    "export": ("exchange", "export_app", "Cron and data"),
+    "import": ("exchange", "import_app", "Cron and data"),
+    "history": ("safety", "history_app", "Safety"),
+    "undo": ("safety", "undo_app", "Safety"),
+    "backup": ("safety", "backup_app", "Safety"),
+    "restore": ("safety", "restore_app", "Safety"),
+    "doctor": ("safety", "doctor_app", "Safety"),
 }
 
 ALIASES: dict[str, str] = {
@@ -50,7 +62,16 @@ ALIASES: dict[str, str] = {
     "recommendation": "rec",
     "recommendations": "rec",
     "visits": "visit",
+    "kpis": "kpi",
+    "boards": "board",
+    "backups": "backup",
 }
+
+
+def _available(name: str) -> bool:
+    # While the tree is being built in parallel, a registered command's module may
+    # not exist yet; such commands are left out rather than breaking --help.
+    return importlib.util.find_spec(f"knowsley_tracker.cli.{COMMANDS[name][0]}") is not None
 
 
 def _load(name: str) -> Any:
@@ -66,12 +87,12 @@ class RootGroup(TyperGroup):
     """Loads command groups lazily and turns every error into one line on stderr."""
 
     def list_commands(self, ctx: Any) -> list[str]:
-        return list(COMMANDS)
+        return [name for name in COMMANDS if _available(name)]
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         name = ALIASES.get(cmd_name, cmd_name)
         command = self.commands.get(name)
-        if command is None and name in COMMANDS:
+        if command is None and name in COMMANDS and _available(name):
             command = self.commands[name] = _load(name)
         return command
 
