@@ -577,6 +577,16 @@ class Store:
             if int(key) > since_id:
                 yield int(key), tail[key]
 
+    def rows_newest_first(self, table: str) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Raw rows, newest id first, opening older segments only when the caller reads
+        that far (stop iterating early to read just the recent part of the log)."""
+        yield from self.recent_rows(table)
+        if table in SEGMENTED:
+            for entry in reversed(self._segments(table)):
+                rows = self._load_segment(entry["file"])
+                for key in sorted(rows, key=int, reverse=True):
+                    yield int(key), rows[key]
+
     def recent_rows(self, table: str) -> Iterator[tuple[int, dict[str, Any]]]:
         """Rows still held in plan.json (the newest of a segmented table), newest first."""
         tail = self.data.get(table, {})
