@@ -678,5 +678,6 @@ def parse_ref(text: str, cls: type[Record]) -> int:
         s = s[len(cls.PREFIX) :]
     if s.isdigit() and int(s) > 0:
         return int(s)
-    kind = cls.__name__.lower()
-    raise ValidationError(f"{text!r} is not a {kind} id: use {cls.PREFIX} and a number, e.g. {cls.PREFIX}3.")
+    kind = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()
+    article = "an" if kind[0] in "aeio" else "a"
+    raise ValidationError(f"{text!r} is not {article} {kind} id: use {cls.PREFIX} and a number, e.g. {cls.PREFIX}3.")

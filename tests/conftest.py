@@ -7,7 +7,6 @@ UTC (the example plan's "as of" date) in UTC.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Iterator
 from datetime import date
@@ -82,18 +81,52 @@ def plan(kt: Any) -> Any:
     2 recommendations, 4 actions in mixed states (on 30 Nov 2025)."""
     steps = [
         ["init", "--authority", "Test Council"],
-        ["inspection", "add", "18/11/2024", "--end", "29/11/2024", "--published", "20/01/2025", "-j", "inadequate",
-         "--area", "leaders=inadequate", "--area", "help-protection=inadequate",
-         "--area", "children-in-care=requires-improvement", "--area", "care-leavers=inadequate"],
+        [
+            "inspection",
+            "add",
+            "18/11/2024",
+            "--end",
+            "29/11/2024",
+            "--published",
+            "20/01/2025",
+            "-j",
+            "inadequate",
+            "--area",
+            "leaders=inadequate",
+            "--area",
+            "help-protection=inadequate",
+            "--area",
+            "children-in-care=requires-improvement",
+            "--area",
+            "care-leavers=inadequate",
+        ],
         ["focus", "add", "DIS", "Children with disabilities", "--lead", "Head of Service, Disabled Children"],
         ["focus", "add", "CL", "Care-experienced young people", "--lead", "Head of Service, Care Leavers"],
         ["owner", "add", "Head of Service, Disabled Children", "--name", "Sam Carter"],
         ["owner", "add", "Head of Service, Care Leavers"],
-        ["rec", "add", "The quality of social work practice and management oversight for disabled children.",
-         "--focus", "DIS", "--ref", "3", "--summary", "Disabled children: practice and oversight"],
+        [
+            "rec",
+            "add",
+            "The quality of social work practice and management oversight for disabled children.",
+            "--focus",
+            "DIS",
+            "--ref",
+            "3",
+            "--summary",
+            "Disabled children: practice and oversight",
+        ],
         ["rec", "add", "The caseloads of personal advisers (PAs).", "--focus", "CL", "--ref", "9"],
         ["action", "add", "R1", "Audit open disabled children's cases", "--owner", "O1", "--due", "15/11/2025"],
-        ["action", "add", "R1", "Publish a plan for the disabled children's service", "--owner", "O1", "--due", "10/12/2025"],
+        [
+            "action",
+            "add",
+            "R1",
+            "Publish a plan for the disabled children's service",
+            "--owner",
+            "O1",
+            "--due",
+            "10/12/2025",
+        ],
         ["action", "add", "R2", "Recruit two more personal advisers", "--owner", "O2", "--due", "31/03/2026"],
         ["action", "add", "R2", "Agree a PA caseload cap", "--owner", "O2", "--due", "30/09/2025"],
         ["log", "A1", "Audit tool agreed", "--progress", "40"],

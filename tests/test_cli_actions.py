@@ -82,23 +82,44 @@ def test_bad_input_is_one_line_and_store_unchanged(plan: Any, db: Any) -> None:
     before = db.read_bytes()
     cases = [
         (["log", "A9", "x"], NotFoundError.exit_code, "Error: No action A9.\n"),
-        (["log", "A1", "--progress", "101"], ValidationError.exit_code,
-         "Error: Progress must be a whole number from 0 to 100, not 101.\n"),
-        (["log", "A1", "x", "--status", "finished"], ValidationError.exit_code,
-         "Error: Unknown status 'finished': choose one of not-started, in-progress, blocked, complete, dropped.\n"),
-        (["action", "add", "R1", "  ", "--due", "today"], ValidationError.exit_code,
-         "Error: The action title cannot be empty.\n"),
+        (
+            ["log", "A1", "--progress", "101"],
+            ValidationError.exit_code,
+            "Error: Progress must be a whole number from 0 to 100, not 101.\n",
+        ),
+        (
+            ["log", "A1", "x", "--status", "finished"],
+            ValidationError.exit_code,
+            "Error: Unknown status 'finished': choose one of not-started, in-progress, blocked, complete, dropped.\n",
+        ),
+        (
+            ["action", "add", "R1", "  ", "--due", "today"],
+            ValidationError.exit_code,
+            "Error: The action title cannot be empty.\n",
+        ),
         (["action", "add", "R9", "New", "--due", "today"], NotFoundError.exit_code, "Error: No recommendation R9.\n"),
-        (["action", "add", "R1", "New", "--due", "next tuesday"], ValidationError.exit_code,
-         "Error: Cannot read 'next tuesday' as a date: use 1/9/2025, 2025-09-01, 1 Sep 2025, today, tomorrow, "
-         "+10d, +2w or +3m.\n"),
-        (["action", "add", "R1", "New", "--due", "31/02/2026"], ValidationError.exit_code,
-         "Error: Cannot read '31/02/2026' as a date (no such day): use 1/9/2025, 2025-09-01, 1 Sep 2025, today, "
-         "tomorrow, +10d, +2w or +3m.\n"),
-        (["action", "edit", "A1", "--due", "31/12/2025"], ValidationError.exit_code,
-         'Error: Changing the due date of A1 needs a reason: add --reason "..." (it is logged).\n'),
-        (["log", "A1", "--progress", "ten"], 2,
-         "Error: Invalid value for '--progress' / '-p': 'ten' is not a valid int. See 'kt log --help'.\n"),
+        (
+            ["action", "add", "R1", "New", "--due", "next tuesday"],
+            ValidationError.exit_code,
+            "Error: Cannot read 'next tuesday' as a date: use 1/9/2025, 2025-09-01, 1 Sep 2025, today, tomorrow, "
+            "+10d, +2w or +3m.\n",
+        ),
+        (
+            ["action", "add", "R1", "New", "--due", "31/02/2026"],
+            ValidationError.exit_code,
+            "Error: Cannot read '31/02/2026' as a date (no such day): use 1/9/2025, 2025-09-01, 1 Sep 2025, today, "
+            "tomorrow, +10d, +2w or +3m.\n",
+        ),
+        (
+            ["action", "edit", "A1", "--due", "31/12/2025"],
+            ValidationError.exit_code,
+            'Error: Changing the due date of A1 needs a reason: add --reason "..." (it is logged).\n',
+        ),
+        (
+            ["log", "A1", "--progress", "ten"],
+            2,
+            "Error: Invalid value for '--progress' / '-p': 'ten' is not a valid int. See 'kt log --help'.\n",
+        ),
     ]
     for args, code, stderr in cases:
         result = plan(*args)

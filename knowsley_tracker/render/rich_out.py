@@ -11,33 +11,31 @@ import sys
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
-from rich.theme import Theme
 
 from knowsley_tracker.render.text import TableView, safe
 
-THEME = Theme(
-    {
-        "rag.red": "bold white on red",
-        "rag.amber": "bold black on dark_orange",
-        "rag.green": "bold white on green4",
-        "rag.blue": "bold white on blue",
-        "rag.complete": "bold",
-        "rag.dropped": "dim",
-        "judgement.inadequate": "bold red",
-        "judgement.requires-improvement": "dark_orange",
-        "judgement.good": "green",
-        "judgement.outstanding": "bold green",
-        "heading": "bold",
-        "muted": "dim",
-    }
-)
+# Style names used by views (rag.red...) resolved to Rich styles here, so the
+# renderables print the same on any console.
+STYLES: dict[str, str] = {
+    "rag.red": "bold white on red",
+    "rag.amber": "bold black on dark_orange",
+    "rag.green": "bold white on green4",
+    "rag.blue": "bold white on blue",
+    "rag.complete": "bold",
+    "rag.dropped": "dim",
+    "judgement.inadequate": "bold red",
+    "judgement.requires-improvement": "dark_orange",
+    "judgement.good": "green",
+    "judgement.outstanding": "bold green",
+    "heading": "bold",
+    "muted": "dim",
+}
 
 
 def console(*, stderr: bool = False, width: int | None = None, record: bool = False) -> Console:
     """A console bound to the current stdout (tests swap streams per command)."""
     return Console(
         file=sys.stderr if stderr else sys.stdout,
-        theme=THEME,
         width=width,
         record=record,
         highlight=False,
@@ -48,7 +46,7 @@ def console(*, stderr: bool = False, width: int | None = None, record: bool = Fa
 
 def text(value: object, style: str = "") -> Text:
     """User text as a Rich ``Text``: escaped, never parsed as markup."""
-    return Text(safe(value), style=style)
+    return Text(safe(value), style=STYLES.get(style, style))
 
 
 def table(view: TableView) -> RenderableType:
@@ -69,7 +67,7 @@ def table(view: TableView) -> RenderableType:
 
 def detail(title: str, fields: list[tuple[str, str]], tables: list[TableView], title_style: str = "") -> RenderableType:
     grid = Table.grid(padding=(0, 2))
-    grid.add_column(style="heading", no_wrap=True)
+    grid.add_column(style=STYLES["heading"], no_wrap=True)
     grid.add_column(overflow="fold")
     for label, value in fields:
         if value not in (None, ""):

@@ -1,0 +1,130 @@
+"""models.py: vocabularies, shape checks, record round-trips and ids."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models import (
+    Action,
+    FocusArea,
+    Framework,
+    Inspection,
+    InspectionType,
+    Judgement,
+    Owner,
+    Rag,
+    Status,
+    parse_ref,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "status"),
+    [
+        ("in progress", Status.IN_PROGRESS),
+        ("In-Progress", Status.IN_PROGRESS),
+        ("in_progress", Status.IN_PROGRESS),
+        ("Completed", Status.COMPLETE),
+        ("done", Status.COMPLETE),
+        ("Not started", Status.NOT_STARTED),
+        ("blocked", Status.BLOCKED),
+        ("dropped", Status.DROPPED),
+    ],
+)
+def test_status_parse_is_lenient(text: str, status: Status) -> None:
+    assert Status.parse(text) is status
+
+
+def test_unknown_vocabulary_lists_choices() -> None:
+    with pytest.raises(ValidationError) as caught:
+        Judgement.parse("satisfactory", "judgement")
+    assert str(caught.value) == (
+        "Unknown judgement 'satisfactory': choose one of outstanding, good, requires-improvement, inadequate."
+    )
+    assert Judgement.parse("RI") is Judgement.REQUIRES_IMPROVEMENT
+    assert Judgement.parse("Requires improvement to be good") is Judgement.REQUIRES_IMPROVEMENT
+
+
+def test_framework_in_force() -> None:
+    assert Framework.in_force_on(date(2017, 3, 1)) is Framework.SIF
+    assert Framework.in_force_on(date(2021, 10, 11)) is Framework.ILACS_2018
+    assert Framework.in_force_on(date(2024, 11, 18)) is Framework.ILACS_2023
+
+
+def test_inspection_areas_depend_on_framework() -> None:
+    sif = Inspection(
+        start=date(2017, 3, 1),
+        judgement=Judgement.REQUIRES_IMPROVEMENT,
+        areas={"help-protection": Judgement.REQUIRES_IMPROVEMENT, "adoption": Judgement.GOOD},
+    )
+    assert sif.framework is Framework.SIF
+    with pytest.raises(ValidationError, match="Unknown judgement area 'care-leavers' for ILACS \\(2018 to 2022\\)"):
+        Inspection(start=date(2021, 10, 11), judgement=Judgement.GOOD, areas={"care-leavers": Judgement.GOOD})
+
+
+def test_visits_are_not_graded() -> None:
+    with pytest.raises(ValidationError, match="A monitoring visit is not graded"):
+        Inspection(start=date(2025, 9, 9), type=InspectionType.MONITORING_VISIT, judgement=Judgement.GOOD)
+
+
+def test_action_shape_checks() -> None:
+    with pytest.raises(ValidationError, match="The action title cannot be empty."):
+        Action(rec_id=1, title="   ", due=date(2025, 1, 1))
+    with pytest.raises(ValidationError, match="Progress must be a whole number from 0 to 100, not -1."):
+        Action(rec_id=1, title="x", due=date(2025, 1, 1), progress=-1)
+    with pytest.raises(ValidationError, match="Dropping an action needs a reason"):
+        Action(rec_id=1, title="x", due=date(2025, 1, 1), status=Status.DROPPED)
+    with pytest.raises(ValidationError, match="A RAG override must be red, amber or green."):
+        Action(rec_id=1, title="x", due=date(2025, 1, 1), rag_override=Rag.BLUE)
+    action = Action(rec_id=1, title="  Audit  ", due=date(2025, 1, 1))
+    assert action.title == "Audit"
+    assert action.original_due == date(2025, 1, 1)
+
+
+def test_focus_key_is_upper_and_checked() -> None:
+    assert FocusArea(key="fa-cl", name="Care leavers").key == "FA-CL"
+    with pytest.raises(ValidationError, match="must be 1-24 letters"):
+        FocusArea(key="care leavers", name="x")
+
+
+def test_owner_email_checked() -> None:
+    with pytest.raises(ValidationError, match="'not-an-email' is not an email address."):
+        Owner(role="Head of QA", email="not-an-email")
+    assert Owner(role="Head of QA", name="Sam Carter").display == "Head of QA (Sam Carter)"
+
+
+@pytest.mark.parametrize(("text", "expected"), [("A12", 12), ("a12", 12), (" 12 ", 12)])
+def test_parse_ref(text: str, expected: int) -> None:
+    assert parse_ref(text, Action) == expected
+
+
+@pytest.mark.parametrize("text", ["R12", "A", "A-1", "A0", "twelve"])
+def test_parse_ref_refuses(text: str) -> None:
+    with pytest.raises(ValidationError, match="is not an action id: use A and a number, e.g. A3."):
+        parse_ref(text, Action)
+
+
+titles = st.text(min_size=1).filter(lambda t: t.strip() != "")
+
+
+@given(
+    title=titles,
+    due=st.dates(),
+    progress=st.integers(0, 100),
+    status=st.sampled_from([s for s in Status if s is not Status.DROPPED]),
+    owner=st.none() | st.integers(1, 10_000),
+)
+def test_action_record_round_trip(title: str, due: date, progress: int, status: Status, owner: int | None) -> None:
+    action = Action(rec_id=3, title=title, due=due, progress=progress, status=status, owner_id=owner, id=7)
+    assert Action.from_record(7, action.to_record()) == action
+
+
+def test_from_record_ignores_unknown_and_defaults_missing() -> None:
+    action = Action.from_record(4, {"rec_id": 1, "title": "x", "due": "2025-01-01", "future_field": 1})
+    assert action.ref == "A4"
+    assert action.status is Status.NOT_STARTED
