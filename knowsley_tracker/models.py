@@ -8,6 +8,7 @@ the service layer. Nothing here imports storage, rendering or the CLI.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, fields
 from datetime import date
@@ -344,7 +345,7 @@ def _field_names(cls: type[Record]) -> frozenset[str]:
 class Inspection(Record):
     TABLE: ClassVar[str] = "inspections"
     PREFIX: ClassVar[str] = "I"
-    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("start", "end", "published")
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("start", "end", "published", "action_plan_due", "action_plan_sent")
     ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {
         "type": InspectionType,
         "framework": Framework,
@@ -361,6 +362,10 @@ class Inspection(Record):
     title: str = ""
     report_url: str = ""
     notes: str = ""
+    # After an inadequate judgement: when the written action plan is due (70
+    # working days from the report, computed when recorded) and when it was sent.
+    action_plan_due: date | None = None
+    action_plan_sent: date | None = None
 
     def __post_init__(self) -> None:
         if self.framework is None:
@@ -554,8 +559,11 @@ class Visit(Record):
 
 @dataclass(slots=True)
 class Kpi(Record):
+    """A key performance indicator the board tracks against a target."""
+
     TABLE: ClassVar[str] = "kpis"
     PREFIX: ClassVar[str] = "K"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("target_date",)
 
     key: str
     name: str
@@ -564,6 +572,8 @@ class Kpi(Record):
     lower_is_better: bool = False
     focus_id: int | None = None
     rec_ids: list[int] = field(default_factory=list)
+    target_date: date | None = None
+    created_at: str = ""
 
     def __post_init__(self) -> None:
         self.key = require_text(self.key, "KPI key").upper()
@@ -571,14 +581,26 @@ class Kpi(Record):
             raise ValidationError(f"KPI key {self.key!r} must be 1-32 letters, digits, '-', '_' or '.'.")
         self.name = require_text(self.name, "KPI name")
         self.unit = optional_text(self.unit)
+        if isinstance(self.target, bool) or not isinstance(self.target, int | float) or not math.isfinite(self.target):
+            raise ValidationError(f"The target of {self.key} must be a number, not {self.target!r}.")
 
     @property
     def is_count(self) -> bool:
         return self.unit.lower() in ("", "count", "number", "no.", "children", "young people")
 
+    @property
+    def is_percent(self) -> bool:
+        return self.unit.lower() in ("%", "percent", "per cent", "percentage")
+
+    def meets_target(self, value: float) -> bool:
+        """True when ``value`` is at or better than the target (in the KPI's direction)."""
+        return value <= self.target if self.lower_is_better else value >= self.target
+
 
 @dataclass(slots=True)
 class KpiValue(Record):
+    """One reported value of a KPI for a period (a month, a quarter or a day)."""
+
     TABLE: ClassVar[str] = "kpi_values"
     PREFIX: ClassVar[str] = "KV"
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("period_end",)
@@ -593,10 +615,27 @@ class KpiValue(Record):
     recorded_at: str = ""
     by: str = ""
 
+    def __post_init__(self) -> None:
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float) or not math.isfinite(self.value):
+            raise ValidationError(f"A KPI value must be a number, not {self.value!r}.")
+        for name in ("numerator", "denominator"):
+            count = getattr(self, name)
+            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+                raise ValidationError(f"The {name} must be a whole number, 0 or more, not {count!r}.")
+        if self.denominator == 0:
+            raise ValidationError("The denominator cannot be 0.")
+        self.note = optional_text(self.note)
+
 
 @dataclass(slots=True)
 class Board(Record):
-    """A board meeting and the plan as it stood that day (frozen when recorded)."""
+    """A board meeting and, once held, the plan as it stood that day.
+
+    The snapshot itself is an immutable file under ``plan.json.d/snapshots/``
+    (``snapshot_file``), so it can never be edited after the meeting and every
+    other command stays fast; ``rag_counts`` keeps its headline figures. A
+    meeting still to come has no snapshot yet.
+    """
 
     TABLE: ClassVar[str] = "boards"
     PREFIX: ClassVar[str] = "B"
@@ -604,8 +643,19 @@ class Board(Record):
 
     date: date
     note: str = ""
-    snapshot: dict[str, Any] = field(default_factory=dict)
+    snapshot_file: str = ""
+    # "current" when frozen from the live plan, "reconstructed" when rebuilt from the log.
+    snapshot_method: str = ""
+    frozen_at: str = ""
+    rag_counts: dict[str, int] = field(default_factory=dict)
     created_at: str = ""
+
+    def __post_init__(self) -> None:
+        self.note = optional_text(self.note)
+
+    @property
+    def is_frozen(self) -> bool:
+        return bool(self.snapshot_file)
 
 
 @dataclass(slots=True)

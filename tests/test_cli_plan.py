@@ -89,7 +89,8 @@ def test_inspections_knowsley_2017_and_2025(kt: Any) -> None:
     assert sum(1 for v in listed[0]["areas"].values() if v == "good") == 3
     shown = kt("inspection", "show", "i2").stdout
     assert "The experiences and progress of care leavers (care-leavers)\tInadequate" in shown
-    assert "Published: 20 Jan 2025" in shown
+    assert "Published:        20 Jan 2025" in shown
+    assert "Action plan due:  30 Apr 2025 (70 working days after the report)" in shown
 
 
 def test_inspection_bad_input(kt: Any, db: Path) -> None:

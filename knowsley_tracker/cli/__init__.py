@@ -38,6 +38,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "owner": ("owners", "app", "The plan"),
     "rec": ("recommendations", "app", "The plan"),
     "visit": ("visits", "app", "The plan"),
+    "intervention": ("governance", "intervention_app", "The plan"),
+    "partner": ("governance", "partner_app", "The plan"),
     "config": ("setup", "config_app", "The plan"),
     "report": ("reports", "report_app", "Board and reports"),
     "kpi": ("kpis", "app", "Board and reports"),
@@ -65,6 +67,8 @@ ALIASES: dict[str, str] = {
     "kpis": "kpi",
     "boards": "board",
     "backups": "backup",
+    "interventions": "intervention",
+    "partners": "partner",
 }
 
 

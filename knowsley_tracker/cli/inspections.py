@@ -16,6 +16,7 @@ from knowsley_tracker.cli._context import (
     say,
 )
 from knowsley_tracker.dates import format_date
+from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
 from knowsley_tracker.service import plan as service
 
@@ -81,6 +82,51 @@ def add(
         return
     graded = f", judged {inspection.judgement.label.lower()}" if inspection.judgement else ""
     say(f"Added {inspection.ref}: {inspection.type.label.lower()} from {format_date(inspection.start)}{graded}.")
+
+
+@app.command("edit")
+def edit(
+    ctx: typer.Context,
+    inspection: Annotated[str, typer.Argument(help="The inspection, e.g. I2.")],
+    end: Annotated[str | None, typer.Option("--end", help="Last day on site.")] = None,
+    published: Annotated[str | None, typer.Option("--published", help="Date the report was published.")] = None,
+    judgement: Annotated[str | None, typer.Option("--judgement", "-j", help="Overall effectiveness.")] = None,
+    area: Annotated[list[str] | None, typer.Option("--area", help="An area judgement as AREA=JUDGEMENT.")] = None,
+    title: Annotated[str | None, typer.Option("--title", help="A short title.")] = None,
+    report_url: Annotated[str | None, typer.Option("--report", help="Link to the published report.")] = None,
+    notes: Annotated[str | None, typer.Option("--notes", help="Anything else worth keeping.")] = None,
+    action_plan_due: Annotated[
+        str | None, typer.Option("--action-plan-due", help="Override the computed action-plan deadline.")
+    ] = None,
+    action_plan_sent: Annotated[
+        str | None, typer.Option("--action-plan-sent", help="When the action plan was sent to Ofsted.")
+    ] = None,
+    allow_personal_data: AllowPersonalData = None,
+) -> None:
+    """Correct an inspection, or record when its action plan was sent to Ofsted.
+
+    Example:
+
+        kt inspection edit I2 --action-plan-sent 25/04/2025
+    """
+    values = (end, published, judgement, area, title, report_url, notes, action_plan_due, action_plan_sent)
+    if all(v is None for v in values):
+        raise ValidationError("Nothing to change: see kt inspection edit --help for the options.")
+    with app_context(ctx).writing(f"inspection edit {inspection}", allow_personal_data=allow_personal_data) as s:
+        updated, changes = service.edit_inspection(
+            s,
+            inspection,
+            end=end,
+            published=published,
+            judgement=judgement,
+            areas=area,
+            title=title,
+            report_url=report_url,
+            notes=notes,
+            action_plan_due=action_plan_due,
+            action_plan_sent=action_plan_sent,
+        )
+    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
 
 
 @app.command("list")

@@ -88,6 +88,28 @@ def edit(
     say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
 
 
+@app.command("project")
+def project(
+    ctx: typer.Context,
+    count: Annotated[int, typer.Option("--count", "-n", help="How many visits to pencil in.")] = 3,
+    every: Annotated[
+        int | None,
+        typer.Option("--every", metavar="MONTHS", help="Months apart (default: the visit_interval_months setting, 5)."),
+    ] = None,
+) -> None:
+    """Pencil in the next monitoring visits, spaced from the last one; they stay 'projected' until confirmed.
+
+    Example:
+
+        kt visit project --count 3 --every 4
+    """
+    with app_context(ctx).writing("visit project") as s:
+        made = service.project_visits(s, count=count, every_months=every)
+    dates = ", ".join(f"{v.ref} {format_date(v.date)}" for v in made)
+    say(f"Projected {len(made)} monitoring visit{'s' if len(made) != 1 else ''}: {dates}.")
+    say("Confirm one when Ofsted gives the date: kt visit edit V.. --status confirmed --date DATE")
+
+
 @app.command("remove")
 def remove(ctx: typer.Context, visit: Annotated[str, typer.Argument(help="The visit, e.g. V2.")]) -> None:
     """Remove a visit recorded by mistake.

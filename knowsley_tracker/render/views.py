@@ -23,6 +23,7 @@ from knowsley_tracker.models import (
 )
 from knowsley_tracker.render.text import Column, TableView
 from knowsley_tracker.service.actions import ActionDetail, ActionView
+from knowsley_tracker.service.governance import InterventionView, PartnerView
 from knowsley_tracker.service.plan import RecommendationView
 from knowsley_tracker.service.visits import VisitView
 
@@ -234,6 +235,9 @@ def inspection_detail(i: Inspection, extra: list[tuple[str, str]] | None = None)
         ("Report", i.report_url),
         ("Notes", i.notes),
     ]
+    if i.action_plan_due is not None:
+        fields.append(("Action plan due", f"{format_date(i.action_plan_due)} (70 working days after the report)"))
+        fields.append(("Action plan sent", format_date(i.action_plan_sent) or "not yet"))
     fields += extra or []
     tables = []
     if i.framework is not None and i.type.is_graded:
@@ -364,3 +368,77 @@ def visits_table(items: list[VisitView]) -> TableView:
 
 def visit_json(v: VisitView) -> dict[str, Any]:
     return record_json(v.visit, number=v.number, days_to_go=v.days_to_go, theme_keys=[t.key for t in v.themes])
+
+
+# -- governance ----------------------------------------------------------------------
+
+
+def interventions_table(items: list[InterventionView]) -> TableView:
+    table = TableView(
+        [
+            Column("ID"),
+            Column("Type"),
+            Column("Issued"),
+            Column("Revised"),
+            Column("Lifted"),
+            Column("In force"),
+            Column("People", max_width=50),
+        ],
+        title="DfE intervention",
+        empty="No DfE intervention recorded (kt intervention add).",
+    )
+    for v in items:
+        i = v.intervention
+        table.add(
+            [
+                i.ref,
+                i.type.label,
+                format_date(i.issued),
+                ", ".join(format_date(d) for d in i.revised),
+                format_date(i.lifted),
+                f"yes, {v.in_force_for}" if v.in_force else f"no (lasted {v.in_force_for})" if i.lifted else "not yet",
+                "; ".join(f"{p['role']}: {p['name']}" for p in i.people),
+            ]
+        )
+    return table
+
+
+def intervention_json(v: InterventionView) -> dict[str, Any]:
+    return record_json(v.intervention, in_force=v.in_force, in_force_for=v.in_force_for)
+
+
+def partners_table(items: list[PartnerView]) -> TableView:
+    table = TableView(
+        [
+            Column("ID"),
+            Column("Partner", max_width=30),
+            Column("Kind"),
+            Column("Engaged for", max_width=50),
+            Column("From"),
+            Column("To"),
+            Column("Addresses", max_width=30),
+            Column("Active"),
+        ],
+        title="Improvement partners",
+        empty="No improvement partners recorded (kt partner add).",
+    )
+    for v in items:
+        p = v.partner
+        links = [r.ref for r in v.recs] + [f.key for f in v.areas]
+        table.add(
+            [
+                p.ref,
+                p.name,
+                p.kind.value,
+                p.purpose,
+                format_date(p.start),
+                format_date(p.end),
+                ", ".join(links),
+                "yes" if v.active else "no",
+            ]
+        )
+    return table
+
+
+def partner_json(v: PartnerView) -> dict[str, Any]:
+    return record_json(v.partner, recs=[r.ref for r in v.recs], focus=[f.key for f in v.areas], active=v.active)

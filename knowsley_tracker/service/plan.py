@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 
 from knowsley_tracker.errors import ConflictError, ValidationError
 from knowsley_tracker.models import (
@@ -21,6 +22,7 @@ from knowsley_tracker.models import (
     parse_ref,
 )
 from knowsley_tracker.service.session import Session
+from knowsley_tracker.workdays import action_plan_deadline
 
 # -- inspections ---------------------------------------------------------------
 
@@ -73,7 +75,78 @@ def add_inspection(
     )
     if kind.is_graded and inspection.judgement is None:
         raise ValidationError(f"A {kind.label.lower()} needs an overall judgement (--judgement inadequate, good, ...).")
+    _set_action_plan_due(inspection)
     return s.store.add(inspection)
+
+
+def _set_action_plan_due(inspection: Inspection, override: date | None = None) -> None:
+    """After an inadequate judgement the action plan is due 70 working days after the report."""
+    if override is not None:
+        inspection.action_plan_due = override
+    elif inspection.judgement is Judgement.INADEQUATE:
+        inspection.action_plan_due = action_plan_deadline(inspection.report_date)
+    else:
+        inspection.action_plan_due = None
+
+
+def edit_inspection(
+    s: Session,
+    ref: str,
+    *,
+    end: str | None = None,
+    published: str | None = None,
+    judgement: str | None = None,
+    areas: list[str] | None = None,
+    title: str | None = None,
+    report_url: str | None = None,
+    notes: str | None = None,
+    action_plan_due: str | None = None,
+    action_plan_sent: str | None = None,
+) -> tuple[Inspection, dict[str, list[object]]]:
+    """Correct an inspection, or record when its action plan was sent."""
+    s.texts(title=title, notes=notes)
+    inspection = get_inspection(s, ref)
+    assert inspection.framework is not None
+    merged_areas = dict(inspection.areas)
+    merged_areas.update(parse_area_judgements(areas or [], inspection.framework))
+    updated = Inspection(
+        id=inspection.id,
+        start=inspection.start,
+        type=inspection.type,
+        framework=inspection.framework,
+        end=s.parse_date(end) if end else inspection.end,
+        published=s.parse_date(published) if published else inspection.published,
+        judgement=Judgement.parse(judgement, "judgement") if judgement else inspection.judgement,
+        areas=merged_areas,
+        title=title.strip() if title is not None else inspection.title,
+        report_url=report_url.strip() if report_url is not None else inspection.report_url,
+        notes=notes.strip() if notes is not None else inspection.notes,
+        action_plan_due=inspection.action_plan_due,
+        action_plan_sent=s.parse_date(action_plan_sent) if action_plan_sent else inspection.action_plan_sent,
+    )
+    if action_plan_due:
+        _set_action_plan_due(updated, s.parse_date(action_plan_due))
+    elif end or published or judgement:
+        _set_action_plan_due(updated)
+    return updated, s.store.save(updated)
+
+
+@dataclass(frozen=True)
+class ActionPlanDeadline:
+    inspection: Inspection
+    due: date
+    sent: date | None
+    days_left: int
+
+
+def action_plan_deadlines(s: Session) -> list[ActionPlanDeadline]:
+    """Statutory action-plan deadlines of inadequate judgements, latest first."""
+    found = [
+        ActionPlanDeadline(i, i.action_plan_due, i.action_plan_sent, (i.action_plan_due - s.today).days)
+        for i in s.store.all(Inspection)
+        if i.action_plan_due is not None
+    ]
+    return sorted(found, key=lambda d: d.due, reverse=True)
 
 
 def list_inspections(s: Session) -> list[Inspection]:

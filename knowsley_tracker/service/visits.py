@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
+from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import FocusArea, InspectionType, Visit, VisitStatus
 from knowsley_tracker.service.session import Session
 
@@ -90,3 +91,38 @@ def list_visits(s: Session, upcoming_only: bool = False) -> list[VisitView]:
 def next_visit(s: Session) -> VisitView | None:
     upcoming = list_visits(s, upcoming_only=True)
     return upcoming[0] if upcoming else None
+
+
+def project_visits(s: Session, *, count: int = 3, every_months: int | None = None) -> list[Visit]:
+    """Replace projected monitoring visits with ``count`` new ones, spaced from the last real one.
+
+    Inadequate councils are visited every few months (4 to 6 in recent cases),
+    so the next visits can be pencilled in; they stay 'projected' until confirmed.
+    """
+    from knowsley_tracker.dates import add_months
+    from knowsley_tracker.models import Inspection, Judgement
+    from knowsley_tracker.service.settings import setting_value
+
+    if not 1 <= count <= 12:
+        raise ValidationError("Project between 1 and 12 visits.")
+    interval = every_months if every_months is not None else setting_value(s, "visit_interval_months")
+    if not 1 <= interval <= 24:
+        raise ValidationError("Visits are projected 1 to 24 months apart.")
+    monitoring = [v for v in s.store.all(Visit) if v.type is InspectionType.MONITORING_VISIT]
+    for old in monitoring:
+        if old.status is VisitStatus.PROJECTED:
+            s.store.delete(Visit, old.id)
+    real = [v.date for v in monitoring if v.status is not VisitStatus.PROJECTED]
+    if real:
+        base = max(real)
+    else:
+        inadequate = [i for i in s.store.all(Inspection) if i.judgement is Judgement.INADEQUATE]
+        if not inadequate:
+            raise ValidationError(
+                "Nothing to project from: record a monitoring visit (kt visit add) or an inadequate inspection first."
+            )
+        base = max(i.report_date for i in inadequate)
+    return [
+        s.store.add(Visit(date=add_months(base, interval * n), status=VisitStatus.PROJECTED))
+        for n in range(1, count + 1)
+    ]
