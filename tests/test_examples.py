@@ -1,0 +1,71 @@
+"""The shipped example plan builds, matches the committed store, and reads sensibly."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+BUILDER = ROOT / "examples" / "build_knowsley_2025.py"
+SHIPPED = ROOT / "examples" / "knowsley-2025" / "plan.json"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    target = tmp_path_factory.mktemp("example") / "plan.json"
+    result = subprocess.run([sys.executable, str(BUILDER), str(target)], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"Built the example plan at {target} (as of 30 Nov 2025).\n"
+    return target
+
+
+def tables(path: Path) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads(path.read_text())
+    return data
+
+
+def test_example_is_realistic(built: Path) -> None:
+    data = tables(built)
+    assert len(data["recommendations"]) == 12
+    assert len(data["focus_areas"]) == 8
+    statuses = Counter(a["status"] for a in data["actions"].values())
+    assert sum(statuses.values()) >= 30
+    assert set(statuses) == {"not-started", "in-progress", "blocked", "complete", "dropped"}
+    assert len(data["log"]) >= 40
+    assert len(data["evidence"]) >= 8
+    assert len(data["visits"]) == 3
+    assert any(a["due"] != a["original_due"] for a in data["actions"].values())
+    assert any(a["rag_override"] for a in data["actions"].values())
+
+
+def test_shipped_store_matches_the_builder(built: Path) -> None:
+    fresh, shipped = tables(built), tables(SHIPPED)
+    for table in ("inspections", "focus_areas", "owners", "recommendations", "actions", "log", "evidence", "visits"):
+        assert fresh[table] == shipped[table], f"examples/knowsley-2025/plan.json is stale in {table}: rebuild it"
+
+
+def test_example_holds_no_personal_data(built: Path) -> None:
+    from knowsley_tracker.guard import find_personal_data
+
+    text = built.read_text()
+    assert find_personal_data(text) == []
+
+
+def test_builder_refuses_to_overwrite(built: Path) -> None:
+    result = subprocess.run([sys.executable, str(BUILDER), str(built)], capture_output=True, text=True, check=False)
+    assert result.returncode == 1
+    assert result.stderr == f"{built} exists; pass --replace to rebuild it.\n"
+
+
+def test_cli_reads_the_example(kt: Any) -> None:
+    result = kt("--db", str(SHIPPED), "action", "list", "--overdue", "--json")
+    assert result.exit_code == 0, result.stderr
+    overdue = json.loads(result.stdout)
+    assert [a["ref"] for a in overdue] == ["A14", "A35", "A5", "A8", "A27", "A33"]
+    assert all(a["rag"] == "red" for a in overdue)
