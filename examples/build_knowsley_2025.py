@@ -20,15 +20,18 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
+from typing import Any, TypeVar
 
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.service import actions, plan, visits
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store, StorePaths
 
+T = TypeVar("T")
 AS_OF = date(2025, 11, 30)
 AUTHORITY = "Knowsley Metropolitan Borough Council"
 BUILDER = "Improvement Programme Manager"
@@ -65,6 +68,7 @@ class Rec:
     actions: list[Act]
 
 
+# fmt: off
 FOCUS_AREAS = [
     ("LEAD", "Leadership, management oversight and supervision", "Director of Children's Services"),
     ("HP", "Help and protection: risk, assessment and planning", "Assistant Director, Children's Social Care"),
@@ -95,7 +99,8 @@ PLAN = [
         "The leadership capacity of social work practice which meets professional and practice standards, "
         "to drive the quality of social work interventions with children.",
         [
-            Act("Appoint a permanent senior leadership team and reduce interim posts", "Director of Children's Services",
+            Act("Appoint a permanent senior leadership team and reduce interim posts",
+                "Director of Children's Services",
                 "30/06/2025", "No interim posts at head of service level or above",
                 [Step("14/03/2025", "Assistant director and two heads of service recruited", 60),
                  Step("20/06/2025", "All senior posts filled permanently", 100, "complete")],
@@ -160,11 +165,13 @@ PLAN = [
     Rec("5", "HP", "Domestic abuse and neglect",
         "The social work response to domestic abuse and neglect.",
         [
-            Act("Refresh the neglect strategy and assessment tool with partners", "Assistant Director, Children's Social Care",
+            Act("Refresh the neglect strategy and assessment tool with partners",
+                "Assistant Director, Children's Social Care",
                 "31/08/2025", "Neglect tool used in all relevant assessments",
                 [Step("15/07/2025", "Strategy agreed by the safeguarding partnership", 80)],
                 rag=("01/11/2025", "red", "Partner sign-off of the tool missed twice")),
-            Act("Domestic abuse champions in every social work team", "Domestic Abuse Partnership Manager", "31/10/2025",
+            Act("Domestic abuse champions in every social work team", "Domestic Abuse Partnership Manager",
+                "31/10/2025",
                 steps=[Step("30/09/2025", "Champions named in all teams", 100, "complete")]),
             Act("Joint audit with police of domestic abuse notifications", "Head of Quality Assurance", "31/01/2026"),
         ]),
@@ -179,7 +186,8 @@ PLAN = [
             Act("Joint housing and children's services protocol for 16 and 17 year olds", "Head of Service, Early Help",
                 "30/06/2025",
                 steps=[Step("26/06/2025", "Protocol signed by housing and children's services", 100, "complete")]),
-            Act("Audit of joint assessments for homeless 16 and 17 year olds", "Head of Quality Assurance", "15/12/2025"),
+            Act("Audit of joint assessments for homeless 16 and 17 year olds", "Head of Quality Assurance",
+                "15/12/2025"),
         ]),
     Rec("7", "CIC", "Visiting, direct work and life-story work",
         "The quality of visiting and direct work with children and young people, including life-story work.",
@@ -203,7 +211,8 @@ PLAN = [
             Act("Pathway plan quality standard, co-produced with young people", "Head of Service, Care Leavers",
                 "31/03/2026",
                 steps=[Step("02/10/2025", "New template designed with the care-experienced forum", 40)]),
-            Act("Ring-fenced apprenticeships and an education and employment adviser", "Director of Children's Services",
+            Act("Ring-fenced apprenticeships and an education and employment adviser",
+                "Director of Children's Services",
                 "30/09/2026", "Fewer than 35% of 19 to 21 year olds not in education, employment or training",
                 [Step("14/10/2025", "Ten apprenticeships agreed; adviser in post", 30)]),
             Act("Enhanced offer for young people in custody and young parents", "Head of Service, Care Leavers",
@@ -221,7 +230,8 @@ PLAN = [
             Act("Agree a caseload cap for personal advisers", "Head of Service, Care Leavers", "31/05/2025",
                 steps=[Step("21/05/2025", "Cap of 25 agreed by the corporate parenting board", 100, "complete")],
                 evidence=[("21/05/2025", "Corporate parenting board minutes, May 2025", "minutes")]),
-            Act("Monthly caseload report to the improvement board", "Performance and Intelligence Manager", "31/07/2025",
+            Act("Monthly caseload report to the improvement board", "Performance and Intelligence Manager",
+                "31/07/2025",
                 steps=[Step("25/07/2025", "Report included in the board pack from July", 100, "complete")],
                 evidence=[("25/07/2025", "Board pack extract: personal adviser caseloads", "data")]),
         ]),
@@ -270,10 +280,12 @@ VISITS = [
     ("16/06/2026", "expected", ["CL", "WF"], ""),
 ]
 
+# fmt: on
+
 
 def _moment(day: str, hour: int = 10) -> Clock:
     d = datetime.strptime(day, "%d/%m/%Y").date()
-    return Clock.at(datetime.combine(d, time(hour, 0), tzinfo=timezone.utc))
+    return Clock.at(datetime.combine(d, time(hour, 0), tzinfo=UTC))
 
 
 class Builder:
@@ -283,72 +295,147 @@ class Builder:
     def at(self, day: str, by: str = BUILDER, hour: int = 10) -> Session:
         return Session(store=self.store, clock=_moment(day, hour), user=by)
 
-    def do(self, day: str, what: str, fn, by: str = BUILDER, hour: int = 10):  # type: ignore[no-untyped-def]
+    def do(
+        self,
+        day: str,
+        what: str,
+        use_case: Callable[..., T],
+        *args: Any,
+        by: str = BUILDER,
+        hour: int = 10,
+        **kwargs: Any,
+    ) -> T:
+        """Run one use-case as one command would: its own session, clock and transaction."""
         s = self.at(day, by, hour)
         with s.transaction(what):
-            return fn(s)
+            return use_case(s, *args, **kwargs)
 
 
 def build(path: Path) -> None:
     store = Store.create(path, authority=AUTHORITY, now=_moment("03/02/2025").now())
     b = Builder(store)
     try:
-        b.do("03/02/2025", "inspection add", lambda s: plan.add_inspection(
-            s, start="01/03/2017", published="13/06/2017", judgement="requires improvement",
+        b.do(
+            "03/02/2025",
+            "inspection add",
+            plan.add_inspection,
+            start="01/03/2017",
+            published="13/06/2017",
+            judgement="requires improvement",
             title="Re-inspection under the single inspection framework",
-            notes="Three of five areas judged good; the 2014 improvement notice was lifted. Area grades here are "
-                  "illustrative.",
-            areas=["help-protection=ri", "looked-after=ri", "adoption=good", "care-leavers=good", "leadership=good"]))
-        b.do("03/02/2025", "inspection add", lambda s: plan.add_inspection(
-            s, start="31/01/2024", type="focused visit", title="Focused visit: care leavers"))
-        b.do("03/02/2025", "inspection add", lambda s: plan.add_inspection(
-            s, start="18/11/2024", end="29/11/2024", published="20/01/2025", judgement="inadequate",
-            title="ILACS standard inspection", report_url="https://files.ofsted.gov.uk/v1/file/50267008",
-            areas=["leaders=inadequate", "help-protection=inadequate", "children-in-care=requires improvement",
-                   "care-leavers=inadequate"]))
+            notes="Three of five areas judged good; the 2014 improvement notice was lifted. "
+            "Area grades here are illustrative.",
+            areas=["help-protection=ri", "looked-after=ri", "adoption=good", "care-leavers=good", "leadership=good"],
+        )
+        b.do(
+            "03/02/2025",
+            "inspection add",
+            plan.add_inspection,
+            start="31/01/2024",
+            type="focused visit",
+            title="Focused visit: care leavers",
+        )
+        b.do(
+            "03/02/2025",
+            "inspection add",
+            plan.add_inspection,
+            start="18/11/2024",
+            end="29/11/2024",
+            published="20/01/2025",
+            judgement="inadequate",
+            title="ILACS standard inspection",
+            report_url="https://files.ofsted.gov.uk/v1/file/50267008",
+            areas=[
+                "leaders=inadequate",
+                "help-protection=inadequate",
+                "children-in-care=requires improvement",
+                "care-leavers=inadequate",
+            ],
+        )
         for key, name, lead in FOCUS_AREAS:
-            b.do("03/02/2025", f"focus add {key}", lambda s, k=key, n=name, ld=lead: plan.add_focus(s, k, n, ld))
+            b.do("03/02/2025", f"focus add {key}", plan.add_focus, key, name, lead)
         for role, name in OWNERS:
-            b.do("03/02/2025", "owner add", lambda s, r=role, n=name: plan.add_owner(s, r, n))
+            b.do("03/02/2025", "owner add", plan.add_owner, role, name)
         for rec in PLAN:
-            made = b.do("04/02/2025", "rec add", lambda s, r=rec: plan.add_recommendation(
-                s, r.text, focus=r.focus, report_ref=r.ref, summary=r.summary))
+            made = b.do(
+                "04/02/2025",
+                "rec add",
+                plan.add_recommendation,
+                rec.text,
+                focus=rec.focus,
+                report_ref=rec.ref,
+                summary=rec.summary,
+            )
             for act in rec.actions:
                 _build_action(b, made.ref, act)
         for day, status, themes, outcome in VISITS:
-            b.do("01/03/2025" if status != "done" else day, "visit add",
-                 lambda s, d=day, st=status, t=themes, o=outcome: visits.add_visit(s, d, themes=t, status=st,
-                                                                                    outcome=o))
+            b.do(
+                day if status == "done" else "01/03/2025",
+                "visit add",
+                visits.add_visit,
+                day,
+                themes=themes,
+                status=status,
+                outcome=outcome,
+            )
     finally:
         store.close()
 
 
 def _build_action(b: Builder, rec_ref: str, act: Act) -> None:
-    made = b.do("05/02/2025", f"action add {rec_ref}", lambda s: actions.add_action(
-        s, rec_ref, act.title, due=act.due, owner=act.owner, success_measure=act.success))
-    events: list[tuple[date, int, object]] = []
+    made = b.do(
+        "05/02/2025",
+        f"action add {rec_ref}",
+        actions.add_action,
+        rec_ref,
+        act.title,
+        due=act.due,
+        owner=act.owner,
+        success_measure=act.success,
+    )
+    ref = made.ref
+    # Replay what happened to the action in date order.
+    events: list[tuple[date, int, Step | tuple[str, str, str], str]] = []
     for n, step in enumerate(act.steps):
-        events.append((_day(step.on), n, step))
+        events.append((_day(step.on), n, step, "step"))
     if act.new_due:
-        events.append((_day(act.new_due[0]), -1, act.new_due))
+        events.append((_day(act.new_due[0]), -1, act.new_due, "due"))
     if act.rag:
-        events.append((_day(act.rag[0]), 50, act.rag))
+        events.append((_day(act.rag[0]), 50, act.rag, "rag"))
     for n, evidence in enumerate(act.evidence):
-        events.append((_day(evidence[0]), 100 + n, evidence))
-    for _day_of, _order, event in sorted(events, key=lambda e: (e[0], e[1])):
+        events.append((_day(evidence[0]), 100 + n, evidence, "evidence"))
+    for _, _, event, kind in sorted(events, key=lambda e: (e[0], e[1])):
         if isinstance(event, Step):
-            b.do(event.on, f"log {made.ref}", lambda s, e=event: actions.log_progress(
-                s, made.ref, e.note, progress=e.progress, status=e.status), by=act.owner, hour=15)
-        elif event is act.new_due:
-            on, due, reason = act.new_due
-            b.do(on, f"action edit {made.ref}", lambda s: actions.edit_action(s, made.ref, due=due, reason=reason))
-        elif event is act.rag:
-            on, rag, reason = act.rag
-            b.do(on, f"action edit {made.ref}", lambda s: actions.edit_action(s, made.ref, rag=rag, reason=reason))
+            b.do(
+                event.on,
+                f"log {ref}",
+                actions.log_progress,
+                ref,
+                event.note,
+                progress=event.progress,
+                status=event.status,
+                by=act.owner,
+                hour=15,
+            )
+        elif kind == "due":
+            on, due, reason = event
+            b.do(on, f"action edit {ref}", actions.edit_action, ref, due=due, reason=reason)
+        elif kind == "rag":
+            on, rag, reason = event
+            b.do(on, f"action edit {ref}", actions.edit_action, ref, rag=rag, reason=reason)
         else:
-            on, title, kind = event  # type: ignore[misc]
-            b.do(on, f"evidence add {made.ref}", lambda s, t=title, k=kind, o=on: actions.add_evidence(
-                s, made.ref, t, date=o, kind=k), by=act.owner, hour=16)
+            on, title, evidence_kind = event
+            b.do(
+                on,
+                f"evidence add {ref}",
+                actions.add_evidence,
+                ref,
+                title,
+                date=on,
+                kind=evidence_kind,
+                by=act.owner,
+                hour=16,
+            )
 
 
 def _day(text: str) -> date:
