@@ -1,0 +1,70 @@
+"""kt check: what needs attention today, for cron (silent and exit 0 when nothing does).
+
+Kept light on purpose: no Rich, no dateutil parser, no csv or icalendar on
+this path, and the progress log is never read.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from knowsley_tracker.cli._context import app_context, print_json
+from knowsley_tracker.render import check_out
+from knowsley_tracker.render.text import emit
+from knowsley_tracker.service.check import CheckOptions, run_check
+
+# The exit status is the contract with cron and scripts; README repeats it.
+EXIT_CODES_HELP = (
+    "Exit status: 0 nothing needs attention (nothing is printed, so cron sends no mail); "
+    "1 something needs attention (the digest is printed); 2 usage error (unknown option, bad number); "
+    "4 KNOWSLEY_TRACKER_NOW is not a date; 8 no store at that path; 9 store unreadable (damaged, "
+    "not a store, or from a newer version); 10 other store error such as permission denied. "
+    "kt check takes no lock: it reads the last saved plan, so it never waits for a writer."
+)
+
+check_app = typer.Typer(add_completion=False)
+
+
+@check_app.command("check", epilog=EXIT_CODES_HELP)
+def check(
+    ctx: typer.Context,
+    visit_within: Annotated[
+        int, typer.Option("--visit-within", metavar="DAYS", min=0, help="Flag visits in the next DAYS days.")
+    ] = 30,
+    no_visits: Annotated[bool, typer.Option("--no-visits", help="Do not flag visits.")] = False,
+    due_within: Annotated[
+        int, typer.Option("--due-within", metavar="DAYS", min=0, help="Flag open actions due in the next DAYS days.")
+    ] = 7,
+    no_due: Annotated[bool, typer.Option("--no-due", help="Do not flag actions due soon.")] = False,
+    no_overdue: Annotated[bool, typer.Option("--no-overdue", help="Do not flag overdue actions.")] = False,
+    stale: Annotated[
+        int,
+        typer.Option("--stale", metavar="DAYS", min=1, help="Flag open actions with no progress note for DAYS days."),
+    ] = 30,
+    no_stale: Annotated[bool, typer.Option("--no-stale", help="Do not flag actions with no recent update.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the items as JSON (always printed, even when empty).")
+    ] = False,
+) -> None:
+    """Report overdue actions, actions due soon, visits coming up and actions with no recent update.
+
+    Example:
+
+        kt check --visit-within 14 --due-within 7 --stale 30
+    """
+    options = CheckOptions(
+        visit_within=None if no_visits else visit_within,
+        due_within=None if no_due else due_within,
+        overdue=not no_overdue,
+        stale=None if no_stale else stale,
+    )
+    with app_context(ctx).reading() as s:
+        result = run_check(s, options)
+    if as_json:
+        print_json(check_out.to_json(result))
+    elif result.needs_attention:
+        emit(check_out.digest(result))
+    if result.needs_attention:
+        raise typer.Exit(1)

@@ -1,0 +1,300 @@
+"""What needs attention today: the items ``kt check`` reports, made for cron.
+
+Each finding is a generic :class:`CheckItem` (kind, urgency, date, ref,
+message) produced by one collector per kind, so a new kind needs a collector
+and a :data:`KINDS` entry, not changes to the renderers. Speed matters here:
+the actions and visits tables are read once as raw rows and records are built
+only for what is flagged; the progress log and evidence are never read
+(``Action.last_logged_at`` says when an action was last updated). Nothing here
+imports Rich, dateutil's parser, csv or icalendar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from enum import IntEnum
+
+from knowsley_tracker.dates import format_date, local_date_of
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models import Action, Owner, Status, Visit, VisitStatus
+from knowsley_tracker.service.session import Session
+
+# Stored status values of actions that need no more work.
+_CLOSED = frozenset({Status.COMPLETE.value, Status.DROPPED.value})
+# A visit this close (in days) is as urgent as an overdue action.
+VISIT_IMMINENT_DAYS = 7
+
+
+class Urgency(IntEnum):
+    """How soon someone must act; higher sorts first."""
+
+    LOW = 1
+    MEDIUM = 2
+    HIGH = 3
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckKind:
+    """A kind of finding: its heading in the digest and its place among equally urgent groups."""
+
+    name: str
+    title: str
+    order: int
+
+
+KINDS: dict[str, CheckKind] = {
+    kind.name: kind
+    for kind in (
+        CheckKind("overdue", "Overdue actions", 10),
+        CheckKind("visit", "Visits coming up", 20),
+        CheckKind("due", "Actions due soon", 30),
+        CheckKind("stale", "Actions with no recent update", 40),
+    )
+}
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    """One thing that needs attention.
+
+    ``date`` is the date the item is about (a due date, a visit, the last
+    update) and ``days`` how far it is from today (negative when past).
+    ``subject`` and ``owner`` are user text: renderers must escape them, and
+    ``message`` (which embeds them).
+    """
+
+    kind: str
+    urgency: Urgency
+    ref: str
+    date: date | None
+    days: int | None
+    subject: str
+    message: str
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """Which checks run and their windows in days; None switches a check off."""
+
+    visit_within: int | None = 30
+    due_within: int | None = 7
+    overdue: bool = True
+    stale: int | None = 30
+
+    def __post_init__(self) -> None:
+        for name in ("visit_within", "due_within", "stale"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValidationError(f"--{name.replace('_', '-')} takes a number of days, 0 or more.")
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    today: date
+    authority: str
+    options: CheckOptions
+    items: list[CheckItem] = field(default_factory=list)
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.items)
+
+    def groups(self) -> list[tuple[CheckKind, list[CheckItem]]]:
+        """Items grouped by kind, in the order they are reported (most urgent first)."""
+        grouped: dict[str, list[CheckItem]] = {}
+        for item in self.items:
+            grouped.setdefault(item.kind, []).append(item)
+        return [(KINDS[name], items) for name, items in grouped.items()]
+
+
+# A collector finds one or more kinds of item; ``flagged`` holds the refs
+# already reported, so an action appears once, under its most urgent heading.
+Collector = Callable[["_Context"], Iterable[CheckItem]]
+
+
+@dataclass
+class _Context:
+    session: Session
+    options: CheckOptions
+    today: date
+    flagged: set[str] = field(default_factory=set)
+    _owners: dict[int, str] | None = None
+
+    def owner_label(self, owner_id: int | None) -> str | None:
+        """The owner's display name; the owners table is read only if an action is flagged."""
+        if owner_id is None:
+            return None
+        if self._owners is None:
+            self._owners = {
+                doc_id: Owner.from_record(doc_id, row).display for doc_id, row in self.session.store.rows(Owner.TABLE)
+            }
+        return self._owners.get(owner_id)
+
+
+def run_check(s: Session, options: CheckOptions) -> CheckResult:
+    """Everything that needs attention on ``s.today``, most urgent first."""
+    ctx = _Context(session=s, options=options, today=s.today)
+    items: list[CheckItem] = []
+    for collect in COLLECTORS:
+        for item in collect(ctx):
+            ctx.flagged.add(item.ref)
+            items.append(item)
+    return CheckResult(today=ctx.today, authority=s.store.authority, options=options, items=_ordered(items))
+
+
+def _ordered(items: list[CheckItem]) -> list[CheckItem]:
+    """Groups by their most urgent item (then kind order); inside a group, most urgent
+    then earliest date first, so the longest-overdue action leads."""
+    top: dict[str, int] = {}
+    for item in items:
+        top[item.kind] = max(top.get(item.kind, 0), item.urgency)
+
+    def key(item: CheckItem) -> tuple[int, int, int, date, str, int]:
+        number = "".join(ch for ch in item.ref if ch.isdigit())
+        return (
+            -top[item.kind],
+            KINDS[item.kind].order,
+            -item.urgency,
+            item.date or date.min,
+            item.ref.rstrip("0123456789"),
+            int(number) if number else 0,
+        )
+
+    return sorted(items, key=key)
+
+
+# -- collectors -------------------------------------------------------------------
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _in_days(days: int) -> str:
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    return f"in {days} days"
+
+
+def _owner_suffix(owner: str | None) -> str:
+    return f" [{owner}]" if owner else " [no owner]"
+
+
+def _open_actions(ctx: _Context) -> Iterator[tuple[int, dict[str, object]]]:
+    for doc_id, row in ctx.session.store.rows(Action.TABLE):
+        if row.get("status", Status.NOT_STARTED.value) not in _CLOSED:
+            yield doc_id, row
+
+
+def collect_deadlines(ctx: _Context) -> Iterator[CheckItem]:
+    """Open actions past their due date, and those due within the window."""
+    opts = ctx.options
+    if not opts.overdue and opts.due_within is None:
+        return
+    # Stored dates are ISO strings, which compare like the dates they hold.
+    today = ctx.today.isoformat()
+    horizon = (ctx.today + timedelta(days=opts.due_within)).isoformat() if opts.due_within is not None else ""
+    for doc_id, row in _open_actions(ctx):
+        due_text = str(row["due"])
+        if opts.overdue and due_text < today:
+            kind = "overdue"
+        elif opts.due_within is not None and today <= due_text <= horizon:
+            kind = "due"
+        else:
+            continue
+        due = date.fromisoformat(due_text)
+        days = (due - ctx.today).days
+        title = str(row["title"])
+        owner_id = row.get("owner_id")
+        owner = ctx.owner_label(owner_id if isinstance(owner_id, int) else None)
+        if kind == "overdue":
+            when = f"due {format_date(due)}, {_plural(-days, 'day')} overdue"
+            urgency = Urgency.HIGH
+        else:
+            when = f"due {format_date(due)}, {_in_days(days)}"
+            urgency = Urgency.HIGH if days == 0 else Urgency.MEDIUM
+        yield CheckItem(
+            kind=kind,
+            urgency=urgency,
+            ref=f"{Action.PREFIX}{doc_id}",
+            date=due,
+            days=days,
+            subject=title,
+            message=f"{when}: {title}{_owner_suffix(owner)}",
+            owner=owner,
+        )
+
+
+def collect_visits(ctx: _Context) -> Iterator[CheckItem]:
+    """Visits not yet done that fall within the window (today included)."""
+    window = ctx.options.visit_within
+    if window is None:
+        return
+    for doc_id, row in ctx.session.store.rows(Visit.TABLE):
+        if row.get("status") == VisitStatus.DONE.value:
+            continue
+        day = date.fromisoformat(str(row["date"]))
+        days = (day - ctx.today).days
+        if not 0 <= days <= window:
+            continue
+        visit = Visit.from_record(doc_id, row)
+        what = visit.type.label
+        yield CheckItem(
+            kind="visit",
+            urgency=Urgency.HIGH if days <= VISIT_IMMINENT_DAYS else Urgency.MEDIUM,
+            ref=visit.ref,
+            date=day,
+            days=days,
+            subject=what,
+            message=f"{what} on {format_date(day)}, {_in_days(days)} ({visit.status.value})",
+        )
+
+
+def collect_stale(ctx: _Context) -> Iterator[CheckItem]:
+    """Open actions with no log entry for ``stale`` days (counting from creation when
+    there is none); an action already reported above is not repeated."""
+    window = ctx.options.stale
+    if window is None:
+        return
+    for doc_id, row in _open_actions(ctx):
+        ref = f"{Action.PREFIX}{doc_id}"
+        if ref in ctx.flagged:
+            continue
+        logged = str(row.get("last_logged_at") or "")
+        stamp = logged or str(row.get("created_at") or "")
+        last = local_date_of(stamp) if stamp else None
+        days = (ctx.today - last).days if last is not None else None
+        if days is not None and days < window:
+            continue
+        title = str(row["title"])
+        owner_id = row.get("owner_id")
+        owner = ctx.owner_label(owner_id if isinstance(owner_id, int) else None)
+        if last is None or days is None:
+            when = "no update recorded"
+        elif logged:
+            when = f"last update {format_date(last)}, {_plural(days, 'day')} ago"
+        else:
+            when = f"no update since it was added on {format_date(last)}, {_plural(days, 'day')} ago"
+        yield CheckItem(
+            kind="stale",
+            urgency=Urgency.LOW,
+            ref=ref,
+            date=last,
+            days=-days if days is not None else None,
+            subject=title,
+            message=f"{when}: {title}{_owner_suffix(owner)}",
+            owner=owner,
+        )
+
+
+# Run in this order: an action flagged by an earlier collector is skipped by later ones.
+COLLECTORS: list[Collector] = [collect_deadlines, collect_visits, collect_stale]

@@ -1,0 +1,236 @@
+"""kt check: the cron contract (exit codes, silence, exact digest) on fixed clocks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowsley_tracker.dates import Clock
+from knowsley_tracker.errors import CorruptStoreError, StoreMissingError
+from knowsley_tracker.service.check import CheckOptions, run_check
+from knowsley_tracker.service.session import Session
+from knowsley_tracker.storage import Store
+
+LATER = "2026-01-05T09:00:00+00:00"
+
+
+@pytest.fixture
+def visits(plan: Any) -> Any:
+    """The conftest plan plus a confirmed visit on 10 Dec 2025, one on 20 Jan 2026 and one done."""
+    for args in (
+        ["visit", "add", "10/12/2025", "--status", "confirmed"],
+        ["visit", "add", "20/01/2026"],
+        ["visit", "add", "01/09/2025", "--status", "done"],
+    ):
+        result = plan(*args)
+        assert result.exit_code == 0, result.stderr
+    return plan
+
+
+def test_empty_plan_is_silent_and_exit_0(kt: Any) -> None:
+    assert kt("init", "--authority", "Test Council").exit_code == 0
+    result = kt("check")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "", "")
+
+
+def test_empty_plan_json_is_still_printed(kt: Any) -> None:
+    kt("init", "--authority", "Test Council")
+    result = kt("check", "--json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {
+        "authority": "Test Council",
+        "checks": {"due_within": 7, "overdue": True, "stale": 30, "visit_within": 30},
+        "count": 0,
+        "date": "2025-11-30",
+        "items": [],
+        "needs_attention": False,
+        "version": 1,
+    }
+
+
+def test_digest_on_fixed_clock(visits: Any) -> None:
+    result = visits("check")
+    assert result.exit_code == 1
+    assert result.stderr == ""
+    assert result.stdout == (
+        "Test Council improvement plan: 2 items need attention on 30 Nov 2025.\n"
+        "\n"
+        "Overdue actions (1)\n"
+        "  A1  due 15 Nov 2025, 15 days overdue: Audit open disabled children's cases "
+        "[Head of Service, Disabled Children (Sam Carter)]\n"
+        "\n"
+        "Visits coming up (1)\n"
+        "  V1  Monitoring visit on 10 Dec 2025, in 10 days (confirmed)\n"
+    )
+
+
+def test_digest_later_groups_most_urgent_first(visits: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", LATER)
+    result = visits("check", "--due-within", "14")
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "Test Council improvement plan: 4 items need attention on 5 Jan 2026.\n"
+        "\n"
+        "Overdue actions (2)\n"
+        "  A1  due 15 Nov 2025, 51 days overdue: Audit open disabled children's cases "
+        "[Head of Service, Disabled Children (Sam Carter)]\n"
+        "  A2  due 10 Dec 2025, 26 days overdue: Publish a plan for the disabled children's service "
+        "[Head of Service, Disabled Children (Sam Carter)]\n"
+        "\n"
+        "Visits coming up (1)\n"
+        "  V2  Monitoring visit on 20 Jan 2026, in 15 days (expected)\n"
+        "\n"
+        "Actions with no recent update (1)\n"
+        "  A3  no update since it was added on 30 Nov 2025, 36 days ago: Recruit two more personal advisers "
+        "[Head of Service, Care Leavers]\n"
+    )
+
+
+def test_imminent_visit_outranks_overdue_group_only_on_urgency_ties(
+    visits: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On 8 Dec the visit is 2 days away (high) and A1 is overdue (high): equal urgency,
+    # so the fixed kind order puts overdue first; due-soon (medium) comes after both.
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "2025-12-08T09:00:00+00:00")
+    result = visits("check", "--json")
+    items = json.loads(result.stdout)["items"]
+    assert [(i["kind"], i["ref"], i["urgency"], i["days"]) for i in items] == [
+        ("overdue", "A1", "high", -23),
+        ("visit", "V1", "high", 2),
+        ("due", "A2", "medium", 2),
+    ]
+
+
+def test_each_check_can_be_switched_off(visits: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", LATER)
+
+    def kinds(*args: str) -> list[str]:
+        result = visits("check", "--json", *args)
+        assert result.exit_code in (0, 1), result.stderr
+        return [f"{i['kind']}:{i['ref']}" for i in json.loads(result.stdout)["items"]]
+
+    assert kinds() == ["overdue:A1", "overdue:A2", "visit:V2", "stale:A3"]
+    assert kinds("--no-overdue") == ["visit:V2", "stale:A1", "stale:A2", "stale:A3"]
+    assert kinds("--no-visits", "--no-stale") == ["overdue:A1", "overdue:A2"]
+    assert kinds("--no-overdue", "--no-visits", "--no-stale") == []
+    everything_off = visits("check", "--no-overdue", "--no-due", "--no-visits", "--no-stale")
+    assert (everything_off.exit_code, everything_off.stdout) == (0, "")
+
+
+def test_windows_are_inclusive(visits: Any) -> None:
+    def refs(*args: str) -> list[str]:
+        return [i["ref"] for i in json.loads(visits("check", "--json", "--no-overdue", *args).stdout)["items"]]
+
+    # A2 is due in 10 days and V1 is in 10 days.
+    assert refs("--due-within", "10", "--visit-within", "10") == ["V1", "A2"]
+    assert refs("--due-within", "9", "--visit-within", "9") == []
+
+
+def test_stale_uses_last_log_entry(plan: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A1 was last logged on 30 Nov 2025: 29 days later it is fresh, 30 days later stale.
+    def stale_refs(now: str) -> list[str]:
+        monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", now)
+        out = plan("check", "--json", "--no-overdue", "--no-due", "--no-visits", "--stale", "30").stdout
+        return [i["ref"] for i in json.loads(out)["items"]]
+
+    assert "A1" not in stale_refs("2025-12-29T09:00:00+00:00")
+    assert "A1" in stale_refs("2025-12-30T09:00:00+00:00")
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "2025-12-30T09:00:00+00:00")
+    item = json.loads(plan("check", "--json", "--no-overdue").stdout)["items"][0]
+    assert item == {
+        "date": "2025-11-30",
+        "days": -30,
+        "kind": "stale",
+        "message": "last update 30 Nov 2025, 30 days ago: Audit open disabled children's cases "
+        "[Head of Service, Disabled Children (Sam Carter)]",
+        "owner": "Head of Service, Disabled Children (Sam Carter)",
+        "ref": "A1",
+        "subject": "Audit open disabled children's cases",
+        "urgency": "low",
+    }
+
+
+def test_due_today_is_high_and_closed_actions_are_ignored(plan: Any) -> None:
+    assert plan("action", "add", "R2", "Due today", "--due", "today").exit_code == 0
+    assert plan("action", "add", "R2", "Dropped", "--due", "01/01/2025").exit_code == 0
+    assert plan("log", "A6", "No longer needed", "--status", "dropped").exit_code == 0
+    items = json.loads(plan("check", "--json").stdout)["items"]
+    assert [(i["ref"], i["kind"], i["urgency"], i["message"]) for i in items] == [
+        ("A1", "overdue", "high", "due 15 Nov 2025, 15 days overdue: Audit open disabled children's cases "
+         "[Head of Service, Disabled Children (Sam Carter)]"),
+        ("A5", "due", "high", "due 30 Nov 2025, today: Due today [no owner]"),
+    ]  # fmt: skip
+
+
+def test_user_text_is_escaped_in_the_digest(plan: Any) -> None:
+    assert plan("action", "add", "R1", "Bad \x1b[31mred\x1b[0m title", "--due", "01/11/2025").exit_code == 0
+    out = plan("check", "--no-stale").stdout
+    assert "\x1b" not in out
+    assert "due 1 Nov 2025, 29 days overdue: Bad \\x1b[31mred\\x1b[0m title [no owner]" in out
+
+
+def test_store_errors_have_distinct_exit_codes(kt: Any, db: Path, tmp_path: Path) -> None:
+    missing = kt("check")
+    assert missing.exit_code == StoreMissingError.exit_code == 8
+    assert missing.stdout == ""
+    assert missing.stderr.startswith(f"Error: No store at {db}.")
+    db.write_text('{"_meta": ')
+    corrupt = kt("check")
+    assert corrupt.exit_code == CorruptStoreError.exit_code == 9
+    assert corrupt.stderr.startswith(f"Error: The store {db} is damaged")
+
+
+def test_usage_errors_exit_2(plan: Any) -> None:
+    result = plan("check", "--due-within", "-1")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "Error: Invalid value for '--due-within': -1 is not in the range x>=0. See 'kt check --help'.\n"
+    )
+    assert plan("check", "--bogus").exit_code == 2
+
+
+def test_help_documents_exit_codes(kt: Any) -> None:
+    result = kt("check", "--help")
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.replace("│", " ").split())
+    assert "Exit status: 0 nothing needs attention" in text
+    assert "1 something needs attention" in text
+    assert "2 usage error" in text
+    assert "8 no store at that path; 9 store unreadable" in text
+
+
+def test_check_never_reads_the_log_or_evidence(plan: Any, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    store = Store.open(db)
+    read: list[str] = []
+    real_rows = store.rows
+
+    def spy(table: str, since_id: int = 0) -> Any:
+        read.append(table)
+        return real_rows(table, since_id)
+
+    monkeypatch.setattr(store, "rows", spy)
+    monkeypatch.setattr(store, "rows_newest_first", lambda table: pytest.fail("read the log newest-first"))
+    result = run_check(Session(store, Clock.at(LATER), "cron"), CheckOptions())
+    assert [i.ref for i in result.items] == ["A1", "A2", "A3"]
+    assert sorted(set(read)) == ["actions", "owners", "visits"]
+
+
+def test_plain_check_imports_nothing_heavy(plan: Any, db: Path) -> None:
+    # A fresh interpreter: report which heavy modules kt check loaded.
+    code = (
+        "import atexit, sys\n"
+        "heavy = ('rich', 'dateutil', 'icalendar', 'csv', 'filelock', 'holidays')\n"
+        "atexit.register(lambda: print(sorted({m.split('.')[0] for m in sys.modules} & set(heavy)), file=sys.stderr))\n"
+        "sys.argv = ['kt', 'check']\n"
+        "from knowsley_tracker.cli import main\n"
+        "main()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 1, done.stderr
+    assert done.stdout.startswith("Test Council improvement plan: 1 item needs attention")
+    assert done.stderr.strip().splitlines()[-1] == "[]"
