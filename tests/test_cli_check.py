@@ -234,3 +234,13 @@ def test_plain_check_imports_nothing_heavy(plan: Any, db: Path) -> None:
     assert done.returncode == 1, done.stderr
     assert done.stdout.startswith("Test Council improvement plan: 1 item needs attention")
     assert done.stderr.strip().splitlines()[-1] == "[]"
+
+
+def test_projected_visit_is_listed_but_never_high(plan: Any) -> None:
+    assert plan("visit", "add", "03/12/2025", "--status", "projected").exit_code == 0
+    assert plan("visit", "add", "04/12/2025", "--status", "expected").exit_code == 0
+    items = json.loads(plan("check", "--json", "--no-overdue").stdout)["items"]
+    assert [(i["ref"], i["urgency"], i["message"]) for i in items] == [
+        ("V2", "high", "Monitoring visit on 4 Dec 2025, in 4 days (expected)"),
+        ("V1", "medium", "Monitoring visit on 3 Dec 2025, in 3 days (projected)"),
+    ]

@@ -235,7 +235,7 @@ def collect_deadlines(ctx: _Context) -> Iterator[CheckItem]:
 
 
 def collect_visits(ctx: _Context) -> Iterator[CheckItem]:
-    """Visits not yet done that fall within the window (today included)."""
+    """Visits not yet done that fall within the window (today included), projected ones too."""
     window = ctx.options.visit_within
     if window is None:
         return
@@ -248,9 +248,11 @@ def collect_visits(ctx: _Context) -> Iterator[CheckItem]:
             continue
         visit = Visit.from_record(doc_id, row)
         what = visit.type.label
+        # A projected visit is the tracker's own estimate, never as urgent as a real date.
+        imminent = days <= VISIT_IMMINENT_DAYS and visit.status is not VisitStatus.PROJECTED
         yield CheckItem(
             kind="visit",
-            urgency=Urgency.HIGH if days <= VISIT_IMMINENT_DAYS else Urgency.MEDIUM,
+            urgency=Urgency.HIGH if imminent else Urgency.MEDIUM,
             ref=visit.ref,
             date=day,
             days=days,
