@@ -10,16 +10,18 @@ The rules, in order, for an action on ``today``:
 * otherwise Green.
 
 An officer's override (red, amber or green, with a reason) replaces the
-computed rating of an open action. Pure functions: no storage, no rendering.
+computed rating of an open action. Recommendations and focus areas roll up
+their actions (:func:`rollup`). Pure functions: no storage, no rendering.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from knowsley_tracker.models import Action, Rag, Status
+from knowsley_tracker.models import RAG_ORDER, Action, Rag, Status
 
 DEFAULT_AMBER_DAYS = 14
 DEFAULT_AMBER_PROGRESS = 75
@@ -77,3 +79,82 @@ def _computed(action: Action, today: date, evidence_count: int, rules: RagRules)
 
 def is_overdue(action: Action, today: date) -> bool:
     return action.status.is_open and action.due < today
+
+
+def rules_text(rules: RagRules | None = None) -> str:
+    """The RAG rules in words, one paragraph each (for ``kt report --help`` and the README)."""
+    r = rules or RagRules()
+    return "\n\n".join(
+        [
+            "How RAG is worked out for each action, on the report date:",
+            "Red: open and past its due date, or blocked.",
+            f"Amber: due within {r.amber_days} days (setting rag.amber_days) with progress under "
+            f"{r.amber_progress}% (rag.amber_progress), or its due date has slipped past the one first agreed.",
+            "Green: any other open action.",
+            "Complete: complete, no evidence attached yet. Blue: complete with at least one piece of evidence.",
+            "An officer may override an open action's RAG, only with a reason: "
+            'kt action edit A3 --rag red --reason "...". The override and reason are logged, reports show '
+            "it as Red* with the reason, and --rag auto clears it.",
+            "A recommendation or focus area takes the worst RAG of its open actions; once all are complete it is "
+            "Blue if every one is evidenced, else Complete. Its progress is the average of its actions'. "
+            "Dropped actions are left out.",
+            "Change a threshold with: kt config set rag.amber_days 21",
+        ]
+    )
+
+
+@dataclass(frozen=True)
+class Rollup:
+    """Actions summed up for a recommendation, a focus area or the whole plan.
+
+    ``counts`` has every RAG (dropped included); the other figures leave
+    dropped actions out.
+    """
+
+    counts: dict[Rag, int] = field(default_factory=dict)
+    actions: int = 0
+    complete: int = 0
+    overdue: int = 0
+    progress: float | None = None
+
+    def count(self, rag: Rag) -> int:
+        return self.counts.get(rag, 0)
+
+    @property
+    def dropped(self) -> int:
+        return self.count(Rag.DROPPED)
+
+    @property
+    def open(self) -> int:
+        return self.actions - self.complete
+
+    @property
+    def rag(self) -> Rag | None:
+        """The worst open RAG; when nothing is open, Blue if all are evidenced, else Complete."""
+        for rag in (Rag.RED, Rag.AMBER, Rag.GREEN):
+            if self.count(rag):
+                return rag
+        if self.count(Rag.COMPLETE):
+            return Rag.COMPLETE
+        if self.count(Rag.BLUE):
+            return Rag.BLUE
+        return None
+
+
+def rollup(items: Iterable[tuple[Action, Rag]], today: date) -> Rollup:
+    """Sum up actions with their RAGs (the rating that counts, overrides included)."""
+    counts = dict.fromkeys(RAG_ORDER, 0)
+    actions = complete = overdue = progress = 0
+    for action, rag in items:
+        counts[rag] += 1
+        if action.status is Status.DROPPED:
+            continue
+        actions += 1
+        if action.status is Status.COMPLETE:
+            complete += 1
+            progress += 100  # complete is complete, whatever progress was last logged
+            continue
+        progress += action.progress
+        if action.due < today:
+            overdue += 1
+    return Rollup(counts, actions, complete, overdue, progress / actions if actions else None)

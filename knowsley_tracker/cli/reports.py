@@ -1,0 +1,111 @@
+"""kt report: the board status report on screen, or written as a board pack."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from knowsley_tracker.cli._context import app_context, say
+from knowsley_tracker.errors import TrackerError, ValidationError
+from knowsley_tracker.rag import rules_text
+from knowsley_tracker.render.text import emit, is_terminal, safe
+from knowsley_tracker.reports import Report, build_report
+
+report_app = typer.Typer(add_completion=False)
+
+FORMATS = {"text": "text", "txt": "text", "markdown": "markdown", "md": "markdown", "html": "html", "json": "json"}
+SUFFIXES = {".md": "markdown", ".markdown": "markdown", ".html": "html", ".htm": "html", ".json": "json"}
+
+
+def choose_format(fmt: str | None, output: Path | None, as_json: bool) -> str:
+    """The format asked for; else the one the output file's suffix names; else text."""
+    if as_json:
+        if fmt is not None and FORMATS.get(fmt.strip().lower()) != "json":
+            raise ValidationError("--json and --format disagree: give one of them.")
+        return "json"
+    if fmt is not None:
+        found = FORMATS.get(fmt.strip().lower())
+        if found is None:
+            raise ValidationError(f"Unknown format {fmt!r}: choose text, markdown, html or json.")
+        return found
+    if output is not None:
+        return SUFFIXES.get(output.suffix.lower(), "text")
+    return "text"
+
+
+def render(report: Report, fmt: str) -> str:
+    """The report as text in one of the file formats (each renderer is imported only when used)."""
+    if fmt == "markdown":
+        from knowsley_tracker.render.report_markdown import to_markdown
+
+        return to_markdown(report)
+    if fmt == "html":
+        from knowsley_tracker.render.report_html import to_html
+
+        return to_html(report)
+    if fmt == "json":
+        from knowsley_tracker.render.report_json import dumps, to_json
+
+        return dumps(to_json(report)) + "\n"
+    from knowsley_tracker.render.report_text import to_plain
+
+    return to_plain(report)
+
+
+def write_file(path: Path, content: str) -> None:
+    """Write the pack next to its final name first, so a failure never leaves half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_text(content, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise TrackerError(f"Could not write {path} ({exc.strerror or exc}).") from None
+
+
+@report_app.command("report", epilog=rules_text())
+def report(
+    ctx: typer.Context,
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text (the default: colour on a terminal, plain when piped), markdown, html or json. "
+            "With -o, the file's suffix (.md, .html, .json) chooses when --format is left out.",
+            show_default=False,
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write to this file instead of the screen.", dir_okay=False)
+    ] = None,
+    focus: Annotated[str | None, typer.Option("--focus", help="Only this focus area (key, e.g. DIS).")] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Measure movement from this date, not the last board before today."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+) -> None:
+    """Print the board status report, or write it as a board pack.
+
+    Example:
+
+        kt report --format html -o board-pack.html
+    """
+    chosen = choose_format(fmt, output, as_json)
+    with app_context(ctx).reading() as s:
+        built = build_report(s, focus=focus, since=since)
+    if output is None and chosen == "text" and is_terminal():
+        from knowsley_tracker.render.report_text import print_rich
+
+        print_rich(built)
+        return
+    content = render(built, chosen)
+    if output is None:
+        emit(content.rstrip("\n"))
+        return
+    write_file(output, content)
+    say(f"Wrote the {chosen} board pack to {safe(output)}.")

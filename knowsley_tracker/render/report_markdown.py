@@ -1,0 +1,72 @@
+"""The board status report as Markdown, for pasting into board papers.
+
+GitHub-flavoured tables, one ``##`` heading per section. User text is data:
+:func:`md` escapes everything Markdown would interpret (emphasis, links, HTML,
+headings, table pipes, list markers at the start) and turns line breaks into
+spaces, so a title such as ``*urgent* | [see](x)`` shows exactly as typed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, text_bar
+from knowsley_tracker.render.text import safe
+from knowsley_tracker.reports import Report
+
+_SPECIAL = re.compile(r"([\\`*_\[\]<>#|&~])")
+_LEADING = re.compile(r"^([-+=])")
+
+
+def md(text: object) -> str:
+    """User text escaped so that Markdown shows it literally, on one line."""
+    one_line = " ".join(str(text).replace("\r\n", "\n").split("\n"))
+    escaped = _SPECIAL.sub(r"\\\1", safe(one_line))
+    return _LEADING.sub(r"\\\1", escaped)
+
+
+def _cell(cell: Cell) -> str:
+    text = md(cell.text)
+    if cell.progress is not None:
+        return f"{text_bar(cell.progress)} {text}"
+    return text
+
+
+def _table(table: Table) -> list[str]:
+    lines: list[str] = []
+    if table.title:
+        lines += [f"### {md(table.title)}", ""]
+    if not table.rows:
+        return [*lines, md(table.empty)]
+    lines.append("| " + " | ".join(md(c.title) for c in table.columns) + " |")
+    lines.append("|" + "|".join("---:" if c.right else "---" for c in table.columns) + "|")
+    for row in table.rows:
+        lines.append("| " + " | ".join(_cell(c) for c in row) + " |")
+    if table.total:
+        lines.append("| " + " | ".join(f"**{_cell(c)}**" if c.text else "" for c in table.total) + " |")
+    if table.note:
+        lines += ["", f"*{md(table.note)}*"]
+    return lines
+
+
+def markdown_lines(doc: Layout) -> list[str]:
+    lines = [f"# {md(doc.title)}", ""]
+    lines += [f"- **{md(label)}:** {md(value)}" for label, value in doc.fields]
+    for number, section in enumerate(doc.sections, start=1):
+        lines += ["", f"## {number}. {md(section.title)}", ""]
+        if section.intro:
+            lines += [md(section.intro), ""]
+        if not section.tables:
+            if section.empty:
+                lines.append(md(section.empty))
+            continue
+        for i, table in enumerate(section.tables):
+            if i:
+                lines.append("")
+            lines += _table(table)
+    return lines
+
+
+def to_markdown(report: Report) -> str:
+    """The whole report as one Markdown document."""
+    return "\n".join(markdown_lines(layout(report))).rstrip("\n") + "\n"

@@ -1,0 +1,170 @@
+"""The board status report for people reading a terminal, or text piped elsewhere.
+
+:func:`print_rich` draws it with Rich (colour RAG cells, progress bars) and
+imports Rich only when called; :func:`to_plain` gives the same sections as
+aligned plain text with no colour codes, for pipes, files and email. User text
+is escaped with :func:`knowsley_tracker.render.text.safe` and, in Rich, only
+ever placed in ``Text`` objects, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, text_bar
+from knowsley_tracker.render.text import safe
+from knowsley_tracker.reports import Report
+
+if TYPE_CHECKING:
+    from rich.console import Console, RenderableType
+
+
+# -- plain text ----------------------------------------------------------------------------
+
+
+def _cell_text(cell: Cell) -> str:
+    text = safe(cell.text)
+    if cell.progress is not None:
+        return f"{text_bar(cell.progress)} {text}"
+    return text
+
+
+def _plain_table(table: Table) -> list[str]:
+    lines: list[str] = []
+    if table.title:
+        lines += [safe(table.title) + ":", ""]
+    if not table.rows:
+        return [*lines, table.empty]
+    rows = [[_cell_text(c) for c in row] for row in table.rows]
+    total = [_cell_text(c) for c in table.total] if table.total else None
+    everything = [[c.title for c in table.columns], *rows, *([total] if total else [])]
+    widths = [max(len(r[i]) for r in everything) for i in range(len(table.columns))]
+
+    def line(cells: list[str]) -> str:
+        out = []
+        for i, (cell, col) in enumerate(zip(cells, table.columns, strict=True)):
+            last = i == len(cells) - 1
+            if col.right:
+                out.append(cell.rjust(widths[i]))
+            else:
+                out.append(cell if last else cell.ljust(widths[i]))
+        return "  ".join(out).rstrip()
+
+    lines.append(line([c.title for c in table.columns]))
+    lines.append("  ".join("-" * w for w in widths))
+    lines += [line(r) for r in rows]
+    if total:
+        lines.append("  ".join("-" * w for w in widths))
+        lines.append(line(total))
+    if table.note:
+        lines += ["", table.note]
+    return lines
+
+
+def plain_lines(doc: Layout) -> list[str]:
+    lines = [safe(doc.title), "=" * len(safe(doc.title)), ""]
+    width = max(len(label) for label, _ in doc.fields) + 1
+    lines += [f"{label + ':':<{width}} {safe(value)}" for label, value in doc.fields]
+    for number, section in enumerate(doc.sections, start=1):
+        heading = f"{number}. {section.title}"
+        lines += ["", "", heading, "-" * len(heading), ""]
+        if section.intro:
+            lines += [safe(section.intro), ""]
+        tables = section.tables
+        if not tables:
+            if section.empty:
+                lines.append(section.empty)
+            continue
+        for i, table in enumerate(tables):
+            if i:
+                lines.append("")
+            lines += _plain_table(table)
+    return lines
+
+
+def to_plain(report: Report) -> str:
+    """The report as plain text: the same sections, aligned columns, no colour codes."""
+    return "\n".join(plain_lines(layout(report))).rstrip("\n") + "\n"
+
+
+# -- Rich --------------------------------------------------------------------------------------
+
+
+def _style(name: str) -> str:
+    """A style name used by the views (``rag.red``, ``muted``) as a Rich style."""
+    from knowsley_tracker.render.rich_out import STYLES
+
+    return STYLES.get(name, name)
+
+
+def _rich_cell(cell: Cell) -> RenderableType:
+    from rich.text import Text
+
+    from knowsley_tracker.render import rich_out
+
+    if cell.progress is not None:
+        out = Text()
+        out.append(text_bar(cell.progress), style="green")
+        out.append(" ")
+        out.append_text(rich_out.text(cell.text))
+        return out
+    return rich_out.text(cell.text, f"rag.{cell.rag.value}" if cell.rag is not None else "")
+
+
+def _rich_table(table: Table) -> RenderableType:
+    from rich import box
+    from rich.console import Group
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    from knowsley_tracker.render import rich_out
+
+    parts: list[RenderableType] = []
+    if table.title:
+        parts.append(rich_out.text(table.title, "heading"))
+    if not table.rows:
+        parts.append(Text(table.empty, style=_style("muted")))
+        return Group(*parts)
+    out = RichTable(box=box.SIMPLE_HEAD, show_footer=False, pad_edge=False, expand=False)
+    for col in table.columns:
+        out.add_column(rich_out.text(col.title), justify="right" if col.right else "left", overflow="fold")
+    for row in table.rows:
+        out.add_row(*(_rich_cell(c) for c in row))
+    if table.total:
+        out.add_section()
+        out.add_row(*(_rich_cell(c) for c in table.total), style="bold")
+    parts.append(out)
+    if table.note:
+        parts.append(Text(table.note, style=_style("muted")))
+    return Group(*parts)
+
+
+def print_rich(report: Report, console: Console | None = None) -> None:
+    """Draw the report on a terminal with Rich."""
+    from rich.console import Group
+    from rich.table import Table as RichTable
+    from rich.text import Text
+
+    from knowsley_tracker.render import rich_out
+
+    doc = layout(report)
+    out = console or rich_out.console()
+    out.print(rich_out.text(doc.title, "bold underline"))
+    grid = RichTable.grid(padding=(0, 2))
+    grid.add_column(style=_style("heading"), no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, value in doc.fields:
+        grid.add_row(rich_out.text(label), rich_out.text(value))
+    out.print(grid)
+    for number, section in enumerate(doc.sections, start=1):
+        out.print()
+        out.rule(rich_out.text(f"{number}. {section.title}", "bold"), align="left")
+        parts: list[RenderableType] = []
+        if section.intro:
+            parts.append(rich_out.text(section.intro))
+        if not section.tables and section.empty:
+            parts.append(Text(section.empty, style=_style("muted")))
+        for table in section.tables:
+            parts.append(Text(""))
+            parts.append(_rich_table(table))
+        out.print(Group(*parts))

@@ -1,0 +1,430 @@
+"""The board status report, built as plain dataclasses: no Rich, no printing.
+
+:func:`build_report` reads the plan once (records indexed by id, the progress
+log only back to the movement baseline) and returns a :class:`Report` that
+every renderer (terminal, plain text, Markdown, HTML, JSON) shows in the same
+six sections: header, focus areas, readiness per recommendation, exceptions,
+movement since the last board, and the KPI scorecard.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from knowsley_tracker.dates import local_date_of
+from knowsley_tracker.models import (
+    Action,
+    Board,
+    Evidence,
+    FocusArea,
+    Inspection,
+    InspectionType,
+    LogEntry,
+    Rag,
+    Recommendation,
+    Status,
+)
+from knowsley_tracker.rag import RagRules, Rollup, is_overdue, rollup
+from knowsley_tracker.service.actions import ActionView, PlanIndex
+from knowsley_tracker.service.boards import ActionState, Baseline, KpiState, baseline
+from knowsley_tracker.service.kpis import Figure, KpiBook, KpiStatus, Trend, trend
+from knowsley_tracker.service.plan import latest_graded_inspection
+from knowsley_tracker.service.session import Session
+from knowsley_tracker.service.visits import VisitView, list_visits
+
+# An open action is listed as due soon within this many days.
+DUE_SOON_DAYS = 30
+# A recommendation with open actions and no update for longer than this is a gap.
+STALE_DAYS = 30
+# How many action refs a gap lists before saying "and N more".
+GAP_REFS = 5
+
+SEVERITY = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.COMPLETE: 3, Rag.BLUE: 4, Rag.DROPPED: 5}
+
+
+def rag_label(rag: Rag | None, overridden: bool = False) -> str:
+    """``Red``, ``Amber*`` (an officer's override), ``Blue``; empty for no RAG."""
+    if rag is None:
+        return ""
+    label = "Blue" if rag is Rag.BLUE else rag.label
+    return label + "*" if overridden else label
+
+
+# -- the report's parts ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Header:
+    authority: str
+    report_date: date
+    inspection: Inspection | None  # the latest graded inspection
+    next_visit: VisitView | None  # the next monitoring visit
+    focus: FocusArea | None  # set when the report is narrowed to one focus area
+    rules: RagRules
+
+
+@dataclass(frozen=True)
+class FocusRow:
+    """One focus area's actions summed up (``area`` None: recommendations with no focus area)."""
+
+    area: FocusArea | None
+    recs: int
+    rollup: Rollup
+
+    @property
+    def key(self) -> str:
+        return self.area.key if self.area else "-"
+
+    @property
+    def name(self) -> str:
+        return self.area.name if self.area else "No focus area"
+
+
+@dataclass(frozen=True)
+class RecRow:
+    """How ready one recommendation is to show an inspector."""
+
+    rec: Recommendation
+    focus: FocusArea | None
+    status: str  # No actions, Not started, In progress or Complete
+    rollup: Rollup
+    evidence: int
+    last_update: date | None
+    days_since_update: int | None
+    kpis: list[KpiStatus]
+    gaps: list[str]
+
+
+@dataclass(frozen=True)
+class ActionLine:
+    """An action in the exception lists."""
+
+    view: ActionView
+    days_to_due: int  # negative when overdue
+
+    @property
+    def action(self) -> Action:
+        return self.view.action
+
+    @property
+    def rag(self) -> str:
+        return rag_label(self.view.rating.rag, self.view.rating.overridden)
+
+    @property
+    def why(self) -> str:
+        """Why the RAG is what it is; for an override, the officer's reason."""
+        rating = self.view.rating
+        if rating.overridden:
+            return f"{self.view.action.rag_reason} (rules: {rag_label(rating.computed)})"
+        return rating.reason
+
+    @property
+    def owner(self) -> str:
+        return self.view.owner.display if self.view.owner else ""
+
+
+@dataclass(frozen=True)
+class RagChange:
+    view: ActionView
+    before: ActionState
+
+    @property
+    def before_label(self) -> str:
+        return rag_label(self.before.rag, self.before.overridden)
+
+    @property
+    def after_label(self) -> str:
+        return rag_label(self.view.rating.rag, self.view.rating.overridden)
+
+    @property
+    def worse(self) -> bool:
+        return SEVERITY[self.view.rating.rag] < SEVERITY[self.before.rag]
+
+    @property
+    def reason(self) -> str:
+        """The officer's reason for an override now in force, or why an action was dropped."""
+        action = self.view.action
+        if action.status is Status.DROPPED:
+            return action.dropped_reason
+        if self.view.rating.overridden:
+            return action.rag_reason
+        return self.view.rating.reason
+
+
+@dataclass(frozen=True)
+class Slip:
+    view: ActionView
+    old_due: date
+    new_due: date
+    reasons: list[str]  # the notes logged with each change of due date, oldest first
+
+
+@dataclass(frozen=True)
+class NewEvidence:
+    evidence: Evidence
+    action: Action
+
+
+@dataclass(frozen=True)
+class KpiChange:
+    status: KpiStatus
+    before: KpiState | None  # None: the KPI was added since
+    before_value: Figure
+    trend: Trend | None  # None when there was no value before
+
+
+@dataclass(frozen=True)
+class Movement:
+    """What moved between the baseline (a board's snapshot or a date) and today."""
+
+    since: date
+    board: Board | None
+    method: str  # current (frozen on the day) or reconstructed (rebuilt from the log)
+    rag_changes: list[RagChange] = field(default_factory=list)
+    completed: list[ActionView] = field(default_factory=list)
+    new_actions: list[ActionView] = field(default_factory=list)
+    slipped: list[Slip] = field(default_factory=list)
+    new_evidence: list[NewEvidence] = field(default_factory=list)
+    kpi_changes: list[KpiChange] = field(default_factory=list)
+
+    @property
+    def is_empty(self) -> bool:
+        return not (
+            self.rag_changes
+            or self.completed
+            or self.new_actions
+            or self.slipped
+            or self.new_evidence
+            or self.kpi_changes
+        )
+
+
+@dataclass(frozen=True)
+class Report:
+    header: Header
+    totals: Rollup
+    focus_areas: list[FocusRow]
+    recommendations: list[RecRow]
+    exceptions: list[ActionLine]  # red or overdue
+    due_soon: list[ActionLine]  # other open actions due within DUE_SOON_DAYS
+    movement: Movement | None  # None: no board before today to measure from
+    kpis: list[KpiStatus]
+
+
+# -- building ------------------------------------------------------------------------------
+
+
+def _updated_on(action: Action) -> date | None:
+    stamp = action.last_logged_at or action.created_at
+    return local_date_of(stamp) if stamp else None
+
+
+def _status(roll: Rollup, actions: list[Action]) -> str:
+    if roll.actions == 0:
+        return "No actions"
+    if roll.complete == roll.actions:
+        return "Complete"
+    started = any(
+        a.status is not Status.DROPPED and (a.status is not Status.NOT_STARTED or a.progress > 0) for a in actions
+    )
+    return "In progress" if started else "Not started"
+
+
+def _refs(views: list[ActionView]) -> str:
+    refs = [v.action.ref for v in views[:GAP_REFS]]
+    more = len(views) - GAP_REFS
+    return ", ".join(refs) + (f" and {more} more" if more > 0 else "")
+
+
+def _rec_row(
+    rec: Recommendation,
+    focus: FocusArea | None,
+    views: list[ActionView],
+    kpis: list[KpiStatus],
+    today: date,
+) -> RecRow:
+    live = [v for v in views if v.action.status is not Status.DROPPED]
+    roll = rollup(((v.action, v.rating.rag) for v in views), today)
+    updates = [d for d in (_updated_on(v.action) for v in live) if d is not None]
+    last = max(updates, default=None)
+    days = (today - last).days if last else None
+    gaps: list[str] = []
+    if not live:
+        gaps.append("no actions")
+    unevidenced = [v for v in live if v.evidence_count == 0]
+    if unevidenced:
+        noun = "action" if len(unevidenced) == 1 else "actions"
+        gaps.append(f"{len(unevidenced)} {noun} without evidence ({_refs(unevidenced)})")
+    if roll.open and (days is None or days > STALE_DAYS):
+        gaps.append(f"no update in {STALE_DAYS} days")
+    return RecRow(
+        rec=rec,
+        focus=focus,
+        status=_status(roll, [v.action for v in views]),
+        rollup=roll,
+        evidence=sum(v.evidence_count for v in live),
+        last_update=last,
+        days_since_update=days,
+        kpis=kpis,
+        gaps=gaps,
+    )
+
+
+def _movement(
+    s: Session,
+    base: Baseline,
+    views: list[ActionView],
+    book: KpiBook,
+    kpis: list[KpiStatus],
+) -> Movement:
+    since = base.since
+    before = base.state.actions
+    in_scope = {v.action.id: v for v in views}
+    rag_changes: list[RagChange] = []
+    completed: list[ActionView] = []
+    new_actions: list[ActionView] = []
+    slipped_ids: list[tuple[ActionView, ActionState]] = []
+    for v in views:
+        then = before.get(v.action.id)
+        now = v.rating.rag
+        if then is None:
+            new_actions.append(v)
+            if v.action.status is Status.COMPLETE:
+                completed.append(v)
+            continue
+        if v.action.status is Status.COMPLETE and then.status is not Status.COMPLETE:
+            completed.append(v)
+            if not then.status.is_open:  # reopened-and-closed or un-dropped: still a RAG change
+                rag_changes.append(RagChange(v, then))
+        elif now is not then.rag:
+            rag_changes.append(RagChange(v, then))
+        if v.action.due > then.due:
+            slipped_ids.append((v, then))
+    rag_changes.sort(key=lambda c: (SEVERITY[c.view.rating.rag], c.view.action.id))
+
+    # Why each due date moved: the notes logged with the change, read back only as far as the baseline.
+    reasons: dict[int, list[str]] = {}
+    wanted = {v.action.id for v, _ in slipped_ids}
+    if wanted:
+        for _, row in s.store.rows_newest_first(LogEntry.TABLE):
+            if local_date_of(row["at"]) <= since:
+                break
+            if row["action_id"] in wanted and "due" in (row.get("changes") or {}) and row.get("note"):
+                reasons.setdefault(row["action_id"], []).insert(0, row["note"])
+    slipped = [Slip(v, then.due, v.action.due, reasons.get(v.action.id, [])) for v, then in slipped_ids]
+
+    new_evidence: list[NewEvidence] = []
+    for record_id, row in s.store.rows(Evidence.TABLE):
+        view = in_scope.get(row["action_id"])
+        added = row.get("added_at") or ""
+        if view is not None and added and local_date_of(added) > since:
+            new_evidence.append(NewEvidence(Evidence.from_record(record_id, row), view.action))
+    new_evidence.sort(key=lambda n: (n.action.id, n.evidence.id))
+
+    kpi_changes: list[KpiChange] = []
+    for status in kpis:
+        latest = status.latest
+        old = base.state.kpis.get(status.kpi.id)
+        if latest is None:
+            continue
+        if old is not None and old.period == latest.record.period and old.value == latest.record.value:
+            continue
+        old_value = old.value if old is not None else None
+        kpi_changes.append(
+            KpiChange(
+                status=status,
+                before=old,
+                before_value=book.figures.value_of(status.kpi, old_value),
+                trend=trend(status.kpi, old_value, latest.record.value) if old_value is not None else None,
+            )
+        )
+    return Movement(
+        since=since,
+        board=base.board,
+        method=base.state.method,
+        rag_changes=rag_changes,
+        completed=sorted(completed, key=lambda v: v.action.id),
+        new_actions=new_actions,
+        slipped=slipped,
+        new_evidence=new_evidence,
+        kpi_changes=kpi_changes,
+    )
+
+
+def build_report(s: Session, *, focus: str | None = None, since: str | None = None) -> Report:
+    """The board status report as of today, for the whole plan or one focus area."""
+    area = s.focus(focus) if focus else None
+    since_day = s.parse_date(since) if since else None
+    today = s.today
+    index = PlanIndex(s)
+    book = KpiBook.load(s, areas=index.areas, recs=index.recs)
+
+    views = [index.view(a) for a in index.actions]
+    if area is not None:
+        views = [v for v in views if v.focus is not None and v.focus.id == area.id]
+    by_rec: dict[int, list[ActionView]] = {}
+    for v in views:
+        by_rec.setdefault(v.action.rec_id, []).append(v)
+
+    recs = [r for r in index.recs.values() if area is None or r.focus_id == area.id]
+    kpis = book.scorecard(area.id if area else None)
+    kpis_by_rec: dict[int, list[KpiStatus]] = {}
+    for status in kpis:
+        for rec_id in status.kpi.rec_ids:
+            kpis_by_rec.setdefault(rec_id, []).append(status)
+
+    rec_rows = [
+        _rec_row(
+            r,
+            index.areas.get(r.focus_id) if r.focus_id else None,
+            by_rec.get(r.id, []),
+            kpis_by_rec.get(r.id, []),
+            today,
+        )
+        for r in recs
+    ]
+
+    focus_rows: list[FocusRow] = []
+    areas = [area] if area is not None else list(index.areas.values())
+    for fa in areas:
+        fa_views = [v for v in views if v.focus is not None and v.focus.id == fa.id]
+        fa_recs = sum(1 for r in recs if r.focus_id == fa.id)
+        focus_rows.append(FocusRow(fa, fa_recs, rollup(((v.action, v.rating.rag) for v in fa_views), today)))
+    loose = [v for v in views if v.focus is None]
+    loose_recs = sum(1 for r in recs if r.focus_id is None or r.focus_id not in index.areas)
+    if area is None and (loose or loose_recs):
+        focus_rows.append(FocusRow(None, loose_recs, rollup(((v.action, v.rating.rag) for v in loose), today)))
+
+    exceptions: list[ActionLine] = []
+    due_soon: list[ActionLine] = []
+    for v in sorted(views, key=lambda v: (v.action.due, v.action.id)):
+        days = (v.action.due - today).days
+        if v.rating.rag is Rag.RED or is_overdue(v.action, today):
+            exceptions.append(ActionLine(v, days))
+        elif v.action.status.is_open and 0 <= days <= DUE_SOON_DAYS:
+            due_soon.append(ActionLine(v, days))
+
+    base = baseline(s, index, book, since_day)
+    movement = _movement(s, base, views, book, kpis) if base is not None else None
+
+    inspection = latest_graded_inspection(s)
+    visits = [v for v in list_visits(s, upcoming_only=True) if v.visit.type is InspectionType.MONITORING_VISIT]
+    header = Header(
+        authority=s.store.authority,
+        report_date=today,
+        inspection=inspection,
+        next_visit=visits[0] if visits else None,
+        focus=area,
+        rules=s.rag_rules,
+    )
+    return Report(
+        header=header,
+        totals=rollup(((v.action, v.rating.rag) for v in views), today),
+        focus_areas=focus_rows,
+        recommendations=rec_rows,
+        exceptions=exceptions,
+        due_soon=due_soon,
+        movement=movement,
+        kpis=kpis,
+    )

@@ -1,0 +1,425 @@
+"""KPIs: targets, the values reported each period, and the scorecard built from them.
+
+Every KPI number that is shown anywhere (values, targets, numerators and
+denominators, in tables, board packs and JSON) becomes text in one place,
+:meth:`Figures.figure`, so that small-number suppression can be added there
+once. Nothing here prints or imports Rich.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Literal
+
+from knowsley_tracker import dates
+from knowsley_tracker.errors import ConflictError, ValidationError
+from knowsley_tracker.models import FocusArea, Kpi, KpiValue, Recommendation
+from knowsley_tracker.service.session import Session
+
+SPARK_CHARS = "▁▂▃▄▅▆▇█"
+SPARK_POINTS = 8
+# Reported values that differ by less than this are treated as unchanged (the
+# figures are shown to one decimal place).
+FLAT = 0.05
+
+Trend = Literal["improving", "worsening", "flat"]
+Direction = Literal["up", "down", "flat"]
+
+
+# -- figures: the one place KPI numbers become text --------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A KPI number as reports show it. ``value`` is None when there is nothing to show."""
+
+    value: float | None
+    text: str
+
+
+def format_number(value: float) -> str:
+    """``81``, ``81.5``, ``1,204``: at most one decimal place, thousands separated."""
+    rounded = round(value, 1)
+    if rounded == int(rounded):
+        return f"{int(rounded):,}"
+    return f"{rounded:,.1f}"
+
+
+@dataclass(frozen=True)
+class Figures:
+    """Turns KPI values and counts into figures for display.
+
+    Built once per command (:meth:`for_session`), so that a plan-wide rule such
+    as small-number suppression (the ``small_numbers`` setting) applies to
+    every figure in every format by changing :meth:`figure` alone.
+    """
+
+    @classmethod
+    def for_session(cls, s: Session) -> Figures:
+        return cls()
+
+    def figure(self, value: float | None, *, unit: str = "", count: bool = False) -> Figure:
+        """The displayed form of one KPI value (``count`` marks a count of people or cases)."""
+        if value is None:
+            return Figure(None, "")
+        text = format_number(value)
+        if unit.strip().lower() in ("%", "percent", "per cent", "percentage"):
+            text += "%"
+        return Figure(float(value), text)
+
+    def value_of(self, kpi: Kpi, value: float | None) -> Figure:
+        return self.figure(value, unit=kpi.unit, count=kpi.is_count)
+
+    def count(self, value: int | None) -> Figure:
+        return self.figure(value, count=True)
+
+
+# -- views ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class KpiPoint:
+    """One reported value, ready to show."""
+
+    record: KpiValue
+    value: Figure
+    numerator: Figure
+    denominator: Figure
+    met: bool
+    trend: Trend | None  # against the value before it; None for the first
+
+    @property
+    def period_label(self) -> str:
+        return dates.format_period(self.record.period)
+
+
+@dataclass(frozen=True)
+class KpiStatus:
+    """A KPI on the scorecard: its latest value against target, and which way it is going."""
+
+    kpi: Kpi
+    focus: FocusArea | None
+    recs: list[Recommendation]
+    target: Figure
+    history: list[KpiPoint]  # oldest first
+    sparkline: str
+
+    @property
+    def latest(self) -> KpiPoint | None:
+        return self.history[-1] if self.history else None
+
+    @property
+    def previous(self) -> KpiPoint | None:
+        return self.history[-2] if len(self.history) > 1 else None
+
+    @property
+    def met(self) -> bool | None:
+        return self.latest.met if self.latest else None
+
+    @property
+    def trend(self) -> Trend | None:
+        return self.latest.trend if self.latest else None
+
+    @property
+    def direction(self) -> Direction | None:
+        latest, previous = self.latest, self.previous
+        if latest is None or previous is None:
+            return None
+        return direction(previous.record.value, latest.record.value)
+
+
+def direction(old: float, new: float) -> Direction:
+    if abs(new - old) < FLAT:
+        return "flat"
+    return "up" if new > old else "down"
+
+
+def trend(kpi: Kpi, old: float, new: float) -> Trend:
+    """Improving or worsening judged by the KPI's direction (lower is better for some)."""
+    moved = direction(old, new)
+    if moved == "flat":
+        return "flat"
+    better = "down" if kpi.lower_is_better else "up"
+    return "improving" if moved == better else "worsening"
+
+
+def sparkline(values: list[float]) -> str:
+    """A small chart of the last values, lowest ▁ to highest █."""
+    points = values[-SPARK_POINTS:]
+    if not points:
+        return ""
+    low, high = min(points), max(points)
+    if high - low < FLAT:
+        return SPARK_CHARS[3] * len(points)
+    top = len(SPARK_CHARS) - 1
+    return "".join(SPARK_CHARS[round((v - low) / (high - low) * top)] for v in points)
+
+
+def values_by_kpi(s: Session) -> dict[int, list[KpiValue]]:
+    """Every reported value, grouped by KPI, oldest period first."""
+    grouped: dict[int, list[KpiValue]] = {}
+    for record_id, row in s.store.rows(KpiValue.TABLE):
+        grouped.setdefault(row["kpi_id"], []).append(KpiValue.from_record(record_id, row))
+    for values in grouped.values():
+        values.sort(key=lambda v: (v.period_end, v.id))
+    return grouped
+
+
+def latest_as_of(values: list[KpiValue], day: date) -> KpiValue | None:
+    """The value for the latest period ending on or before ``day`` (values oldest first)."""
+    found = None
+    for value in values:
+        if value.period_end <= day:
+            found = value
+    return found
+
+
+def kpi_status(
+    kpi: Kpi,
+    values: list[KpiValue],
+    figures: Figures,
+    areas: dict[int, FocusArea],
+    recs: dict[int, Recommendation],
+) -> KpiStatus:
+    history: list[KpiPoint] = []
+    before: KpiValue | None = None
+    for value in values:
+        history.append(
+            KpiPoint(
+                record=value,
+                value=figures.value_of(kpi, value.value),
+                numerator=figures.count(value.numerator),
+                denominator=figures.count(value.denominator),
+                met=kpi.meets_target(value.value),
+                trend=trend(kpi, before.value, value.value) if before is not None else None,
+            )
+        )
+        before = value
+    shown = [p.value.value for p in history if p.value.value is not None]
+    return KpiStatus(
+        kpi=kpi,
+        focus=areas.get(kpi.focus_id) if kpi.focus_id else None,
+        recs=[recs[r] for r in kpi.rec_ids if r in recs],
+        target=figures.value_of(kpi, kpi.target),
+        history=history,
+        sparkline=sparkline(shown),
+    )
+
+
+@dataclass
+class KpiBook:
+    """The plan's KPIs with their values, read once per command."""
+
+    kpis: list[Kpi]
+    values: dict[int, list[KpiValue]]
+    areas: dict[int, FocusArea]
+    recs: dict[int, Recommendation]
+    figures: Figures
+    _statuses: dict[int, KpiStatus] = field(default_factory=dict)
+
+    @classmethod
+    def load(
+        cls,
+        s: Session,
+        *,
+        areas: dict[int, FocusArea] | None = None,
+        recs: dict[int, Recommendation] | None = None,
+    ) -> KpiBook:
+        return cls(
+            kpis=s.store.all(Kpi),
+            values=values_by_kpi(s),
+            areas=areas if areas is not None else {f.id: f for f in s.store.all(FocusArea)},
+            recs=recs if recs is not None else {r.id: r for r in s.store.all(Recommendation)},
+            figures=Figures.for_session(s),
+        )
+
+    def status(self, kpi: Kpi) -> KpiStatus:
+        found = self._statuses.get(kpi.id)
+        if found is None:
+            found = self._statuses[kpi.id] = kpi_status(
+                kpi, self.values.get(kpi.id, []), self.figures, self.areas, self.recs
+            )
+        return found
+
+    def in_focus(self, kpi: Kpi, focus_id: int) -> bool:
+        """True when the KPI belongs to the focus area, directly or through a recommendation."""
+        if kpi.focus_id == focus_id:
+            return True
+        return any(self.recs[r].focus_id == focus_id for r in kpi.rec_ids if r in self.recs)
+
+    def scorecard(self, focus_id: int | None = None) -> list[KpiStatus]:
+        return [self.status(k) for k in self.kpis if focus_id is None or self.in_focus(k, focus_id)]
+
+
+# -- use-cases -----------------------------------------------------------------------
+
+
+def parse_number(text: str, what: str) -> float:
+    cleaned = text.strip().replace(",", "")
+    if cleaned.endswith("%"):
+        cleaned = cleaned[:-1].strip()
+    try:
+        number = float(cleaned)
+    except ValueError:
+        raise ValidationError(f"The {what} must be a number, not {text!r}.") from None
+    if number != number or number in (float("inf"), float("-inf")):
+        raise ValidationError(f"The {what} must be a number, not {text!r}.")
+    return number
+
+
+def _check_percent(kpi: Kpi, value: float, what: str) -> None:
+    if kpi.is_percent and not 0 <= value <= 100:
+        raise ValidationError(f"{kpi.key} is a percentage: the {what} must be from 0 to 100, not {value:g}.")
+
+
+def add_kpi(
+    s: Session,
+    key: str,
+    name: str,
+    *,
+    target: str,
+    unit: str = "",
+    lower_is_better: bool = False,
+    focus: str | None = None,
+    recs: list[str] | None = None,
+    target_date: str | None = None,
+) -> KpiStatus:
+    """Add a KPI with its target (keys are unique, ignoring case); returns it as the scorecard shows it."""
+    s.texts(name=name, unit=unit)
+    rec_ids: list[int] = []
+    for ref in recs or []:
+        rec = s.recommendation(ref)
+        if rec.id not in rec_ids:
+            rec_ids.append(rec.id)
+    kpi = Kpi(
+        key=key,
+        name=name,
+        target=parse_number(target, "target"),
+        unit=unit,
+        lower_is_better=lower_is_better,
+        focus_id=s.focus(focus).id if focus else None,
+        rec_ids=rec_ids,
+        target_date=s.optional_date(target_date),
+        created_at=s.stamp(),
+    )
+    _check_percent(kpi, kpi.target, "target")
+    for existing in s.store.all(Kpi):
+        if existing.key == kpi.key:
+            raise ConflictError(f"KPI {kpi.key} already exists ({existing.name}).")
+    added = s.store.add(kpi)
+    return KpiBook.load(s).status(added)
+
+
+def period_start(label: str) -> date:
+    """The first day of a stored period label (month, quarter or day)."""
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", label):
+        return date(int(m[1]), int(m[2]), 1)
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", label):
+        return date(int(m[1]), int(m[2]) * 3 - 2, 1)
+    return date.fromisoformat(label)
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A value just recorded, the one it replaced (if any), and the KPI with it."""
+
+    value: KpiValue
+    replaced: KpiValue | None
+    status: KpiStatus
+
+    @property
+    def point(self) -> KpiPoint:
+        return next(p for p in self.status.history if p.record.id == self.value.id)
+
+    @property
+    def before(self) -> KpiPoint | None:
+        """The value for the period before this one."""
+        index = self.status.history.index(self.point)
+        return self.status.history[index - 1] if index > 0 else None
+
+
+def record_value(
+    s: Session,
+    key: str,
+    value: str | None,
+    *,
+    period: str,
+    numerator: int | None = None,
+    denominator: int | None = None,
+    note: str = "",
+    replace_existing: bool = False,
+) -> Recorded:
+    """Record a KPI's value for a period (``replace_existing`` corrects one already recorded)."""
+    s.texts(note=note)
+    kpi = s.kpi(key)
+    try:
+        label, period_end = dates.parse_period(period, s.today)
+    except ValueError as exc:
+        raise ValidationError(str(exc)) from None
+    if period_start(label) > s.today:
+        raise ValidationError(
+            f"The period {dates.format_period(label)} has not started yet (today is {dates.format_date(s.today)})."
+        )
+    if (numerator is None) != (denominator is None):
+        raise ValidationError("Give --numerator and --denominator together.")
+    if value is None or not value.strip():
+        if numerator is None or denominator is None:
+            raise ValidationError(f"Give the value of {kpi.key}, or --numerator and --denominator to work it out.")
+        if denominator == 0:
+            raise ValidationError("The denominator cannot be 0.")
+        number = round((100 if kpi.is_percent else 1) * numerator / denominator, 1)
+    else:
+        number = parse_number(value, "value")
+    _check_percent(kpi, number, "value")
+    if kpi.is_percent and numerator is not None and denominator:
+        worked = 100 * numerator / denominator
+        if abs(worked - number) > 0.5:
+            raise ValidationError(
+                f"{format_number(number)}% does not match {numerator}/{denominator} = {format_number(worked)}%: "
+                "check the figures, or leave out the value to work it out."
+            )
+    record = KpiValue(
+        kpi_id=kpi.id,
+        period=label,
+        period_end=period_end,
+        value=number,
+        numerator=numerator,
+        denominator=denominator,
+        note=note,
+        recorded_at=s.stamp(),
+        by=s.user,
+    )
+    existing = next(
+        (
+            KpiValue.from_record(i, row)
+            for i, row in s.store.rows(KpiValue.TABLE)
+            if row["kpi_id"] == kpi.id and row["period"] == label
+        ),
+        None,
+    )
+    if existing is None:
+        added = s.store.add(record)
+        return Recorded(added, None, KpiBook.load(s).status(kpi))
+    if not replace_existing:
+        shown = Figures.for_session(s).value_of(kpi, existing.value).text
+        raise ConflictError(
+            f"{kpi.key} already has a value for {dates.format_period(label)} ({shown}): add --replace to correct it."
+        )
+    updated = replace(record, id=existing.id)
+    s.store.save(updated)
+    return Recorded(updated, existing, KpiBook.load(s).status(kpi))
+
+
+def list_kpis(s: Session, focus: str | None = None) -> list[KpiStatus]:
+    """The scorecard: every KPI (or one focus area's) with its latest value and trend."""
+    book = KpiBook.load(s)
+    return book.scorecard(s.focus(focus).id if focus else None)
+
+
+def show_kpi(s: Session, key: str) -> KpiStatus:
+    """One KPI with its whole history of values."""
+    kpi = s.kpi(key)
+    book = KpiBook.load(s)
+    return book.status(kpi)
