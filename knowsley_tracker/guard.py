@@ -9,13 +9,16 @@ Pure functions: no storage, no rendering.
 from __future__ import annotations
 
 import re
+from functools import cache
 
 NHS_NUMBER = "an NHS number"
 DATE_OF_BIRTH = "a date of birth"
 POSTCODE = "a UK postcode"
 CASE_REFERENCE = "a case or record reference"
 
-_NHS = re.compile(r"(?<![\d\w])(\d{3})[ \-]?(\d{3})[ \-]?(\d{4})(?![\d\w])")
+# Patterns are compiled on first use (functools.cache below): only commands that
+# write free text need them, and compiling them cost every command start-up time.
+_NHS = r"(?<![\d\w])(\d{3})[ \-]?(\d{3})[ \-]?(\d{4})(?![\d\w])"
 
 _DATE_LIKE = (
     r"(?:\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}"  # 01/09/2012
@@ -23,26 +26,29 @@ _DATE_LIKE = (
     r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?[a-z]{3,9}\.?,?\s+\d{2,4}"  # 1 Sep 2012
     r"|[a-z]{3,9}\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{2,4})"  # Sep 1, 2012
 )
-_DOB = re.compile(
-    r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*[:\-]?\s*" + _DATE_LIKE,
-    re.IGNORECASE,
-)
+_DOB = r"\b(?:d\.?\s?o\.?\s?b\.?|date\s+of\s+birth|birth\s*date|born(?:\s+on)?)\s*[:\-]?\s*" + _DATE_LIKE
 
 # The shape of a full UK postcode, outward code then inward code.
-_POSTCODE = re.compile(
-    r"\b(?:GIR\s?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2})\b",
-    re.IGNORECASE,
-)
+_POSTCODE = r"\b(?:GIR\s?0AA|[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?\s?\d[ABD-HJLNP-UW-Z]{2})\b"
 
 # Case-management references: a record-system or case word, then an
 # identifier with at least four digits (Mosaic, Liquidlogic/LCS, Eclipse...).
-_CASE_REF = re.compile(
+_CASE_REF = (
     r"\b(?:case|client|child(?:'s)?|person|family|record|subject|mosaic|lcs|liquid\s?logic|eclipse"
     r"|carefirst|paris|swift|frameworki|framework-i)"
     r"\s*(?:id|no\.?|number|ref(?:erence)?|#)?\s*[:#.\-]?\s*[A-Z]{0,4}[\-/]?\d{4,}\b"
-    r"|\bID\s*[:#]\s*[A-Z]{0,4}\d{5,}\b",
-    re.IGNORECASE,
+    r"|\bID\s*[:#]\s*[A-Z]{0,4}\d{5,}\b"
 )
+
+
+@cache
+def _compiled() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    return (
+        re.compile(_NHS),
+        re.compile(_DOB, re.IGNORECASE),
+        re.compile(_POSTCODE, re.IGNORECASE),
+        re.compile(_CASE_REF, re.IGNORECASE),
+    )
 
 
 def is_valid_nhs_number(digits: str) -> bool:
@@ -58,16 +64,17 @@ def is_valid_nhs_number(digits: str) -> bool:
 
 def find_personal_data(text: str) -> list[str]:
     """The kinds of personal data that ``text`` appears to hold, in a fixed order."""
+    nhs, dob, postcode, case_ref = _compiled()
     found: list[str] = []
-    for m in _NHS.finditer(text):
+    for m in nhs.finditer(text):
         if is_valid_nhs_number(m[1] + m[2] + m[3]):
             found.append(NHS_NUMBER)
             break
-    if _DOB.search(text):
+    if dob.search(text):
         found.append(DATE_OF_BIRTH)
-    if _POSTCODE.search(text):
+    if postcode.search(text):
         found.append(POSTCODE)
-    if _CASE_REF.search(text):
+    if case_ref.search(text):
         found.append(CASE_REFERENCE)
     return found
 

@@ -282,7 +282,7 @@ def optional_text(value: str | None) -> str:
     return (value or "").strip()
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Record:
     """Base for stored records: ``id`` is TinyDB's doc_id, shown as ``ref``."""
 
@@ -296,6 +296,20 @@ class Record:
     @property
     def ref(self) -> str:
         return f"{self.PREFIX}{self.id}"
+
+    # One __eq__ and __repr__ for every record, instead of dataclass-generated
+    # ones per class: generating them cost about a fifth of this module's
+    # import time, which every command pays.
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Record)
+        return self.id == other.id and self.to_record() == other.to_record()
+
+    __hash__ = None  # type: ignore[assignment]  # records are mutable
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id}, {self.to_record()!r})"
 
     def to_record(self) -> dict[str, Any]:
         """The JSON-ready dict stored for this record (without its id)."""
@@ -341,7 +355,7 @@ def _field_names(cls: type[Record]) -> frozenset[str]:
     return names
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Inspection(Record):
     TABLE: ClassVar[str] = "inspections"
     PREFIX: ClassVar[str] = "I"
@@ -390,7 +404,7 @@ class Inspection(Record):
         return self.published or self.end or self.start
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class FocusArea(Record):
     TABLE: ClassVar[str] = "focus_areas"
     PREFIX: ClassVar[str] = "F"
@@ -416,7 +430,7 @@ class FocusArea(Record):
         return self.lead_role or self.lead_name
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Owner(Record):
     TABLE: ClassVar[str] = "owners"
     PREFIX: ClassVar[str] = "O"
@@ -438,7 +452,7 @@ class Owner(Record):
         return f"{self.role} ({self.name})" if self.name else self.role
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Recommendation(Record):
     TABLE: ClassVar[str] = "recommendations"
     PREFIX: ClassVar[str] = "R"
@@ -462,7 +476,7 @@ class Recommendation(Record):
         return self.text if len(self.text) <= 60 else self.text[:59].rstrip() + "…"
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Action(Record):
     TABLE: ClassVar[str] = "actions"
     PREFIX: ClassVar[str] = "A"
@@ -509,7 +523,7 @@ def check_progress(progress: object) -> int:
     return progress
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class LogEntry(Record):
     """One append-only progress note. ``changes`` maps a field to ``[old, new]``."""
 
@@ -523,7 +537,7 @@ class LogEntry(Record):
     changes: dict[str, list[Any]] = field(default_factory=dict)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Evidence(Record):
     TABLE: ClassVar[str] = "evidence"
     PREFIX: ClassVar[str] = "E"
@@ -543,7 +557,7 @@ class Evidence(Record):
         self.link = optional_text(self.link)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Visit(Record):
     TABLE: ClassVar[str] = "visits"
     PREFIX: ClassVar[str] = "V"
@@ -557,7 +571,7 @@ class Visit(Record):
     outcome: str = ""
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Kpi(Record):
     """A key performance indicator the board tracks against a target."""
 
@@ -597,7 +611,7 @@ class Kpi(Record):
         return value <= self.target if self.lower_is_better else value >= self.target
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class KpiValue(Record):
     """One reported value of a KPI for a period (a month, a quarter or a day)."""
 
@@ -627,7 +641,7 @@ class KpiValue(Record):
         self.note = optional_text(self.note)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Board(Record):
     """A board meeting and, once held, the plan as it stood that day.
 
@@ -658,7 +672,7 @@ class Board(Record):
         return bool(self.snapshot_file)
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Intervention(Record):
     TABLE: ClassVar[str] = "interventions"
     PREFIX: ClassVar[str] = "N"
@@ -680,7 +694,7 @@ class Intervention(Record):
                 raise ValidationError("An intervention cannot be revised before it was issued.")
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, repr=False, eq=False)
 class Partner(Record):
     TABLE: ClassVar[str] = "partners"
     PREFIX: ClassVar[str] = "P"
