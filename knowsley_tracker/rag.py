@@ -71,7 +71,8 @@ def _computed(action: Action, today: date, evidence_count: int, rules: RagRules)
     if action.status is Status.BLOCKED:
         return Rag.RED, "blocked"
     if days_left <= rules.amber_days and action.progress < rules.amber_progress:
-        return Rag.AMBER, f"due in {days_left} day{'s' if days_left != 1 else ''} at {action.progress}%"
+        when = "today" if days_left == 0 else f"in {days_left} day{'s' if days_left != 1 else ''}"
+        return Rag.AMBER, f"due {when} at {action.progress}%"
     if action.has_slipped:
         return Rag.AMBER, "due date slipped"
     return Rag.GREEN, "on track"

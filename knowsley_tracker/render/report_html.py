@@ -46,9 +46,10 @@ p.intro { margin: 4px 0 8px; }
 p.note, p.empty { color: #6b7280; margin: 4px 0; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 6px; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 6px; text-align: left; vertical-align: top;
-  overflow-wrap: anywhere; }
+  overflow-wrap: break-word; }
 th { background: #f3f4f6; font-weight: 600; font-size: 12px; }
 td.num, th.num { text-align: right; white-space: nowrap; }
+td.progress { white-space: nowrap; }
 tr.total td { font-weight: 700; border-top: 2px solid #9ca3af; }
 td.rag { font-weight: 700; white-space: nowrap; text-align: center; }
 td.rag-red { background: #c62828; color: #fff; }
@@ -74,6 +75,7 @@ footer { margin-top: 28px; color: #6b7280; font-size: 11px; }
   h3 { font-size: 10pt; break-after: avoid; page-break-after: avoid; }
   th { font-size: 8pt; }
   th, td { padding: 2pt 4pt; }
+  .bar { width: 36pt; }
   thead { display: table-header-group; }
   tr, .chart, .kpi-card { break-inside: avoid; page-break-inside: avoid; }
   .kpi-grid { grid-template-columns: repeat(3, 1fr); }
@@ -95,6 +97,8 @@ def _cell(cell: Cell, right: bool) -> str:
         classes.append("num")
     if cell.rag is not None:
         classes += ["rag", f"rag-{cell.rag.value}"]
+    if cell.progress is not None:
+        classes.append("progress")
     attr = f' class="{" ".join(classes)}"' if classes else ""
     if cell.progress is not None:
         width = max(0.0, min(100.0, cell.progress))

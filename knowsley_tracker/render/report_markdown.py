@@ -55,7 +55,9 @@ def markdown_lines(doc: Layout) -> list[str]:
     for number, section in enumerate(doc.sections, start=1):
         lines += ["", f"## {number}. {md(section.title)}", ""]
         if section.intro:
-            lines += [md(section.intro), ""]
+            lines.append(md(section.intro))
+            if section.tables or section.empty:
+                lines.append("")
         if not section.tables:
             if section.empty:
                 lines.append(md(section.empty))

@@ -69,7 +69,9 @@ def plain_lines(doc: Layout) -> list[str]:
         heading = f"{number}. {section.title}"
         lines += ["", "", heading, "-" * len(heading), ""]
         if section.intro:
-            lines += [safe(section.intro), ""]
+            lines.append(safe(section.intro))
+            if section.tables or section.empty:
+                lines.append("")
         tables = section.tables
         if not tables:
             if section.empty:
