@@ -1,13 +1,16 @@
 """The store: a TinyDB JSON file kept safe for several officers and cron jobs.
 
-This is the only module that imports tinydb, filelock or orjson. On disk a
-store is ``plan.json`` (a TinyDB document holding the plan and a ``_meta``
-table) plus the folder ``plan.json.d/`` beside it::
+This is the only module that imports tinydb, filelock or orjson, and the only
+one that touches the store's files. On disk a store is ``plan.json`` (a TinyDB
+document holding the plan and a ``_meta`` table) plus the folder
+``plan.json.d/`` beside it::
 
-    plan.json.d/lock        the lock every writing command holds throughout
-    plan.json.d/segments/   older rows of the append-only tables (sealed, immutable)
-    plan.json.d/snapshots/  board snapshots (immutable)
-    plan.json.d/backups/    the previous versions of plan.json (hard links)
+    plan.json.d/lock            the lock every writing command holds throughout
+    plan.json.d/highwater.json  the highest txn and ids ever handed out (a hint for restore)
+    plan.json.d/segments/       older rows of the append-only tables (sealed, immutable)
+    plan.json.d/snapshots/      board snapshots (immutable)
+    plan.json.d/backups/        previous versions of plan.json (hard links), and
+                                damaged stores kept aside by kt restore
 
 Why segments: the progress log and the audit history only ever grow, and
 parsing them made every command pay for the whole history of the plan. Their
@@ -16,8 +19,11 @@ segment files that a command opens only when it needs them.
 
 Every write goes to a temporary file that is flushed, fsynced and renamed over
 the old one, then the folder is fsynced; the rename of ``plan.json`` is the
-commit point, so a crash leaves either the old store or the new one. Readers
-take no lock: they see one committed version or the next.
+commit point, so a crash leaves either the old store or the new one. A write
+that fails at any step leaves the old store in place (a failure after the
+rename puts the old version back). Readers take no lock: they see one
+committed version or the next. Files are never changed in place, which is
+what makes hard-link backups safe.
 """
 
 from __future__ import annotations
@@ -26,7 +32,9 @@ import errno
 import json
 import os
 import re
+import signal
 import stat
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -63,8 +71,15 @@ DEFAULT_LOCK_TIMEOUT = 10.0
 DEFAULT_BACKUPS = 10
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 _BACKUP_NAME = re.compile(r".+-t(\d+)-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
+_DAMAGED_NAME = re.compile(r".+-damaged-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
+_BLOB_TXN = re.compile(r".+-t(\d+)\.json")
+_TEMP_NAME = re.compile(r"\..+\.\d+\.tmp")
+# Where a snapshot file is named inside a board row (see Store.save_snapshot).
+SNAPSHOT_NAME = re.compile(r"[^/\\]+-t\d{6,}\.json")
 
-# Migrations upgrade raw store data in place from version N to N + 1.
+# Migrations upgrade raw store data in place from version N to N + 1. They see
+# plan.json only: a migration that changes log or history rows must also
+# rewrite the sealed segments (none has needed to yet).
 MIGRATIONS: dict[int, Callable[[dict[str, Any]], None]] = {}
 
 
@@ -87,6 +102,10 @@ class StorePaths:
         return self.aux / "lock"
 
     @property
+    def highwater(self) -> Path:
+        return self.aux / "highwater.json"
+
+    @property
     def segments(self) -> Path:
         return self.aux / "segments"
 
@@ -97,6 +116,10 @@ class StorePaths:
     @property
     def backups(self) -> Path:
         return self.aux / "backups"
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        return (self.aux, self.segments, self.snapshots, self.backups)
 
 
 # ---------------------------------------------------------------------------
@@ -121,12 +144,24 @@ def decode(raw: bytes) -> Any:
         return json.loads(raw.decode("utf-8"))
 
 
+def _now() -> datetime:
+    """The moment stamped on a commit: the same clock as the rest of the command
+    (KNOWSLEY_TRACKER_NOW when it is set), so history and log entries agree."""
+    from knowsley_tracker.dates import Clock
+
+    try:
+        return Clock.from_env().now()
+    except ValueError:
+        return datetime.now(UTC)
+
+
 # ---------------------------------------------------------------------------
 # Low-level file writes. Tests replace these names to inject faults.
 
 _os_write = os.write
 _os_fsync = os.fsync
 _os_replace = os.replace
+_os_link = os.link
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -136,21 +171,25 @@ def _fsync_dir(directory: Path) -> None:
         return
     try:
         _os_fsync(fd)
-    except OSError as exc:  # pragma: no cover - some filesystems refuse
+    except OSError as exc:
+        # Some filesystems cannot sync a folder; a real I/O error must still stop the write.
         if exc.errno not in (errno.EINVAL, errno.EBADF, errno.ENOTSUP):
             raise
     finally:
         os.close(fd)
 
 
-def atomic_write(target: Path, payload: bytes, like: os.stat_result | None = None) -> None:
-    """Write ``payload`` to a temporary file, fsync it, then rename it over ``target``.
+def _file_mode(like: os.stat_result | None) -> int:
+    return stat.S_IMODE(like.st_mode) & 0o777 if like is not None else 0o600
 
-    The new file takes the mode and group of ``like`` (the file it replaces, or
+
+def _write_temp(target: Path, payload: bytes, like: os.stat_result | None) -> Path:
+    """Write ``payload`` to a fsynced temporary file beside ``target``; returns its path.
+
+    The file takes the mode and group of ``like`` (the file it will replace, or
     the store), so a group-shared store stays shared; otherwise it is 0600.
     """
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    mode = stat.S_IMODE(like.st_mode) if like is not None else 0o600
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
     try:
         try:
@@ -158,13 +197,24 @@ def atomic_write(target: Path, payload: bytes, like: os.stat_result | None = Non
             while view:
                 written = _os_write(fd, view)
                 view = view[written:]
-            os.fchmod(fd, mode)
+            os.fchmod(fd, _file_mode(like))
             if like is not None and hasattr(os, "fchown"):
                 with suppress(PermissionError):  # not in that group: keep our own
                     os.fchown(fd, -1, like.st_gid)
             _os_fsync(fd)
         finally:
             os.close(fd)
+    except BaseException:
+        with suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+    return tmp
+
+
+def atomic_write(target: Path, payload: bytes, like: os.stat_result | None = None) -> None:
+    """Write ``payload`` to a temporary file, fsync it, rename it over ``target``, fsync the folder."""
+    tmp = _write_temp(target, payload, like)
+    try:
         _os_replace(tmp, target)
     except BaseException:
         with suppress(FileNotFoundError):
@@ -178,21 +228,118 @@ def _write_failed(path: Path, exc: OSError) -> StoreWriteError:
     return StoreWriteError(f"Could not save {path} ({reason}); the store is unchanged and nothing was lost.")
 
 
+def _dir_mode(like: os.stat_result | None) -> int:
+    """Folders follow the store: private (0700), or group-shared with setgid so new files keep the group."""
+    if like is not None and like.st_mode & 0o070:
+        return 0o2770 if like.st_mode & 0o020 else 0o2750
+    return 0o700
+
+
 def _make_dir(directory: Path, like: os.stat_result | None) -> None:
     if directory.is_dir():
         return
-    directory.mkdir(parents=True, exist_ok=True)
-    mode = 0o700
-    if like is not None and like.st_mode & 0o070:
-        mode = 0o2770 if like.st_mode & 0o020 else 0o2750
-    os.chmod(directory, mode)
+    if not directory.parent.is_dir():
+        _make_dir(directory.parent, like)
+    with suppress(FileExistsError):
+        directory.mkdir()
+    os.chmod(directory, _dir_mode(like))
     if like is not None:
         with suppress(PermissionError):
             os.chown(directory, -1, like.st_gid)
 
 
+def _share_like(paths: StorePaths, like: os.stat_result) -> None:
+    """Open the store's folders and lock file to its group when the store itself is
+    group-shared (only ever adds permissions; skips what this user does not own)."""
+    group_bits = like.st_mode & 0o060
+    if not group_bits:
+        return
+    wanted_dir = _dir_mode(like)
+    for folder in paths.folders:
+        with suppress(OSError):
+            st = folder.stat()
+            if st.st_uid != os.geteuid():
+                continue
+            if st.st_gid != like.st_gid:
+                os.chown(folder, -1, like.st_gid)
+            if stat.S_IMODE(st.st_mode) & wanted_dir != wanted_dir:
+                os.chmod(folder, stat.S_IMODE(st.st_mode) | wanted_dir)
+    with suppress(OSError):
+        st = paths.lock.stat()
+        if st.st_uid == os.geteuid():
+            if st.st_gid != like.st_gid:
+                os.chown(paths.lock, -1, like.st_gid)
+            if stat.S_IMODE(st.st_mode) & group_bits != group_bits:
+                os.chmod(paths.lock, stat.S_IMODE(st.st_mode) | group_bits)
+
+
+@contextmanager
+def _commit_signals() -> Iterator[Callable[[], bool]]:
+    """Hold Ctrl-C back while a commit runs. Before the commit point the caller
+    checks and abandons the write cleanly; after it, the interrupt came too late
+    to stop the save, so the command finishes and reports what it saved."""
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield lambda: bool(received)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 # ---------------------------------------------------------------------------
 # Reading and validating
+
+
+class _Invalid(ValueError):
+    """Why some bytes are not a store this version can read."""
+
+    def __init__(self, lead: str, rest: str, *, newer: bool = False) -> None:
+        super().__init__(lead + rest)
+        self.lead = lead
+        self.rest = rest
+        self.newer = newer
+
+    def message(self, path: Path) -> str:
+        return f"{self.lead} {path}{self.rest}"
+
+
+def _check(raw: bytes) -> dict[str, Any]:
+    """Parse and check store bytes; raises :class:`_Invalid`."""
+    if not raw.strip():
+        raise _Invalid("The store", " is empty (0 bytes)." if not raw else " holds only white space.")
+    if b"\x00" in raw:
+        raise _Invalid("The store", " is damaged: it contains NUL bytes.")
+    try:
+        data = decode(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise _Invalid("The store", " is damaged: it is not complete JSON (truncated or overwritten).") from None
+    meta_table = data.get(META) if isinstance(data, dict) else None
+    meta = meta_table.get("1") if isinstance(meta_table, dict) else None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise _Invalid("The file", " is JSON but not a knowsley-tracker store.")
+    version = meta.get("schema_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _Invalid("The store", " has no valid schema version.")
+    if version > SCHEMA_VERSION:
+        raise _Invalid(
+            "The store",
+            f" uses schema version {version}, newer than this knowsley-tracker understands "
+            f"({SCHEMA_VERSION}): upgrade knowsley-tracker.",
+            newer=True,
+        )
+    assert isinstance(data, dict)
+    for name, table in data.items():
+        if not isinstance(table, dict) or not all(
+            isinstance(row, dict) and key.isascii() and key.isdigit() for key, row in table.items()
+        ):
+            raise _Invalid("The store", f" is damaged: its {name!r} table is not a table of records.")
+    for name, kind in (("txn", int), ("counters", dict), ("settings", dict), ("segments", dict)):
+        if name in meta and not isinstance(meta[name], kind):
+            raise _Invalid("The store", f" is damaged: its {name!r} record is not valid.")
+    return data
 
 
 def read_store_file(path: Path) -> dict[str, Any]:
@@ -200,62 +347,89 @@ def read_store_file(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise StoreMissingError(
-            f"No store at {path}. Create one with: kt init --authority NAME "
-            "(or point --db or KNOWSLEY_TRACKER_DB at an existing store)."
-        ) from None
+        raise _missing(path) from None
     except IsADirectoryError:
         raise CorruptStoreError(f"{path} is a folder, not a store file.") from None
     except PermissionError:
         raise TrackerError(f"Permission denied reading {path}: ask its owner for access.") from None
+    except OSError as exc:
+        raise TrackerError(f"Could not read {path} ({exc.strerror or exc}).") from None
     return validate_store_bytes(path, raw)
+
+
+def _missing(path: Path) -> StoreMissingError:
+    backup = newest_good_backup(StorePaths(path))
+    if backup is not None:
+        return StoreMissingError(
+            f"No store at {path}, but its backups are still there (newest good: {backup.path}, "
+            f"saved {backup.saved_label}); bring it back with: kt restore."
+        )
+    return StoreMissingError(
+        f"No store at {path}. Create one with: kt init --authority NAME "
+        "(or point --db or KNOWSLEY_TRACKER_DB at an existing store)."
+    )
 
 
 def validate_store_bytes(path: Path, raw: bytes) -> dict[str, Any]:
     """Check that ``raw`` is a tracker store this version can read."""
-    if not raw.strip():
-        problem = "is empty (0 bytes)" if not raw else "holds only white space"
-        raise _corrupt(path, f"The store {path} {problem}.")
-    if b"\x00" in raw:
-        raise _corrupt(path, f"The store {path} is damaged: it contains NUL bytes.")
     try:
-        data: dict[str, Any] = decode(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise _corrupt(
-            path, f"The store {path} is damaged: it is not complete JSON (truncated or overwritten)."
-        ) from None
-    meta = data.get(META, {}).get("1") if isinstance(data, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise _corrupt(path, f"The file {path} is JSON but not a knowsley-tracker store.")
-    version = meta.get("schema_version")
-    if not isinstance(version, int) or version < 1:
-        raise _corrupt(path, f"The store {path} has no valid schema version.")
-    if version > SCHEMA_VERSION:
-        raise _corrupt(
-            path,
-            f"The store {path} uses schema version {version}, newer than this knowsley-tracker "
-            f"understands ({SCHEMA_VERSION}): upgrade knowsley-tracker.",
-        )
-    return data
+        return _check(raw)
+    except _Invalid as problem:
+        raise _corrupt(path, problem) from None
 
 
-def _corrupt(path: Path, message: str) -> CorruptStoreError:
+def _corrupt(path: Path, problem: _Invalid) -> CorruptStoreError:
     backup = newest_good_backup(StorePaths(path))
-    if backup is None:
+    if problem.newer:
+        hint = (
+            "No backup this version can read is available."
+            if backup is None
+            else f"The newest backup this version can read is {backup.path} (saved {backup.saved_label}), "
+            "but restoring it would drop what the newer version saved."
+        )
+    elif backup is None:
         hint = "No backup is available."
     else:
         hint = f"Newest good backup: {backup.path} (saved {backup.saved_label}); bring it back with: kt restore."
-    return CorruptStoreError(f"{message} The file has not been changed. {hint}")
+    return CorruptStoreError(f"{problem.message(path)} The file has not been changed. {hint}")
 
 
-def migrate(data: dict[str, Any]) -> bool:
+def validate_store_bytes_quiet(raw: bytes) -> dict[str, Any]:
+    """Like :func:`validate_store_bytes` but raises plain ``ValueError`` (no backup lookup)."""
+    return _check(raw)
+
+
+def migrate(data: dict[str, Any], path: Path | None = None) -> bool:
     """Upgrade raw data from an older schema in place; True when anything changed."""
     meta = data[META]["1"]
+    where = f"The store {path}" if path is not None else "The store"
     changed = False
     while meta["schema_version"] < SCHEMA_VERSION:
-        MIGRATIONS[meta["schema_version"]](data)
-        meta["schema_version"] += 1
+        version = meta["schema_version"]
+        step = MIGRATIONS.get(version)
+        if step is None:
+            raise CorruptStoreError(
+                f"{where} uses schema version {version}, which this knowsley-tracker cannot upgrade; "
+                "the file has not been changed."
+            )
+        try:
+            step(data)
+        except Exception as exc:  # a migration meeting data it did not expect
+            raise CorruptStoreError(
+                f"{where} could not be upgraded from schema version {version} to {version + 1} "
+                f"({type(exc).__name__}: {exc}); the file has not been changed. Run kt doctor."
+            ) from None
+        meta = data[META]["1"]
+        meta["schema_version"] = version + 1
         changed = True
+    if changed:
+        try:
+            _check(encode(data))
+        except _Invalid as problem:
+            raise CorruptStoreError(
+                f"{where} could not be upgraded to schema version {SCHEMA_VERSION}: the result "
+                f"{problem.rest.strip().removeprefix('is ')} The file has not been changed."
+            ) from None
     return changed
 
 
@@ -265,9 +439,12 @@ def migrate(data: dict[str, Any]) -> bool:
 
 @dataclass(frozen=True)
 class Backup:
+    """One file in the backups folder: a previous version, or a damaged store kept aside."""
+
     path: Path
     txn: int
     saved: datetime
+    damaged: bool = False
 
     @property
     def name(self) -> str:
@@ -280,71 +457,157 @@ class Backup:
         return format_timestamp(self.saved.isoformat())
 
 
+def _stamp_name(when: datetime) -> str:
+    return f"{when.astimezone(UTC):%Y%m%dT%H%M%SZ}"
+
+
 def list_backups(paths: StorePaths) -> list[Backup]:
     """Backups of ``plan.json``, newest first."""
     found: list[Backup] = []
     try:
         entries = list(os.scandir(paths.backups))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return []
     for entry in entries:
         m = _BACKUP_NAME.fullmatch(entry.name)
-        if m:
+        if m and entry.is_file():
             saved = datetime.strptime(m[2], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
             found.append(Backup(Path(entry.path), int(m[1]), saved))
     found.sort(key=lambda b: (b.txn, b.saved, b.name), reverse=True)
     return found
 
 
-def newest_good_backup(paths: StorePaths) -> Backup | None:
-    for backup in list_backups(paths):
-        try:
-            validate_store_bytes_quiet(backup.path.read_bytes())
-        except (OSError, ValueError):
-            continue
-        return backup
+def list_damaged(paths: StorePaths) -> list[Backup]:
+    """Damaged stores that kt restore kept aside, newest first (never pruned)."""
+    found: list[Backup] = []
+    try:
+        entries = list(os.scandir(paths.backups))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    for entry in entries:
+        m = _DAMAGED_NAME.fullmatch(entry.name)
+        if m and entry.is_file():
+            saved = datetime.strptime(m[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+            found.append(Backup(Path(entry.path), 0, saved, damaged=True))
+    found.sort(key=lambda b: (b.saved, b.name), reverse=True)
+    return found
+
+
+def backup_problem(backup: Backup) -> str | None:
+    """Why a backup cannot be restored (None when it is good)."""
+    try:
+        raw = backup.path.read_bytes()
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    try:
+        _check(raw)
+    except _Invalid as problem:
+        return problem.rest.strip().removeprefix("is ").rstrip(".")
     return None
 
 
-def validate_store_bytes_quiet(raw: bytes) -> dict[str, Any]:
-    """Like :func:`validate_store_bytes` but raises plain ``ValueError`` (no backup lookup)."""
-    if not raw.strip() or b"\x00" in raw:
-        raise ValueError("empty or damaged")
-    data: dict[str, Any] = decode(raw)
-    meta = data.get(META, {}).get("1") if isinstance(data, dict) else None
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise ValueError("not a tracker store")
-    if not isinstance(meta.get("schema_version"), int) or meta["schema_version"] > SCHEMA_VERSION:
-        raise ValueError("unsupported schema")
-    return data
+def newest_good_backup(paths: StorePaths) -> Backup | None:
+    for backup in list_backups(paths):
+        if backup_problem(backup) is None:
+            return backup
+    return None
 
 
-def _backup_name(paths: StorePaths, txn: int, when: datetime) -> Path:
-    stem = paths.store.stem
-    base = f"{stem}-t{txn:06d}-{when.astimezone(UTC):%Y%m%dT%H%M%SZ}"
-    candidate = paths.backups / f"{base}.json"
+def _unique(folder: Path, base: str) -> Path:
+    candidate = folder / f"{base}.json"
     n = 1
     while candidate.exists():
-        candidate = paths.backups / f"{base}-{n}.json"
+        candidate = folder / f"{base}-{n}.json"
         n += 1
     return candidate
 
 
-def _keep_backup(paths: StorePaths, txn: int, when: datetime, like: os.stat_result) -> Path:
-    """Keep the current plan.json as a backup: a hard link costs nothing, a copy where links fail."""
-    _make_dir(paths.backups, like)
-    target = _backup_name(paths, txn, when)
+def _keep_link(source: Path, target: Path, like: os.stat_result) -> None:
+    """Keep ``source`` under a new name: a hard link costs nothing, a copy where links fail."""
     try:
-        os.link(paths.store, target)
+        _os_link(source, target)
     except OSError:
-        atomic_write(target, paths.store.read_bytes(), like)
+        atomic_write(target, source.read_bytes(), like)
+
+
+def _keep_backup(paths: StorePaths, txn: int, saved: datetime, like: os.stat_result) -> Path:
+    _make_dir(paths.backups, like)
+    target = _unique(paths.backups, f"{paths.store.stem}-t{txn:06d}-{_stamp_name(saved)}")
+    _keep_link(paths.store, target, like)
+    return target
+
+
+def _keep_damaged(paths: StorePaths, when: datetime, like: os.stat_result) -> Path:
+    _make_dir(paths.backups, like)
+    target = _unique(paths.backups, f"{paths.store.stem}-damaged-{_stamp_name(when)}")
+    _keep_link(paths.store, target, like)
     return target
 
 
 def _prune_backups(paths: StorePaths, keep: int) -> None:
-    for old in list_backups(paths)[keep:]:
+    for old in list_backups(paths)[max(keep, 1) :]:
         with suppress(FileNotFoundError):
             old.path.unlink()
+
+
+# ---------------------------------------------------------------------------
+# High-water mark: the highest txn and ids ever handed out, kept beside the
+# store so that restoring over a damaged plan.json never reuses an id. It is a
+# hint, written before each commit without fsync: a lost or stale copy only
+# means restore falls back to what it can read from the damaged file.
+
+
+def read_highwater(paths: StorePaths) -> tuple[int, dict[str, int]]:
+    try:
+        data = json.loads(paths.highwater.read_bytes())
+        txn = int(data.get("txn", 0))
+        counters = {str(k): int(v) for k, v in dict(data.get("counters", {})).items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return 0, {}
+    return txn, counters
+
+
+def _write_highwater(paths: StorePaths, txn: int, counters: dict[str, int], like: os.stat_result | None) -> None:
+    old_txn, old_counters = read_highwater(paths)
+    merged = dict(old_counters)
+    for table, value in counters.items():
+        merged[table] = max(int(value), merged.get(table, 0))
+    payload = json.dumps({"txn": max(txn, old_txn), "counters": merged}, sort_keys=True).encode()
+    with suppress(OSError):
+        fd = os.open(paths.highwater, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _file_mode(like))
+        try:
+            os.write(fd, payload)
+        finally:
+            os.close(fd)
+
+
+def salvage_numbers(raw: bytes) -> tuple[int, dict[str, int]]:
+    """The highest txn and id counters readable in a damaged store's bytes (best effort)."""
+    text = raw.replace(b"\x00", b" ").decode("utf-8", "replace")
+    txn = max((int(m) for m in re.findall(r'"txn":\s*(\d+)', text)), default=0)
+    counters: dict[str, int] = {}
+    for block in re.findall(r'"counters":\s*\{([^{}]*)\}?', text):
+        for table, value in re.findall(r'"(\w+)":\s*(\d+)', block):
+            counters[table] = max(counters.get(table, 0), int(value))
+    for table, value in re.findall(r'\[\s*"create",\s*"(\w+)",\s*(\d+)', text):
+        counters[table] = max(counters.get(table, 0), int(value))
+    for value in re.findall(r'"(\d+)":\s*\{\s*"at":', text):  # history rows, the only ones keyed "at" first
+        txn = max(txn, int(value))
+    return txn, counters
+
+
+def _blob_txns(paths: StorePaths) -> int:
+    """The highest txn named by any segment, snapshot or backup file."""
+    highest = 0
+    for folder in (paths.segments, paths.snapshots):
+        with suppress(OSError):
+            for name in os.listdir(folder):
+                m = _BLOB_TXN.fullmatch(name)
+                if m:
+                    highest = max(highest, int(m[1]))
+    for backup in list_backups(paths):
+        highest = max(highest, backup.txn + 1)  # that version was replaced by a later commit
+    return highest
 
 
 # ---------------------------------------------------------------------------
@@ -372,6 +635,50 @@ def _lock_class() -> Any:
     return FileLock, Timeout
 
 
+def ref_of(table: str, record_id: int) -> str:
+    """How people write a record's id: ``A12``, ``L40``; ``txn 7`` for history rows."""
+    if table == META:
+        return "the plan's settings"
+    if table == HISTORY:
+        return f"txn {record_id}"
+    cls = TABLES.get(table)
+    return f"{cls.PREFIX}{record_id}" if cls is not None else f"{table} {record_id}"
+
+
+class ChangeConflict(ConflictError):
+    """Reversing a recorded change would overwrite something changed since."""
+
+    def __init__(self, message: str, table: str, record_id: int, field: str | None = None) -> None:
+        super().__init__(message)
+        self.table = table
+        self.record_id = record_id
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Restored:
+    """What :meth:`Store.restore` did."""
+
+    backup: Backup
+    backup_txn: int
+    txn: int  # the restore's own transaction
+    replaced_txn: int | None  # txn of the version replaced (None when it was damaged or missing)
+    kept_as: Path | None  # where the replaced version now lives
+    replaced_damaged: bool
+    lost_txns: int  # commits held only by the damaged file (best estimate)
+    changes: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of a store check: what is wrong and how to fix it."""
+
+    severity: str  # "problem" (needs fixing) or "warning"
+    message: str
+    fix: str
+    fixable: bool = False  # kt doctor --fix can repair it
+
+
 # ---------------------------------------------------------------------------
 # The store
 
@@ -390,6 +697,12 @@ class Store:
         self._snapshot_cache: dict[str, dict[str, Any]] = {}
         self._new_snapshots: dict[str, dict[str, Any]] = {}
         self._closed = False
+        meta = data.get(META, {}).get("1", {})
+        # The committed version this store was read from: the next commit backs it up.
+        self._base_txn = int(meta.get("txn", 0))
+        self._base_saved = str(meta.get("updated_at") or meta.get("created_at") or "")
+        self._base_damaged = False
+        self.last_kept: Path | None = None  # the backup the last commit made of what it replaced
 
     # -- opening ------------------------------------------------------------
 
@@ -399,16 +712,22 @@ class Store:
         paths = StorePaths(path)
         if not write:
             data = read_store_file(path)
-            migrate(data)
+            migrate(data, path)
             return cls(paths, data, writable=False)
         if not path.exists():
             read_store_file(path)  # raises the "no store" error
         lock = cls._acquire(paths, lock_timeout)
         try:
             data = read_store_file(path)
+            version = int(data[META]["1"]["schema_version"])
             store = cls(paths, data, writable=True, lock=lock)
-            if migrate(data):
-                store._commit(by="knowsley-tracker", what=f"migrate store to schema {SCHEMA_VERSION}", force=True)
+            if migrate(data, path):
+                store._commit(
+                    by="knowsley-tracker",
+                    what=f"migrate store to schema {SCHEMA_VERSION}",
+                    extra={"migrate": [version, SCHEMA_VERSION]},
+                    force=True,
+                )
             return store
         except BaseException:
             lock.release()
@@ -440,8 +759,21 @@ class Store:
                 "segments": {},
             }
             data: dict[str, Any] = {META: {"1": meta}}
+            # A store re-created where one was deleted carries on its txn numbering, so
+            # that its backups sort after the old store's and kt restore picks them first.
+            meta["txn"] = max(read_highwater(paths)[0], _blob_txns(paths))
             try:
-                atomic_write(path, encode(data))
+                tmp = _write_temp(path, encode(data), None)
+                try:
+                    _os_replace(tmp, path)
+                except BaseException:
+                    tmp.unlink(missing_ok=True)
+                    raise
+                try:
+                    _fsync_dir(path.parent)
+                except BaseException:
+                    path.unlink(missing_ok=True)
+                    raise
             except OSError as exc:
                 raise _write_failed(path, exc) from None
             return cls(paths, data, writable=True, lock=lock)
@@ -460,7 +792,9 @@ class Store:
             _make_dir(paths.aux, like)
         except OSError as exc:
             raise _write_failed(paths.store, exc) from None
-        mode = stat.S_IMODE(like.st_mode) | 0o600 if like is not None else 0o600
+        if like is not None:
+            _share_like(paths, like)
+        mode = (_file_mode(like) & 0o666) | 0o600
         lock = file_lock(str(paths.lock), timeout=timeout, mode=mode)
         try:
             lock.acquire()
@@ -529,6 +863,17 @@ class Store:
         if old != name:
             self.meta["authority"] = name
             self._record(["update", META, 1, {"authority": [old, name]}])
+
+    def raise_counter(self, table: str, value: int) -> bool:
+        """Move an id counter up to ``value`` (never down), recorded in the history."""
+        self._require_transaction()
+        counters = self.meta.setdefault("counters", {})
+        old = int(counters.get(table, 0))
+        if value <= old:
+            return False
+        counters[table] = value
+        self._record(["update", META, 1, {f"counters.{table}": [old, value]}])
+        return True
 
     # -- reading records ------------------------------------------------------
 
@@ -599,6 +944,12 @@ class Store:
             total += sum(entry["rows"] for entry in self._segments(table))
         return total
 
+    def tables(self) -> list[str]:
+        """Names of the record tables this store holds (not _meta)."""
+        names = {name for name in self.data if name != META}
+        names.update(name for name, entries in self.meta.get("segments", {}).items() if entries)
+        return sorted(names)
+
     def _segments(self, table: str) -> list[dict[str, Any]]:
         segments: list[dict[str, Any]] = self.meta.get("segments", {}).get(table, [])
         return segments
@@ -607,23 +958,19 @@ class Store:
         cached = self._segment_cache.get(name)
         if cached is None:
             path = self.paths.segments / name
-            try:
-                content: dict[str, dict[str, Any]] = decode(path.read_bytes())
-            except FileNotFoundError:
-                raise CorruptStoreError(
-                    f"The store {self.paths.store} refers to {path}, which is missing. Run kt doctor."
-                ) from None
-            except ValueError:
-                raise CorruptStoreError(f"The segment file {path} is damaged. Run kt doctor.") from None
+            content = _read_blob(self.paths.store, path, "segment")
             table = next(iter(content)) if content else ""
             cached = content.get(table, {})
+            if not isinstance(cached, dict):
+                raise CorruptStoreError(f"The segment file {path} is damaged. Run kt doctor.")
             self._segment_cache[name] = cached
         return cached
 
     # -- snapshots (immutable blobs) -------------------------------------------
 
     def save_snapshot(self, name: str, snapshot: dict[str, Any]) -> str:
-        """Keep a board snapshot; written with the next commit. Returns its file name."""
+        """Keep a board snapshot; written with the next commit. Returns its file name,
+        which the caller stores in a board row (kt doctor checks that it exists)."""
         self._require_transaction()
         file_name = f"{name}-t{self.txn + 1:06d}.json"
         self._new_snapshots[file_name] = snapshot
@@ -633,15 +980,7 @@ class Store:
     def load_snapshot(self, file_name: str) -> dict[str, Any]:
         cached = self._snapshot_cache.get(file_name)
         if cached is None:
-            path = self.paths.snapshots / file_name
-            try:
-                cached = decode(path.read_bytes())
-            except FileNotFoundError:
-                raise CorruptStoreError(
-                    f"The store {self.paths.store} refers to {path}, which is missing. Run kt doctor."
-                ) from None
-            except ValueError:
-                raise CorruptStoreError(f"The snapshot file {path} is damaged. Run kt doctor.") from None
+            cached = _read_blob(self.paths.store, self.paths.snapshots / file_name, "snapshot")
             self._snapshot_cache[file_name] = cached
         return cached
 
@@ -664,6 +1003,11 @@ class Store:
         self._require_transaction()
         table = record.TABLE
         record.id = self.next_id(table)
+        if self.row(table, record.id) is not None:
+            raise ConflictError(
+                f"The id counter for {table} is behind the ids already stored, so {record.ref} is taken; "
+                "run kt doctor --fix, then try again."
+            )
         self.meta["counters"][table] = record.id
         row = record.to_record()
         self._table(table).insert(Document(row, doc_id=record.id))
@@ -680,7 +1024,7 @@ class Store:
         counters = self.meta.setdefault("counters", {})
         counters[table] = max(int(counters.get(table, 0)), record.id)
         row = record.to_record()
-        self._table(table).insert(Document(row, doc_id=record.id))
+        self._insert_row(table, record.id, row)
         self._record(["create", table, record.id, None if table == "log" else row])
         return record
 
@@ -715,7 +1059,7 @@ class Store:
             self._table(table).update(fields, doc_ids=[record_id])
             return
         segment = self._writable_segment_row(table, record_id)
-        segment[str(record_id)].update(fields)
+        segment[str(record_id)] = {**segment[str(record_id)], **fields}
 
     def _delete_row(self, table: str, record_id: int) -> None:
         if self._table(table).contains(doc_id=record_id):
@@ -725,6 +1069,15 @@ class Store:
         del segment[str(record_id)]
 
     def _insert_row(self, table: str, record_id: int, row: dict[str, Any]) -> None:
+        if table in SEGMENTED:
+            for entry in self._segments(table):
+                if entry["first"] <= record_id <= entry["last"]:
+                    # The id belongs to a sealed range: put it back there, keeping ids in order.
+                    rows = dict(self._load_segment(entry["file"]))
+                    rows[str(record_id)] = row
+                    self._segment_cache[entry["file"]] = rows
+                    self._dirty_segments.add(entry["file"])
+                    return
         self._table(table).insert(Document(row, doc_id=record_id))
 
     def _writable_segment_row(self, table: str, record_id: int) -> dict[str, Any]:
@@ -740,50 +1093,88 @@ class Store:
         raise NotFoundError(f"No row {record_id} in {table}.")
 
     def apply_raw(self, change: list[Any], *, reverse: bool) -> None:
-        """Apply (or reverse) one recorded change, recording the effect as a new change."""
+        """Apply (or reverse) one recorded change, recording the effect as a new change.
+
+        Refuses with :class:`ChangeConflict` when the record no longer looks as the
+        change left it (a later change would be overwritten). Id counters never
+        move back, so reversing a counter change leaves it as it is.
+        """
         self._require_transaction()
         op, table, record_id, payload = change
         if table == META:
-            for name, (old, new) in payload.items():
-                target, value = (old, new) if reverse else (new, old)
-                if name.startswith("settings."):
-                    self.set_setting(name.split(".", 1)[1], target)
-                else:
-                    self.meta[name] = target
-                    self._record(["update", META, 1, {name: [value, target]}])
+            self._apply_meta(payload, reverse=reverse)
             return
+        ref = ref_of(table, record_id)
         if (op == "create") == reverse:
             current = self.row(table, record_id)
             if current is None:
-                raise ConflictError(f"Cannot undo: record {table} {record_id} has already gone.")
+                raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
+            expected = payload  # the row as the change left it (None for log entries, which never change)
+            if isinstance(expected, dict):
+                for name in sorted(set(expected) | set(current)):
+                    if expected.get(name) != current.get(name):
+                        raise ChangeConflict(
+                            f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
+                        )
             self._delete_row(table, record_id)
             self._record(["delete", table, record_id, current])
         elif op in ("create", "delete"):
             if self.row(table, record_id) is not None:
-                raise ConflictError(f"Cannot undo: record {table} {record_id} exists again.")
+                raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
+            if not isinstance(payload, dict):
+                raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
             self._insert_row(table, record_id, payload)
             self._record(["create", table, record_id, None if table == "log" else payload])
         else:
             current = self.row(table, record_id)
             if current is None:
-                raise ConflictError(f"Cannot undo: record {table} {record_id} has gone.")
+                raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
             diff = {}
             for name, (old, new) in payload.items():
                 expected, target = (new, old) if reverse else (old, new)
                 if current.get(name) != expected:
-                    raise ConflictError(
-                        f"Cannot undo: {table} {record_id} field {name!r} has changed since; "
-                        "undo the later change first."
+                    raise ChangeConflict(
+                        f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
+                        table,
+                        record_id,
+                        name,
                     )
                 diff[name] = [expected, target]
             self._update_row(table, record_id, {k: v[1] for k, v in diff.items()})
             self._record(["update", table, record_id, diff])
 
+    def _apply_meta(self, payload: dict[str, list[Any]], *, reverse: bool) -> None:
+        for name, (old, new) in payload.items():
+            expected, target = (new, old) if reverse else (old, new)
+            if name.startswith("counters."):
+                if not reverse:
+                    self.raise_counter(name.split(".", 1)[1], int(target))
+                continue
+            if name.startswith("settings."):
+                setting = name.split(".", 1)[1]
+                if self.setting(setting, None) != expected:
+                    raise ChangeConflict(
+                        f"Cannot undo: the setting {setting} has changed since; undo the later change first.",
+                        META,
+                        1,
+                        name,
+                    )
+                self.set_setting(setting, target)
+                continue
+            if self.meta.get(name) != expected:
+                raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
+            self.meta[name] = target
+            self._record(["update", META, 1, {name: [expected, target]}])
+
     # -- transactions -----------------------------------------------------------
 
     @contextmanager
     def transaction(self, *, by: str, what: str, extra: dict[str, Any] | None = None) -> Iterator[Store]:
-        """All changes inside are saved together at the end, or not at all."""
+        """All changes inside are saved together at the end, or not at all.
+
+        ``extra`` is saved with the command's history entry; it is read at commit
+        time, so the body may still add to it.
+        """
         if not self.writable:
             raise RuntimeError("This store was opened read-only.")
         if self._pending is not None:
@@ -801,7 +1192,7 @@ class Store:
     def _discard(self) -> None:
         """Forget uncommitted changes by re-reading the committed store."""
         data = read_store_file(self.paths.store)
-        migrate(data)
+        migrate(data, self.paths.store)
         self._db = TinyDB(data, storage=HeldStorage)
         self._segment_cache.clear()
         self._dirty_segments.clear()
@@ -814,42 +1205,72 @@ class Store:
         if not changes and not force and not self._dirty_segments:
             return
         meta = self.meta
-        txn = int(meta.get("txn", 0)) + 1
-        now = datetime.now(UTC)
+        # The history's own ids guard against a txn counter that fell behind (a damaged store).
+        txn = max([int(meta.get("txn", 0)), *map(int, self.data.get(HISTORY, {}))]) + 1
+        stamp = _now().isoformat(timespec="seconds")
         if changes or force:
-            entry: dict[str, Any] = {
-                "at": now.isoformat(timespec="seconds"),
-                "by": by,
-                "what": what,
-                "changes": changes,
-            }
+            entry: dict[str, Any] = {}
             if extra:
                 entry.update(extra)
+            entry.update({"at": stamp, "by": by, "what": what, "changes": changes})
             self._table(HISTORY).insert(Document(entry, doc_id=txn))
         meta["txn"] = txn
-        meta["updated_at"] = now.isoformat(timespec="seconds")
+        meta["updated_at"] = stamp
         try:
-            like = self.paths.store.stat()
+            like: os.stat_result | None = self.paths.store.stat()
         except FileNotFoundError:
             like = None
-        try:
-            self._write_blobs(txn, like)
-            payload = encode(self.data)
-            backup = None
-            if like is not None:
-                backup = _keep_backup(self.paths, txn - 1, now, like)
+        with _commit_signals() as interrupted:
             try:
-                atomic_write(self.paths.store, payload, like)
-            except BaseException:
-                if backup is not None:
-                    backup.unlink(missing_ok=True)
-                raise
-        except OSError as exc:
-            raise _write_failed(self.paths.store, exc) from None
+                self._write_blobs(txn, like)
+                payload = encode(self.data)
+                _write_highwater(self.paths, txn, meta.get("counters", {}), like)
+                self._replace_store(payload, like, interrupted)
+            except OSError as exc:
+                raise _write_failed(self.paths.store, exc) from None
+        self._base_txn, self._base_saved, self._base_damaged = txn, stamp, False
         self._new_snapshots.clear()
         self._dirty_segments.clear()
-        with suppress(OSError):  # pruning is housekeeping: the commit has already landed
+        with suppress(OSError, ValueError):  # pruning is housekeeping: the commit has already landed
             _prune_backups(self.paths, int(self.setting("backups", DEFAULT_BACKUPS)))
+
+    def _replace_store(self, payload: bytes, like: os.stat_result | None, interrupted: Callable[[], bool]) -> None:
+        """Keep the current version, then rename the new one over it (the commit point)."""
+        kept: Path | None = None
+        self.last_kept = None
+        if like is not None:
+            saved = _parse_stamp(self._base_saved)
+            if self._base_damaged:
+                kept = _keep_damaged(self.paths, _now(), like)
+            else:
+                kept = _keep_backup(self.paths, self._base_txn, saved, like)
+        try:
+            tmp = _write_temp(self.paths.store, payload, like)
+            try:
+                if interrupted():
+                    raise KeyboardInterrupt
+                _os_replace(tmp, self.paths.store)
+            except BaseException:
+                tmp.unlink(missing_ok=True)
+                raise
+        except BaseException:
+            if kept is not None:
+                kept.unlink(missing_ok=True)
+            raise
+        try:
+            _fsync_dir(self.paths.store.parent)
+        except BaseException:
+            # The new version may not be on disk: put the old one back, so that an
+            # error always means nothing was saved.
+            if kept is not None:
+                with suppress(OSError):
+                    os.replace(kept, self.paths.store)
+            else:
+                self.paths.store.unlink(missing_ok=True)
+            with suppress(OSError):
+                _fsync_dir(self.paths.store.parent)
+            raise
+        self.last_kept = kept
 
     def _write_blobs(self, txn: int, like: os.stat_result | None) -> None:
         """Seal full tails and rewrite changed segments as new immutable files."""
@@ -880,6 +1301,501 @@ class Store:
     def _write_blob(self, directory: Path, name: str, content: dict[str, Any], like: os.stat_result | None) -> None:
         _make_dir(directory, like)
         atomic_write(directory / name, encode(content), like)
+
+    # -- housekeeping -------------------------------------------------------------
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Delete temporary files left by writers that were killed (the lock is held,
+        so no writer is using them). Returns what was removed."""
+        if not self.writable:
+            raise RuntimeError("This store was opened read-only.")
+        removed = []
+        for path in stale_temp_files(self.paths):
+            with suppress(FileNotFoundError):
+                path.unlink()
+                removed.append(path)
+        return removed
+
+    # -- restore -------------------------------------------------------------------
+
+    @classmethod
+    def restore(
+        cls, path: Path, backup: Backup | None, *, by: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+    ) -> Restored:
+        """Put a backup back as the store, under the lock, without ever going backwards.
+
+        What it replaces is kept first: a readable store as an ordinary backup, a
+        damaged one under a ``-damaged-`` name. The restored store gets a txn
+        number above every one used before, id counters at least as high as any
+        id handed out, and the history of everything since the backup (the audit
+        trail only grows); the restore itself is one history entry whose changes
+        turn the replaced plan into the restored one.
+        """
+        paths = StorePaths(path)
+        lock = cls._acquire(paths, lock_timeout)
+        try:
+            if backup is None:
+                backup = newest_good_backup(paths)
+                if backup is None:
+                    raise NotFoundError(f"No good backup of {path} to restore (looked in {paths.backups}).")
+            try:
+                data = _check(backup.path.read_bytes())
+            except OSError as exc:
+                raise TrackerError(f"Could not read the backup {backup.path} ({exc.strerror or exc}).") from None
+            except _Invalid as problem:
+                raise CorruptStoreError(
+                    f"The backup {backup.path} cannot be restored: it {problem.rest.strip().removeprefix('is ')} "
+                    "Choose another with kt backup list."
+                ) from None
+            migrate(data, backup.path)
+            restored = cls(paths, data, writable=True, lock=lock)
+            restored._check_blobs(f"The backup {backup.path}")
+            backup_txn = restored.txn
+
+            current: Store | None = None
+            raw: bytes | None = None
+            with suppress(FileNotFoundError):
+                raw = path.read_bytes()
+            if raw is not None:
+                try:
+                    current_data = _check(raw)
+                    migrate(current_data, path)
+                    current = cls(paths, current_data, writable=False)
+                except (_Invalid, TrackerError):
+                    current = None
+            damaged = raw is not None and current is None
+
+            # Numbers never go backwards.
+            hw_txn, hw_counters = read_highwater(paths)
+            salvaged_txn, salvaged_counters = salvage_numbers(raw) if damaged and raw is not None else (0, {})
+            sources = [hw_counters, salvaged_counters, current.meta.get("counters", {}) if current else {}]
+            counters: dict[str, int] = {k: int(v) for k, v in restored.meta.get("counters", {}).items()}
+            for source in sources:
+                for table, value in source.items():
+                    counters[table] = max(counters.get(table, 0), int(value))
+            for table in restored.tables():
+                if table != HISTORY:
+                    highest = max((i for i, _ in restored.rows(table)), default=0)
+                    counters[table] = max(counters.get(table, 0), highest)
+            current_txn = current.txn if current else salvaged_txn
+            base = max(current_txn, hw_txn, _blob_txns(paths), backup_txn)
+
+            # The audit trail only grows: keep every history entry written since the backup.
+            changes: list[list[Any]] = []
+            if current is not None:
+                carried = list(current.recent_rows(HISTORY))
+                with suppress(TrackerError):  # a missing segment: carry what plan.json holds
+                    carried = list(current.rows(HISTORY, since_id=backup_txn))
+                for txn_id, row in sorted(carried):
+                    if txn_id > backup_txn and restored.row(HISTORY, txn_id) is None:
+                        restored._insert_row(HISTORY, txn_id, row)
+                        base = max(base, txn_id)
+                with suppress(TrackerError):
+                    changes = _diff(current, restored)
+
+            restored.meta["counters"] = counters
+            restored.meta["txn"] = base
+            restored._base_txn = current.txn if current else 0
+            restored._base_saved = current._base_saved if current else ""
+            restored._base_damaged = damaged
+            restored._pending = changes
+            detail: dict[str, Any] = {
+                "backup": backup.name,
+                "backup_txn": backup_txn,
+                "replaced": "damaged" if damaged else ("missing" if raw is None else current_txn),
+            }
+            try:
+                restored._commit(by=by, what=f"restore {backup.name}", extra={"restore": detail}, force=True)
+            finally:
+                restored._pending = None
+            lost = max(0, salvaged_txn - backup_txn) if damaged else 0
+            return Restored(
+                backup=backup,
+                backup_txn=backup_txn,
+                txn=restored.txn,
+                replaced_txn=current.txn if current else None,
+                kept_as=restored.last_kept,
+                replaced_damaged=damaged,
+                lost_txns=lost,
+                changes=len(changes),
+            )
+        finally:
+            lock.release()
+
+    def _check_blobs(self, what: str) -> None:
+        """Refuse a version whose segment files are missing or damaged."""
+        for table in SEGMENTED:
+            for entry in self._segments(table):
+                path = self.paths.segments / entry["file"]
+                try:
+                    self._load_segment(entry["file"])
+                except TrackerError:
+                    raise CorruptStoreError(
+                        f"{what} refers to {path}, which is missing or damaged. Run kt doctor."
+                    ) from None
+
+
+def _read_blob(store: Path, path: Path, kind: str) -> dict[str, Any]:
+    try:
+        content = decode(path.read_bytes())
+    except FileNotFoundError:
+        raise CorruptStoreError(f"The store {store} refers to {path}, which is missing. Run kt doctor.") from None
+    except PermissionError:
+        raise TrackerError(f"Permission denied reading {path}: ask the store's owner for access.") from None
+    except (ValueError, UnicodeDecodeError):
+        raise CorruptStoreError(f"The {kind} file {path} is damaged. Run kt doctor.") from None
+    if not isinstance(content, dict):
+        raise CorruptStoreError(f"The {kind} file {path} is damaged. Run kt doctor.")
+    return content
+
+
+def _parse_stamp(stamp: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except ValueError:
+        return _now()
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _diff_rows(store: Store, table: str, shared: set[str]) -> dict[int, dict[str, Any]]:
+    rows: dict[int, dict[str, Any]] = {}
+    if table in SEGMENTED:
+        for entry in store._segments(table):
+            if entry["file"] not in shared:
+                rows.update((int(k), v) for k, v in store._load_segment(entry["file"]).items())
+    rows.update((int(k), v) for k, v in store.data.get(table, {}).items())
+    return rows
+
+
+def _diff(old: Store, new: Store) -> list[list[Any]]:
+    """The changes that turn ``old`` into ``new``, as history records them."""
+    changes: list[list[Any]] = []
+    settings_old = old.meta.get("settings", {})
+    settings_new = new.meta.get("settings", {})
+    meta_diff = {
+        f"settings.{name}": [settings_old.get(name), settings_new.get(name)]
+        for name in sorted(set(settings_old) | set(settings_new))
+        if settings_old.get(name) != settings_new.get(name)
+    }
+    if old.authority != new.authority:
+        meta_diff["authority"] = [old.meta.get("authority"), new.meta.get("authority")]
+    if meta_diff:
+        changes.append(["update", META, 1, meta_diff])
+    for table in sorted((set(old.tables()) | set(new.tables())) - {HISTORY}):
+        shared: set[str] = set()
+        if table in SEGMENTED:
+            shared = {e["file"] for e in old._segments(table)} & {e["file"] for e in new._segments(table)}
+        before = _diff_rows(old, table, shared)
+        after = _diff_rows(new, table, shared)
+        for record_id in sorted(set(before) | set(after)):
+            was, now = before.get(record_id), after.get(record_id)
+            if was == now:
+                continue
+            if was is None:
+                changes.append(["create", table, record_id, None if table == "log" else now])
+            elif now is None:
+                changes.append(["delete", table, record_id, was])
+            else:
+                fields = {
+                    name: [was.get(name), now.get(name)]
+                    for name in sorted(set(was) | set(now))
+                    if was.get(name) != now.get(name)
+                }
+                changes.append(["update", table, record_id, fields])
+    return changes
+
+
+# ---------------------------------------------------------------------------
+# Checks used by kt doctor (files only; the plan's own rules live in the service).
+
+
+def stale_temp_files(paths: StorePaths) -> list[Path]:
+    """Temporary files left behind by writers that were killed mid-write."""
+    found: list[Path] = []
+    prefix = f".{paths.store.name}."
+    with suppress(OSError):
+        for name in os.listdir(paths.store.parent):
+            if name.startswith(prefix) and _TEMP_NAME.fullmatch(name):
+                found.append(paths.store.parent / name)
+    for folder in (paths.segments, paths.snapshots, paths.backups):
+        with suppress(OSError):
+            found.extend(folder / name for name in os.listdir(folder) if _TEMP_NAME.fullmatch(name))
+    return sorted(found)
+
+
+def probe(path: Path) -> tuple[dict[str, Any] | None, TrackerError | None]:
+    """Read a store for checking: its data, or the error any command would give."""
+    try:
+        return read_store_file(path), None
+    except TrackerError as exc:
+        return None, exc
+
+
+def check_files(store: Store) -> list[Problem]:
+    """Segments, snapshots, counters, temporary files and permissions of an open store."""
+    problems: list[Problem] = []
+    paths = store.paths
+    problems += _check_segments(store)
+    problems += _check_snapshots(store)
+    counters = store.meta.get("counters", {})
+    for table in store.tables():
+        if table == HISTORY:
+            highest = max((i for i, _ in store.rows(HISTORY)), default=0)
+            if store.txn < highest:
+                problems.append(
+                    Problem(
+                        "problem",
+                        f"The txn counter ({store.txn}) is below the newest history entry ({highest}).",
+                        "Run kt doctor --fix to move it up.",
+                        fixable=True,
+                    )
+                )
+            continue
+        try:
+            highest = max((i for i, _ in store.rows(table)), default=0)
+        except TrackerError:
+            continue  # reported with the segments
+        if int(counters.get(table, 0)) < highest:
+            problems.append(
+                Problem(
+                    "problem",
+                    f"The id counter for {table} ({int(counters.get(table, 0))}) is below its highest id "
+                    f"({ref_of(table, highest)}), so an id could be handed out twice.",
+                    "Run kt doctor --fix to move the counter up.",
+                    fixable=True,
+                )
+            )
+    for tmp in stale_temp_files(paths):
+        problems.append(
+            Problem(
+                "warning",
+                f"{tmp} is a temporary file left by a write that was interrupted (the store itself is intact).",
+                "Run kt doctor --fix to delete it.",
+                fixable=True,
+            )
+        )
+    problems += check_permissions(paths)
+    return problems
+
+
+def _check_segments(store: Store) -> list[Problem]:
+    problems: list[Problem] = []
+    for table in SEGMENTED:
+        previous_last = 0
+        for entry in store._segments(table):
+            path = store.paths.segments / str(entry.get("file"))
+            try:
+                rows = store._load_segment(entry["file"])
+            except TrackerError as exc:
+                problems.append(
+                    Problem(
+                        "problem",
+                        str(exc).removesuffix(" Run kt doctor."),
+                        "Put the file back from your file backups, or restore a version from before it "
+                        "was sealed (kt backup list, kt restore NAME).",
+                    )
+                )
+                continue
+            ids = [int(k) for k in rows]
+            if len(rows) != entry.get("rows") or any(not entry["first"] <= i <= entry["last"] for i in ids):
+                problems.append(
+                    Problem(
+                        "problem",
+                        f"The segment {path} does not hold the rows plan.json expects "
+                        f"({entry.get('rows')} rows, ids {entry['first']} to {entry['last']}).",
+                        "Restore a backup from before the damage (kt backup list, kt restore NAME).",
+                    )
+                )
+            if entry["first"] <= previous_last:
+                problems.append(
+                    Problem(
+                        "problem",
+                        f"The segment {path} overlaps the one before it.",
+                        "Restore a backup (kt backup list, kt restore NAME).",
+                    )
+                )
+            previous_last = max(previous_last, entry["last"])
+        clash = [
+            int(k)
+            for k in store.data.get(table, {})
+            if int(k) <= previous_last and k in _segment_ids(store, table, int(k))
+        ]
+        if clash:
+            problems.append(
+                Problem(
+                    "problem",
+                    f"{ref_of(table, clash[0])} is both in plan.json and in a sealed segment.",
+                    "Restore a backup (kt backup list, kt restore NAME).",
+                )
+            )
+    return problems
+
+
+def _segment_ids(store: Store, table: str, record_id: int) -> set[str]:
+    for entry in store._segments(table):
+        if entry["first"] <= record_id <= entry["last"]:
+            with suppress(TrackerError):
+                return set(store._load_segment(entry["file"]))
+    return set()
+
+
+def _check_snapshots(store: Store) -> list[Problem]:
+    problems: list[Problem] = []
+    folder = store.paths.snapshots
+    referenced: set[str] = set()
+    try:
+        for _, row in store.rows("boards"):
+            referenced.update(_snapshot_names(row))
+    except TrackerError:
+        pass
+    present: set[str] = set()
+    with suppress(OSError):
+        present = {n for n in os.listdir(folder) if not _TEMP_NAME.fullmatch(n)}
+    for name in sorted(referenced - present):
+        problems.append(
+            Problem(
+                "problem",
+                f"A board refers to the snapshot {folder / name}, which is missing.",
+                "Put the file back from your file backups; board snapshots cannot be rebuilt.",
+            )
+        )
+    for name in sorted(present):
+        try:
+            _read_blob(store.paths.store, folder / name, "snapshot")
+        except TrackerError as exc:
+            problems.append(
+                Problem(
+                    "problem",
+                    str(exc).removesuffix(" Run kt doctor."),
+                    "Put the file back from your file backups; board snapshots cannot be rebuilt.",
+                )
+            )
+    return problems
+
+
+def _snapshot_names(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        if SNAPSHOT_NAME.fullmatch(value):
+            yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _snapshot_names(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _snapshot_names(item)
+
+
+def check_permissions(paths: StorePaths) -> list[Problem]:
+    """The store must not be open to everyone; a group-shared store needs its folder,
+    lock and files shared with the same group."""
+    problems: list[Problem] = []
+    try:
+        st = paths.store.stat()
+    except OSError:
+        return problems
+    mode = stat.S_IMODE(st.st_mode)
+    store_name = paths.store
+    if mode & 0o002:
+        problems.append(
+            Problem(
+                "problem",
+                f"Anyone on this computer can change {store_name} (mode {mode:04o}).",
+                f"chmod o-rwx {store_name}",
+            )
+        )
+    elif mode & 0o004:
+        problems.append(
+            Problem(
+                "warning",
+                f"Anyone on this computer can read {store_name} (mode {mode:04o}).",
+                f"chmod o-rwx {store_name}",
+            )
+        )
+    if not os.access(paths.store, os.R_OK | os.W_OK):
+        problems.append(
+            Problem(
+                "warning",
+                f"You cannot change {store_name}: write commands will fail for you.",
+                "Ask the store's owner to add you to its group (see the README on shared stores).",
+            )
+        )
+    if not mode & 0o060:
+        return problems
+    group = _group_name(st.st_gid)
+    need_dir = 0o070 if mode & 0o020 else 0o050
+    need_file = 0o060 if mode & 0o020 else 0o040
+    bad: list[Path] = []
+    for folder in paths.folders:
+        with suppress(FileNotFoundError):
+            fst = folder.stat()
+            if fst.st_gid != st.st_gid or stat.S_IMODE(fst.st_mode) & need_dir != need_dir:
+                bad.append(folder)
+            for name in os.listdir(folder) if folder != paths.aux else ["lock", "highwater.json"]:
+                child = folder / name
+                with suppress(FileNotFoundError):
+                    cst = child.stat()
+                    if not stat.S_ISREG(cst.st_mode):
+                        continue
+                    need = need_file if folder == paths.aux else need_file & 0o040
+                    if cst.st_gid != st.st_gid or stat.S_IMODE(cst.st_mode) & need != need:
+                        bad.append(child)
+    if bad:
+        shown = ", ".join(str(p) for p in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        problems.append(
+            Problem(
+                "problem",
+                f"{store_name} is shared with the group {group}, but {shown} "
+                f"{'is' if len(bad) == 1 else 'are'} not, so other members cannot use the store.",
+                f"Run kt doctor --fix as the owner, or: chgrp -R {group} {paths.aux} && "
+                f"chmod -R g+rwX {paths.aux} && find {paths.aux} -type d -exec chmod g+s {{}} +",
+                fixable=True,
+            )
+        )
+    return problems
+
+
+def fix_permissions(paths: StorePaths) -> list[Path]:
+    """Share the store's folder, lock and files with the store's group (what this user owns)."""
+    try:
+        st = paths.store.stat()
+    except OSError:
+        return []
+    mode = stat.S_IMODE(st.st_mode)
+    if not mode & 0o060:
+        return []
+    fixed: list[Path] = []
+    dir_bits = _dir_mode(st) & 0o2070
+    file_bits = mode & 0o060
+    for folder in paths.folders:
+        items = [folder]
+        with suppress(OSError):
+            names = os.listdir(folder) if folder != paths.aux else ["lock", "highwater.json"]
+            items += [folder / n for n in names if (folder / n).is_file()]
+        for item in items:
+            with suppress(OSError):
+                ist = item.stat()
+                if ist.st_uid != os.geteuid():
+                    continue
+                bits = dir_bits if item.is_dir() else (file_bits if folder == paths.aux else file_bits & 0o040)
+                changed = False
+                if ist.st_gid != st.st_gid:
+                    os.chown(item, -1, st.st_gid)
+                    changed = True
+                if stat.S_IMODE(ist.st_mode) & bits != bits:
+                    os.chmod(item, stat.S_IMODE(ist.st_mode) | bits)
+                    changed = True
+                if changed:
+                    fixed.append(item)
+    return fixed
+
+
+def _group_name(gid: int) -> str:
+    try:
+        import grp
+
+        return grp.getgrgid(gid).gr_name
+    except (ImportError, KeyError):
+        return str(gid)
 
 
 def _noun(cls: type[Record]) -> str:
