@@ -1,0 +1,120 @@
+"""``kt export --format ics``: visits and action due dates as an iCalendar file.
+
+Built with the icalendar library (RFC 5545 escaping and line folding are its
+job, so user text is carried literally and safely); only this module imports
+it, and only ``kt export --format ics`` imports this module. Every event is an
+all-day event whose UID joins the record's ref to the plan's identity, so
+importing a newer export updates events instead of duplicating them.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from icalendar import Calendar, Event
+
+from knowsley_tracker import __version__
+from knowsley_tracker.dates import format_date
+from knowsley_tracker.models import Status, VisitStatus
+from knowsley_tracker.service.actions import ActionView
+from knowsley_tracker.service.exchange import CalendarData
+from knowsley_tracker.service.visits import VisitView
+
+PRODID = f"-//knowsley-tracker//kt export {__version__}//EN"
+UID_DOMAIN = "knowsley-tracker"
+
+
+def uid(ref: str, identity: str) -> str:
+    """The event's UID: stable for one record of one plan across exports."""
+    return f"{ref.lower()}-{identity}@{UID_DOMAIN}"
+
+
+def _all_day(event: Event, day: date) -> None:
+    event.add("dtstart", day)
+    event.add("dtend", day + timedelta(days=1))
+
+
+def _base(data: CalendarData, ref: str, day: date, summary: str, description: list[str]) -> Event:
+    event = Event()
+    event.add("uid", uid(ref, data.identity))
+    event.add("dtstamp", data.stamp)
+    event.add("sequence", data.sequence)
+    _all_day(event, day)
+    event.add("summary", summary)
+    event.add("description", "\n".join(line for line in description if line))
+    return event
+
+
+def visit_event(data: CalendarData, view: VisitView) -> Event:
+    visit = view.visit
+    name = f"Ofsted {visit.type.label.lower()}"
+    if view.number is not None:
+        name += f" {view.number}"
+    if visit.status is VisitStatus.PROJECTED:
+        name += " (projected)"
+    themes = "; ".join(f"{t.key} {t.name}" for t in view.themes)
+    event = _base(
+        data,
+        visit.ref,
+        visit.date,
+        name,
+        [
+            f"{visit.ref}, {data.authority} improvement plan.",
+            f"Status: {visit.status.value}",
+            f"Themes: {themes}" if themes else "",
+            f"Outcome: {visit.outcome}" if visit.outcome else "",
+        ],
+    )
+    tentative = visit.status in (VisitStatus.PROJECTED, VisitStatus.EXPECTED)
+    event.add("status", "TENTATIVE" if tentative else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    event.add("categories", ["Ofsted visit"])
+    return event
+
+
+def action_event(data: CalendarData, view: ActionView) -> Event:
+    action = view.action
+    rec = f"{view.rec.ref} {view.rec.short}" if view.rec else ""
+    summary = f"{action.ref} due: {action.title}"
+    if not action.status.is_open:
+        summary += f" ({action.status.label.lower()})"
+    event = _base(
+        data,
+        action.ref,
+        action.due,
+        summary,
+        [
+            f"{action.ref}, {data.authority} improvement plan.",
+            f"Recommendation: {rec}" if rec else "",
+            f"Focus area: {view.focus.key} {view.focus.name}" if view.focus else "",
+            f"Owner: {view.owner.display}" if view.owner else "Owner: none",
+            f"Status: {action.status.label}, {action.progress}% done, RAG {view.rating.rag.label}",
+            f"Due date first agreed: {format_date(action.original_due)}" if action.has_slipped else "",
+            f"Success measure: {action.success_measure}" if action.success_measure else "",
+            f"Latest update: {action.last_note}" if action.last_note else "",
+        ],
+    )
+    event.add("status", "CANCELLED" if action.status is Status.DROPPED else "CONFIRMED")
+    event.add("transp", "TRANSPARENT")
+    event.add("categories", ["Action due"])
+    return event
+
+
+def calendar(data: CalendarData) -> Calendar:
+    cal = Calendar()
+    cal.add("prodid", PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("method", "PUBLISH")
+    cal.add("x-wr-calname", f"{data.authority} improvement plan")
+    for visit in data.visits:
+        cal.add_component(visit_event(data, visit))
+    for action in data.actions:
+        cal.add_component(action_event(data, action))
+    return cal
+
+
+def to_ics(data: CalendarData) -> bytes:
+    """The calendar as RFC 5545 bytes (UTF-8, CRLF line ends, folded lines)."""
+    payload: bytes = calendar(data).to_ical()
+    return payload

@@ -1,0 +1,769 @@
+"""The plan as a spreadsheet (CSV): one row per action, with its recommendation
+and focus area, for councils whose plan lives in Excel.
+
+Export writes :data:`COLUMNS`, dates day-first. Import reads the same columns
+(headers matched ignoring case, spaces, hyphens and underscores), checks every
+row before anything is written (all or nothing, every problem reported with its
+spreadsheet row), matches recommendations, focus areas, owners and actions
+already in the plan, and creates the rest; importing the same file again
+changes nothing. Cells a spreadsheet would run as formulas are prefixed with an
+apostrophe on export, and exactly that apostrophe is removed on import.
+The csv module is imported here only, away from ``kt check``'s start-up path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TypeVar
+
+from knowsley_tracker.errors import TrackerError, ValidationError
+from knowsley_tracker.models import (
+    OVERRIDABLE_RAGS,
+    Action,
+    FocusArea,
+    LogEntry,
+    Owner,
+    Rag,
+    Recommendation,
+    Record,
+    Status,
+    Vocabulary,
+    check_progress,
+    normalise_word,
+    parse_ref,
+)
+from knowsley_tracker.rag import rate
+from knowsley_tracker.service.actions import PlanIndex
+from knowsley_tracker.service.exchange import Problem, reject
+from knowsley_tracker.service.plan import latest_graded_inspection
+from knowsley_tracker.service.session import Session
+
+COLUMNS = (
+    "rec_ref",
+    "recommendation",
+    "focus_area",
+    "action_id",
+    "action",
+    "owner",
+    "due",
+    "status",
+    "progress",
+    "rag",
+    "latest_update",
+)
+REQUIRED = ("rec_ref", "recommendation", "focus_area", "action", "owner", "due")
+# A row whose action columns are all empty describes a recommendation only.
+ACTION_COLUMNS = ("action_id", "action", "owner", "due", "status", "progress", "rag", "latest_update")
+# The reason recorded on a RAG override that came from a spreadsheet.
+IMPORTED_REASON = "imported"
+V = TypeVar("V", bound=Vocabulary)
+
+# A cell a spreadsheet would treat as a formula starts with one of = + - @ tab CR.
+# Cells that already start with apostrophes before such a character get one more,
+# so the import can remove exactly one and give back the original text.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_KEYED_NAME = re.compile(r"(.*\S)\s*\(([A-Za-z0-9][A-Za-z0-9\-]{0,23})\)")
+_KEY_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,23}")
+_ROLE_AND_NAME = re.compile(r"(.*\S)\s*\(([^()]+)\)")
+_PROGRESS = re.compile(r"(\d{1,3})(?:\.0+)?\s*%?")
+_STOP_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "the", "to", "with"})
+
+
+def neutralise(cell: str) -> str:
+    """The cell as written to CSV: an apostrophe first if a spreadsheet would run it as a formula."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def restore(cell: str) -> str:
+    """Undo :func:`neutralise`: remove the one apostrophe it added, nothing else."""
+    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
+
+
+def format_day_first(day: date) -> str:
+    """30/09/2025: how UK spreadsheets show dates."""
+    return f"{day.day:02d}/{day.month:02d}/{day.year}"
+
+
+def focus_label(area: FocusArea) -> str:
+    """``Children with disabilities (DIS)``: readable, and the import gets the key back."""
+    return f"{area.name} ({area.key})"
+
+
+def _norm(text: str) -> str:
+    """Text compared the way people read it: white space collapsed, case ignored."""
+    return " ".join(text.split()).casefold()
+
+
+# -- export ---------------------------------------------------------------------------
+
+
+def export_rows(s: Session) -> list[list[str]]:
+    """The header and one row per action (a recommendation with no actions gets a row of
+    its own), recommendations in id order and their actions in id order. Cells are plain
+    text: :mod:`knowsley_tracker.render.csv_out` neutralises and encodes them."""
+    index = PlanIndex(s)
+    by_rec: dict[int, list[Action]] = {}
+    for action in index.actions:
+        by_rec.setdefault(action.rec_id, []).append(action)
+    rows = [list(COLUMNS)]
+    for rec in index.recs.values():
+        area = index.areas.get(rec.focus_id) if rec.focus_id else None
+        start = [rec.ref, rec.text, focus_label(area) if area else ""]
+        actions = by_rec.get(rec.id, [])
+        if not actions:
+            rows.append(start + [""] * len(ACTION_COLUMNS))
+        for action in actions:
+            view = index.view(action)
+            rows.append(
+                start
+                + [
+                    action.ref,
+                    action.title,
+                    view.owner.display if view.owner else "",
+                    format_day_first(action.due),
+                    action.status.label,
+                    str(action.progress),
+                    view.rating.rag.value.capitalize(),
+                    action.last_note,
+                ]
+            )
+    return rows
+
+
+# -- reading the file ------------------------------------------------------------------
+
+
+@dataclass
+class Sheet:
+    """The file's rows as text, with where each known column is."""
+
+    columns: dict[str, int]
+    ignored: list[str]
+    rows: list[tuple[int, list[str]]]  # (spreadsheet row number, cells)
+
+    def cell(self, cells: list[str], column: str) -> str:
+        at = self.columns.get(column)
+        if at is None or at >= len(cells):
+            return ""
+        return restore(cells[at]).strip()
+
+
+def read_sheet(raw: bytes, source: str) -> Sheet:
+    """Decode and split a CSV file (UTF-8, with or without BOM; comma, semicolon or tab)."""
+    if b"\x00" in raw:
+        raise ValidationError(f"{source} is not a CSV file (it contains NUL bytes).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{source} is not UTF-8 text (byte {exc.start + 1} is not valid): "
+            "in Excel use Save As, 'CSV UTF-8 (Comma delimited)'."
+        ) from None
+    if not text.strip():
+        raise ValidationError(f"{source} is empty: the first row must name the columns.")
+    delimiter, columns, ignored, duplicates = _choose_delimiter(text)
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise ValidationError(
+            f"{source} has no {', '.join(missing)} column{plural}: the first row must name the columns "
+            f"({', '.join(REQUIRED)}, and optionally {', '.join(c for c in COLUMNS if c not in REQUIRED)})."
+        )
+    if duplicates:
+        raise ValidationError(f"{source} has more than one {', '.join(duplicates)} column: keep one of each.")
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as exc:
+        raise ValidationError(f"{source} cannot be read as CSV: {exc}.") from None
+    rows = [(number, cells) for number, cells in enumerate(records[1:], start=2) if any(c.strip() for c in cells)]
+    return Sheet(columns=columns, ignored=ignored, rows=rows)
+
+
+def _choose_delimiter(text: str) -> tuple[str, dict[str, int], list[str], list[str]]:
+    """The delimiter whose header row names the most required columns (comma on a tie)."""
+    best: tuple[str, dict[str, int], list[str], list[str]] | None = None
+    for delimiter in (",", ";", "\t"):
+        try:
+            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
+        except csv.Error:
+            continue
+        columns, ignored, duplicates = _match_header(header)
+        found = sum(1 for c in REQUIRED if c in columns)
+        if best is None or found > sum(1 for c in REQUIRED if c in best[1]):
+            best = (delimiter, columns, ignored, duplicates)
+    assert best is not None
+    return best
+
+
+def _match_header(header: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
+    wanted = {normalise_word(c): c for c in COLUMNS}
+    columns: dict[str, int] = {}
+    ignored: list[str] = []
+    duplicates: list[str] = []
+    for at, title in enumerate(header):
+        word = normalise_word(title.lstrip("\ufeff"))
+        if not word:
+            continue
+        name = wanted.get(word)
+        if name is None:
+            ignored.append(title.strip())
+        elif name in columns:
+            duplicates.append(name)
+        else:
+            columns[name] = at
+    return columns, ignored, duplicates
+
+
+# -- planning an import -------------------------------------------------------------------
+
+
+@dataclass
+class NewFocus:
+    key: str
+    name: str
+    row: int
+    id: int = 0
+
+
+@dataclass
+class NewOwner:
+    role: str
+    name: str
+    row: int
+    id: int = 0
+
+    @property
+    def display(self) -> str:
+        return f"{self.role} ({self.name})" if self.name else self.role
+
+
+@dataclass
+class NewRec:
+    id: int  # 0 until planned
+    text: str
+    report_ref: str
+    focus: FocusArea | NewFocus | None
+    row: int
+
+    @property
+    def ref(self) -> str:
+        return f"{Recommendation.PREFIX}{self.id}"
+
+
+@dataclass
+class NewAction:
+    id: int  # 0 until planned
+    rec: Recommendation | NewRec
+    title: str
+    due: date
+    owner: Owner | NewOwner | None
+    status: Status
+    progress: int
+    rag_override: Rag | None
+    note: str
+    row: int
+
+    @property
+    def ref(self) -> str:
+        return f"{Action.PREFIX}{self.id}"
+
+
+@dataclass
+class ImportPlan:
+    """What an import will create, and what it found already in the plan."""
+
+    source: str
+    rows: int = 0
+    focus_areas: list[NewFocus] = field(default_factory=list)
+    owners: list[NewOwner] = field(default_factory=list)
+    recs: list[NewRec] = field(default_factory=list)
+    actions: list[NewAction] = field(default_factory=list)
+    # Rows whose action (or, for a recommendation-only row, recommendation) is already in the plan.
+    matched: int = 0
+    # Rows matching a record already in the plan that the file describes differently:
+    # left unchanged (kt import adds; kt log and kt action edit change).
+    differences: list[Problem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+    @property
+    def creates_anything(self) -> bool:
+        return bool(self.focus_areas or self.owners or self.recs or self.actions)
+
+    @property
+    def log_entries(self) -> int:
+        return sum(1 for a in self.actions if a.note or a.rag_override)
+
+
+Resolved = Recommendation | NewRec
+
+
+class _Planner:
+    """Reads every row, resolving references against the plan and the rows before it."""
+
+    def __init__(self, s: Session, sheet: Sheet, source: str) -> None:
+        self.s = s
+        self.sheet = sheet
+        self.index = PlanIndex(s)
+        self.plan = ImportPlan(source=source, rows=len(sheet.rows), ignored_columns=sheet.ignored)
+        self.problems: list[Problem] = []
+        self.recs_by_text = {_norm(r.text): r for r in self.index.recs.values()}
+        self.actions_by_id = {a.id: a for a in self.index.actions}
+        self.actions_by_title = {(a.rec_id, _norm(a.title)): a for a in self.index.actions}
+        # What earlier rows of the file said or planned.
+        self.file_recs: dict[str, tuple[int, str, str, Resolved]] = {}
+        self.new_recs_by_text: dict[str, NewRec] = {}
+        self.new_focus: list[NewFocus] = []
+        self.new_owners: dict[str, NewOwner] = {}
+        self.action_rows: dict[int, int] = {}  # action id -> the row that names it
+        self.new_action_rows: dict[tuple[int, str], int] = {}  # (id(rec), title) -> row
+        self.previous: Resolved | None = None
+        self.row_ok = True
+
+    # -- helpers ------------------------------------------------------------------
+
+    def problem(self, row: int, column: str, message: str) -> None:
+        self.problems.append(Problem(f"row {row}", column, message))
+        self.row_ok = False
+
+    def guarded(self, row: int, column: str, label: str, text: str) -> bool:
+        """Pass free text through the personal-data guard; a refusal is this cell's problem."""
+        try:
+            self.s.text(label, text)
+        except TrackerError as exc:
+            self.problem(row, column, exc.message)
+            return False
+        return True
+
+    # -- rows ---------------------------------------------------------------------
+
+    def run(self) -> ImportPlan:
+        for number, cells in self.sheet.rows:
+            self.row_ok = True
+            self.read_row(number, cells)
+        if self.problems:
+            raise reject(self.plan.source, self.problems)
+        self.allocate_ids()
+        return self.plan
+
+    def read_row(self, row: int, cells: list[str]) -> None:
+        get = {name: self.sheet.cell(cells, name) for name in COLUMNS}
+        if not (get["rec_ref"] or get["recommendation"] or get["focus_area"]) and self.previous is not None:
+            # Merged cells in Excel come out blank below their first row: the row
+            # belongs to the recommendation above it.
+            target: Resolved | None = self.previous
+        else:
+            target = self.recommendation(row, get["rec_ref"], get["recommendation"], get["focus_area"])
+            self.previous = target
+        if not any(get[name] for name in ACTION_COLUMNS):
+            if target is not None and self.row_ok and isinstance(target, Recommendation):
+                self.plan.matched += 1
+            return
+        self.action(row, target, get)
+
+    def recommendation(self, row: int, ref: str, text: str, focus_text: str) -> Resolved | None:
+        if not ref:
+            self.problem(
+                row, "rec_ref", "The recommendation's reference is empty (e.g. R1, or its number in the report)."
+            )
+        if not text:
+            self.problem(row, "recommendation", "The recommendation's text is empty.")
+        text_ok = bool(text) and self.guarded(row, "recommendation", "recommendation", text)
+        focus = self.focus(row, focus_text) if focus_text else None
+        if not ref or not text_ok or (focus_text and focus is None):
+            return None
+        key = ref.upper()
+        seen = self.file_recs.get(key)
+        if seen is not None:
+            first_row, first_text, first_focus, earlier = seen
+            if _norm(first_text) != _norm(text):
+                self.problem(row, "recommendation", f"{ref} has different text on row {first_row}.")
+                return None
+            if _norm(first_focus) != _norm(focus_text):
+                shown = f"focus area {first_focus!r}" if first_focus else "no focus area"
+                self.problem(row, "focus_area", f"{ref} has {shown} on row {first_row}.")
+                return None
+            return earlier
+        target = self.resolve_recommendation(row, ref, text, focus, focus_text)
+        if target is not None:
+            self.file_recs[key] = (row, text, focus_text, target)
+        return target
+
+    def resolve_recommendation(
+        self, row: int, ref: str, text: str, focus: FocusArea | NewFocus | None, focus_text: str
+    ) -> Resolved | None:
+        existing = self.recs_by_text.get(_norm(text))
+        if existing is not None:
+            focus_id = focus.id if isinstance(focus, FocusArea) else None
+            if focus_text and (isinstance(focus, NewFocus) or existing.focus_id != focus_id):
+                self.plan.differences.append(
+                    Problem(
+                        f"row {row}",
+                        "focus_area",
+                        f"{existing.ref} is already in the plan under another focus area; it was not changed "
+                        f"(use kt rec edit {existing.ref} --focus ...).",
+                    )
+                )
+            return existing
+        planned = self.new_recs_by_text.get(_norm(text))
+        if planned is not None:
+            return planned
+        number = _tracker_id(ref, Recommendation)
+        clash = self.index.recs.get(number) if number is not None else None
+        clash = clash or next(
+            (r for r in self.index.recs.values() if r.report_ref and r.report_ref.casefold() == ref.casefold()), None
+        )
+        if clash is not None:
+            self.problem(
+                row,
+                "recommendation",
+                f"{ref} is already in the plan as {clash.ref} with different text ({clash.short!r}): "
+                "correct the text, or give this recommendation a reference the plan does not use.",
+            )
+            return None
+        try:
+            Recommendation(text=text)
+        except ValidationError as exc:
+            self.problem(row, "recommendation", exc.message)
+            return None
+        keep_id = number is not None and self.id_is_free(Recommendation, number, (r.id for r in self.plan.recs))
+        new = NewRec(
+            id=number if keep_id and number is not None else 0,
+            text=text,
+            report_ref="" if keep_id else ref,
+            focus=focus,
+            row=row,
+        )
+        self.plan.recs.append(new)
+        self.new_recs_by_text[_norm(text)] = new
+        return new
+
+    def id_is_free(self, cls: type[Record], number: int, planned: Iterable[int]) -> bool:
+        """True when ``number`` was never handed out in this store nor planned for another row."""
+        used = self.s.store.next_id(cls.TABLE) - 1
+        return number > used and number not in set(planned)
+
+    def focus(self, row: int, text: str) -> FocusArea | NewFocus | None:
+        if not self.guarded(row, "focus_area", "focus area", text):
+            return None
+        keyed = _KEYED_NAME.fullmatch(text)
+        name, key = (keyed[1].strip(), keyed[2].upper()) if keyed else (text, "")
+        areas: list[FocusArea | NewFocus] = [*self.index.areas.values(), *self.new_focus]
+        for area in areas:
+            if key and area.key == key:
+                return area
+        for area in areas:
+            ref = area.ref if isinstance(area, FocusArea) else ""
+            if _norm(area.name) == _norm(name) or (not key and text.upper() in (area.key, ref)):
+                return area
+        if not key:
+            key = text.upper() if _KEY_SHAPE.fullmatch(text) else _derive_key(name, {a.key for a in areas})
+        try:
+            FocusArea(key=key, name=name)
+        except ValidationError as exc:
+            self.problem(row, "focus_area", exc.message)
+            return None
+        new = NewFocus(key=key, name=name, row=row)
+        self.new_focus.append(new)
+        self.plan.focus_areas.append(new)
+        return new
+
+    def owner(self, row: int, text: str) -> Owner | NewOwner | None:
+        if not self.guarded(row, "owner", "owner", text):
+            return None
+        owners = list(self.index.owners.values())
+        wanted = text.casefold()
+        for owner in owners:
+            if owner.ref.casefold() == wanted:
+                return owner
+        if re.fullmatch(r"o\d+", wanted):
+            self.problem(row, "owner", f"No owner {text}: use an owner's role or name, or one of the plan's ids.")
+            return None
+        matches = [o for o in owners if o.display.casefold() == wanted]
+        matches = matches or [o for o in owners if wanted in (o.role.casefold(), o.name.casefold(), o.email.casefold())]
+        active = [o for o in matches if o.active] or matches
+        if len(active) == 1:
+            return active[0]
+        if len(active) > 1:
+            refs = ", ".join(f"{o.ref} ({o.display})" for o in active)
+            self.problem(row, "owner", f"{text!r} matches several owners: {refs}. Use the id.")
+            return None
+        planned = self.new_owners.get(wanted)
+        if planned is not None:
+            return planned
+        split = _ROLE_AND_NAME.fullmatch(text)
+        role, name = (split[1], split[2].strip()) if split else (text, "")
+        try:
+            Owner(role=role, name=name)
+        except ValidationError as exc:
+            self.problem(row, "owner", exc.message)
+            return None
+        new = NewOwner(role=role, name=name, row=row)
+        self.new_owners[wanted] = new
+        self.plan.owners.append(new)
+        return new
+
+    def action(self, row: int, target: Resolved | None, get: dict[str, str]) -> None:
+        title = get["action"]
+        if not title:
+            self.problem(
+                row, "action", "The action is empty (a row with no action must leave every action column empty)."
+            )
+        else:
+            self.guarded(row, "action", "action", title)
+        due: date | None = None
+        if not get["due"]:
+            self.problem(row, "due", "The due date is empty.")
+        else:
+            try:
+                due = self.s.parse_date(get["due"])
+            except ValidationError as exc:
+                self.problem(row, "due", exc.message)
+        owner = self.owner(row, get["owner"]) if get["owner"] else None
+        status = self.vocabulary(row, "status", get["status"], Status)
+        rag = self.vocabulary(row, "rag", get["rag"], Rag)
+        progress = self.progress(row, get["progress"])
+        note = get["latest_update"]
+        if note:
+            self.guarded(row, "latest_update", "latest update", note)
+        action_id: int | None = None
+        if get["action_id"]:
+            try:
+                action_id = parse_ref(get["action_id"], Action)
+            except ValidationError as exc:
+                self.problem(row, "action_id", f"{exc.message} Leave it empty for a new action.")
+        if not self.row_ok or target is None or due is None:
+            return
+        if status is None:
+            status = Status.IN_PROGRESS if progress else Status.NOT_STARTED
+        if status is Status.COMPLETE:
+            progress = 100
+        if status is Status.DROPPED and not note:
+            self.problem(row, "latest_update", "A dropped action needs the reason it was dropped in latest_update.")
+            return
+        existing = self.existing_action(row, target, title, action_id)
+        if not self.row_ok:
+            return
+        if existing is not None:
+            self.compare(
+                row, existing, target, title, due, owner, status if get["status"] else None, progress, rag, note
+            )
+            return
+        override = self.override(row, title, due, status, progress or 0, rag)
+        if not self.row_ok:
+            return
+        keep_id = action_id is not None and self.id_is_free(Action, action_id, (a.id for a in self.plan.actions))
+        self.plan.actions.append(
+            NewAction(
+                id=action_id if keep_id and action_id is not None else 0,
+                rec=target,
+                title=title,
+                due=due,
+                owner=owner,
+                status=status,
+                progress=progress or 0,
+                rag_override=override,
+                note=note,
+                row=row,
+            )
+        )
+
+    def vocabulary(self, row: int, column: str, text: str, kind: type[V]) -> V | None:
+        if not text:
+            return None
+        try:
+            return kind.parse(text, "RAG" if kind is Rag else column)
+        except ValidationError as exc:
+            self.problem(row, column, exc.message)
+            return None
+
+    def progress(self, row: int, text: str) -> int | None:
+        if not text:
+            return None
+        m = _PROGRESS.fullmatch(text)
+        try:
+            return check_progress(int(m[1]) if m else text)
+        except ValidationError as exc:
+            self.problem(row, "progress", exc.message)
+            return None
+
+    def existing_action(self, row: int, target: Resolved, title: str, action_id: int | None) -> Action | None:
+        if action_id is not None:
+            earlier = self.action_rows.get(action_id)
+            if earlier is not None:
+                self.problem(row, "action_id", f"A{action_id} is also on row {earlier}.")
+                return None
+            self.action_rows[action_id] = row
+            return self.actions_by_id.get(action_id)
+        if isinstance(target, Recommendation):
+            found = self.actions_by_title.get((target.id, _norm(title)))
+            if found is not None:
+                earlier = self.action_rows.get(found.id)
+                if earlier is not None:
+                    self.problem(row, "action", f"The same action as row {earlier} ({found.ref}).")
+                    return None
+                self.action_rows[found.id] = row
+                return found
+        key = (id(target), _norm(title))
+        earlier = self.new_action_rows.get(key)
+        if earlier is not None:
+            self.problem(row, "action", f"The same action as row {earlier}.")
+        else:
+            self.new_action_rows[key] = row
+        return None
+
+    def override(self, row: int, title: str, due: date, status: Status, progress: int, rag: Rag | None) -> Rag | None:
+        """The RAG the file gives, as an override when it differs from what the rules say."""
+        if rag is None:
+            return None
+        if not status.is_open:
+            closed = {Status.COMPLETE: (Rag.COMPLETE, Rag.BLUE), Status.DROPPED: (Rag.DROPPED,)}[status]
+            if rag not in closed and rag not in OVERRIDABLE_RAGS:
+                self.problem(row, "rag", f"RAG {rag.label} does not fit an action that is {status.label.lower()}.")
+            # Red, amber or green on a closed action is ignored: its RAG follows its status.
+            return None
+        if rag not in OVERRIDABLE_RAGS:
+            self.problem(row, "rag", f"RAG {rag.label} is only for closed actions; this one is {status.label.lower()}.")
+            return None
+        probe = Action(rec_id=1, title=title, due=due, status=status, progress=progress)
+        computed = rate(probe, self.s.today, 0, self.s.rag_rules).rag
+        return rag if rag is not computed else None
+
+    def compare(
+        self,
+        row: int,
+        existing: Action,
+        target: Resolved,
+        title: str,
+        due: date,
+        owner: Owner | NewOwner | None,
+        status: Status | None,
+        progress: int | None,
+        rag: Rag | None,
+        note: str,
+    ) -> None:
+        """Note how a row differs from the action already in the plan (which is left as it is)."""
+        differs: list[str] = []
+        if not isinstance(target, Recommendation) or existing.rec_id != target.id:
+            differs.append("recommendation")
+        if _norm(existing.title) != _norm(title):
+            differs.append("action")
+        if existing.due != due:
+            differs.append("due")
+        if (owner.id if isinstance(owner, Owner) else None) != existing.owner_id or isinstance(owner, NewOwner):
+            differs.append("owner")
+        if status is not None and status is not existing.status:
+            differs.append("status")
+        if progress is not None and progress != existing.progress:
+            differs.append("progress")
+        # Red, amber or green on a closed action is ignored, as it is for new actions.
+        rag_counts = rag is not None and (existing.status.is_open or rag not in OVERRIDABLE_RAGS)
+        if rag_counts and rag is not self.index.view(existing).rating.rag:
+            differs.append("rag")
+        if note and _norm(note) != _norm(existing.last_note):
+            differs.append("latest_update")
+        if differs:
+            self.plan.differences.append(
+                Problem(
+                    f"row {row}",
+                    ", ".join(differs),
+                    f"{existing.ref} is already in the plan and differs; it was not changed "
+                    "(use kt log or kt action edit).",
+                )
+            )
+        else:
+            self.plan.matched += 1
+
+    def allocate_ids(self) -> None:
+        """Give new recommendations and actions their ids: ids named in the file are kept
+        where the store never used them; the rest take the lowest ids never used."""
+        for cls, items in ((Recommendation, self.plan.recs), (Action, self.plan.actions)):
+            claimed = {item.id for item in items if item.id}
+            candidate = self.s.store.next_id(cls.TABLE)
+            for item in items:
+                if item.id == 0:
+                    while candidate in claimed:
+                        candidate += 1
+                    item.id = candidate
+                    claimed.add(candidate)
+
+
+def _tracker_id(ref: str, cls: type[Record]) -> int | None:
+    """The id in a tracker reference such as R3 (not a bare number: that is the report's own)."""
+    m = re.fullmatch(rf"{cls.PREFIX}(\d+)", ref.strip(), re.IGNORECASE)
+    return int(m[1]) if m and int(m[1]) > 0 else None
+
+
+def _derive_key(name: str, taken: set[str]) -> str:
+    """A focus-area key from a name: the initials of its main words (``CEYP``), made unique."""
+    words = [w for w in re.findall(r"[A-Za-z0-9]+", name) if w.lower() not in _STOP_WORDS]
+    base = "".join(w[0] for w in words).upper()[:8] if len(words) > 1 else (words[0][:8].upper() if words else "FA")
+    key, n = base, 1
+    while key in taken:
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
+# -- the use-case -----------------------------------------------------------------------
+
+
+def plan_csv_import(s: Session, raw: bytes, source: str) -> ImportPlan:
+    """Check every row of the file and work out what importing it would create; writes nothing."""
+    sheet = read_sheet(raw, source)
+    return _Planner(s, sheet, source).run()
+
+
+def import_csv(s: Session, raw: bytes, source: str, *, dry_run: bool = False) -> ImportPlan:
+    """Import a spreadsheet plan: all rows or none. With ``dry_run`` nothing is written."""
+    plan = plan_csv_import(s, raw, source)
+    if not dry_run:
+        apply_import(s, plan)
+    return plan
+
+
+def apply_import(s: Session, plan: ImportPlan) -> None:
+    """Create what :func:`plan_csv_import` planned (inside the caller's transaction)."""
+    store = s.store
+    for area in plan.focus_areas:
+        area.id = store.add(FocusArea(key=area.key, name=area.name)).id
+    for owner in plan.owners:
+        owner.id = store.add(Owner(role=owner.role, name=owner.name)).id
+    inspection = latest_graded_inspection(s)
+    for rec in plan.recs:
+        store.add_with_id(
+            Recommendation(
+                id=rec.id,
+                text=rec.text,
+                focus_id=rec.focus.id if rec.focus else None,
+                inspection_id=inspection.id if inspection else None,
+                report_ref=rec.report_ref,
+            )
+        )
+    stamp = s.stamp()
+    for new in plan.actions:
+        logged = bool(new.note or new.rag_override)
+        action = Action(
+            id=new.id,
+            rec_id=new.rec.id,
+            title=new.title,
+            due=new.due,
+            owner_id=new.owner.id if new.owner else None,
+            status=new.status,
+            progress=new.progress,
+            dropped_reason=new.note if new.status is Status.DROPPED else "",
+            rag_override=new.rag_override,
+            rag_reason=IMPORTED_REASON if new.rag_override else "",
+            completed_on=s.today if new.status is Status.COMPLETE else None,
+            created_at=stamp,
+            last_logged_at=stamp if logged else "",
+            last_note=new.note,
+        )
+        store.add_with_id(action)
+        if logged:
+            changes = {"rag_override": [None, new.rag_override.value]} if new.rag_override else {}
+            store.add(LogEntry(action_id=action.id, at=stamp, by=s.user, note=new.note, changes=changes))

@@ -1,0 +1,79 @@
+"""What every export and import shares: the store's identity, the calendar's
+content, and the error that carries every problem found in an import file.
+
+The formats themselves live in :mod:`knowsley_tracker.service.csv_exchange`
+and :mod:`knowsley_tracker.service.json_exchange`; iCalendar is rendered by
+:mod:`knowsley_tracker.render.ics`. Nothing here imports csv or icalendar.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.service.actions import ActionView, PlanIndex
+from knowsley_tracker.service.session import Session
+from knowsley_tracker.service.visits import VisitView, list_visits
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong in an import file, located as precisely as the format allows."""
+
+    where: str  # "row 4" for a spreadsheet, "records.actions[2] (A3)" for JSON
+    column: str  # the column or field, or "" when the whole row is wrong
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}, {self.column}: {self.message}" if self.column else f"{self.where}: {self.message}"
+
+
+class ImportRejectedError(ValidationError):
+    """An import file with problems: nothing was written. ``problems`` lists every one."""
+
+    def __init__(self, message: str, problems: list[Problem]) -> None:
+        super().__init__(message)
+        self.problems = problems
+
+
+def reject(source: str, problems: list[Problem]) -> ImportRejectedError:
+    count = len(problems)
+    noun = "problem" if count == 1 else "problems"
+    return ImportRejectedError(f"{source} has {count} {noun}; nothing was imported.", problems)
+
+
+def store_identity(s: Session) -> str:
+    """A short, stable fingerprint of this plan: its authority and when its store was
+    created. Calendar UIDs are built from it, so re-exports update events in place."""
+    meta = s.store.meta
+    seed = f"{meta.get('authority', '')}\n{meta.get('created_at', '')}"
+    return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class CalendarData:
+    """What ``kt export --format ics`` puts in the calendar."""
+
+    authority: str
+    identity: str
+    # Grows with every saved change, so calendar apps accept re-exported events as updates.
+    sequence: int
+    stamp: datetime
+    visits: list[VisitView]
+    actions: list[ActionView]
+
+
+def calendar_data(s: Session, *, open_only: bool = False) -> CalendarData:
+    """Every visit, and every action's due date (only open actions if ``open_only``)."""
+    index = PlanIndex(s)
+    actions = [index.view(a) for a in index.actions if a.status.is_open or not open_only]
+    return CalendarData(
+        authority=s.store.authority,
+        identity=store_identity(s),
+        sequence=s.store.txn,
+        stamp=s.clock.now(),
+        visits=list_visits(s),
+        actions=sorted(actions, key=lambda v: (v.action.due, v.action.id)),
+    )
