@@ -25,13 +25,18 @@ app = typer.Typer(
 )
 
 
-def frozen_message(board: Board, verb: str) -> str:
-    counts = views.counts_text(board.rag_counts)
+def added_message(board: Board) -> str:
+    if not board.is_frozen:
+        return (
+            f"Recorded board meeting {board.ref} on {format_date(board.date)}, still to come: "
+            f"freeze its snapshot on the day with kt board freeze {board.ref}."
+        )
     if board.snapshot_method == "reconstructed":
         how = "rebuilt its snapshot from the progress log (actions added to the tracker after that day are not in it)"
     else:
         how = "froze its snapshot"
-    return f"{verb} {board.ref} on {format_date(board.date)} and {how}: {counts}."
+    counts = views.counts_text(board.rag_counts)
+    return f"Recorded board meeting {board.ref} on {format_date(board.date)} and {how}: {counts}."
 
 
 @app.command("add")
@@ -52,13 +57,8 @@ def add(
         board = service.add_board(s, date, note)
     if as_json:
         print_json(views.board_json(board))
-    elif board.is_frozen:
-        say(frozen_message(board, "Recorded board meeting"))
     else:
-        say(
-            f"Recorded board meeting {board.ref} on {format_date(board.date)}, still to come: "
-            f"freeze its snapshot on the day with kt board freeze {board.ref}."
-        )
+        say(added_message(board))
 
 
 @app.command("freeze")
@@ -71,7 +71,8 @@ def freeze(ctx: typer.Context, board: Annotated[str, typer.Argument(help="The me
     """
     with app_context(ctx).writing(f"board freeze {board}") as s:
         frozen = service.freeze_board(s, board)
-    say(frozen_message(frozen, "Board meeting"))
+    counts = views.counts_text(frozen.rag_counts)
+    say(f"Froze the snapshot of board meeting {frozen.ref} on {format_date(frozen.date)}: {counts}.")
 
 
 @app.command("list")
