@@ -74,8 +74,6 @@ _BACKUP_NAME = re.compile(r".+-t(\d+)-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
 _DAMAGED_NAME = re.compile(r".+-damaged-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
 _BLOB_TXN = re.compile(r".+-t(\d+)\.json")
 _TEMP_NAME = re.compile(r"\..+\.\d+\.tmp")
-# Where a snapshot file is named inside a board row (see Store.save_snapshot).
-SNAPSHOT_NAME = re.compile(r"[^/\\]+-t\d{6,}\.json")
 
 # Migrations upgrade raw store data in place from version N to N + 1. They see
 # plan.json only: a migration that changes log or history rows must also
@@ -530,11 +528,26 @@ def _keep_link(source: Path, target: Path, like: os.stat_result) -> None:
         atomic_write(target, source.read_bytes(), like)
 
 
-def _keep_backup(paths: StorePaths, txn: int, saved: datetime, like: os.stat_result) -> Path:
+def _keep_backup(paths: StorePaths, txn: int, saved: datetime, like: os.stat_result) -> tuple[Path, bool]:
+    """Keep the current plan.json as a backup; returns it and whether it is new (a writer
+    killed after linking may already have kept this very version)."""
     _make_dir(paths.backups, like)
-    target = _unique(paths.backups, f"{paths.store.stem}-t{txn:06d}-{_stamp_name(saved)}")
+    base = f"{paths.store.stem}-t{txn:06d}-{_stamp_name(saved)}"
+    with suppress(OSError):
+        existing = paths.backups / f"{base}.json"
+        if os.path.samefile(existing, paths.store):
+            return existing, False
+    target = _unique(paths.backups, base)
     _keep_link(paths.store, target, like)
-    return target
+    return target, True
+
+
+def _os_link_back(kept: Path, store: Path) -> None:
+    """Put ``kept`` back as ``store`` and keep ``kept`` too (it was there before)."""
+    tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    os.link(kept, tmp)
+    os.replace(tmp, store)
 
 
 def _keep_damaged(paths: StorePaths, when: datetime, like: os.stat_result) -> Path:
@@ -553,7 +566,7 @@ def _prune_backups(paths: StorePaths, keep: int) -> None:
 # ---------------------------------------------------------------------------
 # High-water mark: the highest txn and ids ever handed out, kept beside the
 # store so that restoring over a damaged plan.json never reuses an id. It is a
-# hint, written before each commit without fsync: a lost or stale copy only
+# hint, written after each commit without fsync: a lost or stale copy only
 # means restore falls back to what it can read from the damaged file.
 
 
@@ -1202,7 +1215,7 @@ class Store:
 
     def _commit(self, *, by: str, what: str, extra: dict[str, Any] | None = None, force: bool = False) -> None:
         changes = self._pending or []
-        if not changes and not force and not self._dirty_segments:
+        if not changes and not force and not self._dirty_segments and not self._new_snapshots:
             return
         meta = self.meta
         # The history's own ids guard against a txn counter that fell behind (a damaged store).
@@ -1220,14 +1233,19 @@ class Store:
             like: os.stat_result | None = self.paths.store.stat()
         except FileNotFoundError:
             like = None
+        written: list[Path] = []
         with _commit_signals() as interrupted:
             try:
-                self._write_blobs(txn, like)
-                payload = encode(self.data)
-                _write_highwater(self.paths, txn, meta.get("counters", {}), like)
-                self._replace_store(payload, like, interrupted)
+                try:
+                    self._write_blobs(txn, like, written)
+                    self._replace_store(encode(self.data), like, interrupted)
+                except BaseException:
+                    for path in written:  # nothing refers to them: leave the folder as it was
+                        path.unlink(missing_ok=True)
+                    raise
             except OSError as exc:
                 raise _write_failed(self.paths.store, exc) from None
+        _write_highwater(self.paths, txn, meta.get("counters", {}), like)
         self._base_txn, self._base_saved, self._base_damaged = txn, stamp, False
         self._new_snapshots.clear()
         self._dirty_segments.clear()
@@ -1237,13 +1255,14 @@ class Store:
     def _replace_store(self, payload: bytes, like: os.stat_result | None, interrupted: Callable[[], bool]) -> None:
         """Keep the current version, then rename the new one over it (the commit point)."""
         kept: Path | None = None
+        new_kept = False
         self.last_kept = None
         if like is not None:
             saved = _parse_stamp(self._base_saved)
             if self._base_damaged:
-                kept = _keep_damaged(self.paths, _now(), like)
+                kept, new_kept = _keep_damaged(self.paths, _now(), like), True
             else:
-                kept = _keep_backup(self.paths, self._base_txn, saved, like)
+                kept, new_kept = _keep_backup(self.paths, self._base_txn, saved, like)
         try:
             tmp = _write_temp(self.paths.store, payload, like)
             try:
@@ -1254,7 +1273,7 @@ class Store:
                 tmp.unlink(missing_ok=True)
                 raise
         except BaseException:
-            if kept is not None:
+            if kept is not None and new_kept:
                 kept.unlink(missing_ok=True)
             raise
         try:
@@ -1264,7 +1283,10 @@ class Store:
             # error always means nothing was saved.
             if kept is not None:
                 with suppress(OSError):
-                    os.replace(kept, self.paths.store)
+                    if new_kept:
+                        os.replace(kept, self.paths.store)
+                    else:
+                        _os_link_back(kept, self.paths.store)
             else:
                 self.paths.store.unlink(missing_ok=True)
             with suppress(OSError):
@@ -1272,7 +1294,7 @@ class Store:
             raise
         self.last_kept = kept
 
-    def _write_blobs(self, txn: int, like: os.stat_result | None) -> None:
+    def _write_blobs(self, txn: int, like: os.stat_result | None, written: list[Path]) -> None:
         """Seal full tails and rewrite changed segments as new immutable files."""
         meta = self.meta
         segments = meta.setdefault("segments", {})
@@ -1282,7 +1304,7 @@ class Store:
                 if entry["file"] in self._dirty_segments:
                     rows = self._segment_cache[entry["file"]]
                     new_name = f"{table}-{entry['first']:07d}-{entry['last']:07d}-t{txn:06d}.json"
-                    self._write_blob(self.paths.segments, new_name, {table: rows}, like)
+                    self._write_blob(self.paths.segments, new_name, {table: rows}, like, written)
                     self._segment_cache[new_name] = rows
                     entry["file"], entry["rows"] = new_name, len(rows)
             tail = self.data.get(table, {})
@@ -1291,16 +1313,21 @@ class Store:
                 first, last = int(ids[0]), int(ids[-1])
                 rows = {key: tail[key] for key in ids}
                 name = f"{table}-{first:07d}-{last:07d}-t{txn:06d}.json"
-                self._write_blob(self.paths.segments, name, {table: rows}, like)
+                self._write_blob(self.paths.segments, name, {table: rows}, like, written)
                 entries.append({"file": name, "first": first, "last": last, "rows": len(rows)})
                 self._table(table).remove(doc_ids=[int(k) for k in ids])
                 self._segment_cache[name] = rows
         for name, snapshot in self._new_snapshots.items():
-            self._write_blob(self.paths.snapshots, name, snapshot, like)
+            self._write_blob(self.paths.snapshots, name, snapshot, like, written)
 
-    def _write_blob(self, directory: Path, name: str, content: dict[str, Any], like: os.stat_result | None) -> None:
+    def _write_blob(
+        self, directory: Path, name: str, content: dict[str, Any], like: os.stat_result | None, written: list[Path]
+    ) -> None:
         _make_dir(directory, like)
-        atomic_write(directory / name, encode(content), like)
+        target = directory / name
+        if not target.exists():  # a name already there was written by an earlier, committed txn
+            written.append(target)
+        atomic_write(target, encode(content), like)
 
     # -- housekeeping -------------------------------------------------------------
 
@@ -1408,7 +1435,7 @@ class Store:
                 restored._commit(by=by, what=f"restore {backup.name}", extra={"restore": detail}, force=True)
             finally:
                 restored._pending = None
-            lost = max(0, salvaged_txn - backup_txn) if damaged else 0
+            lost = max(0, max(salvaged_txn, hw_txn) - backup_txn) if damaged else 0
             return Restored(
                 backup=backup,
                 backup_txn=backup_txn,
@@ -1645,7 +1672,9 @@ def _check_snapshots(store: Store) -> list[Problem]:
     referenced: set[str] = set()
     try:
         for _, row in store.rows("boards"):
-            referenced.update(_snapshot_names(row))
+            name = row.get("snapshot_file")  # what Store.save_snapshot returned
+            if isinstance(name, str) and name:
+                referenced.add(name)
     except TrackerError:
         pass
     present: set[str] = set()
@@ -1671,18 +1700,6 @@ def _check_snapshots(store: Store) -> list[Problem]:
                 )
             )
     return problems
-
-
-def _snapshot_names(value: Any) -> Iterator[str]:
-    if isinstance(value, str):
-        if SNAPSHOT_NAME.fullmatch(value):
-            yield value
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _snapshot_names(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _snapshot_names(item)
 
 
 def check_permissions(paths: StorePaths) -> list[Problem]:

@@ -136,3 +136,16 @@ def plan(kt: Any) -> Any:
         result = kt(*step)
         assert result.exit_code == 0, (step, result.stdout, result.stderr)
     return kt
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print what the fault-injection tests exercised (tests/helpers/fault_counts.py) for CI logs."""
+    try:
+        from helpers.fault_counts import summary_lines
+    except ImportError:  # run from elsewhere: nothing was counted
+        return
+    lines = summary_lines()
+    if lines:
+        terminalreporter.write_sep("=", "fault injection counts")
+        for line in lines:
+            terminalreporter.write_line(line)
