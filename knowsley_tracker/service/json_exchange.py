@@ -206,7 +206,7 @@ def _check(document: dict[str, Any], source: str) -> _Checked:
     raw_records = document.get("records")
     if not isinstance(raw_records, dict):
         raise reject(source, [*problems, Problem("records", "", "missing: the export holds no records object.")])
-    records: dict[str, list[Record]] = {}
+    records: dict[str, list[tuple[int, Record]]] = {}
     for table, items in raw_records.items():
         cls = TABLES.get(table)
         if cls is None:
@@ -223,12 +223,16 @@ def _check(document: dict[str, Any], source: str) -> _Checked:
     _check_references(records, snapshots, problems)
     if problems:
         raise reject(source, problems)
-    ordered = {cls.TABLE: records.get(cls.TABLE, []) for cls in RECORD_TYPES}
+    ordered = {
+        cls.TABLE: sorted((record for _, record in records.get(cls.TABLE, [])), key=lambda r: r.id)
+        for cls in RECORD_TYPES
+    }
     return _Checked(records=ordered, snapshots=snapshots, store=store)
 
 
-def _build(cls: type[Record], items: list[Any], problems: list[Problem]) -> list[Record]:
-    built: list[Record] = []
+def _build(cls: type[Record], items: list[Any], problems: list[Problem]) -> list[tuple[int, Record]]:
+    """Each record built from its fields, with its position in the export's list."""
+    built: list[tuple[int, Record]] = []
     seen: set[int] = set()
     for at, item in enumerate(items):
         where = f"records.{cls.TABLE}[{at}]"
@@ -246,17 +250,17 @@ def _build(cls: type[Record], items: list[Any], problems: list[Problem]) -> list
         seen.add(doc_id)
         fields = {k: v for k, v in item.items() if k != "id"}
         try:
-            built.append(cls.from_record(doc_id, fields))
+            built.append((at, cls.from_record(doc_id, fields)))
         except TrackerError as exc:
             problems.append(Problem(where, "", exc.message))
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             problems.append(Problem(where, "", _describe_shape_error(exc)))
-    return sorted(built, key=lambda r: r.id)
+    return built
 
 
 def _describe_shape_error(exc: Exception) -> str:
     text = str(exc)
-    missing = re.search(r"missing \d+ required (?:keyword-only )?arguments?: (.+)", text)
+    missing = re.search(r"missing \d+ required (?:positional |keyword-only )?arguments?: (.+)", text)
     if missing:
         return f"missing {missing[1].replace(chr(39), '')}."
     unexpected = re.search(r"unexpected keyword argument '(\w+)'", text)
@@ -265,10 +269,12 @@ def _describe_shape_error(exc: Exception) -> str:
     return f"a field has the wrong type or value ({text})."
 
 
-def _check_references(records: dict[str, list[Record]], snapshots: dict[str, Any], problems: list[Problem]) -> None:
-    ids = {table: {r.id for r in items} for table, items in records.items()}
+def _check_references(
+    records: dict[str, list[tuple[int, Record]]], snapshots: dict[str, Any], problems: list[Problem]
+) -> None:
+    ids = {table: {r.id for _, r in items} for table, items in records.items()}
     for (table, name), target in REFERENCES.items():
-        for at, record in enumerate(records.get(table, [])):
+        for at, record in records.get(table, []):
             value = getattr(record, name, None)
             wanted = value if isinstance(value, list) else [value]
             target_cls = TABLES[target]
@@ -281,7 +287,7 @@ def _check_references(records: dict[str, list[Record]], snapshots: dict[str, Any
                             f"refers to {target_cls.PREFIX}{ref}, which is not in records.{target}.",
                         )
                     )
-    for at, record in enumerate(records.get(Board.TABLE, [])):
+    for at, record in records.get(Board.TABLE, []):
         assert isinstance(record, Board)
         if record.snapshot_file and not isinstance(snapshots.get(record.snapshot_file), dict):
             problems.append(
