@@ -262,13 +262,14 @@ def _share_like(paths: StorePaths, like: os.stat_result) -> None:
                 os.chown(folder, -1, like.st_gid)
             if stat.S_IMODE(st.st_mode) & wanted_dir != wanted_dir:
                 os.chmod(folder, stat.S_IMODE(st.st_mode) | wanted_dir)
-    with suppress(OSError):
-        st = paths.lock.stat()
-        if st.st_uid == os.geteuid():
-            if st.st_gid != like.st_gid:
-                os.chown(paths.lock, -1, like.st_gid)
-            if stat.S_IMODE(st.st_mode) & group_bits != group_bits:
-                os.chmod(paths.lock, stat.S_IMODE(st.st_mode) | group_bits)
+    for path in (paths.lock, paths.highwater):
+        with suppress(OSError):
+            st = path.stat()
+            if st.st_uid == os.geteuid():
+                if st.st_gid != like.st_gid:
+                    os.chown(path, -1, like.st_gid)
+                if stat.S_IMODE(st.st_mode) & group_bits != group_bits:
+                    os.chmod(path, stat.S_IMODE(st.st_mode) | group_bits)
 
 
 @contextmanager
