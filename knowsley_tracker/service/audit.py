@@ -431,10 +431,10 @@ def _conflict_message(store: Store, target_txn: int, row: dict[str, Any], exc: C
             if exc.field is not None and op == "update" and exc.field not in payload:
                 continue
             what = "changed" if op == "update" else ("removed" if op == "delete" else "re-created")
-            part = f"{exc.field} " if exc.field and op == "update" else ""
+            subject = f"{ref}'s {exc.field}" if exc.field and op == "update" else ref
             when = dates.format_timestamp(str(later.get("at")))
             return (
-                f"{head}{ref} {part}was {what} later by txn {later_txn} ({later.get('what')}, "
+                f"{head}{subject} was {what} later by txn {later_txn} ({later.get('what')}, "
                 f"{later.get('by')}, {when}). Undo that first (kt undo --txn {later_txn}), or change {ref} by hand."
             )
     return head + exc.message.removeprefix("Cannot undo: ")
