@@ -219,7 +219,6 @@ class Reference:
     target: type[Record]
     fix: str  # {ref}: the referring record, {target}: the missing one
     many: bool = False
-    required: bool = False
 
 
 _RESTORE_HINT = "or restore a backup from before {target} was removed (kt backup list, kt restore NAME)"
@@ -229,7 +228,6 @@ REFERENCES: tuple[Reference, ...] = (
         "rec_id",
         Recommendation,
         "Move {ref} under an existing recommendation (kt action edit {ref} --rec R1), " + _RESTORE_HINT + ".",
-        required=True,
     ),
     Reference(Action, "owner_id", Owner, "Give {ref} an existing owner (kt action edit {ref} --owner O1)."),
     Reference(
@@ -238,14 +236,12 @@ REFERENCES: tuple[Reference, ...] = (
         Action,
         "Log entries cannot be moved: restore a backup from before {target} was removed "
         "(kt backup list, kt restore NAME).",
-        required=True,
     ),
     Reference(
         Evidence,
         "action_id",
         Action,
         "Remove {ref} (kt evidence remove {ref}) and attach it to an existing action, " + _RESTORE_HINT + ".",
-        required=True,
     ),
     Reference(
         Recommendation,
@@ -261,7 +257,12 @@ REFERENCES: tuple[Reference, ...] = (
     ),
     Reference(Kpi, "focus_id", FocusArea, "Correct {ref} with kt kpi, " + _RESTORE_HINT + "."),
     Reference(Kpi, "rec_ids", Recommendation, "Correct {ref} with kt kpi, " + _RESTORE_HINT + ".", many=True),
-    Reference(KpiValue, "kpi_id", Kpi, "Restore a backup from before {target} was removed (kt backup list).", True),
+    Reference(
+        KpiValue,
+        "kpi_id",
+        Kpi,
+        "Restore a backup from before {target} was removed (kt backup list, kt restore NAME).",
+    ),
     Reference(Visit, "themes", FocusArea, "Change {ref}'s themes (kt visit edit {ref} --theme KEY).", many=True),
     Reference(Partner, "rec_ids", Recommendation, "Correct {ref}, " + _RESTORE_HINT + ".", many=True),
     Reference(Partner, "focus_ids", FocusArea, "Correct {ref}, " + _RESTORE_HINT + ".", many=True),
@@ -271,7 +272,7 @@ REFERENCES: tuple[Reference, ...] = (
 def _targets(ref: Reference, row: dict[str, Any]) -> list[int]:
     value = row.get(ref.field)
     if ref.many:
-        return [int(v) for v in value or [] if isinstance(v, int)]
+        return [int(v) for v in value if isinstance(v, int)] if isinstance(value, list) else []
     return [int(value)] if isinstance(value, int) and not isinstance(value, bool) else []
 
 

@@ -1,0 +1,155 @@
+"""The safety use-cases in knowsley_tracker.service.audit, on stores built in memory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from knowsley_tracker import storage
+from knowsley_tracker.dates import Clock
+from knowsley_tracker.errors import ConflictError, ValidationError
+from knowsley_tracker.service import audit
+from knowsley_tracker.service.session import Session
+from knowsley_tracker.storage import FORMAT, SCHEMA_VERSION, Store, StorePaths, encode
+
+NOW = "2025-11-30T09:00:00+00:00"
+
+
+def make_store(path: Path, **tables: dict[str, dict[str, Any]]) -> Store:
+    """A store file holding exactly these rows, with counters that match."""
+    counters = {name: max((int(k) for k in rows), default=0) for name, rows in tables.items()}
+    meta = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "authority": "Test Council",
+        "created_at": NOW,
+        "txn": 0,
+        "counters": counters,
+        "settings": {},
+        "segments": {},
+    }
+    data: dict[str, Any] = {"_meta": {"1": meta}, **tables}
+    path.write_bytes(encode(data))
+    path.chmod(0o600)
+    return Store(StorePaths(path), storage.read_store_file(path), writable=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("A12", ("actions", 12)), ("a12", ("actions", 12)), ("KV3", ("kpi_values", 3)), ("t15", ("history", 15))],
+)
+def test_record_refs(text: str, expected: tuple[str, int]) -> None:
+    assert audit.parse_record_ref(text) == expected
+
+
+@pytest.mark.parametrize("text", ["A0", "Z1", "12", "A-1", ""])
+def test_bad_record_refs(text: str) -> None:
+    with pytest.raises(ValidationError, match="is not a record id"):
+        audit.parse_record_ref(text)
+
+
+def test_every_kind_of_reference_is_checked(db: Path) -> None:
+    store = make_store(
+        db,
+        inspections={"1": {}},
+        focus_areas={"1": {}},
+        owners={"1": {}},
+        recommendations={"1": {"focus_id": 1, "inspection_id": 1}, "2": {"focus_id": 5, "inspection_id": 6}},
+        actions={"1": {"rec_id": 1, "owner_id": 1}, "2": {"rec_id": 7, "owner_id": 8}},
+        log={"1": {"action_id": 1}, "2": {"action_id": 9}},
+        evidence={"1": {"action_id": 10}},
+        kpis={"1": {"focus_id": 1, "rec_ids": [1, 11]}, "2": {"focus_id": 12, "rec_ids": []}},
+        kpi_values={"1": {"kpi_id": 1}, "2": {"kpi_id": 13}},
+        visits={"1": {"themes": [1, 14]}},
+        partners={"1": {"rec_ids": [15], "focus_ids": [1, 16]}},
+    )
+    found = [p.message for p in audit.reference_problems(store)]
+    assert found == [
+        "A2 refers to recommendation R7, which does not exist.",
+        "A2 refers to owner O8, which does not exist.",
+        "L2 refers to action A9, which does not exist.",
+        "E1 refers to action A10, which does not exist.",
+        "R2 refers to focus area F5, which does not exist.",
+        "R2 refers to inspection I6, which does not exist.",
+        "K2 refers to focus area F12, which does not exist.",
+        "K1 refers to recommendation R11, which does not exist.",
+        "KV2 refers to KPI K13, which does not exist.",
+        "V1 refers to focus area F14, which does not exist.",
+        "P1 refers to recommendation R15, which does not exist.",
+        "P1 refers to focus area F16, which does not exist.",
+    ]
+    # Limited to some records: only references to and from them.
+    assert [p.message for p in audit.reference_problems(store, {("actions", 9)})] == [
+        "L2 refers to action A9, which does not exist."
+    ]
+    assert [p.message for p in audit.reference_problems(store, {("actions", 2)})] == [
+        "A2 refers to recommendation R7, which does not exist.",
+        "A2 refers to owner O8, which does not exist.",
+    ]
+
+
+def test_doctor_reports_rows_that_cannot_be_read(db: Path) -> None:
+    make_store(
+        db,
+        recommendations={"1": {"text": "A recommendation"}},
+        actions={"1": {"rec_id": 1, "title": "Audit", "due": "31/02/2026"}},
+    )
+    report = audit.diagnose(db)
+    assert [p.message for p in report.problems] == [
+        "A1 cannot be read (ValueError: Invalid isoformat string: '31/02/2026')."
+    ]
+    assert (report.healthy, report.exit_code) == (False, 1)
+
+
+def test_doctor_warns_about_an_older_schema(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    make_store(db)
+    monkeypatch.setattr(storage, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(storage, "MIGRATIONS", {SCHEMA_VERSION: lambda data: None})
+    monkeypatch.setattr(audit, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    report = audit.diagnose(db)
+    [warning] = report.problems
+    assert (warning.severity, warning.fixable, report.healthy, report.exit_code) == ("warning", True, True, 0)
+    assert warning.message == (
+        f"The store uses schema version {SCHEMA_VERSION}; this knowsley-tracker uses {SCHEMA_VERSION + 1}."
+    )
+
+
+def test_doctor_checks_the_log_summary_on_each_action(db: Path) -> None:
+    make_store(
+        db,
+        recommendations={"1": {"text": "R"}},
+        actions={
+            "1": {"rec_id": 1, "title": "A", "due": "2026-01-01", "last_logged_at": "2025-11-02T10:00:00+00:00",
+                  "last_note": "second"},
+            "2": {"rec_id": 1, "title": "B", "due": "2026-01-01", "last_logged_at": "2025-11-02T10:00:00+00:00",
+                  "last_note": "stale"},
+        },
+        log={
+            "1": {"action_id": 1, "at": "2025-11-01T10:00:00+00:00", "by": "x", "note": "first", "changes": {}},
+            "2": {"action_id": 1, "at": "2025-11-02T10:00:00+00:00", "by": "x", "note": "second", "changes": {}},
+            "3": {"action_id": 1, "at": "2025-11-02T10:00:00+00:00", "by": "x", "note": "", "changes": {}},
+            "4": {"action_id": 2, "at": "2025-11-02T10:00:00+00:00", "by": "x", "note": "fresh", "changes": {}},
+        },
+    )  # fmt: skip
+    assert [p.message for p in audit.diagnose(db).problems] == ["A2's latest note does not match its log."]
+
+
+def test_history_defaults_to_the_last_twenty_commands(store: Store) -> None:
+    session = Session(store=store, clock=Clock.at(NOW), user="Test Officer")
+    for n in range(25):
+        with session.transaction(f"config set backups {n}"):
+            store.set_setting("backups", n + 1)
+    entries = audit.history(session)
+    assert [e.txn for e in entries] == list(range(6, 26))
+    assert entries[-1].changes[0].fields == [audit.FieldChange("settings.backups", 24, 25)]
+
+
+def test_undo_refuses_a_command_that_changed_nothing(store: Store) -> None:
+    with store.transaction(by="Test Officer", what="nothing"):
+        store.set_setting("backups", 3)
+    store.data["history"]["1"]["changes"] = []
+    session = Session(store=store, clock=Clock.at(NOW), user="Test Officer")
+    with pytest.raises(ConflictError, match=r"txn 1 \(nothing\) changed nothing"), session.transaction("undo"):
+        audit.undo(session)
