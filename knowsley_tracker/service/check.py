@@ -21,8 +21,9 @@ from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Action, Owner, Status, Visit, VisitStatus
 from knowsley_tracker.service.session import Session
 
-# Stored status values of actions that need no more work.
+# Stored status values of actions that need no more work, and the default.
 _CLOSED = frozenset({Status.COMPLETE.value, Status.DROPPED.value})
+_NOT_STARTED = Status.NOT_STARTED.value
 # A visit this close (in days) is as urgent as an overdue action.
 VISIT_IMMINENT_DAYS = 7
 
@@ -126,6 +127,17 @@ class _Context:
     today: date
     flagged: set[str] = field(default_factory=set)
     _owners: dict[int, str] | None = None
+    _open: list[tuple[int, dict[str, object]]] | None = None
+
+    def open_actions(self) -> list[tuple[int, dict[str, object]]]:
+        """Raw rows of open actions, read once for every collector that needs them."""
+        if self._open is None:
+            self._open = [
+                (doc_id, row)
+                for doc_id, row in self.session.store.rows(Action.TABLE)
+                if row.get("status", _NOT_STARTED) not in _CLOSED
+            ]
+        return self._open
 
     def owner_label(self, owner_id: int | None) -> str | None:
         """The owner's display name; the owners table is read only if an action is flagged."""
@@ -151,23 +163,13 @@ def run_check(s: Session, options: CheckOptions) -> CheckResult:
 
 def _ordered(items: list[CheckItem]) -> list[CheckItem]:
     """Groups by their most urgent item (then kind order); inside a group, most urgent
-    then earliest date first, so the longest-overdue action leads."""
+    then earliest date first, so the longest-overdue action leads. The sort is stable:
+    ties keep the order collectors found them in (record id order)."""
     top: dict[str, int] = {}
     for item in items:
         top[item.kind] = max(top.get(item.kind, 0), item.urgency)
-
-    def key(item: CheckItem) -> tuple[int, int, int, date, str, int]:
-        number = "".join(ch for ch in item.ref if ch.isdigit())
-        return (
-            -top[item.kind],
-            KINDS[item.kind].order,
-            -item.urgency,
-            item.date or date.min,
-            item.ref.rstrip("0123456789"),
-            int(number) if number else 0,
-        )
-
-    return sorted(items, key=key)
+    order = {name: kind.order for name, kind in KINDS.items()}
+    return sorted(items, key=lambda i: (-top[i.kind], order[i.kind], -i.urgency, i.date or date.min))
 
 
 # -- collectors -------------------------------------------------------------------
@@ -189,12 +191,6 @@ def _owner_suffix(owner: str | None) -> str:
     return f" [{owner}]" if owner else " [no owner]"
 
 
-def _open_actions(ctx: _Context) -> Iterator[tuple[int, dict[str, object]]]:
-    for doc_id, row in ctx.session.store.rows(Action.TABLE):
-        if row.get("status", Status.NOT_STARTED.value) not in _CLOSED:
-            yield doc_id, row
-
-
 def collect_deadlines(ctx: _Context) -> Iterator[CheckItem]:
     """Open actions past their due date, and those due within the window."""
     opts = ctx.options
@@ -203,7 +199,7 @@ def collect_deadlines(ctx: _Context) -> Iterator[CheckItem]:
     # Stored dates are ISO strings, which compare like the dates they hold.
     today = ctx.today.isoformat()
     horizon = (ctx.today + timedelta(days=opts.due_within)).isoformat() if opts.due_within is not None else ""
-    for doc_id, row in _open_actions(ctx):
+    for doc_id, row in ctx.open_actions():
         due_text = str(row["due"])
         if opts.overdue and due_text < today:
             kind = "overdue"
@@ -267,7 +263,7 @@ def collect_stale(ctx: _Context) -> Iterator[CheckItem]:
     window = ctx.options.stale
     if window is None:
         return
-    for doc_id, row in _open_actions(ctx):
+    for doc_id, row in ctx.open_actions():
         ref = f"{Action.PREFIX}{doc_id}"
         if ref in ctx.flagged:
             continue
