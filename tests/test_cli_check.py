@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from knowsley_tracker.dates import Clock
-from knowsley_tracker.errors import CorruptStoreError, StoreMissingError
+from knowsley_tracker.errors import CorruptStoreError, StoreMissingError, ValidationError
 from knowsley_tracker.service.check import CheckOptions, run_check
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store
@@ -244,3 +244,10 @@ def test_projected_visit_is_listed_but_never_high(plan: Any) -> None:
         ("V2", "high", "Monitoring visit on 4 Dec 2025, in 4 days (expected)"),
         ("V1", "medium", "Monitoring visit on 3 Dec 2025, in 3 days (projected)"),
     ]
+
+
+def test_service_refuses_negative_windows(session: Session) -> None:
+    with pytest.raises(ValidationError) as caught:
+        run_check(session, CheckOptions(stale=-5))
+    assert caught.value.message == "--stale takes a number of days, 0 or more."
+    assert run_check(session, CheckOptions()).items == []

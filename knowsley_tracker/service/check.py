@@ -12,9 +12,9 @@ imports Rich, dateutil's parser, csv or icalendar.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import IntEnum
+from typing import NamedTuple
 
 from knowsley_tracker.dates import format_date, local_date_of
 from knowsley_tracker.errors import ValidationError
@@ -40,8 +40,7 @@ class Urgency(IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, slots=True)
-class CheckKind:
+class CheckKind(NamedTuple):
     """A kind of finding: its heading in the digest and its place among equally urgent groups."""
 
     name: str
@@ -60,8 +59,9 @@ KINDS: dict[str, CheckKind] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class CheckItem:
+# Named tuples rather than dataclasses: kt check runs from cron all day, and a
+# dataclass costs about a millisecond to define at import (it compiles its methods).
+class CheckItem(NamedTuple):
     """One thing that needs attention.
 
     ``date`` is the date the item is about (a due date, a visit, the last
@@ -80,8 +80,7 @@ class CheckItem:
     owner: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class CheckOptions:
+class CheckOptions(NamedTuple):
     """Which checks run and their windows in days; None switches a check off."""
 
     visit_within: int | None = 30
@@ -89,19 +88,18 @@ class CheckOptions:
     overdue: bool = True
     stale: int | None = 30
 
-    def __post_init__(self) -> None:
+    def validate(self) -> None:
         for name in ("visit_within", "due_within", "stale"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValidationError(f"--{name.replace('_', '-')} takes a number of days, 0 or more.")
 
 
-@dataclass(frozen=True)
-class CheckResult:
+class CheckResult(NamedTuple):
     today: date
     authority: str
     options: CheckOptions
-    items: list[CheckItem] = field(default_factory=list)
+    items: list[CheckItem]
 
     @property
     def needs_attention(self) -> bool:
@@ -120,14 +118,16 @@ class CheckResult:
 Collector = Callable[["_Context"], Iterable[CheckItem]]
 
 
-@dataclass
 class _Context:
-    session: Session
-    options: CheckOptions
-    today: date
-    flagged: set[str] = field(default_factory=set)
-    _owners: dict[int, str] | None = None
-    _open: list[tuple[int, dict[str, object]]] | None = None
+    """What collectors share during one run: the session, the options, and tables read once."""
+
+    def __init__(self, session: Session, options: CheckOptions) -> None:
+        self.session = session
+        self.options = options
+        self.today = session.today
+        self.flagged: set[str] = set()
+        self._owners: dict[int, str] | None = None
+        self._open: list[tuple[int, dict[str, object]]] | None = None
 
     def open_actions(self) -> list[tuple[int, dict[str, object]]]:
         """Raw rows of open actions, read once for every collector that needs them."""
@@ -152,7 +152,8 @@ class _Context:
 
 def run_check(s: Session, options: CheckOptions) -> CheckResult:
     """Everything that needs attention on ``s.today``, most urgent first."""
-    ctx = _Context(session=s, options=options, today=s.today)
+    options.validate()
+    ctx = _Context(s, options)
     items: list[CheckItem] = []
     for collect in COLLECTORS:
         for item in collect(ctx):
