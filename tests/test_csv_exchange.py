@@ -366,3 +366,25 @@ def test_file_level_errors(kt: Any, db: Path, tmp_path: Path) -> None:
         0,
         f"Nothing to import from {header_only} (0 rows): the plan is unchanged.\n",
     )
+
+
+def test_ids_in_the_file_are_kept_only_if_never_used(kt: Any, tmp_path: Path) -> None:
+    kt("init", "--authority", "Test Council")
+    kt("rec", "add", "First recommendation.")
+    kt("action", "add", "R1", "Added by mistake", "--due", "+1w")
+    assert kt("action", "remove", "A1").exit_code == 0  # A1 is retired for good
+    path = write(
+        tmp_path / "ids.csv",
+        "rec_ref,recommendation,focus_area,action_id,action,owner,due\n"
+        "R1,First recommendation.,,A1,Reuses a retired id,,1/12/2025\n"
+        "R7,Seventh recommendation.,,A9,Keeps its id,,1/12/2025\n"
+        "R7,Seventh recommendation.,,,Gets the lowest unused id,,1/12/2025\n",
+    )
+    result = kt("import", path)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[:4] == [
+        "Created R7: Seventh recommendation.",
+        "Created A2 under R1, due 1 Dec 2025: Reuses a retired id",
+        "Created A9 under R7, due 1 Dec 2025: Keeps its id",
+        "Created A3 under R7, due 1 Dec 2025: Gets the lowest unused id",
+    ]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
@@ -321,6 +320,7 @@ class _Planner:
         self.new_owners: dict[str, NewOwner] = {}
         self.action_rows: dict[int, int] = {}  # action id -> the row that names it
         self.new_action_rows: dict[tuple[int, str], int] = {}  # (id(rec), title) -> row
+        self.claimed: dict[str, set[int]] = {}  # ids named in the file and kept, per table
         self.previous: Resolved | None = None
         self.row_ok = True
 
@@ -430,11 +430,11 @@ class _Planner:
         except ValidationError as exc:
             self.problem(row, "recommendation", exc.message)
             return None
-        keep_id = number is not None and self.id_is_free(Recommendation, number, (r.id for r in self.plan.recs))
+        kept = self.claim_id(Recommendation, number)
         new = NewRec(
-            id=number if keep_id and number is not None else 0,
+            id=kept,
             text=text,
-            report_ref="" if keep_id else ref,
+            report_ref="" if kept else ref,
             focus=focus,
             row=row,
         )
@@ -442,10 +442,16 @@ class _Planner:
         self.new_recs_by_text[_norm(text)] = new
         return new
 
-    def id_is_free(self, cls: type[Record], number: int, planned: Iterable[int]) -> bool:
-        """True when ``number`` was never handed out in this store nor planned for another row."""
-        used = self.s.store.next_id(cls.TABLE) - 1
-        return number > used and number not in set(planned)
+    def claim_id(self, cls: type[Record], number: int | None) -> int:
+        """``number`` if this store never handed it out and no earlier row claimed it
+        (it is then claimed), else 0: the record gets a fresh id when the plan is allocated."""
+        if number is None:
+            return 0
+        claimed = self.claimed.setdefault(cls.TABLE, set())
+        if number <= self.s.store.next_id(cls.TABLE) - 1 or number in claimed:
+            return 0
+        claimed.add(number)
+        return number
 
     def focus(self, row: int, text: str) -> FocusArea | NewFocus | None:
         if not self.guarded(row, "focus_area", "focus area", text):
@@ -556,10 +562,9 @@ class _Planner:
         override = self.override(row, title, due, status, progress or 0, rag)
         if not self.row_ok:
             return
-        keep_id = action_id is not None and self.id_is_free(Action, action_id, (a.id for a in self.plan.actions))
         self.plan.actions.append(
             NewAction(
-                id=action_id if keep_id and action_id is not None else 0,
+                id=self.claim_id(Action, action_id),
                 rec=target,
                 title=title,
                 due=due,
