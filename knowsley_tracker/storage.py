@@ -1187,11 +1187,14 @@ class Store:
     # -- transactions -----------------------------------------------------------
 
     @contextmanager
-    def transaction(self, *, by: str, what: str, extra: dict[str, Any] | None = None) -> Iterator[Store]:
+    def transaction(
+        self, *, by: str, what: str, extra: dict[str, Any] | None = None, at: datetime | None = None
+    ) -> Iterator[Store]:
         """All changes inside are saved together at the end, or not at all.
 
         ``extra`` is saved with the command's history entry; it is read at commit
-        time, so the body may still add to it.
+        time, so the body may still add to it. ``at`` is the moment the history
+        records (default: now, or KNOWSLEY_TRACKER_NOW when it is set).
         """
         if not self.writable:
             raise RuntimeError("This store was opened read-only.")
@@ -1200,7 +1203,7 @@ class Store:
         self._pending = []
         try:
             yield self
-            self._commit(by=by, what=what, extra=extra)
+            self._commit(by=by, what=what, extra=extra, at=at)
         except BaseException:
             self._discard()
             raise
@@ -1218,14 +1221,22 @@ class Store:
             self._snapshot_cache.pop(name, None)
         self._new_snapshots.clear()
 
-    def _commit(self, *, by: str, what: str, extra: dict[str, Any] | None = None, force: bool = False) -> None:
+    def _commit(
+        self,
+        *,
+        by: str,
+        what: str,
+        extra: dict[str, Any] | None = None,
+        force: bool = False,
+        at: datetime | None = None,
+    ) -> None:
         changes = self._pending or []
         if not changes and not force and not self._dirty_segments and not self._new_snapshots:
             return
         meta = self.meta
         # The history's own ids guard against a txn counter that fell behind (a damaged store).
         txn = max([int(meta.get("txn", 0)), *map(int, self.data.get(HISTORY, {}))]) + 1
-        stamp = _now().isoformat(timespec="seconds")
+        stamp = (at or _now()).astimezone(UTC).isoformat(timespec="seconds")
         if changes or force:
             entry: dict[str, Any] = {}
             if extra:

@@ -452,3 +452,11 @@ def test_a_row_put_back_into_a_sealed_range_stays_in_id_order(store: Store, monk
     assert [i for i, _ in store.rows("history")][:3] == [1, 2, 3]
     assert store.meta["segments"]["history"][0]["file"] != first
     assert (StorePaths(store.paths.store).segments / first).exists()  # the old file is left as it was
+
+
+def test_the_history_records_the_moment_the_command_gives(store: Store, db: Path) -> None:
+    with store.transaction(by="Test Officer", what="rec add", at=Clock.at("2025-12-01T14:05:00+00:00").now()):
+        store.add(Recommendation(text="First"))
+    add_rec(store, "Second")  # no moment given: KNOWSLEY_TRACKER_NOW, as the rest of the command
+    assert [row["at"] for _, row in store.rows("history")] == ["2025-12-01T14:05:00+00:00", NOW.isoformat()]
+    assert store.meta["updated_at"] == NOW.isoformat()
