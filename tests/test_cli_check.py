@@ -251,3 +251,20 @@ def test_service_refuses_negative_windows(session: Session) -> None:
         run_check(session, CheckOptions(stale=-5))
     assert caught.value.message == "--stale takes a number of days, 0 or more."
     assert run_check(session, CheckOptions()).items == []
+
+
+def test_runs_in_crons_bare_environment(plan: Any, db: Path) -> None:
+    # cron gives a command little more than PATH: no HOME, LANG or TZ.
+    assert plan("action", "add", "R1", "Café réunion – ‘plan’", "--due", "01/11/2025").exit_code == 0
+    kt = str(Path(sys.executable).with_name("kt"))
+    env = {"PATH": "/usr/bin:/bin", "KNOWSLEY_TRACKER_DB": str(db), "KNOWSLEY_TRACKER_NOW": "2025-11-30"}
+    busy = subprocess.run([kt, "check", "--no-stale"], capture_output=True, env=env, check=False)
+    assert busy.returncode == 1, busy.stderr
+    assert busy.stderr == b""
+    assert "  A5  due 1 Nov 2025, 29 days overdue: Café réunion – ‘plan’ [no owner]\n".encode() in busy.stdout
+    quiet = subprocess.run([kt, "check", "--no-overdue", "--no-stale"], capture_output=True, env=env, check=False)
+    assert (quiet.returncode, quiet.stdout, quiet.stderr) == (0, b"", b"")
+    env["KNOWSLEY_TRACKER_DB"] = str(db.with_name("missing.json"))
+    missing = subprocess.run([kt, "check"], capture_output=True, env=env, check=False)
+    assert missing.returncode == 8
+    assert missing.stderr.startswith(b"Error: No store at ")

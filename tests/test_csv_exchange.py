@@ -338,6 +338,16 @@ def test_personal_data_can_be_allowed_with_a_reason(kt: Any, tmp_path: Path) -> 
     assert allowed.exit_code == 0, allowed.stderr
     history = json.loads(kt("action", "show", "A1", "--json").stdout)
     assert history["title"] == "Open the hub at L36 9YU"
+    reference = write(
+        tmp_path / "ref.csv",
+        "rec_ref,recommendation,focus_area,action,owner,due\nCase 123456,Text.,DIS,Another,Lead,1/12/2025\n",
+    )
+    assert kt("import", reference).stderr == (
+        f"Error: {reference} has 1 problem; nothing was imported.\n"
+        "  row 2, rec_ref: The recommendation's reference looks like it contains a case or record reference. "
+        "Plans must hold no personal data about children: remove it, or if it is not personal data, repeat with "
+        '--allow-personal-data "why".\n'
+    )
 
 
 def test_file_level_errors(kt: Any, db: Path, tmp_path: Path) -> None:

@@ -370,6 +370,8 @@ class _Planner:
             self.problem(
                 row, "rec_ref", "The recommendation's reference is empty (e.g. R1, or its number in the report)."
             )
+        elif not self.guarded(row, "rec_ref", "recommendation's reference", ref):
+            ref = ""
         if not text:
             self.problem(row, "recommendation", "The recommendation's text is empty.")
         text_ok = bool(text) and self.guarded(row, "recommendation", "recommendation", text)
