@@ -1755,6 +1755,7 @@ def check_permissions(paths: StorePaths) -> list[Problem]:
     if not mode & 0o060:
         return problems
     group = _group_name(st.st_gid)
+    problems += _check_parent(paths, st, group)
     need_dir = 0o070 if mode & 0o020 else 0o050
     need_file = 0o060 if mode & 0o020 else 0o040
     bad: list[Path] = []
@@ -1782,6 +1783,37 @@ def check_permissions(paths: StorePaths) -> list[Problem]:
                 f"Run kt doctor --fix as the owner, or: chgrp -R {group} {paths.aux} && "
                 f"chmod -R g+rwX {paths.aux} && find {paths.aux} -type d -exec chmod g+s {{}} +",
                 fixable=True,
+            )
+        )
+    return problems
+
+
+def _check_parent(paths: StorePaths, st: os.stat_result, group: str) -> list[Problem]:
+    """Saving renames a new file into the store's folder: group members must be able to."""
+    if not st.st_mode & 0o020:
+        return []
+    folder = paths.store.parent.resolve()
+    try:
+        fst = folder.stat()
+    except OSError:
+        return []
+    problems: list[Problem] = []
+    if fst.st_gid != st.st_gid or stat.S_IMODE(fst.st_mode) & 0o030 != 0o030:
+        problems.append(
+            Problem(
+                "problem",
+                f"{paths.store} is shared with the group {group}, but its folder {folder} is not writable by "
+                "that group, so other members cannot save.",
+                f"chgrp {group} {folder} && chmod g+rwxs {folder}",
+            )
+        )
+    if fst.st_mode & stat.S_ISVTX:
+        problems.append(
+            Problem(
+                "problem",
+                f"The folder {folder} has the sticky bit (like /tmp), so members cannot replace a store "
+                "another member saved last.",
+                f"chmod o-t {folder}, or keep the store in a folder of its own.",
             )
         )
     return problems

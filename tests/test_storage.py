@@ -74,6 +74,8 @@ def test_a_group_shared_store_keeps_its_mode_and_group_and_shares_its_folder(sto
     paths = StorePaths(db)
     add_rec(store, "First")
     group = _other_group()
+    os.chown(db.parent, -1, group)  # the shared folder, set up as the README says
+    os.chmod(db.parent, 0o2770)
     os.chown(db, -1, group)
     os.chmod(db, 0o660)
     # Until the folder and lock follow, other members could not use the store.
@@ -95,6 +97,26 @@ def test_a_group_shared_store_keeps_its_mode_and_group_and_shares_its_folder(sto
     fixed = storage.fix_permissions(paths)
     assert fixed == [list_backups(paths)[-1].path]
     assert storage.check_permissions(paths) == []
+
+
+def test_a_shared_store_needs_a_folder_the_group_can_write(store: Store, db: Path) -> None:
+    group = _other_group()
+    os.chown(db, -1, group)
+    os.chmod(db, 0o660)
+    storage.fix_permissions(StorePaths(db))
+    folder = db.parent.resolve()
+    os.chmod(folder, 0o755)
+    [problem] = storage.check_permissions(StorePaths(db))
+    assert problem.message == (
+        f"{db} is shared with the group {storage._group_name(group)}, but its folder {folder} is not writable "
+        "by that group, so other members cannot save."
+    )
+    os.chown(folder, -1, group)
+    os.chmod(folder, 0o3770)
+    [problem] = storage.check_permissions(StorePaths(db))
+    assert problem.message.startswith(f"The folder {folder} has the sticky bit")
+    os.chmod(folder, 0o2770)
+    assert storage.check_permissions(StorePaths(db)) == []
 
 
 def test_everyone_access_is_reported(store: Store, db: Path) -> None:
