@@ -12,6 +12,7 @@ import pytest
 
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.errors import CorruptStoreError, StoreMissingError, ValidationError
+from knowsley_tracker.models import Action
 from knowsley_tracker.service.check import CheckOptions, run_check
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store
@@ -268,3 +269,22 @@ def test_runs_in_crons_bare_environment(plan: Any, db: Path) -> None:
     missing = subprocess.run([kt, "check"], capture_output=True, env=env, check=False)
     assert missing.returncode == 8
     assert missing.stderr.startswith(b"Error: No store at ")
+
+
+def test_an_unreadable_timestamp_counts_as_no_update(plan: Any, db: Path) -> None:
+    store = Store.open(db, write=True)
+    with store.transaction(by="Test Officer", what="damage a timestamp"):
+        action = store.get(Action, 3)
+        action.created_at = "last Tuesday"
+        store.save(action)
+    store.close()
+    items = json.loads(plan("check", "--json", "--no-overdue").stdout)["items"]
+    assert [(i["ref"], i["kind"], i["date"], i["days"], i["message"]) for i in items] == [
+        (
+            "A3",
+            "stale",
+            None,
+            None,
+            "no update recorded: Recruit two more personal advisers [Head of Service, Care Leavers]",
+        )
+    ]

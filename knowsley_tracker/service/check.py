@@ -113,12 +113,14 @@ class CheckResult(NamedTuple):
         return [(KINDS[name], items) for name, items in grouped.items()]
 
 
-# A collector finds one or more kinds of item; ``flagged`` holds the refs
-# already reported, so an action appears once, under its most urgent heading.
-Collector = Callable[["_Context"], Iterable[CheckItem]]
+# A collector yields items of one or more kinds from a CheckContext. To add a
+# kind, add its CheckKind to KINDS and its collector to COLLECTORS (order
+# matters: ``ctx.flagged`` holds the refs already reported, so an action
+# appears once, under its most urgent heading).
+Collector = Callable[["CheckContext"], Iterable[CheckItem]]
 
 
-class _Context:
+class CheckContext:
     """What collectors share during one run: the session, the options, and tables read once."""
 
     def __init__(self, session: Session, options: CheckOptions) -> None:
@@ -153,7 +155,7 @@ class _Context:
 def run_check(s: Session, options: CheckOptions) -> CheckResult:
     """Everything that needs attention on ``s.today``, most urgent first."""
     options.validate()
-    ctx = _Context(s, options)
+    ctx = CheckContext(s, options)
     items: list[CheckItem] = []
     for collect in COLLECTORS:
         for item in collect(ctx):
@@ -192,7 +194,15 @@ def _owner_suffix(owner: str | None) -> str:
     return f" [{owner}]" if owner else " [no owner]"
 
 
-def collect_deadlines(ctx: _Context) -> Iterator[CheckItem]:
+def _stamp_date(stamp: str) -> date | None:
+    """The local date of a stored timestamp; None when there is none or it cannot be read."""
+    try:
+        return local_date_of(stamp) if stamp else None
+    except ValueError:
+        return None
+
+
+def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
     """Open actions past their due date, and those due within the window."""
     opts = ctx.options
     if not opts.overdue and opts.due_within is None:
@@ -231,7 +241,7 @@ def collect_deadlines(ctx: _Context) -> Iterator[CheckItem]:
         )
 
 
-def collect_visits(ctx: _Context) -> Iterator[CheckItem]:
+def collect_visits(ctx: CheckContext) -> Iterator[CheckItem]:
     """Visits not yet done that fall within the window (today included), projected ones too."""
     window = ctx.options.visit_within
     if window is None:
@@ -258,7 +268,7 @@ def collect_visits(ctx: _Context) -> Iterator[CheckItem]:
         )
 
 
-def collect_stale(ctx: _Context) -> Iterator[CheckItem]:
+def collect_stale(ctx: CheckContext) -> Iterator[CheckItem]:
     """Open actions with no log entry for ``stale`` days (counting from creation when
     there is none); an action already reported above is not repeated."""
     window = ctx.options.stale
@@ -269,8 +279,7 @@ def collect_stale(ctx: _Context) -> Iterator[CheckItem]:
         if ref in ctx.flagged:
             continue
         logged = str(row.get("last_logged_at") or "")
-        stamp = logged or str(row.get("created_at") or "")
-        last = local_date_of(stamp) if stamp else None
+        last = _stamp_date(logged or str(row.get("created_at") or ""))
         days = (ctx.today - last).days if last is not None else None
         if days is not None and days < window:
             continue
