@@ -181,3 +181,15 @@ def test_icalendar_is_loaded_only_for_ics(plan: Any) -> None:
     assert re.match(r"BEGIN:VCALENDAR", subprocess.run(
         [sys.executable, "-m", "knowsley_tracker", "export", "--format", "ics"], capture_output=True, text=True, check=False
     ).stdout)  # fmt: skip
+
+
+def test_text_a_calendar_cannot_hold_becomes_visible_escapes(plan: Any) -> None:
+    # Lone surrogates (undecodable command-line bytes), control and bidi characters.
+    title = "caseload \udcff\udcfe review \x1b[31mred\x1b[0m \u202etxet nul\x00 line\r\nnext"
+    assert plan("action", "add", "R1", title, "--due", "24/12/2025").exit_code == 0
+    raw, cal = export(plan)
+    assert b"\x1b" not in raw and b"\x00" not in raw
+    event = events(cal)[f"a5-{identity()}@knowsley-tracker"]
+    assert str(event["summary"]) == (
+        "A5 due: caseload \\udcff\\udcfe review \\x1b[31mred\\x1b[0m \\u202etxet nul\\x00 line\\x0d\nnext"
+    )

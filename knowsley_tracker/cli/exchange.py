@@ -132,7 +132,17 @@ def _export(s: Session, fmt: str, open_only: bool) -> tuple[bytes, str]:
     return to_ics(data), f"{events} calendar event{'' if events == 1 else 's'}"
 
 
-@import_app.command("import")
+IMPORT_HELP = (
+    "CSV: the first row names the columns, matched ignoring case, spaces and underscores: rec_ref, "
+    "recommendation, focus_area, action, owner and due are required; action_id, status, progress, rag and "
+    "latest_update are optional. Dates are day-first (30/09/2025). Rows whose recommendation cells are empty "
+    "belong to the recommendation above (merged cells). Nothing is saved unless every row is valid, and rows "
+    "already in the plan are left as they are, so importing a file twice changes nothing. "
+    "JSON: an export from kt export --format json, restored only into an empty store (kt init first)."
+)
+
+
+@import_app.command("import", epilog=IMPORT_HELP)
 def import_(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="A spreadsheet saved as CSV, or a JSON export; - reads standard input.")],

@@ -1,7 +1,8 @@
 """``kt export --format ics``: visits and action due dates as an iCalendar file.
 
 Built with the icalendar library (RFC 5545 escaping and line folding are its
-job, so user text is carried literally and safely); only this module imports
+job, so user text is carried literally; characters the format cannot hold
+become visible escapes, as on a terminal); only this module imports
 it, and only ``kt export --format ics`` imports this module. Every event is an
 all-day event whose UID joins the record's ref to the plan's identity, so
 importing a newer export updates events instead of duplicating them.
@@ -16,6 +17,7 @@ from icalendar import Calendar, Event
 from knowsley_tracker import __version__
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.models import Status, VisitStatus
+from knowsley_tracker.render.text import safe
 from knowsley_tracker.service.actions import ActionView
 from knowsley_tracker.service.exchange import CalendarData
 from knowsley_tracker.service.visits import VisitView
@@ -34,14 +36,21 @@ def _all_day(event: Event, day: date) -> None:
     event.add("dtend", day + timedelta(days=1))
 
 
+def _text(value: str) -> str:
+    """User text as iCalendar allows it: RFC 5545 text holds no control characters
+    (bar tab) and UTF-8 holds no lone surrogates, so those become visible escapes
+    (``\\x1b``, ``\\udcff``), as on a terminal; line breaks stay line breaks."""
+    return safe(value, keep_newlines=True)
+
+
 def _base(data: CalendarData, ref: str, day: date, summary: str, description: list[str]) -> Event:
     event = Event()
     event.add("uid", uid(ref, data.identity))
     event.add("dtstamp", data.stamp)
     event.add("sequence", data.sequence)
     _all_day(event, day)
-    event.add("summary", summary)
-    event.add("description", "\n".join(line for line in description if line))
+    event.add("summary", _text(summary))
+    event.add("description", _text("\n".join(line for line in description if line)))
     return event
 
 
@@ -106,7 +115,7 @@ def calendar(data: CalendarData) -> Calendar:
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
-    cal.add("x-wr-calname", f"{data.authority} improvement plan")
+    cal.add("x-wr-calname", _text(f"{data.authority} improvement plan"))
     for visit in data.visits:
         cal.add_component(visit_event(data, visit))
     for action in data.actions:
