@@ -17,9 +17,8 @@ their actions (:func:`rollup`). Pure functions: no storage, no rendering.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from knowsley_tracker.models import RAG_ORDER, Action, Rag, Status
 
@@ -27,8 +26,9 @@ DEFAULT_AMBER_DAYS = 14
 DEFAULT_AMBER_PROGRESS = 75
 
 
-@dataclass(frozen=True)
-class RagRules:
+# NamedTuples and init-only dataclasses: this module is imported by every
+# command, and generating a frozen dataclass's methods costs about a millisecond.
+class RagRules(NamedTuple):
     amber_days: int = DEFAULT_AMBER_DAYS
     amber_progress: int = DEFAULT_AMBER_PROGRESS
 
@@ -40,8 +40,7 @@ class RagRules:
         )
 
 
-@dataclass(frozen=True)
-class Rating:
+class Rating(NamedTuple):
     """An action's RAG and why: ``computed`` is what the rules say, ``rag`` what counts."""
 
     rag: Rag
@@ -104,7 +103,6 @@ def rules_text(rules: RagRules | None = None) -> str:
     )
 
 
-@dataclass(frozen=True)
 class Rollup:
     """Actions summed up for a recommendation, a focus area or the whole plan.
 
@@ -112,11 +110,16 @@ class Rollup:
     dropped actions out.
     """
 
-    counts: dict[Rag, int] = field(default_factory=dict)
-    actions: int = 0
-    complete: int = 0
-    overdue: int = 0
-    progress: float | None = None
+    __slots__ = ("counts", "actions", "complete", "overdue", "progress")
+
+    def __init__(
+        self, counts: dict[Rag, int], actions: int, complete: int, overdue: int, progress: float | None
+    ) -> None:
+        self.counts = counts
+        self.actions = actions
+        self.complete = complete
+        self.overdue = overdue
+        self.progress = progress
 
     def count(self, rag: Rag) -> int:
         return self.counts.get(rag, 0)

@@ -3,12 +3,13 @@
 Terminal, plain-text, Markdown and HTML renderers all draw this same layout,
 so every format carries the same figures in the same order; each adds only
 its own escaping and decoration (colour, bars, charts). Cells hold raw user
-text: each renderer escapes it for its format. No Rich here.
+text: each renderer escapes it for its format. No Rich, and no dataclasses
+(NamedTuples cost a fraction as much to define at start-up).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from knowsley_tracker.dates import format_date, format_period
 from knowsley_tracker.models import Rag
@@ -28,44 +29,44 @@ DIRECTION_MARKS = {"up": "▲", "down": "▼", "flat": "►"}
 BAR_WIDTH = 10
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(NamedTuple):
     text: str
     rag: Rag | None = None  # colours the cell in the terminal and HTML
     progress: float | None = None  # draws a progress bar (0-100) before the text
     spark: str = ""  # a KPI's values for the HTML chart, as "1,2,3"
 
 
-@dataclass(frozen=True)
-class Col:
+class Col(NamedTuple):
     title: str
     right: bool = False
 
 
-@dataclass
 class Table:
-    title: str
-    columns: list[Col]
-    rows: list[list[Cell]] = field(default_factory=list)
-    empty: str = "None."
-    note: str = ""  # a line under the table
-    total: list[Cell] | None = None  # a totals row, drawn apart
+    """A titled table; ``note`` is a line under it, ``total`` a totals row drawn apart."""
+
+    def __init__(
+        self, title: str, columns: list[Col], *, empty: str = "None.", note: str = "", total: list[Cell] | None = None
+    ) -> None:
+        self.title = title
+        self.columns = columns
+        self.rows: list[list[Cell]] = []
+        self.empty = empty
+        self.note = note
+        self.total = total
 
     def add(self, *cells: Cell | str) -> None:
         self.rows.append([c if isinstance(c, Cell) else Cell(c) for c in cells])
 
 
-@dataclass
-class Section:
+class Section(NamedTuple):
     key: str  # a stable anchor: focus-areas, readiness, exceptions, movement, kpis
     title: str
     intro: str = ""
-    tables: list[Table] = field(default_factory=list)
+    tables: list[Table] = []  # shared default, never mutated
     empty: str = ""  # shown instead of the tables when none has rows
 
 
-@dataclass
-class Layout:
+class Layout(NamedTuple):
     title: str
     fields: list[tuple[str, str]]
     sections: list[Section]

@@ -83,9 +83,15 @@ footer { margin-top: 28px; color: #6b7280; font-size: 11px; }
 """
 
 
+_HTML_SPECIAL = frozenset("&<>\"'")
+
+
 def h(text: object) -> str:
     """User text for HTML: control characters made visible, then escaped."""
-    return html.escape(safe(text), quote=True)
+    raw = str(text)
+    if raw.isascii() and raw.isprintable() and _HTML_SPECIAL.isdisjoint(raw):  # most cells: nothing to do
+        return raw
+    return html.escape(safe(raw), quote=True)
 
 
 # -- tables -----------------------------------------------------------------------------------

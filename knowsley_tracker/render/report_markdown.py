@@ -18,9 +18,15 @@ _SPECIAL = re.compile(r"([\\`*_\[\]<>#|&~])")
 _LEADING = re.compile(r"^([-+=])")
 
 
+_PLAIN = re.compile(r"[^\\`*_\[\]<>#|&~\r\n+=-][^\\`*_\[\]<>#|&~\r\n]*")
+
+
 def md(text: object) -> str:
     """User text escaped so that Markdown shows it literally, on one line."""
-    one_line = " ".join(str(text).replace("\r\n", "\n").split("\n"))
+    raw = str(text)
+    if _PLAIN.fullmatch(raw):  # nothing to escape: most cells
+        return safe(raw)
+    one_line = " ".join(raw.replace("\r\n", "\n").split("\n"))
     escaped = _SPECIAL.sub(r"\\\1", safe(one_line))
     return _LEADING.sub(r"\\\1", escaped)
 

@@ -10,14 +10,14 @@ come is frozen later with ``kt board freeze``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from knowsley_tracker.dates import format_date, local_date_of
 from knowsley_tracker.errors import ConflictError, CorruptStoreError, ValidationError
 from knowsley_tracker.models import Action, Board, Evidence, Kpi, LogEntry, Rag, Status, parse_ref
-from knowsley_tracker.rag import RagRules, rate
+from knowsley_tracker.rag import DEFAULT_AMBER_DAYS, DEFAULT_AMBER_PROGRESS, RagRules, rate
 from knowsley_tracker.service.actions import PlanIndex
 from knowsley_tracker.service.kpis import Figure, Figures, KpiBook, latest_as_of
 from knowsley_tracker.service.session import Session
@@ -26,10 +26,12 @@ SNAPSHOT_KIND = "knowsley-tracker board snapshot"
 SNAPSHOT_VERSION = 1
 
 Method = Literal["current", "reconstructed"]
+# Plain lookups: calling the enums is slow when a snapshot holds thousands of actions.
+_STATUSES = {s.value: s for s in Status}
+_RAGS = {r.value: r for r in Rag}
 
 
-@dataclass(frozen=True)
-class ActionState:
+class ActionState(NamedTuple):
     """One action as it stood on a given day."""
 
     id: int
@@ -65,18 +67,17 @@ class ActionState:
             ref=data["ref"],
             title=data["title"],
             rec_id=int(data["rec_id"]),
-            status=Status(data["status"]),
+            status=_STATUSES[data["status"]],
             progress=int(data["progress"]),
             due=date.fromisoformat(data["due"]),
-            rag=Rag(data["rag"]),
+            rag=_RAGS[data["rag"]],
             overridden=bool(data.get("rag_overridden", False)),
             rag_reason=str(data.get("rag_reason", "")),
             evidence=int(data.get("evidence", 0)),
         )
 
 
-@dataclass(frozen=True)
-class KpiState:
+class KpiState(NamedTuple):
     """A KPI's latest value as it stood on a given day (``value`` None: none reported yet)."""
 
     id: int
@@ -109,8 +110,7 @@ class KpiState:
         )
 
 
-@dataclass(frozen=True)
-class PlanState:
+class PlanState(NamedTuple):
     """The plan as it stood at the end of ``as_of``."""
 
     as_of: date
@@ -147,8 +147,8 @@ class PlanState:
             as_of=date.fromisoformat(data["as_of"]),
             method="reconstructed" if data.get("method") == "reconstructed" else "current",
             rules=RagRules(
-                int(rules.get("amber_days", RagRules.amber_days)),
-                int(rules.get("amber_progress", RagRules.amber_progress)),
+                int(rules.get("amber_days", DEFAULT_AMBER_DAYS)),
+                int(rules.get("amber_progress", DEFAULT_AMBER_PROGRESS)),
             ),
             actions={int(k): ActionState.from_json(int(k), v) for k, v in data["actions"].items()},
             kpis={int(k): KpiState.from_json(int(k), v) for k, v in data["kpis"].items()},
@@ -364,8 +364,7 @@ def list_boards(s: Session) -> list[Board]:
     return sorted(s.store.all(Board), key=lambda b: (b.date, b.id))
 
 
-@dataclass(frozen=True)
-class BoardView:
+class BoardView(NamedTuple):
     """A board meeting with its snapshot (None while it is still to come) and its KPI figures."""
 
     board: Board
@@ -387,8 +386,7 @@ def show_board(s: Session, ref: str) -> BoardView:
     return BoardView(board, state, values)
 
 
-@dataclass(frozen=True)
-class Baseline:
+class Baseline(NamedTuple):
     """What the report measures movement against: a board's snapshot, or the plan on a date."""
 
     state: PlanState

@@ -9,9 +9,9 @@ once. Nothing here prints or imports Rich.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import date
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from knowsley_tracker import dates
 from knowsley_tracker.errors import ConflictError, ValidationError
@@ -31,8 +31,7 @@ Direction = Literal["up", "down", "flat"]
 # -- figures: the one place KPI numbers become text --------------------------------
 
 
-@dataclass(frozen=True)
-class Figure:
+class Figure(NamedTuple):
     """A KPI number as reports show it. ``value`` is None when there is nothing to show."""
 
     value: float | None
@@ -47,7 +46,6 @@ def format_number(value: float) -> str:
     return f"{rounded:,.1f}"
 
 
-@dataclass(frozen=True)
 class Figures:
     """Turns KPI values and counts into figures for display.
 
@@ -79,8 +77,7 @@ class Figures:
 # -- views ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class KpiPoint:
+class KpiPoint(NamedTuple):
     """One reported value, ready to show."""
 
     record: KpiValue
@@ -95,8 +92,7 @@ class KpiPoint:
         return dates.format_period(self.record.period)
 
 
-@dataclass(frozen=True)
-class KpiStatus:
+class KpiStatus(NamedTuple):
     """A KPI on the scorecard: its latest value against target, and which way it is going."""
 
     kpi: Kpi
@@ -208,16 +204,23 @@ def kpi_status(
     )
 
 
-@dataclass
 class KpiBook:
     """The plan's KPIs with their values, read once per command."""
 
-    kpis: list[Kpi]
-    values: dict[int, list[KpiValue]]
-    areas: dict[int, FocusArea]
-    recs: dict[int, Recommendation]
-    figures: Figures
-    _statuses: dict[int, KpiStatus] = field(default_factory=dict)
+    def __init__(
+        self,
+        kpis: list[Kpi],
+        values: dict[int, list[KpiValue]],
+        areas: dict[int, FocusArea],
+        recs: dict[int, Recommendation],
+        figures: Figures,
+    ) -> None:
+        self.kpis = kpis
+        self.values = values
+        self.areas = areas
+        self.recs = recs
+        self.figures = figures
+        self._statuses: dict[int, KpiStatus] = {}
 
     @classmethod
     def load(
@@ -321,8 +324,7 @@ def period_start(label: str) -> date:
     return date.fromisoformat(label)
 
 
-@dataclass(frozen=True)
-class Recorded:
+class Recorded(NamedTuple):
     """A value just recorded, the one it replaced (if any), and the KPI with it."""
 
     value: KpiValue
