@@ -159,3 +159,28 @@ def test_every_board_command_has_help_with_an_example(kt: Any) -> None:
         result = kt("board", command, "--help")
         assert result.exit_code == 0
         assert "Example:" in result.stdout and f"kt board {command}" in result.stdout
+
+
+def test_adding_a_planned_meeting_again_on_the_day_points_to_freeze(plan: Any) -> None:
+    plan("board", "add", "14/01/2026", env=on("2025-11-30"))
+    result = plan("board", "add", "14/01/2026", env=on("2026-01-14"))
+    assert (result.exit_code, result.stderr) == (
+        ConflictError.exit_code,
+        "Error: A board meeting on 14 Jan 2026 is already recorded (B1). Freeze its snapshot with kt board "
+        "freeze B1.\n",
+    )
+
+
+def test_a_missing_or_damaged_snapshot_is_one_clear_error(plan: Any, db: Path) -> None:
+    from knowsley_tracker.errors import CorruptStoreError
+
+    plan("board", "add", "29/11/2025")
+    snapshot = next((db.parent / "plan.json.d" / "snapshots").iterdir())
+    snapshot.write_text('{"kind": "something else"}')
+    result = plan("report")
+    assert (result.exit_code, result.stdout) == (CorruptStoreError.exit_code, "")
+    assert result.stderr == f"Error: The snapshot of board B1 ({snapshot.name}) cannot be read. Run kt doctor.\n"
+    snapshot.unlink()
+    result = plan("board", "show", "B1")
+    assert result.exit_code == CorruptStoreError.exit_code
+    assert result.stderr == f"Error: The store {db} refers to {snapshot}, which is missing. Run kt doctor.\n"

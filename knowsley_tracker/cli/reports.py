@@ -66,7 +66,18 @@ def write_file(path: Path, content: str) -> None:
         raise TrackerError(f"Could not write {path} ({exc.strerror or exc}).") from None
 
 
-@report_app.command("report", epilog=rules_text())
+SECTIONS = (
+    "The report has a header (authority, latest inspection, next monitoring visit with days to go, report date) "
+    "and five sections: 1 focus areas (actions, complete, overdue, RAG counts, progress); 2 readiness by "
+    "recommendation (status, RAG, evidence, days since the last update, linked KPIs, gaps); 3 exceptions (red or "
+    "overdue actions with owner and latest note, then what is due in the next 30 days); 4 since the last board "
+    "(RAG changes, completed and new actions, slipped due dates with their reasons, new evidence, KPI changes, "
+    "measured from the latest board snapshot before today or from --since); 5 the KPI scorecard (latest value, "
+    "target, met, trend and the last values)."
+)
+
+
+@report_app.command("report", epilog=SECTIONS + "\n\n" + rules_text())
 def report(
     ctx: typer.Context,
     fmt: Annotated[

@@ -339,7 +339,10 @@ def add_board(s: Session, when: str, note: str = "") -> Board:
     day = s.parse_date(when)
     for existing in s.store.all(Board):
         if existing.date == day:
-            raise ConflictError(f"A board meeting on {format_date(day)} is already recorded ({existing.ref}).")
+            hint = ""
+            if not existing.is_frozen and day <= s.today:
+                hint = f" Freeze its snapshot with kt board freeze {existing.ref}."
+            raise ConflictError(f"A board meeting on {format_date(day)} is already recorded ({existing.ref}).{hint}")
     board = s.store.add(Board(date=day, note=note, created_at=s.stamp()))
     if day <= s.today:
         _freeze(s, board)
