@@ -14,7 +14,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
-from knowsley_tracker.dates import local_date_of
+from knowsley_tracker.dates import format_date, local_date_of
+from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import (
     Action,
     Board,
@@ -366,6 +367,10 @@ def build_report(s: Session, *, focus: str | None = None, since: str | None = No
     area = s.focus(focus) if focus else None
     since_day = s.parse_date(since) if since else None
     today = s.today
+    if since_day is not None and since_day >= today:
+        raise ValidationError(
+            f"--since takes a day before today ({format_date(today)}): movement is measured from the end of that day."
+        )
     index = PlanIndex(s)
     book = KpiBook.load(s, areas=index.areas, recs=index.recs)
 

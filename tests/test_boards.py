@@ -191,8 +191,11 @@ def test_since_a_date_with_no_board_rebuilds_the_plan_then(store: Store) -> None
     movement = build_report(at(store, "2025-10-30"), since="2025-10-01").movement
     assert movement is not None
     assert (movement.board, movement.method, movement.since) == (None, "reconstructed", date(2025, 10, 1))
+    with pytest.raises(ValidationError, match=r"--since takes a day before today \(30 Oct 2025\)"):
+        build_report(at(store, "2025-10-30"), since="30/10/2025")
     with pytest.raises(ValidationError, match="31 Oct 2025 is still to come"):
-        build_report(at(store, "2025-10-30"), since="31/10/2025")
+        boards.state_as_of(at(store, "2025-10-30"), date(2025, 10, 31), PlanIndex(at(store, "2025-10-30")),
+                           KpiBook.load(at(store, "2025-10-30")))  # fmt: skip
 
 
 def test_no_board_before_today_means_no_movement(store: Store) -> None:

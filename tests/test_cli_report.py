@@ -240,7 +240,7 @@ def test_errors_are_one_line_and_change_nothing(pack: Any, db: Path, tmp_path: P
          "Error: --json and --format disagree: give one of them.\n"),
         (["report", "--focus", "XX"], NotFoundError.exit_code, "Error: No focus area 'XX'. Known keys: DIS, CL.\n"),
         (["report", "--since", "1/1/2026"], ValidationError.exit_code,
-         "Error: 1 Jan 2026 is still to come: the plan cannot be shown as it will be.\n"),
+         "Error: --since takes a day before today (30 Nov 2025): movement is measured from the end of that day.\n"),
         (["report", "--since", "someday"], ValidationError.exit_code,
          "Error: Cannot read 'someday' as a date: use 1/9/2025, 2025-09-01, 1 Sep 2025, today, tomorrow, +10d, "
          "+2w or +3m.\n"),
