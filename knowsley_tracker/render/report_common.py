@@ -16,7 +16,6 @@ from knowsley_tracker.models import Rag
 from knowsley_tracker.rag import Rollup
 from knowsley_tracker.reports import (
     DUE_SOON_DAYS,
-    ActionLine,
     Movement,
     RecRow,
     Report,
@@ -230,10 +229,6 @@ def readiness_section(report: Report) -> Section:
     return Section("readiness", "Readiness by recommendation", tables=[table])
 
 
-def _why(line: ActionLine) -> str:
-    return line.why
-
-
 def exceptions_section(report: Report) -> Section:
     red = Table(
         "Red or overdue",
@@ -251,7 +246,7 @@ def exceptions_section(report: Report) -> Section:
             a.status.value,
             f"{a.progress}%",
             Cell(line.rag, line.view.rating.rag),
-            _why(line),
+            line.why,
             a.last_note or "-",
         )
     soon = Table(
