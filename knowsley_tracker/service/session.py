@@ -57,7 +57,7 @@ class Session:
 
     def transaction(self, what: str) -> Any:
         """Start the one transaction a command's changes are saved in."""
-        return self.store.transaction(by=self.user, what=what, extra=self.audit_extra)
+        return self.store.transaction(by=self.user, what=what, extra=self.audit_extra, at=self.clock.now())
 
     # -- input checks -----------------------------------------------------------
 
