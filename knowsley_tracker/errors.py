@@ -74,7 +74,7 @@ class StoreWriteError(TrackerError):
 
 EXIT_CODES: list[tuple[int, str]] = [
     (0, "success (kt check: nothing needs attention)"),
-    (1, "kt check only: something needs attention"),
+    (1, "kt check: something needs attention; kt doctor: the store has problems"),
     (2, "usage error: unknown command or option, missing argument"),
     (NotFoundError.exit_code, "no record with that id, key or name"),
     (ValidationError.exit_code, "invalid input: bad date, value out of range, empty text..."),

@@ -245,10 +245,24 @@ def run_outputs(kt: Any, db: Path, ref: str, text: str, monkeypatch: Any) -> Non
 @given(HOSTILE)
 @example("\udcff")
 @example("\x00\x1b[0m[/]")
+@example("\ud800\udc00")
 def test_any_text_round_trips_through_the_stored_json(text: str) -> None:
     data = {"log": {"1": {"note": text, "changes": {"title": [text, text[::-1]]}}}}
-    assert decode(encode(data)) == data
+    # JSON writes a character beyond U+FFFF as a surrogate pair, so a high and a
+    # low surrogate side by side are read back as the one character they encode;
+    # everything else, lone surrogates included, comes back exactly.
+    assert decode(encode(data)) == json_canonical(data)
     count("hostile texts")
+
+
+def json_canonical(value: object) -> object:
+    if isinstance(value, str):
+        return value.encode("utf-16", "surrogatepass").decode("utf-16", "surrogatepass")
+    if isinstance(value, dict):
+        return {k: json_canonical(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_canonical(v) for v in value]
+    return value
 
 
 # -- the renderers, on a recording console ------------------------------------------------------

@@ -176,6 +176,9 @@ def root(
         typer.Option(
             "--db",
             envvar="KNOWSLEY_TRACKER_DB",
+            # The store reports unreadable files itself, with advice; Typer's
+            # own check would stop first with a usage error.
+            readable=False,
             help="The store file. Default: plan.json in your application folder.",
             show_default=False,
         ),
