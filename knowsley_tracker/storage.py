@@ -1324,8 +1324,8 @@ class Store:
                     self._segment_cache[new_name] = rows
                     entry["file"], entry["rows"] = new_name, len(rows)
             tail = self.data.get(table, {})
-            if len(tail) >= 2 * SEGMENT_ROWS:
-                ids = sorted(tail, key=int)[:SEGMENT_ROWS]
+            ids = _rows_to_seal(table, tail)
+            if ids:
                 first, last = int(ids[0]), int(ids[-1])
                 rows = {key: tail[key] for key in ids}
                 name = f"{table}-{first:07d}-{last:07d}-t{txn:06d}.json"
@@ -1861,6 +1861,28 @@ def _group_name(gid: int) -> str:
         return grp.getgrgid(gid).gr_name
     except (ImportError, KeyError):
         return str(gid)
+
+
+def _row_weight(table: str, row: dict[str, Any]) -> int:
+    # A history row holds every change one command made (an import can make
+    # thousands), so history is sealed by changes, not rows, keeping plan.json small.
+    return max(1, len(row.get("changes") or ())) if table == HISTORY else 1
+
+
+def _rows_to_seal(table: str, tail: dict[str, Any]) -> list[str]:
+    """The oldest rows to move into a new segment: none until the tail holds twice
+    SEGMENT_ROWS (by weight), then the oldest rows weighing at least SEGMENT_ROWS."""
+    weights = {key: _row_weight(table, row) for key, row in tail.items()}
+    if sum(weights.values()) < 2 * SEGMENT_ROWS:
+        return []
+    chosen: list[str] = []
+    total = 0
+    for key in sorted(tail, key=int):
+        chosen.append(key)
+        total += weights[key]
+        if total >= SEGMENT_ROWS:
+            break
+    return chosen
 
 
 def _noun(cls: type[Record]) -> str:

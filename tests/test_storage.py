@@ -482,3 +482,28 @@ def test_the_history_records_the_moment_the_command_gives(store: Store, db: Path
     add_rec(store, "Second")  # no moment given: KNOWSLEY_TRACKER_NOW, as the rest of the command
     assert [row["at"] for _, row in store.rows("history")] == ["2025-12-01T14:05:00+00:00", NOW.isoformat()]
     assert store.meta["updated_at"] == NOW.isoformat()
+
+
+def test_history_is_sealed_by_changes_not_rows(tmp_path: Path) -> None:
+    """One command that makes thousands of changes (an import) must not stay in plan.json."""
+    from knowsley_tracker.models import Owner
+    from knowsley_tracker.service.audit import undo
+    from knowsley_tracker.service.session import Session
+    from knowsley_tracker.storage import SEGMENT_ROWS
+
+    path = tmp_path / "plan.json"
+    clock = Clock.at("2025-11-30")
+    store = Store.create(path, authority="Test Council", now=clock.now())
+    session = Session(store=store, clock=clock, user="Test Officer")
+    with session.transaction("import"):
+        for n in range(2 * SEGMENT_ROWS + 5):
+            store.add(Owner(role=f"Role {n}"))
+    assert store.data["history"] == {}
+    assert [(e["first"], e["last"], e["rows"]) for e in store.meta["segments"]["history"]] == [(1, 1, 1)]
+    small = path.stat().st_size
+    with session.transaction("undo"):
+        result = undo(session)
+    assert result.target.txn == 1
+    assert store.all(Owner) == []
+    assert path.stat().st_size < small
+    store.close()
