@@ -146,3 +146,16 @@ def test_markup_and_escapes_are_stored_and_shown_literally(plan: Any) -> None:
     listed = plan("action", "list", "--rec", "R1").stdout
     assert "[bold]Hostile[/] \\x1b[31mred\\x1b[0m =cmd()" in listed
     assert "\x1b" not in listed
+
+
+def test_closing_an_action_logs_the_end_of_its_override(plan: Any) -> None:
+    assert plan("action", "edit", "A3", "--rag", "red", "--reason", "Recruitment is stalled").exit_code == 0
+    result = plan("done", "A3", "Both posts filled")
+    assert result.exit_code == 0
+    shown = json.loads(plan("action", "show", "A3", "--json").stdout)
+    assert shown["rag_override"] is None
+    assert shown["log"][-1]["changes"] == {
+        "progress": [0, 100],
+        "status": ["not-started", "complete"],
+        "rag_override": ["red", None],
+    }

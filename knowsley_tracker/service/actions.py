@@ -213,7 +213,10 @@ def log_progress(
         logged["status"] = [action.status.value, new_status.value]
         updated.completed_on = s.today if new_status is Status.COMPLETE else None
         updated.dropped_reason = note if new_status is Status.DROPPED else ""
-        if not new_status.is_open:
+        if not new_status.is_open and updated.rag_override is not None:
+            # Closing an action ends its override; the log says so, so board
+            # snapshots rebuilt from the log see it too.
+            logged["rag_override"] = [updated.rag_override.value, None]
             updated.rag_override, updated.rag_reason = None, ""
     entry = _append_log(s, updated, note=note, changes=logged)
     s.store.save(updated)
