@@ -341,12 +341,16 @@ def _movement(
         if old is not None and old.period == latest.record.period and old.value == latest.record.value:
             continue
         old_value = old.value if old is not None else None
+        before_value = book.figure_for(status.kpi, old.period if old else None, old_value)
+        comparable = old_value is not None and before_value.value is not None and latest.value.value is not None
         kpi_changes.append(
             KpiChange(
                 status=status,
                 before=old,
-                before_value=book.figures.value_of(status.kpi, old_value),
-                trend=trend(status.kpi, old_value, latest.record.value) if old_value is not None else None,
+                before_value=before_value,
+                trend=trend(status.kpi, old_value, latest.record.value)
+                if comparable and old_value is not None
+                else None,
             )
         )
     return Movement(

@@ -268,10 +268,10 @@ def test_non_terminal_formats_do_not_import_rich(pack: Any, db: Path) -> None:
 
 
 def test_every_kpi_figure_goes_through_one_function(pack: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Small-number suppression will live in Figures.figure: replace it, and no KPI number may leak."""
+    """Small-number suppression lives in Figures.figure: replace it, and no KPI number may leak."""
     from knowsley_tracker.service.kpis import Figure, Figures
 
-    def suppressed(self: Figures, value: float | None, *, unit: str = "", count: bool = False) -> Figure:
+    def suppressed(self: Figures, value: float | None, **_: Any) -> Figure:
         return Figure(None, "c") if value is not None else Figure(None, "")
 
     monkeypatch.setattr(Figures, "figure", suppressed)

@@ -16,10 +16,10 @@ from typing import Any, Literal, NamedTuple
 
 from knowsley_tracker.dates import format_date, local_date_of
 from knowsley_tracker.errors import ConflictError, CorruptStoreError, ValidationError
-from knowsley_tracker.models import Action, Board, Evidence, Kpi, LogEntry, Rag, Status, parse_ref
+from knowsley_tracker.models import Action, Board, Evidence, LogEntry, Rag, Status, parse_ref
 from knowsley_tracker.rag import DEFAULT_AMBER_DAYS, DEFAULT_AMBER_PROGRESS, RagRules, rate
 from knowsley_tracker.service.actions import PlanIndex
-from knowsley_tracker.service.kpis import Figure, Figures, KpiBook, latest_as_of
+from knowsley_tracker.service.kpis import Figure, KpiBook, latest_as_of
 from knowsley_tracker.service.session import Session
 
 SNAPSHOT_KIND = "knowsley-tracker board snapshot"
@@ -380,12 +380,17 @@ def show_board(s: Session, ref: str) -> BoardView:
     if not board.is_frozen:
         return BoardView(board, None, {})
     state = load_state(s, board)
-    figures = Figures.for_session(s)
-    units = {k.id: k for k in s.store.all(Kpi)}
+    book = KpiBook.load(s)
+    units = {k.id: k for k in book.kpis}
     values: dict[int, Figure] = {}
     for kpi_id, k in state.kpis.items():
         kpi = units.get(kpi_id)
-        values[kpi_id] = figures.value_of(kpi, k.value) if kpi is not None else figures.figure(k.value)
+        # A KPI removed since the meeting is shown as a bare count (suppressed when small).
+        values[kpi_id] = (
+            book.figure_for(kpi, k.period, k.value)
+            if kpi is not None
+            else book.figures.count(None if k.value is None else int(k.value))
+        )
     return BoardView(board, state, values)
 
 

@@ -46,29 +46,55 @@ def format_number(value: float) -> str:
     return f"{rounded:,.1f}"
 
 
+SUPPRESSED = "c"
+DEFAULT_SMALL_NUMBERS = 5
+
+
 class Figures:
     """Turns KPI values and counts into figures for display.
 
-    Built once per command (:meth:`for_session`), so that a plan-wide rule such
-    as small-number suppression (the ``small_numbers`` setting) applies to
-    every figure in every format by changing :meth:`figure` alone.
+    Built once per command (:meth:`for_session`), so the plan's small-number
+    rule applies to every figure in every format. Like councils and the DfE,
+    reports never show a count of children from 1 up to the ``small_numbers``
+    threshold (default 5; 0 turns suppression off): it is shown as "c". A rate
+    is suppressed too when its numerator or denominator is such a count, since
+    either would let a reader work the small number out. Zero is shown.
+    Suppressed figures carry no value, so charts and sparklines leave them out.
     """
+
+    def __init__(self, small_numbers: int = 0) -> None:
+        self.small_numbers = small_numbers
 
     @classmethod
     def for_session(cls, s: Session) -> Figures:
-        return cls()
+        return cls(int(s.store.setting("small_numbers", DEFAULT_SMALL_NUMBERS)))
 
-    def figure(self, value: float | None, *, unit: str = "", count: bool = False) -> Figure:
-        """The displayed form of one KPI value (``count`` marks a count of people or cases)."""
+    def is_small(self, count: float | None) -> bool:
+        return count is not None and 0 < count < self.small_numbers
+
+    def figure(
+        self, value: float | None, *, unit: str = "", count: bool = False, based_on: tuple[int | None, ...] = ()
+    ) -> Figure:
+        """The displayed form of one KPI value (``count`` marks a count of people or cases,
+        ``based_on`` the counts a rate was worked out from)."""
         if value is None:
             return Figure(None, "")
+        if (count and self.is_small(value)) or any(self.is_small(n) for n in based_on):
+            return Figure(None, SUPPRESSED)
         text = format_number(value)
         if unit.strip().lower() in ("%", "percent", "per cent", "percentage"):
             text += "%"
         return Figure(float(value), text)
 
-    def value_of(self, kpi: Kpi, value: float | None) -> Figure:
-        return self.figure(value, unit=kpi.unit, count=kpi.is_count)
+    def value_of(
+        self, kpi: Kpi, value: float | None, numerator: int | None = None, denominator: int | None = None
+    ) -> Figure:
+        """A reported value of ``kpi`` (suppressed when it, or what it was worked out from, is small)."""
+        return self.figure(value, unit=kpi.unit, count=kpi.is_count, based_on=(numerator, denominator))
+
+    def target_of(self, kpi: Kpi) -> Figure:
+        """A target is not a count of children, so it is always shown."""
+        return self.figure(kpi.target, unit=kpi.unit)
 
     def count(self, value: int | None) -> Figure:
         return self.figure(value, count=True)
@@ -180,25 +206,28 @@ def kpi_status(
     recs: dict[int, Recommendation],
 ) -> KpiStatus:
     history: list[KpiPoint] = []
-    before: KpiValue | None = None
+    before: KpiPoint | None = None
     for value in values:
-        history.append(
-            KpiPoint(
-                record=value,
-                value=figures.value_of(kpi, value.value),
-                numerator=figures.count(value.numerator),
-                denominator=figures.count(value.denominator),
-                met=kpi.meets_target(value.value),
-                trend=trend(kpi, before.value, value.value) if before is not None else None,
-            )
+        figure = figures.value_of(kpi, value.value, value.numerator, value.denominator)
+        point = KpiPoint(
+            record=value,
+            value=figure,
+            numerator=figures.count(value.numerator),
+            denominator=figures.count(value.denominator),
+            met=kpi.meets_target(value.value),
+            # No trend into or out of a suppressed value: its direction would hint at it.
+            trend=trend(kpi, before.record.value, value.value)
+            if before is not None and before.value.value is not None and figure.value is not None
+            else None,
         )
-        before = value
+        history.append(point)
+        before = point
     shown = [p.value.value for p in history if p.value.value is not None]
     return KpiStatus(
         kpi=kpi,
         focus=areas.get(kpi.focus_id) if kpi.focus_id else None,
         recs=[recs[r] for r in kpi.rec_ids if r in recs],
-        target=figures.value_of(kpi, kpi.target),
+        target=figures.target_of(kpi),
         history=history,
         sparkline=sparkline(shown),
     )
@@ -245,6 +274,14 @@ class KpiBook:
                 kpi, self.values.get(kpi.id, []), self.figures, self.areas, self.recs
             )
         return found
+
+    def figure_for(self, kpi: Kpi, period: str | None, value: float | None) -> Figure:
+        """A value as it stood for ``period`` (from a board snapshot), suppressed by the
+        same rule as live values: the period's numerator and denominator count too."""
+        recorded = next((v for v in self.values.get(kpi.id, []) if v.period == period), None)
+        if recorded is None:
+            return self.figures.value_of(kpi, value)
+        return self.figures.value_of(kpi, value, recorded.numerator, recorded.denominator)
 
     def in_focus(self, kpi: Kpi, focus_id: int) -> bool:
         """True when the KPI belongs to the focus area, directly or through a recommendation."""
@@ -405,7 +442,7 @@ def record_value(
         added = s.store.add(record)
         return Recorded(added, None, KpiBook.load(s).status(kpi))
     if not replace_existing:
-        shown = Figures.for_session(s).value_of(kpi, existing.value).text
+        shown = Figures.for_session(s).value_of(kpi, existing.value, existing.numerator, existing.denominator).text
         raise ConflictError(
             f"{kpi.key} already has a value for {dates.format_period(label)} ({shown}): add --replace to correct it."
         )
