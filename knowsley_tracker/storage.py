@@ -35,7 +35,7 @@ import re
 import signal
 import stat
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -44,7 +44,7 @@ from typing import Any, TypeVar
 
 import orjson
 from tinydb import Storage, TinyDB
-from tinydb.table import Document
+from tinydb.table import Document, Table
 
 from knowsley_tracker.errors import (
     ConflictError,
@@ -632,6 +632,54 @@ def _blob_txns(paths: StorePaths) -> int:
 # TinyDB glue
 
 
+class _IdKeyed(MutableMapping[int, Any]):
+    """A stored table (string ids, as JSON has them) seen with integer ids, as
+    TinyDB's update functions expect, without copying it."""
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+
+    def __getitem__(self, doc_id: int) -> Any:
+        return self.raw[str(doc_id)]
+
+    def __setitem__(self, doc_id: int, row: Any) -> None:
+        self.raw[str(doc_id)] = row
+
+    def __delitem__(self, doc_id: int) -> None:
+        del self.raw[str(doc_id)]
+
+    def __contains__(self, doc_id: object) -> bool:
+        return str(doc_id) in self.raw
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(key) for key in list(self.raw))
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
+class InPlaceTable(Table):
+    """A TinyDB table whose writes change the held data in place.
+
+    TinyDB's own ``_update_table`` rebuilds the whole table dict twice on every
+    insert, update or removal, which made bulk work quadratic (a 4,000-action
+    CSV import spent 10.6 of 16 s there). The store is written to disk once, at
+    commit, so the rebuild buys nothing here.
+    """
+
+    def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
+        tables = self._storage.read()
+        assert tables is not None  # HeldStorage always holds the store's data
+        raw = tables.setdefault(self.name, {})
+        updater(_IdKeyed(raw))  # type: ignore[arg-type]
+        self._storage.write(tables)
+        self.clear_cache()
+
+
+class TrackerDB(TinyDB):
+    table_class = InPlaceTable
+
+
 class HeldStorage(Storage):
     """A TinyDB storage over data already read: the store writes it out once, at commit."""
 
@@ -708,7 +756,7 @@ class Store:
         self.paths = paths
         self.writable = writable
         self._lock = lock
-        self._db = TinyDB(data, storage=HeldStorage)
+        self._db = TrackerDB(data, storage=HeldStorage)
         self._pending: list[list[Any]] | None = None
         self._segment_cache: dict[str, dict[str, Any]] = {}
         self._dirty_segments: set[str] = set()
@@ -1214,7 +1262,7 @@ class Store:
         """Forget uncommitted changes by re-reading the committed store."""
         data = read_store_file(self.paths.store)
         migrate(data, self.paths.store)
-        self._db = TinyDB(data, storage=HeldStorage)
+        self._db = TrackerDB(data, storage=HeldStorage)
         self._segment_cache.clear()
         self._dirty_segments.clear()
         for name in self._new_snapshots:

@@ -507,3 +507,27 @@ def test_history_is_sealed_by_changes_not_rows(tmp_path: Path) -> None:
     assert store.all(Owner) == []
     assert path.stat().st_size < small
     store.close()
+
+
+def test_table_writes_are_in_place_and_keep_tinydb_semantics(tmp_path: Path) -> None:
+    """InPlaceTable: inserts, updates and removals change the held data without copying the table."""
+    from knowsley_tracker.models import Owner
+    from knowsley_tracker.service.session import Session
+
+    clock = Clock.at("2025-11-30")
+    store = Store.create(tmp_path / "plan.json", authority="Test Council", now=clock.now())
+    session = Session(store=store, clock=clock, user="Test Officer")
+    with session.transaction("owners"):
+        for n in range(3):
+            store.add(Owner(role=f"Role {n}"))
+        table_before = store.data["owners"]
+        store.delete(Owner, 2)
+        changed = store.get(Owner, 3)
+        changed.name = "Sam Carter"
+        store.save(changed)
+        assert store.data["owners"] is table_before  # the same dict, changed in place
+    assert sorted(store.data["owners"]) == ["1", "3"]
+    assert [(o.ref, o.name) for o in store.all(Owner)] == [("O1", ""), ("O3", "Sam Carter")]
+    on_disk = json.loads((tmp_path / "plan.json").read_text())["owners"]
+    assert sorted(on_disk) == ["1", "3"] and on_disk["3"]["name"] == "Sam Carter"
+    store.close()
