@@ -31,8 +31,9 @@ from knowsley_tracker.models import (
 from knowsley_tracker.rag import RagRules, Rollup, is_overdue, rollup
 from knowsley_tracker.service.actions import ActionView, PlanIndex
 from knowsley_tracker.service.boards import ActionState, Baseline, KpiState, baseline
+from knowsley_tracker.service.governance import InterventionView, PartnerView, current_intervention, list_partners
 from knowsley_tracker.service.kpis import Figure, KpiBook, KpiStatus, Trend, trend
-from knowsley_tracker.service.plan import latest_graded_inspection
+from knowsley_tracker.service.plan import ActionPlanDeadline, action_plan_deadlines, latest_graded_inspection
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.service.visits import VisitView, list_visits
 
@@ -64,6 +65,8 @@ class Header(NamedTuple):
     next_visit: VisitView | None  # the next monitoring visit
     focus: FocusArea | None  # set when the report is narrowed to one focus area
     rules: RagRules
+    intervention: InterventionView | None = None  # the DfE intervention in force today
+    action_plan: ActionPlanDeadline | None = None  # the latest statutory action-plan deadline
 
 
 class FocusRow(NamedTuple):
@@ -203,6 +206,7 @@ class Report(NamedTuple):
     due_soon: list[ActionLine]  # other open actions due within DUE_SOON_DAYS
     movement: Movement | None  # None: no board before today to measure from
     kpis: list[KpiStatus]
+    partners: list[PartnerView] = []  # improvement partners engaged today (shared default, never mutated)
 
 
 # -- building ------------------------------------------------------------------------------
@@ -434,6 +438,7 @@ def build_report(s: Session, *, focus: str | None = None, since: str | None = No
 
     inspection = latest_graded_inspection(s)
     visits = [v for v in list_visits(s, upcoming_only=True) if v.visit.type is InspectionType.MONITORING_VISIT]
+    deadlines = action_plan_deadlines(s)
     header = Header(
         authority=s.store.authority,
         report_date=today,
@@ -441,7 +446,13 @@ def build_report(s: Session, *, focus: str | None = None, since: str | None = No
         next_visit=visits[0] if visits else None,
         focus=area,
         rules=s.rag_rules,
+        intervention=current_intervention(s),
+        action_plan=deadlines[0] if deadlines else None,
     )
+    partners = list_partners(s, active_only=True)
+    if area is not None:
+        area_recs = {r.id for r in recs}
+        partners = [p for p in partners if area.id in p.partner.focus_ids or area_recs.intersection(p.partner.rec_ids)]
     return Report(
         header=header,
         totals=rollup(((v.action, v.rating.rag) for v in views), today),
@@ -451,4 +462,5 @@ def build_report(s: Session, *, focus: str | None = None, since: str | None = No
         due_soon=due_soon,
         movement=movement,
         kpis=kpis,
+        partners=partners,
     )

@@ -187,3 +187,49 @@ def test_projecting_needs_something_to_project_from(kt: Any) -> None:
     )
     kt("inspection", "add", "18/11/2024", "--published", "20/01/2025", "-j", "inadequate")
     assert kt("visit", "project", "-n", "1").stdout.splitlines()[0] == "Projected 1 monitoring visit: V1 20 Jun 2025."
+
+
+def test_the_report_tells_the_journey(kt: Any) -> None:
+    steps = [
+        ["init", "--authority", "Knowsley"],
+        ["inspection", "add", "12/05/2014", "--published", "30/06/2014", "-j", "inadequate"],
+        ["intervention", "add", "improvement-notice", "--issued", "15/09/2014", "--lifted", "31/07/2017"],
+        ["inspection", "add", "1/3/2017", "--published", "13/06/2017", "-j", "ri"],
+        ["inspection", "add", "18/11/2024", "--end", "29/11/2024", "--published", "20/01/2025", "-j", "inadequate"],
+        ["inspection", "edit", "I3", "--action-plan-sent", "25/04/2025"],
+        ["intervention", "add", "notice", "--issued", "10/03/2025", "--person", "Independent board chair=Pat Example"],
+        ["focus", "add", "QA", "Quality assurance"],
+        [
+            "partner",
+            "add",
+            "Neighbouring council",
+            "--kind",
+            "slip",
+            "--purpose",
+            "Audit moderation",
+            "--from",
+            "1/9/2025",
+            "--focus",
+            "QA",
+        ],
+        ["partner", "add", "Past consultant", "--purpose", "Diagnostic", "--from", "1/1/2025", "--to", "31/3/2025"],
+    ]
+    for step in steps:
+        assert kt(*step).exit_code == 0, step
+    markdown = kt("report", "--format", "markdown").stdout
+    assert "- **Latest inspection:** Inadequate (standard inspection, published 20 Jan 2025)\n" in markdown
+    assert (
+        "- **DfE intervention:** Improvement notice since 10 Mar 2025 (8 months). "
+        "Independent board chair: Pat Example\n"
+    ) in markdown
+    assert "- **Action plan to Ofsted:** sent 25 Apr 2025 (due 30 Apr 2025)\n" in markdown
+    assert "## 6. Improvement partners\n" in markdown
+    assert (
+        "| Neighbouring council | SLIP (sector-led improvement partner) | Audit moderation | 1 Sep 2025 | open-ended | QA |"
+        in markdown
+    )
+    assert "Past consultant" not in markdown  # engagement ended
+    data = json.loads(kt("report", "--json").stdout)
+    assert data["intervention"]["in_force_for"] == "8 months"
+    assert data["action_plan"] == {"inspection": "I3", "due": "2025-04-30", "sent": "2025-04-25", "days_left": -214}
+    assert [p["name"] for p in data["partners"]] == ["Neighbouring council"]

@@ -314,6 +314,7 @@ EXPECTED_MARKDOWN = (
     "- **Latest inspection:** Inadequate (standard inspection, published 20 Jan 2025)\n"
     "- **Next monitoring visit:** 10 Feb 2026, in 72 days (confirmed, visit 1)\n"
     "- **Report date:** 30 Nov 2025\n"
+    "- **Action plan to Ofsted:** due 30 Apr 2025, 214 days ago; not recorded as sent\n"
     "\n"
     "## 1. Focus areas\n"
     "\n"
@@ -417,6 +418,7 @@ EXPECTED_CL_TEXT = (
     "Latest inspection:     Inadequate (standard inspection, published 20 Jan 2025)\n"
     "Next monitoring visit: 10 Feb 2026, in 72 days (confirmed, visit 1)\n"
     "Report date:           30 Nov 2025\n"
+    "Action plan to Ofsted: due 30 Apr 2025, 214 days ago; not recorded as sent\n"
     "Focus area:            CL Care-experienced young people\n"
     "\n"
     "\n"
@@ -497,7 +499,10 @@ EXPECTED_CL_TEXT = (
 
 
 EXPECTED_CL_JSON = {
+    "action_plan": {"days_left": -214, "due": "2025-04-30", "inspection": "I1", "sent": None},
     "authority": "Test Council",
+    "intervention": None,
+    "partners": [],
     "due_soon": [],
     "exceptions": [],
     "focus": {"key": "CL", "name": "Care-experienced young people"},

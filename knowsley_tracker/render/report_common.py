@@ -21,7 +21,9 @@ from knowsley_tracker.reports import (
     Report,
     rag_label,
 )
+from knowsley_tracker.service.governance import InterventionView
 from knowsley_tracker.service.kpis import KpiStatus
+from knowsley_tracker.service.plan import ActionPlanDeadline
 
 TREND_MARKS = {"improving": "▲", "worsening": "▼", "flat": "►"}
 DIRECTION_MARKS = {"up": "▲", "down": "▼", "flat": "►"}
@@ -160,9 +162,35 @@ def header_fields(report: Report) -> list[tuple[str, str]]:
         ("Next monitoring visit", visit),
         ("Report date", format_date(h.report_date)),
     ]
+    if h.intervention is not None:
+        fields.append(("DfE intervention", intervention_text(h.intervention)))
+    if h.action_plan is not None:
+        fields.append(("Action plan to Ofsted", action_plan_text(h.action_plan)))
     if h.focus is not None:
         fields.append(("Focus area", f"{h.focus.key} {h.focus.name}"))
     return fields
+
+
+def intervention_text(v: InterventionView) -> str:
+    """``Improvement notice since 10 Mar 2025 (8 months; revised 1 Sep 2025). Adviser: ...``"""
+    i = v.intervention
+    details = [v.in_force_for]
+    if i.revised:
+        details.append("revised " + ", ".join(format_date(d) for d in i.revised))
+    text = f"{i.type.label} since {format_date(i.issued)} ({'; '.join(details)})"
+    if i.people:
+        text += ". " + "; ".join(f"{p['role']}: {p['name']}" for p in i.people)
+    return text
+
+
+def action_plan_text(d: ActionPlanDeadline) -> str:
+    """When the statutory action plan was sent, or how long is left to send it."""
+    due = format_date(d.due)
+    if d.sent is not None:
+        return f"sent {format_date(d.sent)} (due {due})"
+    if d.days_left < 0:
+        return f"due {due}, {plural(-d.days_left, 'day')} ago; not recorded as sent"
+    return f"due {due}, {in_days(d.days_left)} (70 working days after the report)"
 
 
 # -- sections ---------------------------------------------------------------------------------------
@@ -364,6 +392,18 @@ def kpi_section(report: Report) -> Section:
     return Section("kpis", "KPI scorecard", tables=[table])
 
 
+def partners_section(report: Report) -> Section:
+    table = Table(
+        "Improvement partners engaged",
+        [Col("Partner"), Col("Kind"), Col("Engaged for"), Col("From"), Col("To"), Col("Addresses")],
+    )
+    for v in report.partners:
+        p = v.partner
+        links = ", ".join([r.ref for r in v.recs] + [f.key for f in v.areas]) or "-"
+        table.add(p.name, p.kind.label, p.purpose, format_date(p.start), format_date(p.end) or "open-ended", links)
+    return Section("partners", "Improvement partners", tables=[table])
+
+
 def layout(report: Report) -> Layout:
     """The report as sections, in the order every format shows them."""
     title = "Board status report"
@@ -378,5 +418,6 @@ def layout(report: Report) -> Layout:
             exceptions_section(report),
             movement_section(report),
             kpi_section(report),
+            *([partners_section(report)] if report.partners else []),
         ],
     )

@@ -18,6 +18,18 @@ Top level:
     ``judgement`` (``inadequate``...), ``judgement_label``; or null.
 ``next_monitoring_visit``
     ``ref``, ``date``, ``days_to_go``, ``number``, ``status``; or null.
+``intervention``
+    The DfE intervention in force: ``ref``, ``type`` (``improvement-notice``,
+    ``statutory-direction``), ``issued``, ``revised[]``, ``in_force_for``
+    (``1 year 4 months``) and ``people[]`` (``role``, ``name``); or null.
+``action_plan``
+    The latest statutory action-plan deadline (70 working days after an
+    inadequate report): ``inspection``, ``due``, ``sent`` (or null) and
+    ``days_left`` (negative once past); or null.
+``partners[]``
+    Improvement partners engaged on the report date: ``ref``, ``name``,
+    ``kind``, ``purpose``, ``start``, ``end``, ``recommendations[]``,
+    ``focus_areas[]``. With ``--focus``, those linked to that area.
 ``rag_rules``
     ``amber_days`` and ``amber_progress`` in force.
 ``totals`` and each of ``focus_areas[]`` (plus ``key``, ``name``, ``lead``, ``recommendations``)
@@ -63,6 +75,7 @@ from typing import Any
 from knowsley_tracker.models import Rag
 from knowsley_tracker.rag import Rollup
 from knowsley_tracker.reports import ActionLine, Movement, RecRow, Report
+from knowsley_tracker.service.governance import InterventionView
 from knowsley_tracker.service.kpis import Figure, KpiPoint, KpiStatus
 from knowsley_tracker.storage import encode
 
@@ -257,6 +270,18 @@ def kpi_json(st: KpiStatus, history: int | None = HISTORY_POINTS) -> dict[str, A
     }
 
 
+def intervention_json(v: InterventionView) -> dict[str, Any]:
+    i = v.intervention
+    return {
+        "ref": i.ref,
+        "type": i.type.value,
+        "issued": i.issued.isoformat(),
+        "revised": [d.isoformat() for d in i.revised],
+        "in_force_for": v.in_force_for,
+        "people": i.people,
+    }
+
+
 def to_json(report: Report) -> dict[str, Any]:
     """The report as a JSON-ready dict (see the module docstring for the fields)."""
     h = report.header
@@ -287,6 +312,28 @@ def to_json(report: Report) -> dict[str, Any]:
         }
         if v is not None
         else None,
+        "intervention": intervention_json(h.intervention) if h.intervention else None,
+        "action_plan": {
+            "inspection": h.action_plan.inspection.ref,
+            "due": h.action_plan.due.isoformat(),
+            "sent": h.action_plan.sent.isoformat() if h.action_plan.sent else None,
+            "days_left": h.action_plan.days_left,
+        }
+        if h.action_plan
+        else None,
+        "partners": [
+            {
+                "ref": p.partner.ref,
+                "name": p.partner.name,
+                "kind": p.partner.kind.value,
+                "purpose": p.partner.purpose,
+                "start": p.partner.start.isoformat(),
+                "end": p.partner.end.isoformat() if p.partner.end else None,
+                "recommendations": [r.ref for r in p.recs],
+                "focus_areas": [f.key for f in p.areas],
+            }
+            for p in report.partners
+        ],
         "rag_rules": {"amber_days": h.rules.amber_days, "amber_progress": h.rules.amber_progress},
         "totals": rollup_json(report.totals),
         "focus_areas": [
