@@ -99,6 +99,8 @@ def plan(kt: Any) -> Any:
             "children-in-care=requires-improvement",
             "--area",
             "care-leavers=inadequate",
+            "--action-plan-sent",
+            "25/04/2025",
         ],
         ["focus", "add", "DIS", "Children with disabilities", "--lead", "Head of Service, Disabled Children"],
         ["focus", "add", "CL", "Care-experienced young people", "--lead", "Head of Service, Care Leavers"],

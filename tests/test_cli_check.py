@@ -45,7 +45,7 @@ def test_empty_plan_json_is_still_printed(kt: Any) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
         "authority": "Test Council",
-        "checks": {"due_within": 7, "overdue": True, "stale": 30, "visit_within": 30},
+        "checks": {"deadline_within": 30, "due_within": 7, "overdue": True, "stale": 30, "visit_within": 30},
         "count": 0,
         "date": "2025-11-30",
         "items": [],
@@ -218,7 +218,7 @@ def test_check_never_reads_the_log_or_evidence(plan: Any, db: Path, monkeypatch:
     monkeypatch.setattr(store, "rows_newest_first", lambda table: pytest.fail("read the log newest-first"))
     result = run_check(Session(store, Clock.at(LATER), "cron"), CheckOptions())
     assert [i.ref for i in result.items] == ["A1", "A2", "A3"]
-    assert sorted(set(read)) == ["actions", "owners", "visits"]
+    assert sorted(set(read)) == ["actions", "inspections", "owners", "visits"]
 
 
 def test_plain_check_imports_nothing_heavy(plan: Any, db: Path) -> None:
@@ -288,3 +288,24 @@ def test_an_unreadable_timestamp_counts_as_no_update(plan: Any, db: Path) -> Non
             "no update recorded: Recruit two more personal advisers [Head of Service, Care Leavers]",
         )
     ]
+
+
+def test_statutory_action_plan_deadline(kt: Any) -> None:
+    kt("init", "--authority", "Knowsley")
+    kt("inspection", "add", "18/11/2024", "--end", "29/11/2024", "--published", "20/01/2025", "-j", "inadequate")
+    early = kt("check", env={"KNOWSLEY_TRACKER_NOW": "2025-03-01T09:00:00+00:00"})
+    assert (early.exit_code, early.stdout) == (0, "")  # 60 days to go: not yet
+    soon = kt("check", env={"KNOWSLEY_TRACKER_NOW": "2025-04-10T09:00:00+00:00"})
+    assert soon.exit_code == 1
+    assert soon.stdout == (
+        "Knowsley improvement plan: 1 item needs attention on 10 Apr 2025.\n"
+        "\n"
+        "Statutory deadlines (1)\n"
+        "  I1  action plan to Ofsted due 30 Apr 2025, in 20 days "
+        "(record it with kt inspection edit I1 --action-plan-sent DATE)\n"
+    )
+    late = json.loads(kt("check", "--json", env={"KNOWSLEY_TRACKER_NOW": "2025-05-02T09:00:00+00:00"}).stdout)
+    assert [(i["kind"], i["ref"], i["days"], i["urgency"]) for i in late["items"]] == [("deadline", "I1", -2, "high")]
+    assert kt("check", "--no-deadlines", env={"KNOWSLEY_TRACKER_NOW": "2025-05-02T09:00:00+00:00"}).exit_code == 0
+    kt("inspection", "edit", "I1", "--action-plan-sent", "29/04/2025")
+    assert kt("check", env={"KNOWSLEY_TRACKER_NOW": "2025-05-02T09:00:00+00:00"}).exit_code == 0

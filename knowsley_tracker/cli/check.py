@@ -44,11 +44,21 @@ def check(
         typer.Option("--stale", metavar="DAYS", min=1, help="Flag open actions with no progress note for DAYS days."),
     ] = 30,
     no_stale: Annotated[bool, typer.Option("--no-stale", help="Do not flag actions with no recent update.")] = False,
+    deadline_within: Annotated[
+        int,
+        typer.Option(
+            "--deadline-within",
+            metavar="DAYS",
+            min=0,
+            help="Flag the statutory action plan to Ofsted from DAYS days before it is due until it is sent.",
+        ),
+    ] = 30,
+    no_deadlines: Annotated[bool, typer.Option("--no-deadlines", help="Do not flag statutory deadlines.")] = False,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the items as JSON (always printed, even when empty).")
     ] = False,
 ) -> None:
-    """Report overdue actions, actions due soon, visits coming up and actions with no recent update.
+    """Report statutory deadlines, overdue actions, actions due soon, visits coming up and stale actions.
 
     Example:
 
@@ -59,6 +69,7 @@ def check(
         due_within=None if no_due else due_within,
         overdue=not no_overdue,
         stale=None if no_stale else stale,
+        deadline_within=None if no_deadlines else deadline_within,
     )
     with app_context(ctx).reading() as s:
         result = run_check(s, options)

@@ -54,6 +54,10 @@ def add(
     title: Annotated[str, typer.Option("--title", help="A short title.")] = "",
     report_url: Annotated[str, typer.Option("--report", help="Link to the published report.")] = "",
     notes: Annotated[str, typer.Option("--notes", help="Anything else worth keeping.")] = "",
+    action_plan_sent: Annotated[
+        str | None,
+        typer.Option("--action-plan-sent", help="After an inadequate judgement: when the action plan went to Ofsted."),
+    ] = None,
     as_json: JsonOption = False,
     allow_personal_data: AllowPersonalData = None,
 ) -> None:
@@ -76,6 +80,7 @@ def add(
             title=title,
             report_url=report_url,
             notes=notes,
+            action_plan_sent=action_plan_sent,
         )
     if as_json:
         print_json(views.record_json(inspection))

@@ -61,6 +61,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             "due_within": opts.due_within,
             "overdue": opts.overdue,
             "stale": opts.stale,
+            "deadline_within": opts.deadline_within,
         },
         "items": [item_json(item) for item in result.items],
     }

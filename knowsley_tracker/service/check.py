@@ -18,7 +18,7 @@ from typing import NamedTuple
 
 from knowsley_tracker.dates import format_date, local_date_of
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models import Action, Owner, Status, Visit, VisitStatus
+from knowsley_tracker.models import Action, Inspection, Owner, Status, Visit, VisitStatus
 from knowsley_tracker.service.session import Session
 
 # Stored status values of actions that need no more work, and the default.
@@ -51,6 +51,7 @@ class CheckKind(NamedTuple):
 KINDS: dict[str, CheckKind] = {
     kind.name: kind
     for kind in (
+        CheckKind("deadline", "Statutory deadlines", 5),
         CheckKind("overdue", "Overdue actions", 10),
         CheckKind("visit", "Visits coming up", 20),
         CheckKind("due", "Actions due soon", 30),
@@ -87,9 +88,10 @@ class CheckOptions(NamedTuple):
     due_within: int | None = 7
     overdue: bool = True
     stale: int | None = 30
+    deadline_within: int | None = 30
 
     def validate(self) -> None:
-        for name in ("visit_within", "due_within", "stale"):
+        for name in ("visit_within", "due_within", "stale", "deadline_within"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValidationError(f"--{name.replace('_', '-')} takes a number of days, 0 or more.")
@@ -304,5 +306,38 @@ def collect_stale(ctx: CheckContext) -> Iterator[CheckItem]:
         )
 
 
+def collect_statutory(ctx: CheckContext) -> Iterator[CheckItem]:
+    """The written action plan due to Ofsted 70 working days after an inadequate report,
+    from ``deadline_within`` days before it until it is recorded as sent.
+
+    The deadline was worked out (with England's bank holidays) when the inspection
+    was recorded, so nothing here needs the holidays library."""
+    window = ctx.options.deadline_within
+    if window is None:
+        return
+    for doc_id, row in ctx.session.store.rows(Inspection.TABLE):
+        due_text, sent = row.get("action_plan_due"), row.get("action_plan_sent")
+        if not due_text or sent:
+            continue
+        due = date.fromisoformat(str(due_text))
+        days = (due - ctx.today).days
+        if days > window:
+            continue
+        ref = f"{Inspection.PREFIX}{doc_id}"
+        when = f"{_plural(-days, 'day')} overdue" if days < 0 else _in_days(days)
+        yield CheckItem(
+            kind="deadline",
+            urgency=Urgency.HIGH if days <= VISIT_IMMINENT_DAYS else Urgency.MEDIUM,
+            ref=ref,
+            date=due,
+            days=days,
+            subject="Action plan to Ofsted",
+            message=(
+                f"action plan to Ofsted due {format_date(due)}, {when} "
+                f"(record it with kt inspection edit {ref} --action-plan-sent DATE)"
+            ),
+        )
+
+
 # Run in this order: an action flagged by an earlier collector is skipped by later ones.
-COLLECTORS: list[Collector] = [collect_deadlines, collect_visits, collect_stale]
+COLLECTORS: list[Collector] = [collect_statutory, collect_deadlines, collect_visits, collect_stale]

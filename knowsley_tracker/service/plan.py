@@ -55,6 +55,7 @@ def add_inspection(
     title: str = "",
     report_url: str = "",
     notes: str = "",
+    action_plan_sent: str | None = None,
 ) -> Inspection:
     """Record an inspection or visit and its judgements."""
     s.texts(title=title, notes=notes)
@@ -76,6 +77,10 @@ def add_inspection(
     if kind.is_graded and inspection.judgement is None:
         raise ValidationError(f"A {kind.label.lower()} needs an overall judgement (--judgement inadequate, good, ...).")
     _set_action_plan_due(inspection)
+    if action_plan_sent:
+        if inspection.action_plan_due is None:
+            raise ValidationError("Only an inadequate judgement needs an action plan sent to Ofsted.")
+        inspection.action_plan_sent = s.parse_date(action_plan_sent)
     return s.store.add(inspection)
 
 
