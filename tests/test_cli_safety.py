@@ -512,3 +512,22 @@ def test_every_safety_command_has_help_with_an_example(kt: Any, command: list[st
     assert result.exit_code == 0
     assert "Example:" in result.stdout
     assert f"kt {' '.join(command)}" in result.stdout.split("Example:")[1]
+
+
+def test_doctor_personal_data_says_where_never_what(plan: Any) -> None:
+    assert plan("log", "A1", "Case ref 123456 reviewed", "--allow-personal-data", "A contract number").exit_code == 0
+    plan("action", "edit", "A2", "--title", "Born on 3 March 2012: plan", "--allow-personal-data", "test")
+    plan("action", "edit", "A2", "--title", "Publish a plan")
+    result = plan("doctor", "--personal-data")
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[2:6] == [
+        "Personal data: 3 fields look like personal data (the text is not shown here):",
+        "  A1 last_note: a case or record reference",
+        "  L3 note: a case or record reference",
+        "  t16 A2.title: a date of birth",  # the title was edited out, but the history keeps it
+    ]
+    assert "123456" not in result.stdout and "2012" not in result.stdout
+    data = json.loads(plan("doctor", "--personal-data", "--json").stdout)
+    assert {(h["where"], h["field"]) for h in data["personal_data"]} >= {("A1", "last_note"), ("L3", "note")}
+    clean = plan("doctor")
+    assert clean.exit_code == 0 and "Personal data" not in clean.stdout

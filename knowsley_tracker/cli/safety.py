@@ -135,13 +135,21 @@ def doctor(
     fix: Annotated[
         bool, typer.Option("--fix", help="Repair what can be repaired safely (the rest is explained).")
     ] = False,
+    personal_data: Annotated[
+        bool,
+        typer.Option(
+            "--personal-data",
+            help="Also scan every free-text field, and the history, for what looks like personal data "
+            "about a child; says where (record and field), never what.",
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Check the store and say how to fix each problem; exit 0 when it is healthy.
 
     Example:
 
-        kt doctor --fix
+        kt doctor --fix --personal-data
     """
     app = app_context(ctx)
     report = audit.diagnose(app.db)
@@ -150,9 +158,19 @@ def doctor(
         with app.writing("doctor --fix") as s:
             fixed = audit.repair(s)
         report = audit.diagnose(app.db)
+    hits: list[audit.PersonalDataHit] = []
+    if personal_data and report.error is None:
+        with app.reading() as s:
+            hits = audit.scan_personal_data(s)
     if as_json:
-        print_json(audit_views.doctor_json(report, fixed))
+        data = audit_views.doctor_json(report, fixed)
+        if personal_data:
+            data["personal_data"] = audit_views.personal_data_json(hits)
+        print_json(data)
     else:
         for line in audit_views.doctor_lines(report, fixed):
             say(line)
-    raise typer.Exit(report.exit_code)
+        if personal_data and report.error is None:
+            for line in audit_views.personal_data_lines(hits):
+                say(line)
+    raise typer.Exit(report.exit_code or (1 if hits else 0))

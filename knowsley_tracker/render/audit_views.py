@@ -11,8 +11,17 @@ import json
 from typing import Any
 
 from knowsley_tracker.dates import format_timestamp
+from knowsley_tracker.guard import describe as guard_describe
 from knowsley_tracker.render.text import Column, TableView, safe
-from knowsley_tracker.service.audit import BackupInfo, BackupList, DoctorReport, HistoryEntry, RecordChange, UndoResult
+from knowsley_tracker.service.audit import (
+    BackupInfo,
+    BackupList,
+    DoctorReport,
+    HistoryEntry,
+    PersonalDataHit,
+    RecordChange,
+    UndoResult,
+)
 from knowsley_tracker.storage import Restored
 
 
@@ -286,3 +295,29 @@ def doctor_json(report: DoctorReport, fixed: list[str] | None = None) -> dict[st
         "problems": problems,
         "fixed": fixed or [],
     }
+
+
+def personal_data_lines(hits: list[PersonalDataHit]) -> list[str]:
+    """Where the scan found what looks like personal data; the text itself is never shown."""
+    if not hits:
+        return ["Personal data: no free text looks like personal data about a child."]
+    in_records = [h for h in hits if not h.where.startswith("t")]
+    in_history = [h for h in hits if h.where.startswith("t")]
+    lines = [
+        f"Personal data: {len(hits)} field{'s' if len(hits) != 1 else ''} look like personal data "
+        "(the text is not shown here):"
+    ]
+    for hit in hits:
+        lines.append(f"  {safe(hit.where)} {safe(hit.field)}: {guard_describe(hit.kinds)}")
+    if in_records:
+        lines.append("  Fix: edit each record to take it out (for example kt action edit A12 --title ...).")
+    if in_history:
+        lines.append(
+            "  Fix: earlier versions stay in the audit history (t...) and in backups; ask the store's owner to "
+            "export the plan without them (kt export --format csv) and rebuild it if they must go."
+        )
+    return lines
+
+
+def personal_data_json(hits: list[PersonalDataHit]) -> list[dict[str, Any]]:
+    return [{"where": h.where, "field": h.field, "kinds": h.kinds} for h in hits]

@@ -710,3 +710,60 @@ def repair(s: Session) -> list[str]:
             store.save(action)
             done.append(f"Copied the latest log entry's time and note onto {action.ref}.")
     return done
+
+
+# -- personal data ----------------------------------------------------------------------
+
+# Fields that hold ids, dates, enum values or timestamps, never free text.
+_NOT_FREE_TEXT = {"at", "added_at", "created_at", "recorded_at", "completed_on", "due", "original_due", "date",
+                  "start", "end", "published", "issued", "lifted", "period", "period_end", "status", "type",
+                  "kind", "framework", "judgement", "rag_override", "snapshot_file", "snapshot_method",
+                  "frozen_at", "last_logged_at", "target_date"}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PersonalDataHit:
+    """Where something that looks like personal data is (never what it is)."""
+
+    where: str  # a record ref (A12) or a history entry (t15)
+    field: str  # the field, e.g. title, people[0].name, or A12.title inside a history entry
+    kinds: list[str]
+
+
+def _free_text(value: Any, path: str) -> Iterable[tuple[str, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from _free_text(item, f"{path}[{n}]")
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key not in _NOT_FREE_TEXT:
+                yield from _free_text(item, f"{path}.{key}" if path else str(key))
+
+
+def scan_personal_data(s: Session) -> list[PersonalDataHit]:
+    """Every free-text field in the plan, and in its audit history, that the
+    personal-data guard would refuse today. Earlier versions in the history
+    matter: editing a record leaves its old text there, and in backups."""
+    from knowsley_tracker.guard import find_personal_data
+
+    hits: list[PersonalDataHit] = []
+    for table, cls in TABLES.items():
+        for record_id, row in s.store.rows(table):
+            for path, text in _free_text({k: v for k, v in row.items() if k != "changes"}, ""):
+                kinds = find_personal_data(text)
+                if kinds:
+                    hits.append(PersonalDataHit(f"{cls.PREFIX}{record_id}", path, kinds))
+    for txn, row in s.store.rows(HISTORY):
+        for op, table, record_id, payload in row.get("changes", []):
+            prefix = TABLES[table].PREFIX if table in TABLES else table
+            if op == "update":
+                values: Any = {name: change[0] for name, change in (payload or {}).items()}
+            else:
+                values = payload or {}
+            for path, text in _free_text(values, f"{prefix}{record_id}"):
+                kinds = find_personal_data(text)
+                if kinds:
+                    hits.append(PersonalDataHit(f"t{txn}", path, kinds))
+    return hits
