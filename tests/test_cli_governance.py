@@ -233,3 +233,16 @@ def test_the_report_tells_the_journey(kt: Any) -> None:
     assert data["intervention"]["in_force_for"] == "8 months"
     assert data["action_plan"] == {"inspection": "I3", "due": "2025-04-30", "sent": "2025-04-25", "days_left": -214}
     assert [p["name"] for p in data["partners"]] == ["Neighbouring council"]
+
+
+def test_board_anchor(plan: Any) -> None:
+    missing = plan("action", "add", "R1", "Board paper", "--due", "board-1w")
+    assert missing.stderr == (
+        "Error: Cannot read 'board-1w' as a date: the plan has no upcoming board meeting (add one with kt board add).\n"
+    )
+    plan("board", "add", "15/10/2025")
+    plan("board", "add", "14/01/2026")
+    added = plan("action", "add", "R1", "Board paper", "--due", "board-1w")
+    assert added.stdout == "Added A5, due 7 Jan 2026: Board paper\n"
+    assert plan("action", "edit", "A5", "--due", "board+2d", "--reason", "Chair asked for it later").exit_code == 0
+    assert json.loads(plan("action", "show", "A5", "--json").stdout)["due"] == "2026-01-16"
