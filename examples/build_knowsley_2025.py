@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from knowsley_tracker.dates import Clock
-from knowsley_tracker.service import actions, plan, visits
+from knowsley_tracker.service import actions, boards, governance, kpis, plan, visits
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store, StorePaths
 
@@ -280,6 +280,44 @@ VISITS = [
     ("16/06/2026", "expected", ["CL", "WF"], ""),
 ]
 
+# KPIs: (key, name, unit, lower is better, target, focus, recs, frequency, values oldest first).
+# Monthly values run Jan to Oct 2025; quarterly ones Q1 to Q3. The young carers
+# count falls below 5 in the summer, so reports show it as "c" (small numbers).
+KPIS = [
+    ("HP-01", "Child and family assessments completed within 45 working days", "%", False, 85, "HP", ["R4"], "m",
+     [68, 70, 71, 73, 74, 76, 77, 79, 80, 81]),
+    ("HP-02", "Child protection visits within the local timescale", "%", False, 95, "HP", ["R2"], "m",
+     [79, 80, 82, 83, 85, 86, 88, 88, 89, 90]),
+    ("HP-03", "Re-referrals within 12 months", "%", True, 18, "HP", ["R2"], "m",
+     [24, 24, 23, 23, 22, 22, 22, 21, 22, 21]),
+    ("DIS-01", "Open disabled children's cases with an up-to-date assessment and plan", "%", False, 95, "DIS",
+     ["R3"], "m", [55, 58, 63, 67, 70, 74, 77, 80, 82, 84]),
+    ("VULN-01", "Young carers waiting more than 4 weeks for an assessment", "count", True, 0, "VULN", ["R6"], "m",
+     [12, 9, 7, 4, 3, 2, 0, 0, 0, 0]),
+    ("CIC-02", "Children in care with life-story work started, where planned", "%", False, 75, "CIC", ["R7"], "q",
+     [15, 22, 32]),
+    ("CL-02", "Care leavers aged 19 to 21 in suitable accommodation", "%", False, 92, "CL", ["R8"], "q",
+     [88, 89, 90]),
+    ("CL-04", "Average personal adviser caseload", "young people per PA", True, 20, "WF", ["R9"], "m",
+     [32, 31, 30, 29, 28, 27, 26, 25, 25, 24]),
+    ("QA-01", "Case-file audits graded good or better after moderation", "%", False, 60, "QA", ["R11"], "m",
+     [18, 20, 23, 25, 28, 30, 31, 33, 35, 37]),
+    ("WF-04", "Social workers and PAs supervised within the policy timescale", "%", False, 95, "LEAD", ["R10"], "m",
+     [58, 61, 65, 70, 74, 79, 81, 83, 85, 86]),
+]
+
+# Improvement board meetings, six-weekly (illustrative dates); the last two are still to come.
+BOARDS = [
+    ("12/03/2025", "Inaugural meeting of the improvement board"),
+    ("23/04/2025", "Draft action plan agreed for submission to Ofsted"),
+    ("04/06/2025", ""),
+    ("09/07/2025", ""),
+    ("03/09/2025", "Preparation for the first monitoring visit"),
+    ("15/10/2025", "First monitoring visit feedback"),
+    ("14/01/2026", "Planned"),
+    ("25/02/2026", "Planned"),
+]
+
 # fmt: on
 
 
@@ -378,8 +416,90 @@ def build(path: Path) -> None:
                 status=status,
                 outcome=outcome,
             )
+        _build_governance(b)
+        _build_kpis(b)
+        # Boards go in last, as of the example's date: a meeting in the past gets its
+        # snapshot rebuilt from the progress log, as it would for a plan adopted late.
+        for day, note in BOARDS:
+            b.do(AS_OF.strftime("%d/%m/%Y"), "board add", boards.add_board, day, note, hour=17)
     finally:
         store.close()
+
+
+def _build_governance(b: Builder) -> None:
+    b.do(
+        "04/02/2025",
+        "intervention add",
+        governance.add_intervention,
+        "improvement-notice",
+        issued="01/09/2014",
+        lifted="31/07/2017",
+        note="After the 2014 inadequate judgement; lifted after the 2017 re-inspection (dates illustrative).",
+    )
+    b.do(
+        "04/02/2025",
+        "intervention add",
+        governance.add_intervention,
+        "improvement-notice",
+        issued="10/03/2025",
+        people=["DfE improvement adviser=Robin Example", "Independent board chair=Jamie Example"],
+        note="Illustrative only: whether DfE issued a notice in 2025 is not confirmed.",
+    )
+    b.do(
+        "01/09/2025",
+        "partner add",
+        governance.add_partner,
+        "A neighbouring council (SLIP)",
+        purpose="Moderating case audits and mentoring the quality assurance team",
+        start="01/09/2025",
+        end="31/03/2026",
+        kind="slip",
+        recs=["R11"],
+        focus=["QA"],
+    )
+    b.do(
+        "06/10/2025",
+        "partner add",
+        governance.add_partner,
+        "Independent practice consultant",
+        purpose="Reflective supervision training for team managers",
+        start="06/10/2025",
+        end="31/03/2026",
+        kind="specialist",
+        recs=["R10"],
+    )
+    b.do("25/04/2025", "inspection edit", plan.edit_inspection, "I3", action_plan_sent="25/04/2025")
+
+
+def _build_kpis(b: Builder) -> None:
+    for key, name, unit, lower, target, focus, recs, frequency, values in KPIS:
+        b.do(
+            "10/02/2025",
+            f"kpi add {key}",
+            kpis.add_kpi,
+            key,
+            name,
+            target=str(target),
+            unit=unit,
+            lower_is_better=lower,
+            focus=focus,
+            recs=recs,
+        )
+        for n, value in enumerate(values):
+            if frequency == "m":
+                period, recorded = f"2025-{n + 1:02d}", date(2025, n + 2, 10)
+            else:
+                period, recorded = f"2025-Q{n + 1}", date(2025, 3 * n + 4, 10)
+            b.do(
+                recorded.strftime("%d/%m/%Y"),
+                f"kpi record {key}",
+                kpis.record_value,
+                key,
+                str(value),
+                period=period,
+                by="Performance and Intelligence Manager",
+                hour=11,
+            )
 
 
 def _build_action(b: Builder, rec_ref: str, act: Act) -> None:

@@ -42,11 +42,30 @@ def test_example_is_realistic(built: Path) -> None:
     assert len(data["visits"]) == 3
     assert any(a["due"] != a["original_due"] for a in data["actions"].values())
     assert any(a["rag_override"] for a in data["actions"].values())
+    assert len(data["kpis"]) == 10 and len(data["kpi_values"]) >= 80
+    assert len(data["boards"]) == 8 and len(data["interventions"]) == 2 and len(data["partners"]) == 2
+
+
+def test_example_report_tells_the_story(kt: Any) -> None:
+    result = kt("--db", str(SHIPPED), "report", "--json")
+    assert result.exit_code == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert report["inspection"]["judgement"] == "inadequate"
+    assert report["action_plan"]["sent"] == "2025-04-25"
+    assert report["intervention"]["type"] == "improvement-notice"
+    assert report["next_monitoring_visit"]["date"] == "2026-02-10"
+    assert report["since_last_board"]["board"] == "B6"
+    young_carers = next(k for k in report["kpis"] if k["key"] == "VULN-01")
+    assert [p["value"]["text"] for p in young_carers["history"]][3:6] == ["c", "c", "c"]
 
 
 def test_shipped_store_matches_the_builder(built: Path) -> None:
     fresh, shipped = tables(built), tables(SHIPPED)
-    for table in ("inspections", "focus_areas", "owners", "recommendations", "actions", "log", "evidence", "visits"):
+    tables_compared = (
+        "inspections", "focus_areas", "owners", "recommendations", "actions", "log", "evidence", "visits",
+        "kpis", "kpi_values", "boards", "interventions", "partners",
+    )  # fmt: skip
+    for table in tables_compared:
         assert fresh[table] == shipped[table], f"examples/knowsley-2025/plan.json is stale in {table}: rebuild it"
 
 
