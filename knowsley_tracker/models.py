@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date
 from enum import StrEnum
+from functools import partial
 from typing import Any, ClassVar, TypeVar
 
 from knowsley_tracker.errors import ValidationError
@@ -331,28 +333,72 @@ class Record:
 
     @classmethod
     def from_record(cls: type[R], doc_id: int, record: dict[str, Any]) -> R:
-        """Build the record from its stored dict; fields missing from older stores take defaults."""
+        """Build the record from its stored dict; fields missing from older stores take defaults.
+
+        Stored records were checked when they were saved, so loading skips
+        ``__init__`` and its checks: reports build thousands of records per
+        command, and the checks made up most of the cost of loading them."""
+        obj = cls.__new__(cls)
+        setattr_ = object.__setattr__
+        setattr_(obj, "id", doc_id)
+        for name, convert, default in _load_plan(cls):
+            value = record.get(name, _MISSING)
+            if value is _MISSING:
+                value = default()
+            elif value is not None and convert is not None:
+                value = convert(value)
+            setattr_(obj, name, value)
+        obj._loaded()
+        return obj
+
+    @classmethod
+    def from_untrusted(cls: type[R], doc_id: int, record: dict[str, Any]) -> R:
+        """Build the record from a dict that has not been checked (an import file):
+        through ``__init__``, so every shape check runs and raises ValidationError."""
         kwargs: dict[str, Any] = {}
-        names = _field_names(cls)
-        for key, value in record.items():
-            if key not in names or key == "id":
-                continue
-            if value is not None and key in cls.DATE_FIELDS:
-                value = [date.fromisoformat(v) for v in value] if isinstance(value, list) else date.fromisoformat(value)
-            elif value is not None and key in cls.ENUM_FIELDS:
-                value = cls.ENUM_FIELDS[key](value)
-            kwargs[key] = value
+        for name, convert, _default in _load_plan(cls):
+            if name in record:
+                value = record[name]
+                kwargs[name] = convert(value) if value is not None and convert is not None else value
         return cls(id=doc_id, **kwargs)
 
+    def _loaded(self) -> None:
+        """Normalise a record just read from the store (a hook for subclasses)."""
 
-_FIELD_NAMES: dict[type[Record], frozenset[str]] = {}
+
+_MISSING = object()
+_LOAD_PLANS: dict[type[Record], list[tuple[str, Callable[[Any], Any] | None, Callable[[], Any]]]] = {}
 
 
-def _field_names(cls: type[Record]) -> frozenset[str]:
-    names = _FIELD_NAMES.get(cls)
-    if names is None:
-        names = _FIELD_NAMES[cls] = frozenset(f.name for f in fields(cls))
-    return names
+def _to_date(value: Any) -> Any:
+    return [date.fromisoformat(v) for v in value] if isinstance(value, list) else date.fromisoformat(value)
+
+
+def _load_plan(cls: type[Record]) -> list[tuple[str, Callable[[Any], Any] | None, Callable[[], Any]]]:
+    """For each field: its name, how to convert the stored value, and its default."""
+    plan = _LOAD_PLANS.get(cls)
+    if plan is None:
+        plan = []
+        for f in fields(cls):
+            if f.name == "id":
+                continue
+            convert: Callable[[Any], Any] | None = None
+            if f.name in cls.DATE_FIELDS:
+                convert = _to_date
+            elif f.name in cls.ENUM_FIELDS:
+                convert = cls.ENUM_FIELDS[f.name]
+            if f.default_factory is not MISSING:
+                default: Callable[[], Any] = f.default_factory
+            else:
+                constant = None if f.default is MISSING else f.default
+                default = partial(_constant, constant)
+            plan.append((f.name, convert, default))
+        _LOAD_PLANS[cls] = plan
+    return plan
+
+
+def _constant(value: Any) -> Any:
+    return value
 
 
 @dataclass(slots=True, repr=False, eq=False)
@@ -397,6 +443,11 @@ class Inspection(Record):
                 raise ValidationError(
                     f"Unknown judgement area {key!r} for {self.framework.label}: use {', '.join(valid)}."
                 )
+
+    def _loaded(self) -> None:
+        if self.framework is None:
+            self.framework = Framework.in_force_on(self.start)
+        self.areas = {k: Judgement(v) for k, v in self.areas.items()}
 
     @property
     def report_date(self) -> date:

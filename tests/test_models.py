@@ -128,3 +128,18 @@ def test_from_record_ignores_unknown_and_defaults_missing() -> None:
     action = Action.from_record(4, {"rec_id": 1, "title": "x", "due": "2025-01-01", "future_field": 1})
     assert action.ref == "A4"
     assert action.status is Status.NOT_STARTED
+
+
+def test_untrusted_records_are_checked_stored_ones_are_trusted() -> None:
+    row = {"rec_id": 1, "title": "Audit", "due": "2025-01-01", "progress": 150, "status": "in-progress"}
+    with pytest.raises(ValidationError, match="Progress must be a whole number from 0 to 100, not 150."):
+        Action.from_untrusted(4, row)
+    loaded = Action.from_record(4, row)  # read back from the store: already checked when saved
+    assert (loaded.ref, loaded.status, loaded.due, loaded.original_due) == (
+        "A4",
+        Status.IN_PROGRESS,
+        date(2025, 1, 1),
+        None,
+    )
+    inspection = Inspection.from_record(1, {"start": "2017-03-01", "areas": {"adoption": "good"}})
+    assert inspection.framework is Framework.SIF and inspection.areas == {"adoption": Judgement.GOOD}

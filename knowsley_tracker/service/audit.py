@@ -619,7 +619,7 @@ def _check_rows(store: Store) -> list[Problem]:
             continue
         for record_id, row in rows:
             try:
-                cls.from_record(record_id, row)
+                cls.from_untrusted(record_id, row)
             except Exception as exc:  # any field a record cannot be built from
                 problems.append(
                     Problem(

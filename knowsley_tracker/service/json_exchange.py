@@ -250,7 +250,7 @@ def _build(cls: type[Record], items: list[Any], problems: list[Problem]) -> list
         seen.add(doc_id)
         fields = {k: v for k, v in item.items() if k != "id"}
         try:
-            built.append((at, cls.from_record(doc_id, fields)))
+            built.append((at, cls.from_untrusted(doc_id, fields)))
         except TrackerError as exc:
             problems.append(Problem(where, "", exc.message))
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
