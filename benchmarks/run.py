@@ -1,0 +1,183 @@
+"""Time kt as whole processes on a large-council plan and a regional plan.
+
+    python benchmarks/run.py            # build the plans if needed, then time
+    python benchmarks/run.py --runs 11  # more runs per command
+
+Each command runs as a fresh process, as it does for an officer or a cron job.
+Runs are interleaved (every command once per round, rounds repeated), the first
+round is a warm-up and is discarded, and the median is reported beside the
+floor, bare ``python -c pass`` timed in the same rounds. Ratios to that floor
+make figures from a noisy machine comparable. Results are printed as a table
+and written to benchmarks/results/latest.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+WORK = HERE / "work"
+RESULTS = HERE / "results"
+AS_OF = "2025-11-30"
+
+PLANS = {
+    "large council": {"actions": 300, "updates": 5000},
+    "region": {"actions": 3000, "updates": 50000},
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    label: str
+    args: list[str]
+    target: float | None  # ratio to the floor on the large-council plan
+
+
+def kt_commands() -> list[Command]:
+    return [
+        Command("kt check", ["check"], 8),
+        Command("kt check --json", ["check", "--json"], 8),
+        Command("kt log", ["log", "A7", "Benchmark note: audit sample reviewed", "--by", "Benchmark"], 10),
+        Command("kt action list", ["action", "list"], 11),
+        Command("kt report", ["report"], 13),
+        Command("kt report (terminal)", ["report"], 13),
+        Command("kt report --format html", ["report", "--format", "html", "-o", "{out}"], 13),
+    ]
+
+
+def plan_path(name: str, spec: dict[str, int], seed: int) -> Path:
+    return WORK / f"{name.replace(' ', '-')}-{spec['actions']}a-{spec['updates']}u-s{seed}.json"
+
+
+def ensure_plan(name: str, spec: dict[str, int], seed: int, rebuild: bool) -> Path:
+    path = plan_path(name, spec, seed)
+    if path.exists() and not rebuild:
+        return path
+    print(f"Building the {name} plan ({spec['actions']} actions, {spec['updates']} updates)...", flush=True)
+    subprocess.run(
+        [
+            sys.executable,
+            str(HERE / "generate.py"),
+            str(path),
+            "--actions",
+            str(spec["actions"]),
+            "--updates",
+            str(spec["updates"]),
+            "--seed",
+            str(seed),
+            "--as-of",
+            AS_OF,
+            "--replace",
+        ],
+        check=True,
+    )
+    return path
+
+
+def run_once(argv: list[str], env: dict[str, str]) -> float:
+    began = time.perf_counter()
+    result = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    took = time.perf_counter() - began
+    if result.returncode not in (0, 1):  # kt check exits 1 when something needs attention
+        raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.decode()[:500]}")
+    return took
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed rounds after the warm-up (default 7)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--rebuild", action="store_true", help="regenerate the plans")
+    parser.add_argument("--only", choices=list(PLANS), help="time one plan only")
+    args = parser.parse_args(argv)
+
+    # Installed packages carry compiled bytecode; make sure the checkout does too,
+    # and that no setting stops Python from using it.
+    compileall.compile_dir(str(ROOT / "knowsley_tracker"), quiet=1)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["KNOWSLEY_TRACKER_NOW"] = AS_OF
+    env.pop("TTY_COMPATIBLE", None)
+    kt = [sys.executable, "-m", "knowsley_tracker"]
+    plans = {
+        name: ensure_plan(name, spec, args.seed, args.rebuild)
+        for name, spec in PLANS.items()
+        if args.only in (None, name)
+    }
+    commands = kt_commands()
+    jobs: list[tuple[str, str, list[str], dict[str, str]]] = [
+        ("floor", "python -c pass", [sys.executable, "-c", "pass"], env)
+    ]
+    for name, path in plans.items():
+        for command in commands:
+            job_env = dict(env, KNOWSLEY_TRACKER_DB=str(path))
+            if "(terminal)" in command.label:
+                job_env["TTY_COMPATIBLE"] = "1"
+            out = str(WORK / f"report-{name.replace(' ', '-')}.html")
+            jobs.append((name, command.label, kt + [a.replace("{out}", out) for a in command.args], job_env))
+    times: dict[tuple[str, str], list[float]] = {(plan, label): [] for plan, label, _, _ in jobs}
+    for round_number in range(args.runs + 1):
+        for plan, label, job_argv, job_env in jobs:
+            took = run_once(job_argv, job_env)
+            if round_number > 0:
+                times[(plan, label)].append(took)
+    floor = statistics.median(times[("floor", "python -c pass")])
+    rows = []
+    for command in commands:
+        row: dict[str, object] = {"command": command.label, "target_ratio": command.target}
+        for name in plans:
+            median = statistics.median(times[(name, command.label)])
+            row[name] = {"median_ms": round(median * 1000, 1), "ratio": round(median / floor, 2)}
+        if len(plans) == 2:
+            large, region = (row[n]["median_ms"] for n in PLANS)  # type: ignore[index]
+            row["region_over_large"] = round(region / large, 2)
+        rows.append(row)
+    report = {
+        "floor_ms": round(floor * 1000, 1),
+        "runs": args.runs,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "plans": {name: {**PLANS[name], "store_bytes": plans[name].stat().st_size} for name in plans},
+        "commands": rows,
+    }
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report, list(plans))
+    return 0
+
+
+def print_table(report: dict[str, object], plans: list[str]) -> None:
+    print(f"\nFloor (python -c pass): {report['floor_ms']} ms, median of {report['runs']} runs.\n")
+    header = f"{'command':<26}" + "".join(f"{p + ' ms':>16}{'x floor':>9}" for p in plans)
+    header += f"{'region/large':>14}{'target':>8}"
+    print(header)
+    print("-" * len(header))
+    for row in report["commands"]:  # type: ignore[attr-defined]
+        line = f"{row['command']:<26}"
+        for p in plans:
+            line += f"{row[p]['median_ms']:>16.1f}{row[p]['ratio']:>9.2f}"
+        if "region_over_large" in row:
+            line += f"{row['region_over_large']:>14.2f}"
+        else:
+            line += f"{'':>14}"
+        target = row["target_ratio"]
+        if target is not None and "large council" in plans:
+            met = row["large council"]["ratio"] <= target and row.get("region_over_large", 0) <= 2
+            line += f"{'<=' + str(target):>8} {'met' if met else 'MISSED'}"
+        print(line)
+    print(f"\nWritten to {RESULTS / 'latest.json'}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
