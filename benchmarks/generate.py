@@ -208,7 +208,7 @@ def generate(path: Path, *, n_actions: int, n_updates: int, seed: int, as_of: da
 
         for day in sorted(per_day):
 
-            def work(s: Session, events: list[tuple[str, Any]] = per_day[day]) -> None:
+            def work(s: Session, events: list[tuple[str, Any]] = per_day[day], day: date = day) -> None:
                 for kind, subject in events:
                     if kind == "log":
                         _log(s, rng, subject, progress)
