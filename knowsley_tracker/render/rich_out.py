@@ -58,6 +58,7 @@ def table(view: TableView) -> RenderableType:
             text(column.title),
             justify=column.justify,  # type: ignore[arg-type]
             max_width=column.max_width,
+            no_wrap=column.no_wrap,
             overflow="fold",
         )
     for row, styles in zip(view.rows, view.row_styles, strict=True):

@@ -64,6 +64,7 @@ class Column:
     justify: str = "left"  # left | right | center
     style: str = ""  # a Rich style for terminal tables; ignored in plain text
     max_width: int | None = None
+    no_wrap: bool = False  # short values (ids, dates, statuses) stay on one line in terminal tables
 
 
 @dataclass

@@ -58,21 +58,21 @@ def rag_style(rag: Rag) -> str:
 
 
 def rag_label(view: ActionView) -> str:
-    label = view.rating.rag.label
+    label = view.rating.rag.value.capitalize()
     return f"{label}*" if view.rating.overridden else label
 
 
 def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
     table = TableView(
         [
-            Column("ID"),
-            Column("Due"),
-            Column("Status"),
-            Column("Progress", justify="right"),
-            Column("RAG"),
+            Column("ID", no_wrap=True),
+            Column("Due", no_wrap=True),
+            Column("Status", no_wrap=True),
+            Column("Progress", justify="right", no_wrap=True),
+            Column("RAG", no_wrap=True),
             Column("Owner", max_width=28),
-            Column("Rec"),
-            Column("Focus"),
+            Column("Rec", no_wrap=True),
+            Column("Focus", no_wrap=True),
             Column("Title", max_width=60),
         ],
         title=title,
