@@ -669,3 +669,21 @@ EXPECTED_CL_JSON = {
     },
     "version": 1,
 }
+
+
+def test_terminal_report_prints_long_tables_as_coloured_lines(kt: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Past RICH_TABLE_MAX_ROWS rows a table is printed as aligned lines: every row, RAG cells coloured."""
+    from knowsley_tracker.render.report_text import RICH_TABLE_MAX_ROWS
+
+    kt("init", "--authority", "Test Council")
+    kt("rec", "add", "A recommendation")
+    count = RICH_TABLE_MAX_ROWS + 5
+    for n in range(count):
+        assert kt("action", "add", "R1", f"[bold]Overdue[/] action {n}", "--due", "1/11/2025").exit_code == 0
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    monkeypatch.setenv("COLUMNS", "200")
+    out = kt("report").stdout
+    section = out[out.index("Red or overdue") :]
+    for n in range(count):
+        assert f"A{n + 1} " in section and f"[bold]Overdue[/] action {n}" in section
+    assert "\x1b[1;37;41mRed\x1b[0m" in section  # the RAG cell carries the red style

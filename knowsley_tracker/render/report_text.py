@@ -17,6 +17,7 @@ from knowsley_tracker.reports import Report
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
+    from rich.text import Text
 
 
 # -- plain text ----------------------------------------------------------------------------
@@ -29,26 +30,35 @@ def _cell_text(cell: Cell) -> str:
     return text
 
 
+def _widths(table: Table) -> tuple[list[int], list[list[str]], list[str] | None]:
+    """Each column's width, the rows as text, and the totals row (if any)."""
+    rows = [[_cell_text(c) for c in row] for row in table.rows]
+    total = [_cell_text(c) for c in table.total] if table.total else None
+    everything = [[c.title for c in table.columns], *rows, *([total] if total else [])]
+    return [max(len(r[i]) for r in everything) for i in range(len(table.columns))], rows, total
+
+
+def _aligned(table: Table, widths: list[int], cells: list[str]) -> list[str]:
+    """The cells of one row padded to their columns (the last left-aligned one is not padded)."""
+    out = []
+    for i, (cell, col) in enumerate(zip(cells, table.columns, strict=True)):
+        if col.right:
+            out.append(cell.rjust(widths[i]))
+        else:
+            out.append(cell if i == len(cells) - 1 else cell.ljust(widths[i]))
+    return out
+
+
 def _plain_table(table: Table) -> list[str]:
     lines: list[str] = []
     if table.title:
         lines += [safe(table.title) + ":", ""]
     if not table.rows:
         return [*lines, table.empty]
-    rows = [[_cell_text(c) for c in row] for row in table.rows]
-    total = [_cell_text(c) for c in table.total] if table.total else None
-    everything = [[c.title for c in table.columns], *rows, *([total] if total else [])]
-    widths = [max(len(r[i]) for r in everything) for i in range(len(table.columns))]
+    widths, rows, total = _widths(table)
 
     def line(cells: list[str]) -> str:
-        out = []
-        for i, (cell, col) in enumerate(zip(cells, table.columns, strict=True)):
-            last = i == len(cells) - 1
-            if col.right:
-                out.append(cell.rjust(widths[i]))
-            else:
-                out.append(cell if last else cell.ljust(widths[i]))
-        return "  ".join(out).rstrip()
+        return "  ".join(_aligned(table, widths, cells)).rstrip()
 
     lines.append(line([c.title for c in table.columns]))
     lines.append("  ".join("-" * w for w in widths))
@@ -113,6 +123,32 @@ def _rich_cell(cell: Cell) -> RenderableType:
     return rich_out.text(cell.text, f"rag.{cell.rag.value}" if cell.rag is not None else "")
 
 
+# Rich lays a table out cell by cell (about 2 ms a row for a wide table), which
+# took seconds for the hundreds of exceptions a regional plan can have; longer
+# tables are printed as aligned lines with coloured RAG cells (the same columns).
+RICH_TABLE_MAX_ROWS = 15
+
+
+def _long_table(table: Table) -> list[Text]:
+    """Aligned lines, RAG cells coloured; printed with soft wrapping so nothing is cut off."""
+    from rich.text import Text
+
+    widths, rows, total = _widths(table)
+    header = Text("  ".join(_aligned(table, widths, [c.title for c in table.columns])).rstrip(), style="bold")
+    lines = [header, Text("  ".join("-" * w for w in widths), style=_style("muted"))]
+    pairs: list[tuple[list[Cell], list[str]]] = list(zip(table.rows, rows, strict=True))
+    if table.total and total:
+        pairs.append((table.total, total))
+    for cells, strings in pairs:
+        line = Text()
+        for i, (cell, padded) in enumerate(zip(cells, _aligned(table, widths, strings), strict=True)):
+            if i:
+                line.append("  ")
+            line.append(padded, style=_style(f"rag.{cell.rag.value}") if cell.rag is not None else "")
+        lines.append(line)
+    return lines
+
+
 def _rich_table(table: Table) -> RenderableType:
     from rich import box
     from rich.console import Group
@@ -168,5 +204,16 @@ def print_rich(report: Report, console: Console | None = None) -> None:
             parts.append(Text(section.empty, style=_style("muted")))
         for table in section.tables:
             parts.append(Text(""))
-            parts.append(_rich_table(table))
+            if len(table.rows) <= RICH_TABLE_MAX_ROWS:
+                parts.append(_rich_table(table))
+                continue
+            out.print(Group(*parts))
+            parts = []
+            if table.title:
+                out.print(rich_out.text(table.title, "heading"))
+            from rich.text import Text as RichText
+
+            out.print(RichText("\n").join(_long_table(table)), soft_wrap=True)
+            if table.note:
+                out.print(Text(table.note, style=_style("muted")))
         out.print(Group(*parts))
