@@ -88,3 +88,21 @@ def test_cli_reads_the_example(kt: Any) -> None:
     overdue = json.loads(result.stdout)
     assert [a["ref"] for a in overdue] == ["A14", "A35", "A5", "A8", "A27", "A33"]
     assert all(a["rag"] == "red" for a in overdue)
+
+
+def test_every_file_the_shipped_store_needs_is_committed() -> None:
+    """A clean clone must be able to open the example: its snapshots and segments are in git."""
+    import shutil
+
+    data = tables(SHIPPED)
+    needed = [f"plan.json.d/snapshots/{b['snapshot_file']}" for b in data["boards"].values() if b.get("snapshot_file")]
+    for table_segments in data["_meta"]["1"].get("segments", {}).values():
+        needed += [f"plan.json.d/segments/{s['file']}" for s in table_segments]
+    assert needed, "the example has board snapshots"
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    folder = SHIPPED.parent
+    tracked = subprocess.run(
+        ["git", "ls-files", "--", *needed], cwd=folder, capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert sorted(tracked) == sorted(needed)
