@@ -7,15 +7,13 @@ from typing import Any
 import pytest
 from typer.main import get_command
 
-from knowsley_tracker.cli import COMMANDS, _available, app
+from knowsley_tracker.cli import COMMANDS, app
 
 
 def all_commands() -> list[tuple[str, Any]]:
     root = get_command(app)
     found = []
     for name in COMMANDS:
-        if not _available(name):
-            continue
         command = root.get_command(None, name)  # type: ignore[attr-defined]
         subcommands = getattr(command, "commands", None)
         if subcommands:
@@ -47,5 +45,4 @@ def test_root_help_lists_every_group(kt: Any) -> None:
     result = kt("--help")
     assert result.exit_code == 0
     for name in COMMANDS:
-        if _available(name):
-            assert name in result.stdout
+        assert name in result.stdout

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from knowsley_tracker.cli import COMMANDS, _available
+from knowsley_tracker.cli import COMMANDS
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.models import Action, LogEntry, Recommendation
 from knowsley_tracker.render import audit_views, rich_out, views
@@ -224,7 +224,7 @@ OUTPUTS: list[Output] = [
     Output("export csv", ("export", "--format", "csv"), csv_export),
     Output("export ics", ("export", "--format", "ics"), ics_export),
 ]
-AVAILABLE = [o for o in OUTPUTS if o.command in COMMANDS and _available(o.command)]
+AVAILABLE = [o for o in OUTPUTS if o.command in COMMANDS]
 
 
 def run_outputs(kt: Any, db: Path, ref: str, text: str, monkeypatch: Any) -> None:

@@ -6,8 +6,6 @@ service function, hand the result to one of the ``print_*`` helpers here.
 
 from __future__ import annotations
 
-import getpass
-import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -48,6 +46,8 @@ def current_user() -> str:
     user = os.environ.get("KNOWSLEY_TRACKER_USER", "").strip()
     if user:
         return user
+    import getpass  # only when KNOWSLEY_TRACKER_USER is not set
+
     try:
         return getpass.getuser()
     except (KeyError, OSError):
@@ -106,6 +106,8 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 
 def print_json(data: Any) -> None:
+    import json
+
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
     try:
         text.encode("utf-8")
