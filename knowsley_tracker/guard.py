@@ -16,8 +16,8 @@ DATE_OF_BIRTH = "a date of birth"
 POSTCODE = "a UK postcode"
 CASE_REFERENCE = "a case or record reference"
 
-# Patterns are compiled on first use (functools.cache below): only commands that
-# write free text need them, and compiling them cost every command start-up time.
+# Patterns are compiled on first use (see _pattern): only commands that write
+# free text need them, and compiling them cost every command start-up time.
 _NHS = r"(?<![\d\w])(\d{3})[ \-]?(\d{3})[ \-]?(\d{4})(?![\d\w])"
 
 _DATE_LIKE = (
@@ -42,13 +42,16 @@ _CASE_REF = (
 
 
 @cache
-def _compiled() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
-    return (
-        re.compile(_NHS),
-        re.compile(_DOB, re.IGNORECASE),
-        re.compile(_POSTCODE, re.IGNORECASE),
-        re.compile(_CASE_REF, re.IGNORECASE),
-    )
+def _pattern(source: str, flags: int = re.IGNORECASE) -> re.Pattern[str]:
+    return re.compile(source, flags)
+
+
+# Words without which a pattern cannot match: checked first, so the patterns
+# (a few milliseconds each to compile) are compiled only when they might match.
+_CASE_WORDS = (
+    "case", "client", "child", "person", "family", "record", "subject", "mosaic", "lcs", "liquid",
+    "eclipse", "carefirst", "paris", "swift", "framework", "id",
+)  # fmt: skip
 
 
 def is_valid_nhs_number(digits: str) -> bool:
@@ -64,17 +67,22 @@ def is_valid_nhs_number(digits: str) -> bool:
 
 def find_personal_data(text: str) -> list[str]:
     """The kinds of personal data that ``text`` appears to hold, in a fixed order."""
-    nhs, dob, postcode, case_ref = _compiled()
     found: list[str] = []
-    for m in nhs.finditer(text):
-        if is_valid_nhs_number(m[1] + m[2] + m[3]):
-            found.append(NHS_NUMBER)
-            break
-    if dob.search(text):
+    digits = sum(ch.isdigit() for ch in text)
+    if not digits:
+        return found  # every kind below includes digits
+    low = text.lower()
+    if digits >= 10:
+        for m in _pattern(_NHS, 0).finditer(text):
+            if is_valid_nhs_number(m[1] + m[2] + m[3]):
+                found.append(NHS_NUMBER)
+                break
+    squeezed = low.replace(".", "").replace(" ", "")
+    if ("birth" in low or "born" in low or "dob" in squeezed) and _pattern(_DOB).search(text):
         found.append(DATE_OF_BIRTH)
-    if postcode.search(text):
+    if _pattern(_POSTCODE).search(text):
         found.append(POSTCODE)
-    if case_ref.search(text):
+    if any(word in low for word in _CASE_WORDS) and _pattern(_CASE_REF).search(text):
         found.append(CASE_REFERENCE)
     return found
 
