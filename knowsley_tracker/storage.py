@@ -1,6 +1,6 @@
 """The store: a TinyDB JSON file kept safe for several officers and cron jobs.
 
-This is the only module that imports tinydb, filelock or orjson, and the only
+This is the only module that imports tinydb or orjson (locking.py holds the lock), and the only
 one that touches the store's files. On disk a store is ``plan.json`` (a TinyDB
 document holding the plan and a ``_meta`` table) plus the folder
 ``plan.json.d/`` beside it::
@@ -55,6 +55,7 @@ from knowsley_tracker.errors import (
     StoreWriteError,
     TrackerError,
 )
+from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsupported
 from knowsley_tracker.models import TABLES, Record
 
 R = TypeVar("R", bound=Record)
@@ -693,14 +694,6 @@ class HeldStorage(Storage):
         self.data = data
 
 
-def _lock_class() -> Any:
-    # filelock is imported only by commands that write, keeping it off the
-    # start-up path of read-only commands such as kt check and kt report.
-    from filelock import FileLock, Timeout
-
-    return FileLock, Timeout
-
-
 def ref_of(table: str, record_id: int) -> str:
     """How people write a record's id: ``A12``, ``L40``; ``txn 7`` for history rows."""
     if table == META:
@@ -752,7 +745,9 @@ class Problem:
 class Store:
     """One open store. Writing stores hold the lock until :meth:`close`."""
 
-    def __init__(self, paths: StorePaths, data: dict[str, Any], *, writable: bool, lock: Any = None) -> None:
+    def __init__(
+        self, paths: StorePaths, data: dict[str, Any], *, writable: bool, lock: FileLock | None = None
+    ) -> None:
         self.paths = paths
         self.writable = writable
         self._lock = lock
@@ -848,8 +843,7 @@ class Store:
             raise
 
     @staticmethod
-    def _acquire(paths: StorePaths, timeout: float) -> Any:
-        file_lock, timeout_error = _lock_class()
+    def _acquire(paths: StorePaths, timeout: float) -> FileLock:
         try:
             like = paths.store.stat()
         except OSError:
@@ -861,10 +855,15 @@ class Store:
         if like is not None:
             _share_like(paths, like)
         mode = (_file_mode(like) & 0o666) | 0o600
-        lock = file_lock(str(paths.lock), timeout=timeout, mode=mode)
+        lock = FileLock(paths.lock, timeout=timeout, mode=mode)
         try:
             lock.acquire()
-        except timeout_error:
+        except LockUnsupported:
+            raise TrackerError(
+                f"The filesystem holding {paths.store} cannot lock files, so the store cannot be shared safely "
+                "there: keep it on a local disk, or a network share that supports file locks."
+            ) from None
+        except LockTimeout:
             raise StoreLockedError(
                 f"The store {paths.store} is busy: another kt command held it for {timeout:g} s. "
                 "Try again, or wait longer with --lock-timeout or KNOWSLEY_TRACKER_LOCK_TIMEOUT."

@@ -75,7 +75,6 @@ def writer(db: Path, tag: str, step: int | None) -> None:
 def main() -> None:
     db = Path(sys.argv[1])
     storage.SEGMENT_ROWS = int(sys.argv[2])  # seal often, so kills also land in segment writes
-    storage._lock_class()  # import filelock once here, not in every forked writer
     for line in sys.stdin:
         words = line.split()
         if not words or words[0] == "quit":
