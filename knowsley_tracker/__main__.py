@@ -1,3 +1,3 @@
-from knowsley_tracker.cli import main
+from knowsley_tracker.entry import main
 
 main()

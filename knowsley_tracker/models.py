@@ -350,10 +350,15 @@ class Record:
         """Build the record from a dict that has not been checked (an import file):
         through ``__init__``, so every shape check runs and raises ValidationError."""
         kwargs: dict[str, Any] = {}
-        for name, convert, _default in _load_plan(cls):
-            if name in record:
-                value = record[name]
-                kwargs[name] = convert(value) if value is not None and convert is not None else value
+        for name, _convert, _default in _load_plan(cls):
+            if name not in record:
+                continue
+            value = record[name]
+            if value is not None and name in cls.DATE_FIELDS:
+                value = _to_date(value)
+            elif value is not None and name in cls.ENUM_FIELDS:
+                value = cls.ENUM_FIELDS[name](value)  # a clear ValueError for an unknown value
+            kwargs[name] = value
         return cls(id=doc_id, **kwargs)
 
     def _loaded(self) -> None:
@@ -378,9 +383,10 @@ def _load_plan(cls: type[Record]) -> list[tuple[str, Callable[[Any], Any] | None
                 continue
             convert: Callable[[Any], Any] | None = None
             if f.name in cls.DATE_FIELDS:
-                convert = _to_date
+                convert = _to_date if "list" in str(f.type) else date.fromisoformat
             elif f.name in cls.ENUM_FIELDS:
-                convert = cls.ENUM_FIELDS[f.name]
+                # The member lookup table, not the class: calling an Enum is slow.
+                convert = cls.ENUM_FIELDS[f.name]._value2member_map_.__getitem__
             if f.default_factory is not MISSING:
                 default: Callable[[], Any] = f.default_factory
             else:

@@ -47,6 +47,7 @@ def format_number(value: float) -> str:
 
 
 SUPPRESSED = "c"
+_NO_FIGURE = Figure(None, "")
 DEFAULT_SMALL_NUMBERS = 5
 
 
@@ -97,6 +98,8 @@ class Figures:
         return self.figure(kpi.target, unit=kpi.unit)
 
     def count(self, value: int | None) -> Figure:
+        if value is None:  # most values have no numerator or denominator
+            return _NO_FIGURE
         return self.figure(value, count=True)
 
 
