@@ -98,6 +98,8 @@ def h(text: object) -> str:
 
 
 def _cell(cell: Cell, right: bool) -> str:
+    if not right and cell.rag is None and cell.progress is None and not cell.spark:
+        return f"<td>{h(cell.text)}</td>"  # most cells: plain text
     classes = []
     if right:
         classes.append("num")

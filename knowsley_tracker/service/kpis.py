@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 from datetime import date
+from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from knowsley_tracker import dates
@@ -48,6 +49,14 @@ def format_number(value: float) -> str:
 
 SUPPRESSED = "c"
 _NO_FIGURE = Figure(None, "")
+_SUPPRESSED_FIGURE = Figure(None, SUPPRESSED)
+
+
+@lru_cache(maxsize=64)
+def _is_percent_unit(unit: str) -> bool:
+    return unit.strip().lower() in ("%", "percent", "per cent", "percentage")
+
+
 DEFAULT_SMALL_NUMBERS = 5
 
 
@@ -79,11 +88,16 @@ class Figures:
         """The displayed form of one KPI value (``count`` marks a count of people or cases,
         ``based_on`` the counts a rate was worked out from)."""
         if value is None:
-            return Figure(None, "")
-        if (count and self.is_small(value)) or any(self.is_small(n) for n in based_on):
-            return Figure(None, SUPPRESSED)
+            return _NO_FIGURE
+        limit = self.small_numbers
+        if limit > 1:  # a report may show thousands of figures: test the common case cheaply
+            if count and 0 < value < limit:
+                return _SUPPRESSED_FIGURE
+            for n in based_on:
+                if n is not None and 0 < n < limit:
+                    return _SUPPRESSED_FIGURE
         text = format_number(value)
-        if unit.strip().lower() in ("%", "percent", "per cent", "percentage"):
+        if unit and _is_percent_unit(unit):
             text += "%"
         return Figure(float(value), text)
 
