@@ -273,13 +273,16 @@ def json_canonical(value: object) -> object:
 @example(text=SAMPLES[0])
 @example(text=SAMPLES[3])
 def test_tables_and_detail_views_show_any_text_literally(tmp_path: Path, text: str) -> None:
-    assume(stored_form(text))
-    check_renderers(Path(tempfile.mkdtemp(dir=tmp_path)), stored_form(text))
+    stored = stored_form(text)
+    assume(stored)
+    shown = check_renderers(Path(tempfile.mkdtemp(dir=tmp_path)), stored)
+    assert squash(safe(stored)) in squash(shown)
     count("hostile texts")
 
 
-def check_renderers(folder: Path, text: str) -> None:
-    """Store ``text`` as a title, a note and a name; every table and detail view shows it literally."""
+def check_renderers(folder: Path, text: str) -> str:
+    """Store ``text`` as a title, a note and a name; every table and detail view shows it literally.
+    Returns what the terminal would show."""
     store = Store.create(folder / "plan.json", authority="Test Council", now=CLOCK.now())
     session = Session(store=store, clock=CLOCK, user="Test Officer")
     with session.transaction("setup"):
@@ -310,6 +313,7 @@ def check_renderers(folder: Path, text: str) -> None:
     styled = console.export_text(styles=True)
     assert not re.search(r"\x1b(?!\[[0-9;]*m)", styled), "an escape that is not a style reached the terminal"
     store.close()
+    return shown
 
 
 # -- the whole CLI ------------------------------------------------------------------------------
