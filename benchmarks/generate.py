@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -30,7 +29,7 @@ from knowsley_tracker.dates import Clock
 from knowsley_tracker.models import Action, Status
 from knowsley_tracker.service import actions, boards, governance, kpis, plan, visits
 from knowsley_tracker.service.session import Session
-from knowsley_tracker.storage import Store, StorePaths
+from knowsley_tracker.storage import Store, remove_store
 
 T = TypeVar("T")
 
@@ -274,8 +273,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.replace:
             print(f"{args.path} exists; pass --replace to rebuild it.", file=sys.stderr)
             return 1
-        args.path.unlink()
-        shutil.rmtree(StorePaths(args.path).aux, ignore_errors=True)
+        remove_store(args.path)
     args.path.parent.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     counts = generate(

@@ -18,7 +18,6 @@ It refuses to overwrite an existing store; pass --replace to rebuild.
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,7 +28,7 @@ from typing import Any, TypeVar
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.service import actions, boards, governance, kpis, plan, visits
 from knowsley_tracker.service.session import Session
-from knowsley_tracker.storage import Store, StorePaths
+from knowsley_tracker.storage import Store, remove_store
 
 T = TypeVar("T")
 AS_OF = date(2025, 11, 30)
@@ -571,8 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         if not args.replace:
             print(f"{args.path} exists; pass --replace to rebuild it.", file=sys.stderr)
             return 1
-        args.path.unlink()
-        shutil.rmtree(StorePaths(args.path).aux, ignore_errors=True)
+        remove_store(args.path)
     build(args.path)
     print(f"Built the example plan at {args.path} (as of {AS_OF:%d %b %Y}).")
     return 0

@@ -32,6 +32,7 @@ import errno
 import json
 import os
 import re
+import shutil
 import signal
 import stat
 import threading
@@ -465,36 +466,39 @@ def _stamp_name(when: datetime) -> str:
     return f"{when.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
-def list_backups(paths: StorePaths) -> list[Backup]:
-    """Backups of ``plan.json``, newest first."""
-    found: list[Backup] = []
+def _scan_backups(
+    paths: StorePaths, pattern: re.Pattern[str], make: Callable[[str, re.Match[str]], Backup]
+) -> list[Backup]:
     try:
         entries = list(os.scandir(paths.backups))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    for entry in entries:
-        m = _BACKUP_NAME.fullmatch(entry.name)
-        if m and entry.is_file():
-            saved = datetime.strptime(m[2], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-            found.append(Backup(Path(entry.path), int(m[1]), saved))
+    return [make(entry.path, m) for entry in entries if (m := pattern.fullmatch(entry.name)) and entry.is_file()]
+
+
+def _saved_at(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+
+
+def list_backups(paths: StorePaths) -> list[Backup]:
+    """Backups of ``plan.json``, newest first."""
+    found = _scan_backups(paths, _BACKUP_NAME, lambda path, m: Backup(Path(path), int(m[1]), _saved_at(m[2])))
     found.sort(key=lambda b: (b.txn, b.saved, b.name), reverse=True)
     return found
 
 
 def list_damaged(paths: StorePaths) -> list[Backup]:
     """Damaged stores that kt restore kept aside, newest first (never pruned)."""
-    found: list[Backup] = []
-    try:
-        entries = list(os.scandir(paths.backups))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-    for entry in entries:
-        m = _DAMAGED_NAME.fullmatch(entry.name)
-        if m and entry.is_file():
-            saved = datetime.strptime(m[1], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-            found.append(Backup(Path(entry.path), 0, saved, damaged=True))
+    found = _scan_backups(paths, _DAMAGED_NAME, lambda path, m: Backup(Path(path), 0, _saved_at(m[1]), damaged=True))
     found.sort(key=lambda b: (b.saved, b.name), reverse=True)
     return found
+
+
+def remove_store(path: Path) -> None:
+    """Delete a store and its folder for good (the example and benchmark builders use it
+    to rebuild; no kt command deletes a store)."""
+    path.unlink(missing_ok=True)
+    shutil.rmtree(StorePaths(path).aux, ignore_errors=True)
 
 
 def backup_problem(backup: Backup) -> str | None:
