@@ -269,7 +269,7 @@ def _rec_row(
     if unevidenced:
         noun = "action" if len(unevidenced) == 1 else "actions"
         gaps.append(f"{len(unevidenced)} {noun} without evidence ({_refs(unevidenced)})")
-    if roll.open and (days is None or days > STALE_DAYS):
+    if roll.open and (days is None or days >= STALE_DAYS):  # as kt check --stale counts
         gaps.append(f"no update in {STALE_DAYS} days")
     return RecRow(
         rec=rec,

@@ -398,3 +398,32 @@ def test_ids_in_the_file_are_kept_only_if_never_used(kt: Any, tmp_path: Path) ->
         "Created A9 under R7, due 1 Dec 2025: Keeps its id",
         "Created A3 under R7, due 1 Dec 2025: Gets the lowest unused id",
     ]
+
+
+def test_a_terminal_gets_control_characters_escaped_a_file_gets_them_exactly(
+    plan: Any, monkeypatch: Any, tmp_path: Any
+) -> None:
+    assert plan("action", "add", "R1", "Clear \x1b[2J screen\x07", "--due", "+1w").exit_code == 0
+    exact = tmp_path / "plan.csv"
+    assert plan("export", "--format", "csv", "-o", str(exact)).exit_code == 0
+    assert "Clear \x1b[2J screen\x07" in exact.read_text(encoding="utf-8-sig")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    shown = plan("export", "--format", "csv").stdout
+    assert "Clear \\x1b[2J screen\\x07" in shown
+    assert "\x1b" not in shown and "\x07" not in shown and "\r" not in shown
+
+
+def test_a_closed_actions_rag_that_cannot_be_kept_is_noted_on_the_first_import(
+    plan: Any, kt: Any, tmp_path: Any
+) -> None:
+    plan("evidence", "add", "A4", "Corporate parenting board minutes")
+    exported = tmp_path / "plan.csv"
+    plan("export", "--format", "csv", "-o", str(exported))
+    result = kt("--db", str(tmp_path / "new.json"), "init", "--authority", "New")
+    assert result.exit_code == 0
+    imported = kt("--db", str(tmp_path / "new.json"), "import", str(exported))
+    assert imported.exit_code == 0, imported.stderr
+    assert (
+        "Note: row 5, rag: Blue is not kept for a complete action: it has no evidence yet (kt evidence add).\n"
+        in imported.stdout
+    )

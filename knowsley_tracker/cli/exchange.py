@@ -16,7 +16,7 @@ import typer
 
 from knowsley_tracker.cli._context import AllowPersonalData, AppContext, ByOption, app_context, say
 from knowsley_tracker.errors import NotFoundError, TrackerError, ValidationError
-from knowsley_tracker.render.text import emit, safe
+from knowsley_tracker.render.text import emit, is_terminal, safe
 from knowsley_tracker.service.exchange import ImportRejectedError
 from knowsley_tracker.service.session import Session
 
@@ -58,6 +58,11 @@ def _write(payload: bytes, output: Path | None) -> None:
     """Write to standard output, or to ``output`` via a temporary file so a
     failed write never leaves half a file behind."""
     if output is None:
+        if is_terminal():
+            # A file or a pipe gets the text exactly as stored; a terminal gets control
+            # characters as visible escapes, so no stored text can act on the screen.
+            text = payload.decode("utf-8-sig", "surrogateescape").replace("\r\n", "\n")
+            payload = safe(text, keep_newlines=True).encode("utf-8", "backslashreplace")
         sys.stdout.flush()
         sys.stdout.buffer.write(payload)
         sys.stdout.buffer.flush()

@@ -309,12 +309,13 @@ def personal_data_lines(hits: list[PersonalDataHit]) -> list[str]:
     ]
     for hit in hits:
         lines.append(f"  {safe(hit.where)} {safe(hit.field)}: {guard_describe(hit.kinds)}")
-    if in_records:
-        lines.append("  Fix: edit each record to take it out (for example kt action edit A12 --title ...).")
-    if in_history:
+    if any(not h.where.startswith(("t", "L")) for h in in_records):
+        lines.append("  Fix: edit those records to take it out (for example kt action edit A12 --title ...).")
+    if any(h.where.startswith("L") for h in in_records) or in_history:
         lines.append(
-            "  Fix: earlier versions stay in the audit history (t...) and in backups; ask the store's owner to "
-            "export the plan without them (kt export --format csv) and rebuild it if they must go."
+            "  Fix: progress-log entries and the audit history (t...) cannot be edited. If the text was saved "
+            "with --allow-personal-data, kt history shows the reason given. If it must go, the store's owner "
+            "exports the plan without it (kt export --format csv) and rebuilds it."
         )
     return lines
 

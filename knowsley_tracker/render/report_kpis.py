@@ -117,7 +117,8 @@ def recorded_message(done: Recorded) -> str:
     """``Recorded DIS-01 for Oct 2025: 84% (target 95%, not met; improving on Sep 2025's 80%).``"""
     st, point, before = done.status, done.point, done.before
     verb = "Corrected" if done.replaced is not None else "Recorded"
-    met = "met" if point.met else "not met"
+    # A suppressed value: even "met" or "not met" would hint at the small number.
+    met = "shown as c: a small number" if point.value.value is None else ("met" if point.met else "not met")
     text = f"{verb} {st.kpi.key} for {point.period_label}: {point.value.text} (target {st.target.text}, {met}"
     if before is not None and point.trend:
         text += f"; {point.trend} on {before.period_label}'s {before.value.text}"

@@ -631,7 +631,15 @@ class _Planner:
             closed = {Status.COMPLETE: (Rag.COMPLETE, Rag.BLUE), Status.DROPPED: (Rag.DROPPED,)}[status]
             if rag not in closed and rag not in OVERRIDABLE_RAGS:
                 self.problem(row, "rag", f"RAG {rag.label} does not fit an action that is {status.label.lower()}.")
-            # Red, amber or green on a closed action is ignored: its RAG follows its status.
+            elif rag is not Rag.COMPLETE:
+                # A closed action's RAG follows its status and evidence, which a CSV
+                # cannot carry: say so now rather than lose it quietly.
+                why = "it has no evidence yet (kt evidence add)" if rag is Rag.BLUE else "it follows the status"
+                self.plan.differences.append(
+                    Problem(
+                        f"row {row}", "rag", f"{rag.value.capitalize()} is not kept for a {status.value} action: {why}."
+                    )
+                )
             return None
         if rag not in OVERRIDABLE_RAGS:
             self.problem(row, "rag", f"RAG {rag.label} is only for closed actions; this one is {status.label.lower()}.")

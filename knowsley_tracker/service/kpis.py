@@ -155,7 +155,10 @@ class KpiStatus(NamedTuple):
 
     @property
     def met(self) -> bool | None:
-        return self.latest.met if self.latest else None
+        """Whether the latest value meets the target; None with no value, or when the value
+        is suppressed as a small number (saying "met" would hint at it)."""
+        latest = self.latest
+        return latest.met if latest is not None and latest.value.value is not None else None
 
     @property
     def trend(self) -> Trend | None:
