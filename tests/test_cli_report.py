@@ -279,9 +279,9 @@ def test_every_kpi_figure_goes_through_one_function(pack: Any, monkeypatch: pyte
     kpi_part = md[md.index("### KPI changes") :]
     for number in ("55", "62", "70", "24", "28", "95", "20"):
         assert number not in kpi_part.replace("2025", "").replace("DIS-01", "").replace("CL-04", ""), number
-    assert (
-        "| DIS-01 | Disabled children's cases with an up-to-date plan | c | Oct 2025 | c | - |" in md
-    )  # no met/not met beside a suppressed value
+    # No "met" or "not met" beside a suppressed value (Markdown escapes the dash).
+    assert "| DIS-01 | Disabled children's cases with an up-to-date plan | c | Oct 2025 | c | \\- |" in md
+    assert "DIS-01 c |" in md and "DIS-01 no data" not in md  # readiness links show the suppressed value
     assert "| c (Sep 2025) | c (Oct 2025) |" in md
 
     data = json.loads(pack("report", "--json").stdout)

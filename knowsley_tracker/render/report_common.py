@@ -128,7 +128,12 @@ def met_text(met: bool | None) -> str:
 def kpi_links(statuses: list[KpiStatus]) -> str:
     parts = []
     for st in statuses:
-        state = "no data" if st.met is None else "met" if st.met else "not met"
+        if st.latest is None:
+            state = "no data"
+        elif st.met is None:
+            state = st.latest.value.text  # suppressed: "c", never met or not met
+        else:
+            state = "met" if st.met else "not met"
         parts.append(f"{st.kpi.key} {state}")
     return ", ".join(parts) or "-"
 
