@@ -7,11 +7,11 @@ service function, hand the result to one of the ``print_*`` helpers here.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import typer
 
@@ -140,6 +140,32 @@ def print_detail(
         emit()
         emit(f"# {view.title}")
         emit(tsv(view) if view.rows else view.empty)
+
+
+class DetailLike(Protocol):
+    """A record shown as labelled fields and tables (render.views.DetailView)."""
+
+    title: str
+    fields: list[tuple[str, str]]
+    tables: list[TableView]
+    rag: str
+
+
+def print_view(view: TableView | DetailLike) -> None:
+    """A table or a detail view, for a terminal or a pipe."""
+    if isinstance(view, TableView):
+        print_table(view)
+    else:
+        print_detail(view.title, view.fields, view.tables, title_style=view.rag)
+
+
+def output(as_json: bool, data: Callable[[], Any], view: Callable[[], TableView | DetailLike]) -> None:
+    """What every list and show command ends with: JSON for --json, else the table or
+    detail view. Each side is built only when it is the one printed."""
+    if as_json:
+        print_json(data())
+    else:
+        print_view(view())
 
 
 def say(message: str) -> None:

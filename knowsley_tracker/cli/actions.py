@@ -10,9 +10,8 @@ from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
     app_context,
-    print_detail,
+    output,
     print_json,
-    print_table,
     say,
 )
 from knowsley_tracker.dates import format_date
@@ -77,10 +76,7 @@ def list_(
         found = service.list_actions(
             s, focus=focus, owner=owner, status=status, rec=rec, rag=rag, overdue=overdue, due_within=due_within
         )
-    if as_json:
-        print_json([views.action_json(v) for v in found])
-    else:
-        print_table(views.actions_table(found))
+    output(as_json, lambda: [views.action_json(v) for v in found], lambda: views.actions_table(found))
 
 
 @app.command("show")
@@ -97,11 +93,7 @@ def show(
     """
     with app_context(ctx).reading() as s:
         detail = service.show_action(s, action)
-    if as_json:
-        print_json(views.action_detail_json(detail))
-        return
-    view = views.action_detail(detail)
-    print_detail(view.title, view.fields, view.tables, title_style=view.rag)
+    output(as_json, lambda: views.action_detail_json(detail), lambda: views.action_detail(detail))
 
 
 @app.command("edit")

@@ -10,9 +10,8 @@ from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
     app_context,
-    print_detail,
+    output,
     print_json,
-    print_table,
     say,
 )
 from knowsley_tracker.dates import format_date
@@ -85,10 +84,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     with app_context(ctx).reading() as s:
         boards = service.list_boards(s)
-    if as_json:
-        print_json([views.board_json(b) for b in boards])
-    else:
-        print_table(views.boards_table(boards))
+    output(as_json, lambda: [views.board_json(b) for b in boards], lambda: views.boards_table(boards))
 
 
 @app.command("show")
@@ -105,8 +101,4 @@ def show(
     """
     with app_context(ctx).reading() as s:
         view = service.show_board(s, board)
-    if as_json:
-        print_json(views.board_detail_json(view))
-        return
-    detail = views.board_detail(view)
-    print_detail(detail.title, detail.fields, detail.tables)
+    output(as_json, lambda: views.board_detail_json(view), lambda: views.board_detail(view))

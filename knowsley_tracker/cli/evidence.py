@@ -11,8 +11,7 @@ from knowsley_tracker.cli._context import (
     ByOption,
     JsonOption,
     app_context,
-    print_json,
-    print_table,
+    output,
     say,
 )
 from knowsley_tracker.render import views
@@ -60,10 +59,7 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         items = service.list_evidence(s, action)
-    if as_json:
-        print_json([views.evidence_json(e, a) for e, a in items])
-    else:
-        print_table(views.evidence_table(items))
+    output(as_json, lambda: [views.evidence_json(e, a) for e, a in items], lambda: views.evidence_table(items))
 
 
 @app.command("remove")

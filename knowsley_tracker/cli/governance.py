@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, print_json, print_table, say
+from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -64,10 +64,7 @@ def intervention_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     with app_context(ctx).reading() as s:
         items = service.list_interventions(s)
-    if as_json:
-        print_json([views.intervention_json(v) for v in items])
-    else:
-        print_table(views.interventions_table(items))
+    output(as_json, lambda: [views.intervention_json(v) for v in items], lambda: views.interventions_table(items))
 
 
 @intervention_app.command("edit")
@@ -138,10 +135,7 @@ def partner_list(
     """
     with app_context(ctx).reading() as s:
         items = service.list_partners(s, active_only=active)
-    if as_json:
-        print_json([views.partner_json(v) for v in items])
-    else:
-        print_table(views.partners_table(items))
+    output(as_json, lambda: [views.partner_json(v) for v in items], lambda: views.partners_table(items))
 
 
 @partner_app.command("edit")

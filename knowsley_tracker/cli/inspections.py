@@ -10,9 +10,8 @@ from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
     app_context,
-    print_detail,
+    output,
     print_json,
-    print_table,
     say,
 )
 from knowsley_tracker.dates import format_date
@@ -144,10 +143,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     with app_context(ctx).reading() as s:
         items = service.list_inspections(s)
-    if as_json:
-        print_json([views.record_json(i) for i in items])
-    else:
-        print_table(views.inspections_table(items))
+    output(as_json, lambda: [views.record_json(i) for i in items], lambda: views.inspections_table(items))
 
 
 @app.command("show")
@@ -164,8 +160,4 @@ def show(
     """
     with app_context(ctx).reading() as s:
         item = service.get_inspection(s, inspection)
-    if as_json:
-        print_json(views.record_json(item))
-        return
-    view = views.inspection_detail(item)
-    print_detail(view.title, view.fields, view.tables)
+    output(as_json, lambda: views.record_json(item), lambda: views.inspection_detail(item))

@@ -11,9 +11,8 @@ from knowsley_tracker.cli._context import (
     ByOption,
     JsonOption,
     app_context,
-    print_detail,
+    output,
     print_json,
-    print_table,
     say,
 )
 from knowsley_tracker.render import report_kpis as views
@@ -123,10 +122,7 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         items = service.list_kpis(s, focus)
-    if as_json:
-        print_json([kpi_json(st) for st in items])
-    else:
-        print_table(views.scorecard_table(items))
+    output(as_json, lambda: [kpi_json(st) for st in items], lambda: views.scorecard_table(items))
 
 
 @app.command("show")
@@ -143,8 +139,4 @@ def show(
     """
     with app_context(ctx).reading() as s:
         status = service.show_kpi(s, key)
-    if as_json:
-        print_json(views.kpi_detail_json(status))
-        return
-    view = views.kpi_detail(status)
-    print_detail(view.title, view.fields, view.tables)
+    output(as_json, lambda: views.kpi_detail_json(status), lambda: views.kpi_detail(status))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, print_json, print_table, say
+from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Action
 from knowsley_tracker.render import views
@@ -53,10 +53,11 @@ def list_(
     with app_context(ctx).reading() as s:
         owners = service.list_owners(s, include_inactive=not active)
         owned = Counter(a.owner_id for a in s.store.all(Action) if a.owner_id and a.status.is_open)
-    if as_json:
-        print_json([views.record_json(o, open_actions=owned.get(o.id, 0)) for o in owners])
-    else:
-        print_table(views.owners_table(owners, dict(owned)))
+    output(
+        as_json,
+        lambda: [views.record_json(o, open_actions=owned.get(o.id, 0)) for o in owners],
+        lambda: views.owners_table(owners, dict(owned)),
+    )
 
 
 @app.command("edit")

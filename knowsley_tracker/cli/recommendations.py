@@ -10,9 +10,9 @@ from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
     app_context,
+    output,
     print_detail,
     print_json,
-    print_table,
     say,
 )
 from knowsley_tracker.errors import ValidationError
@@ -68,10 +68,7 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         recs = service.list_recommendations(s, focus=focus)
-    if as_json:
-        print_json([views.rec_json(r) for r in recs])
-    else:
-        print_table(views.recs_table(recs))
+    output(as_json, lambda: [views.rec_json(r) for r in recs], lambda: views.recs_table(recs))
 
 
 @app.command("show")

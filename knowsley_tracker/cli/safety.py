@@ -15,8 +15,8 @@ from knowsley_tracker.cli._context import (
     JsonOption,
     app_context,
     current_user,
+    output,
     print_json,
-    print_table,
     say,
 )
 from knowsley_tracker.render import audit_views
@@ -52,10 +52,7 @@ def history(
     """
     with app_context(ctx).reading() as s:
         entries = audit.history(s, record, since=since, limit=limit)
-    if as_json:
-        print_json(audit_views.history_json(entries))
-    else:
-        print_table(audit_views.history_table(entries))
+    output(as_json, lambda: audit_views.history_json(entries), lambda: audit_views.history_table(entries))
 
 
 @undo_app.command("undo")
@@ -95,10 +92,7 @@ def backup_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         kt backup list
     """
     listing = audit.backups(app_context(ctx).db)
-    if as_json:
-        print_json(audit_views.backups_json(listing))
-    else:
-        print_table(audit_views.backups_table(listing))
+    output(as_json, lambda: audit_views.backups_json(listing), lambda: audit_views.backups_table(listing))
 
 
 @restore_app.command("restore")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, print_json, print_table, say
+from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -56,10 +56,7 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         items = service.list_visits(s, upcoming_only=upcoming)
-    if as_json:
-        print_json([views.visit_json(v) for v in items])
-    else:
-        print_table(views.visits_table(items))
+    output(as_json, lambda: [views.visit_json(v) for v in items], lambda: views.visits_table(items))
 
 
 @app.command("edit")
