@@ -72,6 +72,18 @@ class StoreWriteError(TrackerError):
     exit_code = 11
 
 
+class PermissionDeniedError(TrackerError):
+    """The database server refused: the login's role on the plan does not allow it."""
+
+    exit_code = 14
+
+
+class ServerUnreachableError(TrackerError):
+    """The database server could not be reached (down, wrong host or socket, network)."""
+
+    exit_code = 15
+
+
 EXIT_CODES: list[tuple[int, str]] = [
     (0, "success (kt check: nothing needs attention)"),
     (1, "kt check: something needs attention; kt doctor: the store has problems"),
@@ -85,5 +97,7 @@ EXIT_CODES: list[tuple[int, str]] = [
     (CorruptStoreError.exit_code, "store unreadable: empty, truncated, not a tracker store, or newer"),
     (TrackerError.exit_code, "other error reported by the tracker"),
     (StoreWriteError.exit_code, "saving failed (disk full, I/O error); the previous store is intact"),
+    (PermissionDeniedError.exit_code, "database server store: the login's role on the plan does not allow it"),
+    (ServerUnreachableError.exit_code, "database server store: the server cannot be reached"),
     (130, "interrupted (Ctrl-C); nothing was saved"),
 ]

@@ -21,6 +21,10 @@ from knowsley_tracker.dates import Clock
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store
 
+# The PostgreSQL test server and its fixtures (pg_server, pg_db...): started only
+# when a test asks for one.
+pytest_plugins = ["helpers.pg_server"]
+
 NOW = "2025-11-30T09:00:00+00:00"
 TODAY = date(2025, 11, 30)
 
