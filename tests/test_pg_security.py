@@ -127,6 +127,23 @@ def test_a_plan_a_login_sees_no_row_of_plan_b_in_any_table(plans: Plans, as_logi
         conn.execute("SELECT * FROM kt.list_access('plan-b')")
 
 
+def test_a_login_with_no_role_reads_nothing(plans: Plans) -> None:
+    """Any login of the database may see that kt is installed, and nothing of any plan."""
+    with plans.connect(plans.db.login()) as stranger:
+        assert stranger.execute("SELECT max(version) FROM kt.schema_version").fetchone() is not None
+        for table, column in PLAN_TABLES.items():
+            with pytest.raises(REFUSED):
+                count_rows(stranger, table, column, plans.a)
+        assert access.visible_plans(stranger) == []
+        for call in (
+            "SELECT kt.my_role(1)",
+            "SELECT kt.plans_with('reader')",
+            "SELECT * FROM kt.list_access('plan-a')",
+        ):
+            with pytest.raises(REFUSED):
+                stranger.execute(call)
+
+
 def test_an_editor_of_plan_a_cannot_write_plan_b_where_it_is_less(plans: Plans, as_login: Any) -> None:
     """The editor group's grants apply on every plan; row-level security limits them to plan A.
     As a reader of plan B the id trigger stops an insert first; as an officer of plan B

@@ -104,6 +104,8 @@ def visible_plans(conn: psycopg.Connection[Any]) -> list[Plan]:
             "SELECT p.id, p.key, p.authority, p.created_at, a.role::text FROM kt.plans p "
             "LEFT JOIN kt.access a ON a.plan_id = p.id AND a.login = session_user ORDER BY p.key"
         ).fetchall()
+    except psycopg.errors.InsufficientPrivilege:
+        return []  # a login in no kt group at all may not even read the tables: it sees no plan
     except psycopg.Error as exc:
         raise server_error(exc) from None
     return [Plan(r[0], r[1], r[2], r[3], None if r[4] is None else Role(r[4])) for r in rows]

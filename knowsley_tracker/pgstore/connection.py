@@ -108,18 +108,25 @@ def server_error(exc: psycopg.Error, *, needs: str | None = None) -> TrackerErro
     """The kt error for a statement the server refused. ``needs`` says what the
     refused step needed (e.g. "the editor role on plan knowsley"), for the message."""
     text = _first_line(exc)
+    if _ours(exc):
+        # Raised by kt's own schema functions and triggers: already a sentence for the user.
+        hint = exc.diag.message_hint
+        text = f"{text}. {hint}" if hint else f"{text}."
     if isinstance(exc, pg_errors.InsufficientPrivilege):
+        if _ours(exc):
+            return PermissionDeniedError(text)
         if needs:
             return PermissionDeniedError(f"{_capital(needs)} (the server said: {text})")
         return PermissionDeniedError(f"The database refused: {text}")
     if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
         return StoreLockedError(f"The plan is busy: {text}. Try again.")
-    if isinstance(exc, pg_errors.UniqueViolation | pg_errors.ForeignKeyViolation | pg_errors.ExclusionViolation):
-        return ConflictError(f"The database refused a conflicting change: {text}")
+    conflicts = pg_errors.UniqueViolation | pg_errors.ForeignKeyViolation | pg_errors.ExclusionViolation
+    if isinstance(exc, conflicts | pg_errors.RestrictViolation):
+        return ConflictError(text if _ours(exc) else f"The database refused a conflicting change: {text}")
     if isinstance(exc, pg_errors.UndefinedObject):
         return NotFoundError(_capital(text))
-    if isinstance(exc, pg_errors.IntegrityConstraintViolation | pg_errors.DataException):
-        return ValidationError(f"The database refused a value: {text}")
+    if isinstance(exc, psycopg.IntegrityError | psycopg.DataError):
+        return ValidationError(text if _ours(exc) else f"The database refused a value: {text}")
     if isinstance(exc, pg_errors.InvalidSchemaName | pg_errors.UndefinedTable):
         return TrackerError(f"The database has no knowsley-tracker schema ({text}): create it with kt init.")
     if isinstance(exc, psycopg.OperationalError):
@@ -127,13 +134,23 @@ def server_error(exc: psycopg.Error, *, needs: str | None = None) -> TrackerErro
     return TrackerError(f"The database server reported an error: {text}")
 
 
+def _ours(exc: psycopg.Error) -> bool:
+    """True for an error raised by PL/pgSQL RAISE, which only kt's schema functions do."""
+    return exc.diag.source_function == "exec_stmt_raise"
+
+
 def _first_line(exc: BaseException) -> str:
     diag = getattr(exc, "diag", None)
     primary = getattr(diag, "message_primary", None) if diag is not None else None
     text = primary or str(exc)
     lines = [line.strip() for line in text.splitlines() if line.strip()]
-    # libpq prefixes connection failures with "connection is bad: " or "connection failed: ".
-    first = re.sub(r"^connection (is bad|failed):\s*", "", lines[0]) if lines else type(exc).__name__
+    if not lines:
+        return type(exc).__name__
+    # libpq wraps connection failures: 'connection failed: connection to server on socket
+    # "/run/postgresql/.s.PGSQL.5432" failed: FATAL:  password authentication failed ...'.
+    first = re.sub(r"^connection (is bad|failed):\s*", "", lines[0])
+    first = re.sub(r"^connection to server .*? failed:\s*", "", first)
+    first = re.sub(r"^(FATAL|ERROR):\s*", "", first)
     return first.rstrip(".")
 
 

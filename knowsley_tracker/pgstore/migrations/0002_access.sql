@@ -270,7 +270,7 @@ BEGIN
     END IF;
     IF new_role <> 'admin' AND kt.last_admin(plan, who) THEN
         RAISE EXCEPTION '% is the only admin of plan %: grant admin to someone else first.', who, plan_key
-            USING ERRCODE = 'check_violation';
+            USING ERRCODE = 'restrict_violation';
     END IF;
     INSERT INTO kt.access AS a (plan_id, login, role) VALUES (plan, who, new_role)
     ON CONFLICT (plan_id, login) DO UPDATE
@@ -286,7 +286,7 @@ DECLARE
 BEGIN
     IF kt.last_admin(plan, who) THEN
         RAISE EXCEPTION '% is the only admin of plan %: grant admin to someone else first.', who, plan_key
-            USING ERRCODE = 'check_violation';
+            USING ERRCODE = 'restrict_violation';
     END IF;
     DELETE FROM kt.access a WHERE a.plan_id = plan AND a.login = who;
     IF NOT FOUND THEN
@@ -357,10 +357,14 @@ BEGIN
     END LOOP;
     EXECUTE format('GRANT %I TO %I WITH ADMIN OPTION', planner, current_user);
 
-    EXECUTE format('REVOKE ALL ON SCHEMA kt FROM PUBLIC');
-    EXECUTE format('GRANT USAGE ON SCHEMA kt TO %I, %I, %I', reader, planner, auth);
+    -- Every login of the database may see that kt is here and which version, and
+    -- ask to create a plan (kt.create_plan refuses, by name, all but planners);
+    -- nothing else without a role.
     EXECUTE 'REVOKE ALL ON ALL FUNCTIONS IN SCHEMA kt FROM PUBLIC';
     EXECUTE 'ALTER DEFAULT PRIVILEGES IN SCHEMA kt REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC';
+    EXECUTE 'GRANT USAGE ON SCHEMA kt TO PUBLIC';
+    EXECUTE 'GRANT SELECT ON kt.schema_version, kt.role_groups TO PUBLIC';
+    EXECUTE 'GRANT EXECUTE ON FUNCTION kt.create_plan(text, text, timestamptz) TO PUBLIC';
 
     -- Readers read everything (row-level security then shows only their plans).
     EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA kt TO %I', reader);
@@ -368,8 +372,6 @@ BEGIN
                    'kt.owns_action(integer, integer) TO %I, %I', reader, auth);
     EXECUTE format('GRANT EXECUTE ON FUNCTION kt.grant_access(text, text, kt.role), kt.revoke_access(text, text), '
                    'kt.list_access(text) TO %I', reader);
-    EXECUTE format('GRANT EXECUTE ON FUNCTION kt.create_plan(text, text, timestamptz), kt.group_role(text), '
-                   'kt.my_role(integer), kt.plans_with(kt.role) TO %I', planner);
     EXECUTE format('GRANT EXECUTE ON FUNCTION kt.raise_counter(integer, text, integer) TO %I', editor);
 
     -- Officers: the progress side of actions, log entries, evidence, and their commands' history.
