@@ -42,6 +42,21 @@ class ConflictError(TrackerError):
     exit_code = 5
 
 
+class RecordInUseError(ConflictError):
+    """A record cannot be removed while others refer to it (see knowsley_tracker.relations).
+
+    ``kind`` is its table, ``record`` how it is named (``R2``, ``CL``), and
+    ``referrers`` the (table, name) of each record in the way, in the order the
+    relations are declared. Front ends word the message; this one is plain."""
+
+    def __init__(self, *, kind: str, record: str, referrers: tuple[tuple[str, str], ...]) -> None:
+        names = ", ".join(name for _, name in referrers)
+        super().__init__(f"{record} is still referred to by {names}.")
+        self.kind = kind
+        self.record = record
+        self.referrers = referrers
+
+
 class PersonalDataError(ValidationError):
     """Free text that looks like personal data about a child."""
 

@@ -36,6 +36,7 @@ from knowsley_tracker.service.kpis import Figure, KpiBook, KpiStatus, Trend, tre
 from knowsley_tracker.service.plan import ActionPlanDeadline, action_plan_deadlines, latest_graded_inspection
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.service.visits import VisitView, list_visits
+from knowsley_tracker.store_interface import In
 
 # An open action is listed as due soon within this many days.
 DUE_SOON_DAYS = 30
@@ -321,19 +322,17 @@ def _movement(
     reasons: dict[int, list[str]] = {}
     wanted = {v.action.id for v, _ in slipped_ids}
     if wanted:
-        for _, row in s.store.rows_newest_first(LogEntry.TABLE):
-            if not later(row["at"]):
+        for entry in s.store.select(LogEntry, newest_first=True):
+            if not later(entry.at):
                 break
-            if row["action_id"] in wanted and "due" in (row.get("changes") or {}) and row.get("note"):
-                reasons.setdefault(row["action_id"], []).insert(0, row["note"])
+            if entry.action_id in wanted and "due" in (entry.changes or {}) and entry.note:
+                reasons.setdefault(entry.action_id, []).insert(0, entry.note)
     slipped = [Slip(v, then.due, v.action.due, reasons.get(v.action.id, [])) for v, then in slipped_ids]
 
     new_evidence: list[NewEvidence] = []
-    for record_id, row in s.store.rows(Evidence.TABLE):
-        view = in_scope.get(row["action_id"])
-        added = row.get("added_at") or ""
-        if view is not None and added and later(added):
-            new_evidence.append(NewEvidence(Evidence.from_record(record_id, row), view.action))
+    for item in s.store.select(Evidence, In("action_id", in_scope)):
+        if item.added_at and later(item.added_at):
+            new_evidence.append(NewEvidence(item, in_scope[item.action_id].action))
     new_evidence.sort(key=lambda n: (n.action.id, n.evidence.id))
 
     kpi_changes: list[KpiChange] = []

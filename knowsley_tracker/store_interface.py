@@ -204,6 +204,11 @@ class PlanStore(Protocol):
         ...
 
     @property
+    def schema_version(self) -> int:
+        """The version of the plan's schema (the file format, or the database's migrations)."""
+        ...
+
+    @property
     def txn(self) -> int:
         """The number of the last committed command (0 for a new plan)."""
         ...

@@ -21,7 +21,9 @@ from knowsley_tracker.models import RECORD_TYPES, TABLES, Board, Record
 from knowsley_tracker.service.exchange import Problem, reject
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import FORMAT as STORE_FORMAT
-from knowsley_tracker.storage import HISTORY, META, decode
+from knowsley_tracker.storage import decode
+from knowsley_tracker.store_interface import META
+from knowsley_tracker.store_rows import txn_to_row
 
 FORMAT_NAME = "knowsley-tracker-export"
 FORMAT_VERSION = 1
@@ -78,11 +80,10 @@ def count_label(table: str, n: int) -> str:
 def export_store(s: Session) -> dict[str, Any]:
     """The whole store as a JSON-ready document (see :data:`ABOUT`)."""
     store = s.store
-    meta = store.meta
     records: dict[str, list[dict[str, Any]]] = {}
     snapshots: dict[str, Any] = {}
     for cls in RECORD_TYPES:
-        records[cls.TABLE] = [{"id": doc_id, **row} for doc_id, row in store.rows(cls.TABLE)]
+        records[cls.TABLE] = [{"id": record.id, **record.to_record()} for record in store.all(cls)]
     for row in records[Board.TABLE]:
         name = row.get("snapshot_file")
         if name:
@@ -95,15 +96,15 @@ def export_store(s: Session) -> dict[str, Any]:
         "exported_by": f"knowsley-tracker {__version__}",
         "store": {
             "authority": store.authority,
-            "created_at": meta.get("created_at", ""),
-            "schema_version": meta.get("schema_version"),
+            "created_at": store.created_at,
+            "schema_version": store.schema_version,
             "txn": store.txn,
-            "settings": dict(meta.get("settings", {})),
-            "counters": dict(meta.get("counters", {})),
+            "settings": store.settings(),
+            "counters": store.counters(),
         },
         "records": records,
         "snapshots": snapshots,
-        "history": [{"txn": txn, **entry} for txn, entry in store.rows(HISTORY)],
+        "history": [{"txn": entry.txn, **txn_to_row(entry)} for entry in store.history()],
     }
 
 
@@ -174,12 +175,12 @@ def _parse(raw: bytes, source: str) -> dict[str, Any]:
 
 
 def _require_empty(s: Session, source: str) -> None:
-    held = {cls.TABLE: s.store.count(cls.TABLE) for cls in RECORD_TYPES}
+    held = {cls.TABLE: s.store.count(cls) for cls in RECORD_TYPES}
     held = {table: n for table, n in held.items() if n}
     if held:
         listing = ", ".join(count_label(table, n) for table, n in held.items())
         raise ConflictError(
-            f"The store {s.store.paths.store} already holds a plan ({listing}); an export is restored only "
+            f"The store {s.store.location} already holds a plan ({listing}); an export is restored only "
             f"into an empty store: create one with kt --db NEW.json init --authority NAME, then "
             f"kt --db NEW.json import {source}."
         )
@@ -311,17 +312,9 @@ def _restore(s: Session, checked: _Checked) -> None:
     for name, value in checked.store.get("settings", {}).items():
         store.set_setting(name, value)
     store.set_authority(checked.store["authority"])
-    meta = store.meta
-    if meta.get("created_at") != checked.store["created_at"]:
-        # Keep the plan's identity (calendar UIDs are built from it) across the move.
-        store.apply_raw(
-            ["update", META, 1, {"created_at": [meta.get("created_at"), checked.store["created_at"]]}], reverse=False
-        )
-    old = dict(meta.get("counters", {}))
-    new = dict(old)
+    # Keep the plan's identity (calendar UIDs are built from it) across the move.
+    store.set_created_at(checked.store["created_at"])
     for table, value in checked.store.get("counters", {}).items():
         if table in TABLES:
-            new[table] = max(int(new.get(table, 0)), value)
-    if new != old:
-        # Ids deleted before the export stay retired after it.
-        store.apply_raw(["update", META, 1, {"counters": [old, new]}], reverse=False)
+            # Ids deleted before the export stay retired after it.
+            store.raise_counter(table, value)
