@@ -18,6 +18,7 @@ from typing import Any
 from knowsley_tracker import __version__
 from knowsley_tracker.errors import ConflictError, TrackerError, ValidationError
 from knowsley_tracker.models import RECORD_TYPES, TABLES, Board, Record
+from knowsley_tracker.relations import RELATIONS
 from knowsley_tracker.service.exchange import Problem, reject
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import FORMAT as STORE_FORMAT
@@ -35,22 +36,6 @@ ABOUT = (
     "(exported for the record, not replayed by kt import). Restore with: kt init --authority NAME, then "
     "kt import FILE.json."
 )
-
-# Fields that refer to records of another kind: (table, field) -> referenced table.
-REFERENCES: dict[tuple[str, str], str] = {
-    ("recommendations", "focus_id"): "focus_areas",
-    ("recommendations", "inspection_id"): "inspections",
-    ("actions", "rec_id"): "recommendations",
-    ("actions", "owner_id"): "owners",
-    ("log", "action_id"): "actions",
-    ("evidence", "action_id"): "actions",
-    ("visits", "themes"): "focus_areas",
-    ("kpis", "focus_id"): "focus_areas",
-    ("kpis", "rec_ids"): "recommendations",
-    ("kpi_values", "kpi_id"): "kpis",
-    ("partners", "rec_ids"): "recommendations",
-    ("partners", "focus_ids"): "focus_areas",
-}
 
 NOUNS: dict[str, tuple[str, str]] = {
     "inspections": ("inspection", "inspections"),
@@ -274,18 +259,18 @@ def _check_references(
     records: dict[str, list[tuple[int, Record]]], snapshots: dict[str, Any], problems: list[Problem]
 ) -> None:
     ids = {table: {r.id for _, r in items} for table, items in records.items()}
-    for (table, name), target in REFERENCES.items():
+    for relation in RELATIONS:
+        table, target = relation.source.TABLE, relation.target.TABLE
         for at, record in records.get(table, []):
-            value = getattr(record, name, None)
-            wanted = value if isinstance(value, list) else [value]
-            target_cls = TABLES[target]
-            for ref in wanted:
+            # Every value, not only whole numbers: a crafted file's "7" is refused too.
+            value = getattr(record, relation.field, None)
+            for ref in value if isinstance(value, list) else [value]:
                 if ref is not None and ref not in ids.get(target, set()):
                     problems.append(
                         Problem(
                             f"records.{table}[{at}] ({record.ref})",
-                            name,
-                            f"refers to {target_cls.PREFIX}{ref}, which is not in records.{target}.",
+                            relation.field,
+                            f"refers to {relation.target.PREFIX}{ref}, which is not in records.{target}.",
                         )
                     )
     for at, record in records.get(Board.TABLE, []):
