@@ -242,7 +242,7 @@ def test_evidence(plan: Any) -> None:
 
 def test_config(plan: Any) -> None:
     def rag_of(ref: str) -> str:
-        return {a["ref"]: a["rag"] for a in json.loads(plan("action", "list", "--json").stdout)}[ref]
+        return str({a["ref"]: a["rag"] for a in json.loads(plan("action", "list", "--json").stdout)}[ref])
 
     assert rag_of("A2") == "amber"  # due in 10 days at 0%
     assert plan("config", "set", "rag.amber_days", "5").stdout == "rag.amber_days is now 5.\n"

@@ -14,6 +14,7 @@ from knowsley_tracker import relations
 from knowsley_tracker.errors import RecordInUseError
 from knowsley_tracker.models import RECORD_TYPES, Action, Kpi, KpiValue, LogEntry, Partner, Recommendation
 from knowsley_tracker.relations import RELATIONS, OnRemove
+from knowsley_tracker.service import removal
 from knowsley_tracker.store_interface import PlanStore
 
 
@@ -90,7 +91,7 @@ def test_refusals_carry_the_records_in_the_way(plan_store: PlanStore) -> None:
         Partner(name="P", purpose="p", start=day, rec_ids=[1]),
     )
     with plan_store.transaction(by="Test Officer", what="rec remove R1"), pytest.raises(RecordInUseError) as refused:
-        relations.remove(plan_store, plan_store.get(Recommendation, 1))
+        removal.remove(plan_store, plan_store.get(Recommendation, 1))
     error = refused.value
     assert (error.kind, error.record, error.referrers) == (
         "recommendations",
@@ -113,10 +114,10 @@ def test_a_kpi_takes_its_values_with_it(plan_store: PlanStore) -> None:
     )
     assert [r.on_remove for r in relations.relations_to(Kpi)] == [OnRemove.CASCADE]
     with plan_store.transaction(by="Test Officer", what="kpi remove K-1"):
-        removed = relations.remove(plan_store, plan_store.get(Kpi, 1))
+        removed = removal.remove(plan_store, plan_store.get(Kpi, 1))
     assert ([r.ref for r in removed.cascaded], removed.cleared) == (["KV1", "KV3"], [])
     assert [v.id for v in plan_store.all(KpiValue)] == [2]
-    assert relations.dangling(plan_store) == []
+    assert removal.dangling(plan_store) == []
     entry = plan_store.history_entry(plan_store.txn)
     assert entry is not None
     assert [(c.op, c.table, c.record_id) for c in entry.changes] == [

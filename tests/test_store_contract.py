@@ -4,7 +4,9 @@ these, and the service tests, before anything else uses it."""
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from datetime import UTC, date, datetime
+from typing import Any
 
 import pytest
 
@@ -34,7 +36,7 @@ from knowsley_tracker.store_interface import (
 AT = datetime(2025, 11, 30, 9, 0, tzinfo=UTC)
 
 
-def write(store: PlanStore, what: str = "test", by: str = "Test Officer") -> object:
+def write(store: PlanStore, what: str = "test", by: str = "Test Officer") -> AbstractContextManager[Any]:
     return store.transaction(by=by, what=what, at=AT)
 
 

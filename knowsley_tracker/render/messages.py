@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from knowsley_tracker.errors import RecordInUseError, TrackerError
 from knowsley_tracker.models import Action, Evidence, FocusArea, LogEntry, Owner, Recommendation, Record
-from knowsley_tracker.relations import Removed
+from knowsley_tracker.service.removal import Removed
 
 
 def error_message(exc: TrackerError) -> str:

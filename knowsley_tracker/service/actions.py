@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from knowsley_tracker import relations
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import (
     Action,
@@ -20,7 +19,8 @@ from knowsley_tracker.models import (
     check_progress,
 )
 from knowsley_tracker.rag import Rating, rate
-from knowsley_tracker.relations import Removed
+from knowsley_tracker.service import removal
+from knowsley_tracker.service.removal import Removed
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.store_interface import Eq
 
@@ -166,7 +166,7 @@ def _apply_override(action: Action, rag: str, reason: str | None, logged: dict[s
 
 def remove_action(s: Session, action_id: int) -> Removed[Action]:
     """Delete an action that nothing refers to yet (otherwise drop it with a reason)."""
-    return relations.remove(s.store, s.store.get(Action, action_id))
+    return removal.remove(s.store, s.store.get(Action, action_id))
 
 
 # -- the progress log -------------------------------------------------------------
@@ -272,7 +272,7 @@ def list_evidence(s: Session, ref: str | None = None) -> list[tuple[Evidence, Ac
 
 
 def remove_evidence(s: Session, evidence_id: int) -> Removed[Evidence]:
-    return relations.remove(s.store, s.store.get(Evidence, evidence_id))
+    return removal.remove(s.store, s.store.get(Evidence, evidence_id))
 
 
 # -- listing -------------------------------------------------------------------------

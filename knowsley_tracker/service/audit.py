@@ -19,7 +19,7 @@ from typing import Any
 from knowsley_tracker import dates
 from knowsley_tracker.errors import ConflictError, NotFoundError, TrackerError, ValidationError
 from knowsley_tracker.models import PREFIXES, RECORD_TYPES, TABLES, Action, LogEntry
-from knowsley_tracker.relations import Dangling, dangling
+from knowsley_tracker.service.removal import Dangling, dangling
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import (
     DEFAULT_BACKUPS,

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 
-from knowsley_tracker import relations
 from knowsley_tracker.errors import ConflictError, ValidationError
 from knowsley_tracker.models import (
     JUDGEMENT_AREAS,
@@ -19,7 +18,8 @@ from knowsley_tracker.models import (
     Recommendation,
     parse_ref,
 )
-from knowsley_tracker.relations import Removed
+from knowsley_tracker.service import removal
+from knowsley_tracker.service.removal import Removed
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.workdays import action_plan_deadline
 
@@ -211,7 +211,7 @@ def edit_focus(
 def remove_focus(s: Session, area_id: int) -> Removed[FocusArea]:
     """Remove a focus area, as its relations declare (refused while recommendations,
     KPIs or visits refer to it)."""
-    return relations.remove(s.store, s.store.get(FocusArea, area_id))
+    return removal.remove(s.store, s.store.get(FocusArea, area_id))
 
 
 # -- owners --------------------------------------------------------------------
@@ -253,7 +253,7 @@ def edit_owner(
 
 def remove_owner(s: Session, owner_id: int) -> Removed[Owner]:
     """Remove an owner who owns no actions."""
-    return relations.remove(s.store, s.store.get(Owner, owner_id))
+    return removal.remove(s.store, s.store.get(Owner, owner_id))
 
 
 def list_owners(s: Session, include_inactive: bool = True) -> list[Owner]:
@@ -314,7 +314,7 @@ def edit_recommendation(
 
 def remove_recommendation(s: Session, rec_id: int) -> Removed[Recommendation]:
     """Remove a recommendation no action or KPI refers to; partners' links to it are cleared."""
-    return relations.remove(s.store, s.store.get(Recommendation, rec_id))
+    return removal.remove(s.store, s.store.get(Recommendation, rec_id))
 
 
 @dataclass(frozen=True)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from knowsley_tracker import relations
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import FocusArea, InspectionType, Visit, VisitStatus
-from knowsley_tracker.relations import Removed
+from knowsley_tracker.service import removal
+from knowsley_tracker.service.removal import Removed
 from knowsley_tracker.service.session import Session
 
 
@@ -65,7 +65,7 @@ def edit_visit(
 
 
 def remove_visit(s: Session, visit_id: int) -> Removed[Visit]:
-    return relations.remove(s.store, s.store.get(Visit, visit_id))
+    return removal.remove(s.store, s.store.get(Visit, visit_id))
 
 
 def view_visits(s: Session, visits: list[Visit]) -> list[VisitView]:
