@@ -87,18 +87,26 @@ class StoreWriteError(TrackerError):
     exit_code = 11
 
 
+# Every exit code kt uses and what it means, as the README's "Exit codes" table
+# gives them (tests/test_docs.py keeps the two identical).
 EXIT_CODES: list[tuple[int, str]] = [
-    (0, "success (kt check: nothing needs attention)"),
-    (1, "kt check: something needs attention; kt doctor: the store has problems"),
-    (2, "usage error: unknown command or option, missing argument"),
+    (0, "success (`kt check`: nothing needs attention)"),
+    (1, "`kt check`: something needs attention; `kt doctor`: the store has problems"),
+    (2, "usage error: unknown command or option, missing argument, not a number"),
     (NotFoundError.exit_code, "no record with that id, key or name"),
-    (ValidationError.exit_code, "invalid input: bad date, value out of range, empty text..."),
-    (ConflictError.exit_code, "conflict: duplicate key, record still referenced, store exists"),
-    (PersonalDataError.exit_code, "text looks like personal data about a child (refused)"),
-    (StoreLockedError.exit_code, "store is busy: another process held the lock too long"),
-    (StoreMissingError.exit_code, "no store at that path: create one with kt init"),
-    (CorruptStoreError.exit_code, "store unreadable: empty, truncated, not a tracker store, or newer"),
-    (TrackerError.exit_code, "other error reported by the tracker"),
+    (
+        ValidationError.exit_code,
+        "invalid input: a date that does not parse, progress outside 0-100, empty title, unknown status...",
+    ),
+    (ConflictError.exit_code, "conflict: duplicate key, a record still referred to, a store that already exists"),
+    (PersonalDataError.exit_code, "text that looks like personal data about a child (refused)"),
+    (StoreLockedError.exit_code, "the store is busy: another command held the lock too long"),
+    (StoreMissingError.exit_code, "no store at that path (create one with `kt init`)"),
+    (
+        CorruptStoreError.exit_code,
+        "the store cannot be read: empty, damaged, not a tracker store, or from a newer version",
+    ),
+    (TrackerError.exit_code, "another store error, such as permission denied"),
     (StoreWriteError.exit_code, "saving failed (disk full, I/O error); the previous store is intact"),
-    (130, "interrupted (Ctrl-C); nothing was saved"),
+    (130, "interrupted with Ctrl-C; nothing was saved"),
 ]

@@ -28,7 +28,7 @@ from knowsley_tracker.models import (
     Recommendation,
     Status,
 )
-from knowsley_tracker.rag import RagRules, Rollup, is_overdue, rollup
+from knowsley_tracker.rag import RagRules, Rollup, is_overdue, rag_label, rollup
 from knowsley_tracker.service.actions import ActionView, PlanIndex
 from knowsley_tracker.service.boards import ActionState, Baseline, KpiState, baseline
 from knowsley_tracker.service.governance import InterventionView, PartnerView, current_intervention, list_partners
@@ -46,14 +46,6 @@ STALE_DAYS = 30
 GAP_REFS = 5
 
 SEVERITY = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.COMPLETE: 3, Rag.BLUE: 4, Rag.DROPPED: 5}
-
-
-def rag_label(rag: Rag | None, overridden: bool = False) -> str:
-    """``Red``, ``Amber*`` (an officer's override), ``Blue``; empty for no RAG."""
-    if rag is None:
-        return ""
-    label = "Blue" if rag is Rag.BLUE else rag.label
-    return label + "*" if overridden else label
 
 
 # -- the report's parts ------------------------------------------------------------------
@@ -185,17 +177,6 @@ class Movement(NamedTuple):
     slipped: list[Slip]
     new_evidence: list[NewEvidence]
     kpi_changes: list[KpiChange]
-
-    @property
-    def is_empty(self) -> bool:
-        return not (
-            self.rag_changes
-            or self.completed
-            or self.new_actions
-            or self.slipped
-            or self.new_evidence
-            or self.kpi_changes
-        )
 
 
 class Report(NamedTuple):

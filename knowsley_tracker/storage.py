@@ -57,7 +57,7 @@ from knowsley_tracker.errors import (
     TrackerError,
 )
 from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsupported
-from knowsley_tracker.models import TABLES, Record
+from knowsley_tracker.models import Record
 from knowsley_tracker.store_interface import HISTORY as HISTORY
 from knowsley_tracker.store_interface import META as META
 from knowsley_tracker.store_interface import Change, Condition, Txn
@@ -408,11 +408,6 @@ def _corrupt(path: Path, problem: _Invalid) -> CorruptStoreError:
     else:
         hint = f"Newest good backup: {backup.path} (saved {backup.saved_label}); bring it back with: kt restore."
     return CorruptStoreError(f"{problem.message(path)} The file has not been changed. {hint}")
-
-
-def validate_store_bytes_quiet(raw: bytes) -> dict[str, Any]:
-    """Like :func:`validate_store_bytes` but raises plain ``ValueError`` (no backup lookup)."""
-    return _check(raw)
 
 
 def migrate(data: dict[str, Any], path: Path | None = None) -> bool:
@@ -2033,7 +2028,3 @@ def _rows_to_seal(table: str, tail: dict[str, Any]) -> list[str]:
         if total >= SEGMENT_ROWS:
             break
     return chosen
-
-
-def table_class(name: str) -> type[Record] | None:
-    return TABLES.get(name)

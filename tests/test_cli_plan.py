@@ -22,6 +22,15 @@ def test_init_creates_private_store_and_refuses_overwrite(kt: Any, db: Path) -> 
     assert db.read_bytes() == before
 
 
+def test_init_refuses_personal_data_with_the_personal_data_exit_code(kt: Any, db: Path) -> None:
+    result = kt("init", "--authority", "Case ref 123456 team")
+    assert (result.exit_code, result.stderr) == (
+        6,
+        "Error: The authority's name looks like a case or record reference.\n",
+    )
+    assert not db.exists()
+
+
 def test_missing_store_says_how_to_create_one(kt: Any, db: Path) -> None:
     result = kt("action", "list")
     assert result.exit_code == StoreMissingError.exit_code

@@ -10,7 +10,8 @@ import pytest
 
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.models import Rag
-from knowsley_tracker.reports import Report, build_report, rag_label
+from knowsley_tracker.rag import rag_label
+from knowsley_tracker.reports import Report, build_report
 from knowsley_tracker.service import actions, kpis, plan, visits
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store

@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from enum import IntEnum
 from typing import NamedTuple
 
-from knowsley_tracker.dates import format_date, local_date_of
+from knowsley_tracker.dates import format_date, in_days, local_date_of
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Action, Inspection, Owner, Status, Visit, VisitStatus
 from knowsley_tracker.service.session import Session
@@ -179,14 +179,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _in_days(days: int) -> str:
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    return f"in {days} days"
-
-
 def _owner_suffix(owner: str | None) -> str:
     return f" [{owner}]" if owner else " [no owner]"
 
@@ -221,7 +213,7 @@ def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
             when = f"due {format_date(due)}, {_plural(-days, 'day')} overdue"
             urgency = Urgency.HIGH
         else:
-            when = f"due {format_date(due)}, {_in_days(days)}"
+            when = f"due {format_date(due)}, {in_days(days)}"
             urgency = Urgency.HIGH if days == 0 else Urgency.MEDIUM
         yield CheckItem(
             kind=kind,
@@ -255,7 +247,7 @@ def collect_visits(ctx: CheckContext) -> Iterator[CheckItem]:
             date=day,
             days=days,
             subject=what,
-            message=f"{what} on {format_date(day)}, {_in_days(days)} ({visit.status.value})",
+            message=f"{what} on {format_date(day)}, {in_days(days)} ({visit.status.value})",
         )
 
 
@@ -311,7 +303,7 @@ def collect_statutory(ctx: CheckContext) -> Iterator[CheckItem]:
         if days > window:
             continue
         ref = inspection.ref
-        when = f"{_plural(-days, 'day')} overdue" if days < 0 else _in_days(days)
+        when = in_days(days)
         yield CheckItem(
             kind="deadline",
             urgency=Urgency.HIGH if days <= VISIT_IMMINENT_DAYS else Urgency.MEDIUM,

@@ -80,9 +80,6 @@ class Figures:
     def for_session(cls, s: Session) -> Figures:
         return cls(int(s.store.setting("small_numbers", DEFAULT_SMALL_NUMBERS)))
 
-    def is_small(self, count: float | None) -> bool:
-        return count is not None and 0 < count < self.small_numbers
-
     def figure(
         self, value: float | None, *, unit: str = "", count: bool = False, based_on: tuple[int | None, ...] = ()
     ) -> Figure:

@@ -150,9 +150,6 @@ class Session:
             raise ValidationError(f"{text!r} matches several owners: {refs}. Use the id.")
         raise NotFoundError(f"No owner {text!r}. Add one with: kt owner add {_quote(text)} (see kt owner list).")
 
-    def owner_or_none(self, text: str | None) -> Owner | None:
-        return None if text is None or not text.strip() else self.owner(text)
-
 
 def _quote(text: str) -> str:
     return f'"{text}"' if " " in text else text
