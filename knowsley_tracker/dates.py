@@ -170,9 +170,15 @@ def local_date_of(stamp: str) -> date:
     return parse_timestamp(stamp).astimezone().date()
 
 
-def days_between(start: date, end: date) -> int:
-    """Whole days from ``start`` to ``end`` (negative when ``end`` is earlier)."""
-    return (end - start).days
+def in_days(days: int) -> str:
+    """How far off a day is, in words: ``today``, ``tomorrow``, ``in 12 days``, ``3 days overdue``."""
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "tomorrow"
+    if days > 0:
+        return f"in {days} days"
+    return f"{-days} day{'' if days == -1 else 's'} overdue"
 
 
 def parse_period(text: str, today: date) -> tuple[str, date]:

@@ -42,6 +42,21 @@ class ConflictError(TrackerError):
     exit_code = 5
 
 
+class RecordInUseError(ConflictError):
+    """A record cannot be removed while others refer to it (see knowsley_tracker.relations).
+
+    ``kind`` is its table, ``record`` how it is named (``R2``, ``CL``), and
+    ``referrers`` the (table, name) of each record in the way, in the order the
+    relations are declared. Front ends word the message; this one is plain."""
+
+    def __init__(self, *, kind: str, record: str, referrers: tuple[tuple[str, str], ...]) -> None:
+        names = ", ".join(name for _, name in referrers)
+        super().__init__(f"{record} is still referred to by {names}.")
+        self.kind = kind
+        self.record = record
+        self.referrers = referrers
+
+
 class PersonalDataError(ValidationError):
     """Free text that looks like personal data about a child."""
 
@@ -84,20 +99,27 @@ class ServerUnreachableError(TrackerError):
     exit_code = 15
 
 
+# Every exit code kt uses and what it means, as the README's "Exit codes" table
+# gives them (tests/test_docs.py keeps the two identical). 14 and 15 join it when
+# the command line can open a PostgreSQL store.
 EXIT_CODES: list[tuple[int, str]] = [
-    (0, "success (kt check: nothing needs attention)"),
-    (1, "kt check: something needs attention; kt doctor: the store has problems"),
-    (2, "usage error: unknown command or option, missing argument"),
+    (0, "success (`kt check`: nothing needs attention)"),
+    (1, "`kt check`: something needs attention; `kt doctor`: the store has problems"),
+    (2, "usage error: unknown command or option, missing argument, not a number"),
     (NotFoundError.exit_code, "no record with that id, key or name"),
-    (ValidationError.exit_code, "invalid input: bad date, value out of range, empty text..."),
-    (ConflictError.exit_code, "conflict: duplicate key, record still referenced, store exists"),
-    (PersonalDataError.exit_code, "text looks like personal data about a child (refused)"),
-    (StoreLockedError.exit_code, "store is busy: another process held the lock too long"),
-    (StoreMissingError.exit_code, "no store at that path: create one with kt init"),
-    (CorruptStoreError.exit_code, "store unreadable: empty, truncated, not a tracker store, or newer"),
-    (TrackerError.exit_code, "other error reported by the tracker"),
+    (
+        ValidationError.exit_code,
+        "invalid input: a date that does not parse, progress outside 0-100, empty title, unknown status...",
+    ),
+    (ConflictError.exit_code, "conflict: duplicate key, a record still referred to, a store that already exists"),
+    (PersonalDataError.exit_code, "text that looks like personal data about a child (refused)"),
+    (StoreLockedError.exit_code, "the store is busy: another command held the lock too long"),
+    (StoreMissingError.exit_code, "no store at that path (create one with `kt init`)"),
+    (
+        CorruptStoreError.exit_code,
+        "the store cannot be read: empty, damaged, not a tracker store, or from a newer version",
+    ),
+    (TrackerError.exit_code, "another store error, such as permission denied"),
     (StoreWriteError.exit_code, "saving failed (disk full, I/O error); the previous store is intact"),
-    (PermissionDeniedError.exit_code, "database server store: the login's role on the plan does not allow it"),
-    (ServerUnreachableError.exit_code, "database server store: the server cannot be reached"),
-    (130, "interrupted (Ctrl-C); nothing was saved"),
+    (130, "interrupted with Ctrl-C; nothing was saved"),
 ]

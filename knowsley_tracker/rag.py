@@ -162,3 +162,12 @@ def rollup(items: Iterable[tuple[Action, Rag]], today: date) -> Rollup:
         if action.due < today:
             overdue += 1
     return Rollup(counts, actions, complete, overdue, progress / actions if actions else None)
+
+
+def rag_label(rag: Rag | None, overridden: bool = False) -> str:
+    """How a RAG is written in tables: ``Red``, ``Amber*`` (an officer's override), ``Blue``;
+    empty for no RAG."""
+    if rag is None:
+        return ""
+    label = "Blue" if rag is Rag.BLUE else rag.label
+    return label + "*" if overridden else label

@@ -28,7 +28,7 @@ from knowsley_tracker.models import (
     Recommendation,
     Status,
 )
-from knowsley_tracker.rag import RagRules, Rollup, is_overdue, rollup
+from knowsley_tracker.rag import RagRules, Rollup, is_overdue, rag_label, rollup
 from knowsley_tracker.service.actions import ActionView, PlanIndex
 from knowsley_tracker.service.boards import ActionState, Baseline, KpiState, baseline
 from knowsley_tracker.service.governance import InterventionView, PartnerView, current_intervention, list_partners
@@ -36,6 +36,7 @@ from knowsley_tracker.service.kpis import Figure, KpiBook, KpiStatus, Trend, tre
 from knowsley_tracker.service.plan import ActionPlanDeadline, action_plan_deadlines, latest_graded_inspection
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.service.visits import VisitView, list_visits
+from knowsley_tracker.store_interface import In
 
 # An open action is listed as due soon within this many days.
 DUE_SOON_DAYS = 30
@@ -45,14 +46,6 @@ STALE_DAYS = 30
 GAP_REFS = 5
 
 SEVERITY = {Rag.RED: 0, Rag.AMBER: 1, Rag.GREEN: 2, Rag.COMPLETE: 3, Rag.BLUE: 4, Rag.DROPPED: 5}
-
-
-def rag_label(rag: Rag | None, overridden: bool = False) -> str:
-    """``Red``, ``Amber*`` (an officer's override), ``Blue``; empty for no RAG."""
-    if rag is None:
-        return ""
-    label = "Blue" if rag is Rag.BLUE else rag.label
-    return label + "*" if overridden else label
 
 
 # -- the report's parts ------------------------------------------------------------------
@@ -185,17 +178,6 @@ class Movement(NamedTuple):
     new_evidence: list[NewEvidence]
     kpi_changes: list[KpiChange]
 
-    @property
-    def is_empty(self) -> bool:
-        return not (
-            self.rag_changes
-            or self.completed
-            or self.new_actions
-            or self.slipped
-            or self.new_evidence
-            or self.kpi_changes
-        )
-
 
 class Report(NamedTuple):
     header: Header
@@ -321,19 +303,17 @@ def _movement(
     reasons: dict[int, list[str]] = {}
     wanted = {v.action.id for v, _ in slipped_ids}
     if wanted:
-        for _, row in s.store.rows_newest_first(LogEntry.TABLE):
-            if not later(row["at"]):
+        for entry in s.store.select(LogEntry, newest_first=True):
+            if not later(entry.at):
                 break
-            if row["action_id"] in wanted and "due" in (row.get("changes") or {}) and row.get("note"):
-                reasons.setdefault(row["action_id"], []).insert(0, row["note"])
+            if entry.action_id in wanted and "due" in (entry.changes or {}) and entry.note:
+                reasons.setdefault(entry.action_id, []).insert(0, entry.note)
     slipped = [Slip(v, then.due, v.action.due, reasons.get(v.action.id, [])) for v, then in slipped_ids]
 
     new_evidence: list[NewEvidence] = []
-    for record_id, row in s.store.rows(Evidence.TABLE):
-        view = in_scope.get(row["action_id"])
-        added = row.get("added_at") or ""
-        if view is not None and added and later(added):
-            new_evidence.append(NewEvidence(Evidence.from_record(record_id, row), view.action))
+    for item in s.store.select(Evidence, In("action_id", in_scope)):
+        if item.added_at and later(item.added_at):
+            new_evidence.append(NewEvidence(item, in_scope[item.action_id].action))
     new_evidence.sort(key=lambda n: (n.action.id, n.evidence.id))
 
     kpi_changes: list[KpiChange] = []

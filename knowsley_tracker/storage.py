@@ -57,14 +57,25 @@ from knowsley_tracker.errors import (
     TrackerError,
 )
 from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsupported
-from knowsley_tracker.models import TABLES, Record
+from knowsley_tracker.models import Record
+from knowsley_tracker.store_interface import HISTORY as HISTORY
+from knowsley_tracker.store_interface import META as META
+from knowsley_tracker.store_interface import Change, Condition, Txn
+from knowsley_tracker.store_interface import ChangeConflict as ChangeConflict
+from knowsley_tracker.store_rows import (
+    change_from_list,
+    change_to_list,
+    not_found,
+    ref_of,
+    row_test,
+    touches,
+    txn_from_row,
+)
 
 R = TypeVar("R", bound=Record)
 
 FORMAT = "knowsley-tracker"
 SCHEMA_VERSION = 1
-META = "_meta"
-HISTORY = "history"
 # Tables that only grow: their older rows move into sealed segment files.
 SEGMENTED = ("log", HISTORY)
 # Rows kept in plan.json per segmented table before the oldest are sealed.
@@ -399,11 +410,6 @@ def _corrupt(path: Path, problem: _Invalid) -> CorruptStoreError:
     return CorruptStoreError(f"{problem.message(path)} The file has not been changed. {hint}")
 
 
-def validate_store_bytes_quiet(raw: bytes) -> dict[str, Any]:
-    """Like :func:`validate_store_bytes` but raises plain ``ValueError`` (no backup lookup)."""
-    return _check(raw)
-
-
 def migrate(data: dict[str, Any], path: Path | None = None) -> bool:
     """Upgrade raw data from an older schema in place; True when anything changed."""
     meta = data[META]["1"]
@@ -698,26 +704,6 @@ class HeldStorage(Storage):
         self.data = data
 
 
-def ref_of(table: str, record_id: int) -> str:
-    """How people write a record's id: ``A12``, ``L40``; ``txn 7`` for history rows."""
-    if table == META:
-        return "the plan's settings"
-    if table == HISTORY:
-        return f"txn {record_id}"
-    cls = TABLES.get(table)
-    return f"{cls.PREFIX}{record_id}" if cls is not None else f"{table} {record_id}"
-
-
-class ChangeConflict(ConflictError):
-    """Reversing a recorded change would overwrite something changed since."""
-
-    def __init__(self, message: str, table: str, record_id: int, field: str | None = None) -> None:
-        super().__init__(message)
-        self.table = table
-        self.record_id = record_id
-        self.field = field
-
-
 @dataclass(frozen=True)
 class Restored:
     """What :meth:`Store.restore` did."""
@@ -958,7 +944,7 @@ class Store:
         """The record with this id; NotFoundError names the missing id."""
         found = self.find(cls, record_id)
         if found is None:
-            raise NotFoundError(f"No {_noun(cls)} {cls.PREFIX}{record_id}.")
+            raise not_found(cls, record_id)
         return found
 
     def all(self, cls: type[R]) -> list[R]:
@@ -1007,7 +993,13 @@ class Store:
         for key in sorted(tail, key=int, reverse=True):
             yield int(key), tail[key]
 
-    def count(self, table: str) -> int:
+    def count(self, cls: type[Record] | str, *where: Condition) -> int:
+        """How many records of a kind (a record class or a table name) match every condition."""
+        table = cls if isinstance(cls, str) else cls.TABLE
+        if where:
+            assert not isinstance(cls, str)
+            test = row_test(cls, where)
+            return sum(1 for _, row in self.rows(table) if test is None or test(row))
         total = len(self.data.get(table, {}))
         if table in SEGMENTED:
             total += sum(entry["rows"] for entry in self._segments(table))
@@ -1052,6 +1044,108 @@ class Store:
             cached = _read_blob(self.paths.store, self.paths.snapshots / file_name, "snapshot")
             self._snapshot_cache[file_name] = cached
         return cached
+
+    # -- the rest of the PlanStore interface (store_interface.py) ---------------------
+
+    @property
+    def location(self) -> str:
+        return str(self.paths.store)
+
+    @property
+    def created_at(self) -> str:
+        return str(self.meta.get("created_at", ""))
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.meta.get("schema_version", SCHEMA_VERSION))
+
+    def select(
+        self,
+        cls: type[R],
+        *where: Condition,
+        since_id: int = 0,
+        newest_first: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[R]:
+        """Matching records, tested on the stored rows so that only matches are built."""
+        test = row_test(cls, where)
+        load = cls.from_record
+        rows = self.rows_newest_first(cls.TABLE) if newest_first else self.rows(cls.TABLE, since_id)
+        found = 0
+        for record_id, row in rows:
+            if record_id <= since_id:
+                return  # newest first: the rest are older still
+            if test is not None and not test(row):
+                continue
+            yield load(record_id, row)
+            found += 1
+            if limit is not None and found >= limit:
+                return
+
+    def count_by(self, cls: type[Record], field: str, *where: Condition) -> dict[Any, int]:
+        test = row_test(cls, where)
+        counts: dict[Any, int] = {}
+        for _, row in self.rows(cls.TABLE):
+            if test is None or test(row):
+                value = row.get(field)
+                counts[value] = counts.get(value, 0) + 1
+        return counts
+
+    def exists(self, cls: type[Record], record_id: int) -> bool:
+        return self.row(cls.TABLE, record_id) is not None
+
+    def highest_id(self, cls: type[Record]) -> int:
+        return max((i for i, _ in self.rows(cls.TABLE)), default=0)
+
+    def counters(self) -> dict[str, int]:
+        return {str(k): int(v) for k, v in self.meta.get("counters", {}).items()}
+
+    def settings(self) -> dict[str, Any]:
+        return dict(self.meta.get("settings", {}))
+
+    def set_created_at(self, stamp: str) -> None:
+        self._require_transaction()
+        old = self.meta.get("created_at")
+        if old != stamp:
+            self.meta["created_at"] = stamp
+            self._record(["update", META, 1, {"created_at": [old, stamp]}])
+
+    def pending_changes(self) -> list[Change]:
+        return [change_from_list(c) for c in self._pending or []]
+
+    def history(
+        self,
+        *,
+        newest_first: bool = False,
+        since_txn: int = 0,
+        since: datetime | None = None,
+        touching: tuple[str, int] | None = None,
+    ) -> Iterator[Txn]:
+        rows = self.rows_newest_first(HISTORY) if newest_first else self.rows(HISTORY, since_txn)
+        for txn, row in rows:
+            if txn <= since_txn:
+                return  # newest first: the rest are older still
+            if touching is not None and not touches(row, touching):
+                continue
+            if since is not None and _parse_stamp(str(row.get("at", ""))) < since:
+                continue
+            yield txn_from_row(txn, row)
+
+    def history_entry(self, txn: int) -> Txn | None:
+        row = self.row(HISTORY, txn)
+        return None if row is None else txn_from_row(txn, row)
+
+    def revert(self, change: Change) -> None:
+        self.apply_raw(change_to_list(change), reverse=True)
+
+    def raise_txn_counter(self) -> int | None:
+        """Move the txn counter up to the newest history entry when it fell behind (a
+        damaged store, for kt doctor --fix); returns the new value, None when it was right."""
+        highest = max((i for i, _ in self.rows(HISTORY)), default=0)
+        if self.txn >= highest:
+            return None
+        self.meta["txn"] = highest
+        return highest
 
     # -- changing records -------------------------------------------------------
 
@@ -1103,7 +1197,7 @@ class Store:
         table = record.TABLE
         old = self.row(table, record.id)
         if old is None:
-            raise NotFoundError(f"No {_noun(type(record))} {record.ref}.")
+            raise not_found(type(record), record.id)
         new = record.to_record()
         diff = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
         if not diff:
@@ -1117,7 +1211,7 @@ class Store:
         self._require_transaction()
         old = self.row(cls.TABLE, record_id)
         if old is None:
-            raise NotFoundError(f"No {_noun(cls)} {cls.PREFIX}{record_id}.")
+            raise not_found(cls, record_id)
         self._delete_row(cls.TABLE, record_id)
         self._record(["delete", cls.TABLE, record_id, old])
 
@@ -1934,16 +2028,3 @@ def _rows_to_seal(table: str, tail: dict[str, Any]) -> list[str]:
         if total >= SEGMENT_ROWS:
             break
     return chosen
-
-
-def _noun(cls: type[Record]) -> str:
-    return {
-        "FocusArea": "focus area",
-        "LogEntry": "log entry",
-        "KpiValue": "KPI value",
-        "Kpi": "KPI",
-    }.get(cls.__name__, cls.__name__.lower())
-
-
-def table_class(name: str) -> type[Record] | None:
-    return TABLES.get(name)

@@ -3,12 +3,17 @@
 The autouse ``isolate`` fixture points KNOWSLEY_TRACKER_DB at a temporary
 folder, so no test can touch real data, and pins "now" to 30 Nov 2025 09:00
 UTC (the example plan's "as of" date) in UTC.
+
+Service-level tests take ``plan_store`` (or ``session``), which runs them once
+over every implementation of the storage interface in :data:`STORE_KINDS`, as
+TinyDB's own tests run over every storage; ``store`` is the JSON file store,
+for tests about files. A new store joins by adding its kind and opener here.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,8 +23,10 @@ from typer.testing import CliRunner, Result
 
 from knowsley_tracker.cli import app
 from knowsley_tracker.dates import Clock
+from knowsley_tracker.memory_store import MemoryStore
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store
+from knowsley_tracker.store_interface import PlanStore
 
 # The PostgreSQL test server and its fixtures (pg_server, pg_db...): started only
 # when a test asks for one.
@@ -68,15 +75,46 @@ def kt(runner: CliRunner) -> Any:
 
 @pytest.fixture
 def store(db: Path) -> Iterator[Store]:
-    """A new, empty store open for writing."""
+    """A new, empty JSON file store open for writing."""
     s = Store.create(db, authority="Test Council", now=Clock.at(NOW).now())
     yield s
     s.close()
 
 
 @pytest.fixture
-def session(store: Store) -> Session:
-    return Session(store=store, clock=Clock.at(NOW), user="Test Officer")
+def file_store(db: Path) -> Iterator[Store]:
+    """The JSON file store, by name, where a module runs its other tests over every store."""
+    s = Store.create(db, authority="Test Council", now=Clock.at(NOW).now())
+    yield s
+    s.close()
+
+
+def _open_file_store(db: Path) -> PlanStore:
+    return Store.create(db, authority="Test Council", now=Clock.at(NOW).now())
+
+
+def _open_memory_store(db: Path) -> PlanStore:
+    return MemoryStore(authority="Test Council", created_at=NOW)
+
+
+# Every implementation of knowsley_tracker.store_interface.PlanStore: a new, empty plan.
+STORE_KINDS: dict[str, Callable[[Path], PlanStore]] = {
+    "json": _open_file_store,
+    "memory": _open_memory_store,
+}
+
+
+@pytest.fixture(params=list(STORE_KINDS))
+def plan_store(request: pytest.FixtureRequest, db: Path) -> Iterator[PlanStore]:
+    """A new, empty plan, open for writing, in each kind of store in turn."""
+    s = STORE_KINDS[request.param](db)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def session(plan_store: PlanStore) -> Session:
+    return Session(store=plan_store, clock=Clock.at(NOW), user="Test Officer")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,23 @@ import pytest
 from knowsley_tracker import storage
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.errors import ConflictError, ValidationError
+from knowsley_tracker.models import (
+    Action,
+    Evidence,
+    FocusArea,
+    Inspection,
+    Kpi,
+    KpiValue,
+    LogEntry,
+    Owner,
+    Partner,
+    Recommendation,
+    Visit,
+)
 from knowsley_tracker.service import audit
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import FORMAT, SCHEMA_VERSION, Store, StorePaths, encode
+from knowsley_tracker.store_interface import PlanStore
 
 NOW = "2025-11-30T09:00:00+00:00"
 
@@ -50,21 +65,29 @@ def test_bad_record_refs(text: str) -> None:
         audit.parse_record_ref(text)
 
 
-def test_every_kind_of_reference_is_checked(db: Path) -> None:
-    store = make_store(
-        db,
-        inspections={"1": {}},
-        focus_areas={"1": {}},
-        owners={"1": {}},
-        recommendations={"1": {"focus_id": 1, "inspection_id": 1}, "2": {"focus_id": 5, "inspection_id": 6}},
-        actions={"1": {"rec_id": 1, "owner_id": 1}, "2": {"rec_id": 7, "owner_id": 8}},
-        log={"1": {"action_id": 1}, "2": {"action_id": 9}},
-        evidence={"1": {"action_id": 10}},
-        kpis={"1": {"focus_id": 1, "rec_ids": [1, 11]}, "2": {"focus_id": 12, "rec_ids": []}},
-        kpi_values={"1": {"kpi_id": 1}, "2": {"kpi_id": 13}},
-        visits={"1": {"themes": [1, 14]}},
-        partners={"1": {"rec_ids": [15], "focus_ids": [1, 16]}},
-    )
+def test_every_kind_of_reference_is_checked(plan_store: PlanStore) -> None:
+    store = plan_store
+    day = date(2025, 1, 6)
+    with store.transaction(by="Test Officer", what="records pointing at records that do not exist"):
+        for record in (
+            Inspection(id=1, start=day),
+            FocusArea(id=1, key="F", name="Focus"),
+            Owner(id=1, role="Owner"),
+            Recommendation(id=1, text="R", focus_id=1, inspection_id=1),
+            Recommendation(id=2, text="R", focus_id=5, inspection_id=6),
+            Action(id=1, rec_id=1, title="A", due=day, owner_id=1),
+            Action(id=2, rec_id=7, title="A", due=day, owner_id=8),
+            LogEntry(id=1, action_id=1, at=NOW, by="x"),
+            LogEntry(id=2, action_id=9, at=NOW, by="x"),
+            Evidence(id=1, action_id=10, title="E", date=day),
+            Kpi(id=1, key="K1", name="K", target=1, focus_id=1, rec_ids=[1, 11]),
+            Kpi(id=2, key="K2", name="K", target=1, focus_id=12, rec_ids=[]),
+            KpiValue(id=1, kpi_id=1, period="2025-01", period_end=day, value=1),
+            KpiValue(id=2, kpi_id=13, period="2025-01", period_end=day, value=1),
+            Visit(id=1, date=day, themes=[1, 14]),
+            Partner(id=1, name="P", purpose="Audit", start=day, rec_ids=[15], focus_ids=[1, 16]),
+        ):
+            store.add_with_id(record)
     found = [p.message for p in audit.reference_problems(store)]
     assert found == [
         "A2 refers to recommendation R7, which does not exist.",
@@ -136,7 +159,8 @@ def test_doctor_checks_the_log_summary_on_each_action(db: Path) -> None:
     assert [p.message for p in audit.diagnose(db).problems] == ["A2's latest note does not match its log."]
 
 
-def test_history_defaults_to_the_last_twenty_commands(store: Store) -> None:
+def test_history_defaults_to_the_last_twenty_commands(plan_store: PlanStore) -> None:
+    store = plan_store
     session = Session(store=store, clock=Clock.at(NOW), user="Test Officer")
     for n in range(25):
         with session.transaction(f"config set backups {n}"):

@@ -18,34 +18,41 @@ from knowsley_tracker.service.boards import ActionState, PlanState
 from knowsley_tracker.service.kpis import KpiBook
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store
+from knowsley_tracker.store_interface import PlanStore
 
 T = TypeVar("T")
 
 
-def at(store: Store, when: str) -> Session:
+@pytest.fixture
+def store(plan_store: PlanStore) -> PlanStore:
+    """These tests run over every kind of store (conftest.STORE_KINDS)."""
+    return plan_store
+
+
+def at(store: PlanStore, when: str) -> Session:
     return Session(store=store, clock=Clock.at(when), user="Test Officer")
 
 
-def step(store: Store, when: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+def step(store: PlanStore, when: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
     """Run one use-case in its own transaction on the day ``when``."""
     s = at(store, when)
     with s.transaction("step"):
         return fn(s, *args, **kw)
 
 
-def live_state(store: Store, when: str) -> PlanState:
+def live_state(store: PlanStore, when: str) -> PlanState:
     s = at(store, when)
     index = PlanIndex(s)
     return boards.current_state(s, index, KpiBook.load(s))
 
 
-def rebuilt_state(store: Store, when: str, day: str) -> PlanState:
+def rebuilt_state(store: PlanStore, when: str, day: str) -> PlanState:
     s = at(store, when)
     index = PlanIndex(s)
     return boards.reconstructed_state(s, date.fromisoformat(day), index, KpiBook.load(s))
 
 
-def set_up(store: Store) -> None:
+def set_up(store: PlanStore) -> None:
     day = "2025-09-01"
     step(store, day, plan.add_focus, "DIS", "Children with disabilities")
     step(store, day, plan.add_recommendation, "Disabled children's practice.", focus="DIS")
@@ -55,7 +62,7 @@ def set_up(store: Store) -> None:
     step(store, day, kpis.add_kpi, "DIS-01", "Cases with a plan", target="90", unit="%", recs=["R1"])
 
 
-def test_a_snapshot_rebuilt_from_the_log_matches_the_plan_as_it_was(store: Store) -> None:
+def test_a_snapshot_rebuilt_from_the_log_matches_the_plan_as_it_was(store: PlanStore) -> None:
     set_up(store)
     seen: dict[str, PlanState] = {}
 
@@ -99,7 +106,8 @@ def test_a_snapshot_rebuilt_from_the_log_matches_the_plan_as_it_was(store: Store
     assert [k.value for k in (seen["2025-09-25"].kpis[1], seen["2025-10-10"].kpis[1])] == [60.0, 70.0]
 
 
-def test_board_today_is_frozen_into_an_immutable_snapshot_file(store: Store) -> None:
+def test_board_today_is_frozen_into_an_immutable_snapshot_file(file_store: Store) -> None:
+    store = file_store
     set_up(store)
     board = step(store, "2025-11-26", boards.add_board, "26/11/2025", "Board 7")
     assert (board.ref, board.snapshot_method, board.frozen_at) == ("B1", "current", "2025-11-26T09:00:00+00:00")
@@ -118,7 +126,7 @@ def test_board_today_is_frozen_into_an_immutable_snapshot_file(store: Store) -> 
     assert view.kpi_values[1].text == ""
 
 
-def test_a_past_board_is_rebuilt_and_says_so(store: Store) -> None:
+def test_a_past_board_is_rebuilt_and_says_so(store: PlanStore) -> None:
     set_up(store)
     step(store, "2025-10-01", actions.log_progress, "A1", "Half done", progress=50)
     board = step(store, "2025-11-30", boards.add_board, "15/09/2025")
@@ -128,7 +136,7 @@ def test_a_past_board_is_rebuilt_and_says_so(store: Store) -> None:
     assert state.actions[1].progress == 0
 
 
-def test_a_future_board_waits_to_be_frozen(store: Store) -> None:
+def test_a_future_board_waits_to_be_frozen(store: PlanStore) -> None:
     set_up(store)
     board = step(store, "2025-11-30", boards.add_board, "14/01/2026")
     assert (board.is_frozen, board.rag_counts) == (False, {})
@@ -140,7 +148,7 @@ def test_a_future_board_waits_to_be_frozen(store: Store) -> None:
         step(store, "2026-01-15", boards.freeze_board, "B1")
 
 
-def test_one_board_per_day(store: Store) -> None:
+def test_one_board_per_day(store: PlanStore) -> None:
     set_up(store)
     step(store, "2025-11-30", boards.add_board, "26/11/2025")
     with pytest.raises(ConflictError, match=r"A board meeting on 26 Nov 2025 is already recorded \(B1\)."):
@@ -148,7 +156,7 @@ def test_one_board_per_day(store: Store) -> None:
     assert len(store.all(Board)) == 1
 
 
-def test_movement_between_two_boards(store: Store) -> None:
+def test_movement_between_two_boards(store: PlanStore) -> None:
     set_up(store)
     step(store, "2025-09-10", kpis.record_value, "DIS-01", "60", period="2025-08")
     step(store, "2025-10-01", boards.add_board, "01/10/2025", "First")
@@ -185,7 +193,7 @@ def test_movement_between_two_boards(store: Store) -> None:
             for k in earlier.kpi_changes] == [("DIS-01", "60%", "70%", "improving")]  # fmt: skip
 
 
-def test_since_a_date_with_no_board_rebuilds_the_plan_then(store: Store) -> None:
+def test_since_a_date_with_no_board_rebuilds_the_plan_then(store: PlanStore) -> None:
     set_up(store)
     step(store, "2025-10-05", actions.log_progress, "A1", "Started", progress=20)
     movement = build_report(at(store, "2025-10-30"), since="2025-10-01").movement
@@ -198,7 +206,7 @@ def test_since_a_date_with_no_board_rebuilds_the_plan_then(store: Store) -> None
                            KpiBook.load(at(store, "2025-10-30")))  # fmt: skip
 
 
-def test_no_board_before_today_means_no_movement(store: Store) -> None:
+def test_no_board_before_today_means_no_movement(store: PlanStore) -> None:
     set_up(store)
     step(store, "2025-11-30", boards.add_board, "30/11/2025")
     step(store, "2025-11-30", boards.add_board, "14/01/2026")

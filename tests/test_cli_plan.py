@@ -22,6 +22,15 @@ def test_init_creates_private_store_and_refuses_overwrite(kt: Any, db: Path) -> 
     assert db.read_bytes() == before
 
 
+def test_init_refuses_personal_data_with_the_personal_data_exit_code(kt: Any, db: Path) -> None:
+    result = kt("init", "--authority", "Case ref 123456 team")
+    assert (result.exit_code, result.stderr) == (
+        6,
+        "Error: The authority's name looks like a case or record reference.\n",
+    )
+    assert not db.exists()
+
+
 def test_missing_store_says_how_to_create_one(kt: Any, db: Path) -> None:
     result = kt("action", "list")
     assert result.exit_code == StoreMissingError.exit_code
@@ -242,7 +251,7 @@ def test_evidence(plan: Any) -> None:
 
 def test_config(plan: Any) -> None:
     def rag_of(ref: str) -> str:
-        return {a["ref"]: a["rag"] for a in json.loads(plan("action", "list", "--json").stdout)}[ref]
+        return str({a["ref"]: a["rag"] for a in json.loads(plan("action", "list", "--json").stdout)}[ref])
 
     assert rag_of("A2") == "amber"  # due in 10 days at 0%
     assert plan("config", "set", "rag.amber_days", "5").stdout == "rag.amber_days is now 5.\n"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.main import get_command
 
 from knowsley_tracker.cli import COMMANDS, app
+from knowsley_tracker.errors import EXIT_CODES
+
+README = Path(__file__).resolve().parent.parent / "README.md"
 
 
 def all_commands() -> list[tuple[str, Any]]:
@@ -46,3 +50,11 @@ def test_root_help_lists_every_group(kt: Any) -> None:
     assert result.exit_code == 0
     for name in COMMANDS:
         assert name in result.stdout
+
+
+def test_the_readme_exit_code_table_is_the_one_in_errors() -> None:
+    section = README.read_text(encoding="utf-8").split("## Exit codes", 1)[1]
+    rows = [line for line in section.split("\n\n", 2)[1].splitlines() if line.startswith("| ")][1:]
+    table = [(int(code), meaning) for code, meaning in (row.strip("| ").split(" | ", 1) for row in rows)]
+    assert table == EXIT_CODES
+    assert len({code for code, _ in EXIT_CODES}) == len(EXIT_CODES)

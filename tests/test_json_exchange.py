@@ -156,7 +156,7 @@ def test_bad_documents_are_refused_with_every_problem(
         "  records.log[0] (L1), action_id: refers to A77, which is not in records.actions.\n"
     )
     newer = dict(document, version=2)
-    cases = [
+    cases: list[tuple[str, bytes | dict[str, Any], str | None]] = [
         (
             "not.json",
             b"{ this is not json",

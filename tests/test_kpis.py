@@ -156,9 +156,13 @@ def test_trend_lower_is_better() -> None:
 def test_scorecard_trend_in_both_directions(s: Session) -> None:
     add(s)  # lower is better
     add(s, "HP-01", target="90", unit="%", lower_is_better=False, recs=[])
-    for period, caseload, timely in [("2025-07", "30", "70"), ("2025-08", "27", "78"), ("2025-09", "29", "74")]:
-        record(s, "CL-04", caseload, period)
-        record(s, "HP-01", timely, period)
+    for period, caseload_value, timely_value in [
+        ("2025-07", "30", "70"),
+        ("2025-08", "27", "78"),
+        ("2025-09", "29", "74"),
+    ]:
+        record(s, "CL-04", caseload_value, period)
+        record(s, "HP-01", timely_value, period)
     card = {st.kpi.key: st for st in kpis.list_kpis(s)}
     caseload, timely = card["CL-04"], card["HP-01"]
     assert (caseload.trend, caseload.direction, caseload.met) == ("worsening", "up", False)

@@ -105,7 +105,7 @@ def test_thresholds_come_from_settings() -> None:
 def test_config_set_changes_the_report(plan: Any) -> None:
     def rag_of_a3() -> str:
         listed = json.loads(plan("action", "list", "--json", "--rec", "R2").stdout)
-        return next(a["rag"] for a in listed if a["ref"] == "A3")
+        return str(next(a["rag"] for a in listed if a["ref"] == "A3"))
 
     plan("log", "A3", "Interviews booked", "--progress", "10")
     assert rag_of_a3() == "green"  # due 31 Mar 2026, 121 days away

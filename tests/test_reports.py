@@ -10,26 +10,34 @@ import pytest
 
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.models import Rag
-from knowsley_tracker.reports import Report, build_report, rag_label
+from knowsley_tracker.rag import rag_label
+from knowsley_tracker.reports import Report, build_report
 from knowsley_tracker.service import actions, kpis, plan, visits
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store
+from knowsley_tracker.store_interface import PlanStore
 
 T = TypeVar("T")
 
 
-def step(store: Store, when: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
+@pytest.fixture
+def store(plan_store: PlanStore) -> PlanStore:
+    """These tests run over every kind of store (conftest.STORE_KINDS)."""
+    return plan_store
+
+
+def step(store: PlanStore, when: str, fn: Callable[..., T], *args: Any, **kw: Any) -> T:
     s = Session(store=store, clock=Clock.at(when), user="Test Officer")
     with s.transaction("step"):
         return fn(s, *args, **kw)
 
 
-def report(store: Store, when: str = "2025-11-30", **kw: Any) -> Report:
+def report(store: PlanStore, when: str = "2025-11-30", **kw: Any) -> Report:
     return build_report(Session(store=store, clock=Clock.at(when), user="Test Officer"), **kw)
 
 
 @pytest.fixture
-def store_plan(store: Store) -> Store:
+def store_plan(store: PlanStore) -> PlanStore:
     """Two focus areas and a recommendation with none; actions in every state."""
     d = "2025-09-01"
     step(store, d, plan.add_focus, "DIS", "Children with disabilities")
@@ -82,7 +90,7 @@ def test_readiness_status_rag_and_gaps(store_plan: Store) -> None:
     assert (r4.status, r4.rollup.rag, r4.days_since_update, r4.gaps) == ("No actions", None, None, ["no actions"])
 
 
-def test_a_complete_evidenced_recommendation_has_no_gaps(store: Store) -> None:
+def test_a_complete_evidenced_recommendation_has_no_gaps(store: PlanStore) -> None:
     step(store, "2025-01-01", plan.add_recommendation, "Done.")
     step(store, "2025-01-01", actions.add_action, "R1", "Only action", due="1/3/2025")
     step(store, "2025-02-01", actions.complete_action, "A1")

@@ -13,7 +13,7 @@ import pytest
 
 from knowsley_tracker import storage
 from knowsley_tracker.dates import Clock
-from knowsley_tracker.errors import ConflictError, CorruptStoreError
+from knowsley_tracker.errors import ConflictError, CorruptStoreError, StoreMissingError
 from knowsley_tracker.models import Action, LogEntry, Recommendation
 from knowsley_tracker.storage import (
     SCHEMA_VERSION,
@@ -214,7 +214,7 @@ def test_a_missing_store_with_backups_points_at_restore(store: Store, db: Path) 
     add_rec(store, "First")
     store.close()
     db.unlink()
-    with pytest.raises(storage.StoreMissingError) as caught:
+    with pytest.raises(StoreMissingError) as caught:
         Store.open(db)
     backup = StorePaths(db).backups / "plan-t000000-20251130T090000Z.json"
     assert str(caught.value) == (

@@ -123,7 +123,9 @@ def run_with_errors(invoke: Any) -> int:
     try:
         result = invoke()
     except TrackerError as exc:
-        emit(f"Error: {safe(exc.message)}", err=True)
+        from knowsley_tracker.render.messages import error_message
+
+        emit(f"Error: {safe(error_message(exc))}", err=True)
         return exc.exit_code
     except typer.Abort:
         emit("Aborted.", err=True)

@@ -7,7 +7,7 @@ service function, hand the result to one of the ``print_*`` helpers here.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +40,11 @@ AllowPersonalData = Annotated[
 
 def default_db_path() -> Path:
     return Path(typer.get_app_dir(APP_NAME)) / "plan.json"
+
+
+def format_from_suffix(path: Path | None, formats: Mapping[str, str]) -> str | None:
+    """The format a file's name asks for, by its suffix (``.md`` -> ``markdown``), or None."""
+    return None if path is None else formats.get(path.suffix.lower())
 
 
 def current_user() -> str:
@@ -106,14 +111,9 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 
 def print_json(data: Any) -> None:
-    import json
+    from knowsley_tracker.render.json_out import dumps
 
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: escape them rather than fail
-        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, default=str)
-    emit(text)
+    emit(dumps(data))
 
 
 def print_table(view: TableView) -> None:

@@ -16,6 +16,7 @@ from knowsley_tracker.cli._context import (
 )
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models import Action, parse_ref
 from knowsley_tracker.render import views
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service import actions as service
@@ -137,5 +138,5 @@ def remove(ctx: typer.Context, action: Annotated[str, typer.Argument(help="The a
         kt action remove A31
     """
     with app_context(ctx).writing(f"action remove {action}") as s:
-        removed = service.remove_action(s, action)
+        removed = service.remove_action(s, parse_ref(action, Action)).record
     say(f"Removed {removed.ref}: {safe(removed.title)}")

@@ -14,6 +14,7 @@ from knowsley_tracker.cli._context import (
     output,
     say,
 )
+from knowsley_tracker.models import Evidence, parse_ref
 from knowsley_tracker.render import views
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service import actions as service
@@ -71,5 +72,5 @@ def remove(ctx: typer.Context, evidence: Annotated[str, typer.Argument(help="The
         kt evidence remove E4
     """
     with app_context(ctx).writing(f"evidence remove {evidence}") as s:
-        removed = service.remove_evidence(s, evidence)
+        removed = service.remove_evidence(s, parse_ref(evidence, Evidence)).record
     say(f"Removed {removed.ref}: {safe(removed.title)}")

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, AppContext, ByOption, app_context, say
+from knowsley_tracker.cli._context import AllowPersonalData, AppContext, ByOption, app_context, format_from_suffix, say
 from knowsley_tracker.errors import NotFoundError, TrackerError, ValidationError
 from knowsley_tracker.render.text import emit, is_terminal, safe
 from knowsley_tracker.service.exchange import ImportRejectedError
@@ -38,9 +38,9 @@ class ImportFormat(StrEnum):
 def _format_from(path: Path | None, given: str | None, choices: type[StrEnum], option: str) -> str:
     if given is not None:
         return given
-    suffix = path.suffix.lower().lstrip(".") if path is not None else ""
-    if suffix in {c.value for c in choices}:
-        return suffix
+    found = format_from_suffix(path, {f".{c.value}": c.value for c in choices})
+    if found is not None:
+        return found
     names = ", ".join(c.value for c in choices)
     where = f"{path.name} does not end in .{' or .'.join(c.value for c in choices)}" if path else "no file name"
     raise ValidationError(f"Which format? {where}: give {option} ({names}).")

@@ -17,6 +17,7 @@ from knowsley_tracker.cli._context import (
 )
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
+from knowsley_tracker.render.messages import cleared_note
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service import actions as action_service
 from knowsley_tracker.service import plan as service
@@ -137,5 +138,5 @@ def remove(ctx: typer.Context, key: Annotated[str, typer.Argument(help="The focu
         kt focus remove OLD
     """
     with app_context(ctx).writing(f"focus remove {key}") as s:
-        area = service.remove_focus(s, key)
-    say(f"Removed focus area {area.key}.")
+        removed = service.remove_focus(s, s.focus(key).id)
+    say(f"Removed focus area {removed.record.key}.{cleared_note(removed)}")

@@ -96,5 +96,5 @@ def remove(ctx: typer.Context, owner: Annotated[str, typer.Argument(help="The ow
         kt owner remove O7
     """
     with app_context(ctx).writing(f"owner remove {owner}") as s:
-        removed = service.remove_owner(s, owner)
+        removed = service.remove_owner(s, s.owner(owner).id).record
     say(f"Removed owner {removed.ref}: {safe(removed.display)}")

@@ -16,7 +16,9 @@ from knowsley_tracker.cli._context import (
     say,
 )
 from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models import Recommendation, parse_ref
 from knowsley_tracker.render import views
+from knowsley_tracker.render.messages import cleared_note
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service import actions as action_service
 from knowsley_tracker.service import plan as service
@@ -130,5 +132,5 @@ def remove(ctx: typer.Context, rec: Annotated[str, typer.Argument(help="The reco
         kt rec remove R11
     """
     with app_context(ctx).writing(f"rec remove {rec}") as s:
-        removed = service.remove_recommendation(s, rec)
-    say(f"Removed {removed.ref}.")
+        removed = service.remove_recommendation(s, parse_ref(rec, Recommendation))
+    say(f"Removed {removed.record.ref}.{cleared_note(removed)}")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import app_context, say
+from knowsley_tracker.cli._context import app_context, format_from_suffix, say
 from knowsley_tracker.errors import TrackerError, ValidationError
 from knowsley_tracker.rag import rules_text
 from knowsley_tracker.render.text import emit, is_terminal, safe
@@ -31,9 +31,7 @@ def choose_format(fmt: str | None, output: Path | None, as_json: bool) -> str:
         if found is None:
             raise ValidationError(f"Unknown format {fmt!r}: choose text, markdown, html or json.")
         return found
-    if output is not None:
-        return SUFFIXES.get(output.suffix.lower(), "text")
-    return "text"
+    return format_from_suffix(output, SUFFIXES) or "text"
 
 
 def render(report: Report, fmt: str) -> str:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from knowsley_tracker.cli._context import JsonOption, app_context, print_json, print_table, say
-from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.errors import PersonalDataError, ValidationError
 from knowsley_tracker.guard import describe, find_personal_data
 from knowsley_tracker.render.text import Column, TableView, safe
 from knowsley_tracker.service import settings as settings_service
@@ -33,7 +33,7 @@ def init(
     if not name:
         raise ValidationError("The authority's name cannot be empty.")
     if find_personal_data(name):
-        raise ValidationError(f"The authority's name looks like {describe(find_personal_data(name))}.")
+        raise PersonalDataError(f"The authority's name looks like {describe(find_personal_data(name))}.")
     store = Store.create(app.db, authority=name, now=app.get_clock().now(), lock_timeout=app.lock_timeout)
     store.close()
     say(f"Created a store for {safe(name)} at {safe(app.db)}.")

@@ -9,6 +9,7 @@ import typer
 from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models import Visit, parse_ref
 from knowsley_tracker.render import views
 from knowsley_tracker.service import visits as service
 
@@ -116,5 +117,5 @@ def remove(ctx: typer.Context, visit: Annotated[str, typer.Argument(help="The vi
         kt visit remove V5
     """
     with app_context(ctx).writing(f"visit remove {visit}") as s:
-        removed = service.remove_visit(s, visit)
+        removed = service.remove_visit(s, parse_ref(visit, Visit)).record
     say(f"Removed {removed.ref}.")

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from knowsley_tracker.dates import format_date, format_period
+from knowsley_tracker.dates import format_date, format_period, in_days
 from knowsley_tracker.models import Rag
-from knowsley_tracker.rag import Rollup
+from knowsley_tracker.rag import Rollup, rag_label
+from knowsley_tracker.render.text import pct
 from knowsley_tracker.reports import (
     DUE_SOON_DAYS,
     Movement,
     RecRow,
     Report,
-    rag_label,
 )
 from knowsley_tracker.service.governance import InterventionView
 from knowsley_tracker.service.kpis import KpiStatus
@@ -80,24 +80,12 @@ def plural(n: int, noun: str, nouns: str | None = None) -> str:
     return f"{n} {noun if n == 1 else nouns or noun + 's'}"
 
 
-def pct(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f}%"
-
-
 def text_bar(value: float | None, width: int = BAR_WIDTH) -> str:
     """``█████░░░░░`` for 50%: a bar of block characters for text and Markdown."""
     if value is None:
         return ""
     filled = round(max(0.0, min(100.0, value)) / 100 * width)
     return "█" * filled + "░" * (width - filled)
-
-
-def in_days(days: int) -> str:
-    if days == 0:
-        return "today"
-    if days > 0:
-        return f"in {plural(days, 'day')}"
-    return f"{plural(-days, 'day')} overdue"
 
 
 def rag_mix(roll: Rollup) -> str:

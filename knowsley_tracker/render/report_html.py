@@ -12,8 +12,8 @@ import html
 
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.models import Rag
-from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, pct
-from knowsley_tracker.render.text import safe
+from knowsley_tracker.render.report_common import Cell, Layout, Table, layout
+from knowsley_tracker.render.text import pct, safe
 from knowsley_tracker.reports import FocusRow, Report
 from knowsley_tracker.service.kpis import KpiStatus, format_number
 

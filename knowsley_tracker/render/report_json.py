@@ -69,28 +69,18 @@ Top level:
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from knowsley_tracker.models import Rag
 from knowsley_tracker.rag import Rollup
+from knowsley_tracker.render.json_out import dumps as dumps
 from knowsley_tracker.reports import ActionLine, Movement, RecRow, Report
 from knowsley_tracker.service.governance import InterventionView
 from knowsley_tracker.service.kpis import Figure, KpiPoint, KpiStatus
-from knowsley_tracker.storage import encode
 
 SCHEMA = "knowsley-tracker/report"
 VERSION = 1
 HISTORY_POINTS = 12
-
-# JSON allows these raw, but a terminal would act on them: write them as \\u escapes.
-_UNSAFE = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
-def dumps(data: Any) -> str:
-    """Indented, key-sorted JSON (the store's fast encoder) in which no character can act on a terminal."""
-    text = encode(data).decode("utf-8").rstrip("\n")
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def figure_json(figure: Figure) -> dict[str, Any]:

@@ -11,11 +11,11 @@ from typing import Any
 
 from knowsley_tracker.dates import format_date, format_period, format_timestamp
 from knowsley_tracker.models import Board, Rag
+from knowsley_tracker.rag import rag_label
 from knowsley_tracker.render.report_common import kpi_name, met_text, trend_text
 from knowsley_tracker.render.report_json import kpi_json
 from knowsley_tracker.render.text import Column, TableView
 from knowsley_tracker.render.views import DetailView, record_json
-from knowsley_tracker.reports import rag_label
 from knowsley_tracker.service.boards import BoardView
 from knowsley_tracker.service.kpis import KpiStatus, Recorded
 

@@ -40,6 +40,11 @@ def safe(text: object, *, keep_newlines: bool = False) -> str:
     return "".join(out)
 
 
+def pct(value: float | None) -> str:
+    """A percentage as shown: ``50%``; ``-`` when there is none."""
+    return "-" if value is None else f"{value:.0f}%"
+
+
 def is_terminal() -> bool:
     """True when stdout is a terminal (or TTY_COMPATIBLE=1 asks for terminal output)."""
     if os.environ.get("TTY_COMPATIBLE") == "1":

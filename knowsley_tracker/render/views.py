@@ -21,7 +21,8 @@ from knowsley_tracker.models import (
     Rag,
     Record,
 )
-from knowsley_tracker.render.text import Column, TableView
+from knowsley_tracker.rag import rag_label
+from knowsley_tracker.render.text import Column, TableView, pct
 from knowsley_tracker.service.actions import ActionDetail, ActionView
 from knowsley_tracker.service.governance import InterventionView, PartnerView
 from knowsley_tracker.service.plan import RecommendationView
@@ -46,20 +47,11 @@ def record_json(record: Record, **extra: Any) -> dict[str, Any]:
     return out
 
 
-def pct(value: int | float) -> str:
-    return f"{value:.0f}%"
-
-
 # -- actions ---------------------------------------------------------------------
 
 
 def rag_style(rag: Rag) -> str:
     return f"rag.{rag.value}"
-
-
-def rag_label(view: ActionView) -> str:
-    label = view.rating.rag.value.capitalize()
-    return f"{label}*" if view.rating.overridden else label
 
 
 def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
@@ -86,7 +78,7 @@ def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
                 format_date(a.due),
                 a.status.value,
                 pct(a.progress),
-                rag_label(v),
+                rag_label(v.rating.rag, v.rating.overridden),
                 v.owner.display if v.owner else "",
                 v.rec.ref if v.rec else "",
                 v.focus.key if v.focus else "",
@@ -173,7 +165,7 @@ def action_detail(d: ActionDetail) -> DetailView:
     due = format_date(a.due)
     if a.has_slipped:
         due += f" (first agreed {format_date(a.original_due)})"
-    rating = rag_label(v) + f" - {v.rating.reason}"
+    rating = rag_label(v.rating.rag, v.rating.overridden) + f" - {v.rating.reason}"
     if v.rating.overridden:
         rating += f" (rules say {v.rating.computed.label})"
     fields = [

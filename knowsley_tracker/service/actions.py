@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any
 
-from knowsley_tracker.errors import ConflictError, ValidationError
+from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import (
     Action,
     Evidence,
@@ -20,7 +19,10 @@ from knowsley_tracker.models import (
     check_progress,
 )
 from knowsley_tracker.rag import Rating, rate
+from knowsley_tracker.service import removal
+from knowsley_tracker.service.removal import Removed
 from knowsley_tracker.service.session import Session
+from knowsley_tracker.store_interface import Eq
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,7 @@ class PlanIndex:
         self.areas = {f.id: f for f in store.all(FocusArea)}
         self.owners = {o.id: o for o in store.all(Owner)}
         self.actions = store.all(Action)
-        self.evidence_counts: Counter[int] = Counter(row["action_id"] for _, row in store.rows(Evidence.TABLE))
+        self.evidence_counts: dict[int, int] = store.count_by(Evidence, "action_id")
 
     def view(self, action: Action) -> ActionView:
         rec = self.recs.get(action.rec_id)
@@ -162,18 +164,9 @@ def _apply_override(action: Action, rag: str, reason: str | None, logged: dict[s
     logged["rag_override"] = [old, value.value]
 
 
-def remove_action(s: Session, ref: str) -> Action:
+def remove_action(s: Session, action_id: int) -> Removed[Action]:
     """Delete an action that nothing refers to yet (otherwise drop it with a reason)."""
-    action = s.action(ref)
-    entries = sum(1 for _, row in s.store.rows(LogEntry.TABLE) if row["action_id"] == action.id)
-    evidence = sum(1 for _, row in s.store.rows(Evidence.TABLE) if row["action_id"] == action.id)
-    if entries or evidence:
-        raise ConflictError(
-            f"{action.ref} has {entries} log entries and {evidence} evidence items, so it cannot be removed: "
-            f'drop it instead with kt log {action.ref} "why" --status dropped.'
-        )
-    s.store.delete(Action, action.id)
-    return action
+    return removal.remove(s.store, s.store.get(Action, action_id))
 
 
 # -- the progress log -------------------------------------------------------------
@@ -242,7 +235,7 @@ def _append_log(s: Session, action: Action, *, note: str, changes: dict[str, lis
 
 def action_log(s: Session, action_id: int) -> list[LogEntry]:
     """Every log entry of one action, oldest first."""
-    return [LogEntry.from_record(i, row) for i, row in s.store.rows(LogEntry.TABLE) if row["action_id"] == action_id]
+    return list(s.store.select(LogEntry, Eq("action_id", action_id)))
 
 
 # -- evidence ----------------------------------------------------------------------
@@ -278,12 +271,8 @@ def list_evidence(s: Session, ref: str | None = None) -> list[tuple[Evidence, Ac
     return [(e, actions.get(e.action_id)) for e in s.store.all(Evidence) if wanted is None or e.action_id == wanted]
 
 
-def remove_evidence(s: Session, ref: str) -> Evidence:
-    from knowsley_tracker.models import parse_ref
-
-    evidence = s.store.get(Evidence, parse_ref(ref, Evidence))
-    s.store.delete(Evidence, evidence.id)
-    return evidence
+def remove_evidence(s: Session, evidence_id: int) -> Removed[Evidence]:
+    return removal.remove(s.store, s.store.get(Evidence, evidence_id))
 
 
 # -- listing -------------------------------------------------------------------------
@@ -334,5 +323,5 @@ def list_actions(
 def show_action(s: Session, ref: str) -> ActionDetail:
     action = s.action(ref)
     index = PlanIndex(s)
-    evidence = [e for e in s.store.all(Evidence) if e.action_id == action.id]
+    evidence = list(s.store.select(Evidence, Eq("action_id", action.id)))
     return ActionDetail(view=index.view(action), log=action_log(s, action.id), evidence=evidence)

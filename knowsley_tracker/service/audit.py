@@ -10,37 +10,21 @@ possibly damaged ``plan.json`` as a store. No rendering here.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
 from knowsley_tracker import dates
 from knowsley_tracker.errors import ConflictError, NotFoundError, TrackerError, ValidationError
-from knowsley_tracker.models import (
-    PREFIXES,
-    TABLES,
-    Action,
-    Evidence,
-    FocusArea,
-    Inspection,
-    Kpi,
-    KpiValue,
-    LogEntry,
-    Owner,
-    Partner,
-    Recommendation,
-    Record,
-    Visit,
-)
+from knowsley_tracker.models import PREFIXES, RECORD_TYPES, TABLES, Action, LogEntry
+from knowsley_tracker.service.removal import Dangling, dangling
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import (
     DEFAULT_BACKUPS,
-    HISTORY,
-    META,
     SCHEMA_VERSION,
     Backup,
-    ChangeConflict,
     Problem,
     Restored,
     Store,
@@ -53,9 +37,10 @@ from knowsley_tracker.storage import (
     migrate,
     newest_good_backup,
     probe,
-    ref_of,
 )
 from knowsley_tracker.storage import list_backups as storage_backups
+from knowsley_tracker.store_interface import HISTORY, META, Change, ChangeConflict, PlanStore, Txn
+from knowsley_tracker.store_rows import noun, ref_of
 
 DEFAULT_HISTORY_LIMIT = 20
 
@@ -104,14 +89,6 @@ class HistoryEntry:
         value = self.extra.get("undo")
         return int(value) if isinstance(value, int) else None
 
-    @property
-    def is_restore(self) -> bool:
-        return "restore" in self.extra
-
-    @property
-    def is_migration(self) -> bool:
-        return "migrate" in self.extra
-
 
 _REF = re.compile(r"([A-Za-z]{1,2})(\d+)")
 
@@ -130,7 +107,7 @@ def parse_record_ref(text: str) -> tuple[str, int]:
     raise ValidationError(f"{text!r} is not a record id: use a prefix ({known}) and a number, e.g. A12 or L40.")
 
 
-def _field_order(table: str, row: dict[str, Any]) -> list[str]:
+def _field_order(table: str, row: Mapping[str, Any]) -> list[str]:
     cls = TABLES.get(table)
     order = [f.name for f in fields(cls) if f.name != "id"] if cls is not None else []
     return [name for name in order if name in row] + sorted(name for name in row if name not in order)
@@ -140,27 +117,28 @@ def _is_blank(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _expand(change: list[Any], log_rows: dict[int, dict[str, Any]], store: Store) -> RecordChange:
-    op, table, record_id, payload = change
-    if op == "update":
-        changed = [FieldChange(str(name), old, new) for name, (old, new) in dict(payload).items()]
-        return RecordChange(op, table, int(record_id), changed)
-    row = payload if isinstance(payload, dict) else None
-    if row is None and table == LogEntry.TABLE:
-        row = log_rows.get(int(record_id)) or store.row(table, int(record_id))
+def _expand(change: Change, log_rows: dict[int, Mapping[str, Any]], store: PlanStore) -> RecordChange:
+    if change.op == "update":
+        changed = [FieldChange(str(name), old, new) for name, (old, new) in dict(change.diff or {}).items()]
+        return RecordChange(change.op, change.table, change.record_id, changed)
+    row: Mapping[str, Any] | None = change.row
+    if row is None and change.table == LogEntry.TABLE:
+        row = log_rows.get(change.record_id)
+        if row is None:
+            entry = store.find(LogEntry, change.record_id)
+            row = None if entry is None else entry.to_record()
     shown: list[FieldChange] = []
     if row is not None:
-        for name in _field_order(table, row):
+        for name in _field_order(change.table, row):
             value = row[name]
-            if op == "create" and _is_blank(value):
+            if change.op == "create" and _is_blank(value):
                 continue
-            shown.append(FieldChange(name, None, value) if op == "create" else FieldChange(name, value, None))
-    return RecordChange(op, table, int(record_id), shown, row)
+            shown.append(FieldChange(name, None, value) if change.op == "create" else FieldChange(name, value, None))
+    return RecordChange(change.op, change.table, change.record_id, shown, None if row is None else dict(row))
 
 
-def _entry(txn: int, row: dict[str, Any], changes: list[RecordChange]) -> HistoryEntry:
-    extra = {k: v for k, v in row.items() if k not in ("at", "by", "what", "changes")}
-    return HistoryEntry(txn, str(row.get("at", "")), str(row.get("by", "")), str(row.get("what", "")), changes, extra)
+def _entry(txn: Txn, changes: list[RecordChange]) -> HistoryEntry:
+    return HistoryEntry(txn.txn, txn.at, txn.by, txn.what, changes, dict(txn.extra))
 
 
 def history(
@@ -175,161 +153,60 @@ def history(
         limit = DEFAULT_HISTORY_LIMIT
     store = s.store
     if wanted is not None and wanted[0] == HISTORY:
-        row = store.row(HISTORY, wanted[1])
-        if row is None:
+        found = store.history_entry(wanted[1])
+        if found is None:
             raise NotFoundError(f"No txn {wanted[1]} in the history.")
-        return [_entry(wanted[1], row, _expand_all(store, row["changes"], {}))]
-    picked: list[tuple[int, dict[str, Any]]] = []
+        return [_entry(found, _expand_all(store, found.changes, {}))]
+    # Commands from the start of ``since`` in local time.
+    start = datetime.combine(since_day, time(0)).astimezone() if since_day is not None else None
+    picked: list[Txn] = []
     # Log entries removed by a later undo or restore are kept in that later change.
-    removed_logs: dict[int, dict[str, Any]] = {}
-    for txn, row in store.rows_newest_first(HISTORY):
-        if since_day is not None and dates.local_date_of(str(row.get("at"))) < since_day:
-            continue
-        for op, table, record_id, payload in row.get("changes", []):
-            if op == "delete" and table == LogEntry.TABLE and isinstance(payload, dict):
-                removed_logs[int(record_id)] = payload
-        if wanted is not None and not any((c[1], int(c[2])) == wanted for c in row.get("changes", [])):
-            continue
-        picked.append((txn, row))
+    removed_logs: dict[int, Mapping[str, Any]] = {}
+    for entry in store.history(newest_first=True, since=start, touching=wanted):
+        for change in entry.changes:
+            if change.op == "delete" and change.table == LogEntry.TABLE and change.row is not None:
+                removed_logs[change.record_id] = change.row
+        picked.append(entry)
         if limit is not None and len(picked) >= limit:
             break
-    if wanted is not None and not picked and store.row(*wanted) is None:
+    if wanted is not None and not picked and not _exists(store, *wanted):
         raise NotFoundError(f"No changes to {ref_of(*wanted)} are recorded, and there is no such record.")
     out = []
-    for txn, row in reversed(picked):
-        changes = row.get("changes", [])
+    for entry in reversed(picked):
+        changes: Sequence[Change] = entry.changes
         if wanted is not None:
-            changes = [c for c in changes if (c[1], int(c[2])) == wanted]
-        out.append(_entry(txn, row, _expand_all(store, changes, removed_logs)))
+            changes = [c for c in changes if c.key == wanted]
+        out.append(_entry(entry, _expand_all(store, changes, removed_logs)))
     return out
 
 
-def _expand_all(store: Store, changes: list[list[Any]], removed_logs: dict[int, dict[str, Any]]) -> list[RecordChange]:
+def _exists(store: PlanStore, table: str, record_id: int) -> bool:
+    cls = TABLES.get(table)
+    return cls is not None and store.exists(cls, record_id)
+
+
+def _expand_all(
+    store: PlanStore, changes: Sequence[Change], removed_logs: dict[int, Mapping[str, Any]]
+) -> list[RecordChange]:
     return [_expand(change, removed_logs, store) for change in changes]
 
 
 # ---------------------------------------------------------------------------
-# References between records (shared by undo and doctor)
+# References between records: declared in knowsley_tracker.relations
 
 
-@dataclass(frozen=True)
-class Reference:
-    source: type[Record]
-    field: str
-    target: type[Record]
-    fix: str  # {ref}: the referring record, {target}: the missing one
-    many: bool = False
-
-
-_RESTORE_HINT = "or restore a backup from before {target} was removed (kt backup list, kt restore NAME)"
-REFERENCES: tuple[Reference, ...] = (
-    Reference(
-        Action,
-        "rec_id",
-        Recommendation,
-        "Move {ref} under an existing recommendation (kt action edit {ref} --rec R1), " + _RESTORE_HINT + ".",
-    ),
-    Reference(Action, "owner_id", Owner, "Give {ref} an existing owner (kt action edit {ref} --owner O1)."),
-    Reference(
-        LogEntry,
-        "action_id",
-        Action,
-        "Log entries cannot be moved: restore a backup from before {target} was removed "
-        "(kt backup list, kt restore NAME).",
-    ),
-    Reference(
-        Evidence,
-        "action_id",
-        Action,
-        "Remove {ref} (kt evidence remove {ref}) and attach it to an existing action, " + _RESTORE_HINT + ".",
-    ),
-    Reference(
-        Recommendation,
-        "focus_id",
-        FocusArea,
-        "Give {ref} an existing focus area (kt rec edit {ref} --focus KEY), " + _RESTORE_HINT + ".",
-    ),
-    Reference(
-        Recommendation,
-        "inspection_id",
-        Inspection,
-        "Point {ref} at an existing inspection (kt rec edit {ref} --inspection I1), " + _RESTORE_HINT + ".",
-    ),
-    Reference(Kpi, "focus_id", FocusArea, "Correct {ref} with kt kpi, " + _RESTORE_HINT + "."),
-    Reference(Kpi, "rec_ids", Recommendation, "Correct {ref} with kt kpi, " + _RESTORE_HINT + ".", many=True),
-    Reference(
-        KpiValue,
-        "kpi_id",
-        Kpi,
-        "Restore a backup from before {target} was removed (kt backup list, kt restore NAME).",
-    ),
-    Reference(Visit, "themes", FocusArea, "Change {ref}'s themes (kt visit edit {ref} --theme KEY).", many=True),
-    Reference(Partner, "rec_ids", Recommendation, "Correct {ref}, " + _RESTORE_HINT + ".", many=True),
-    Reference(Partner, "focus_ids", FocusArea, "Correct {ref}, " + _RESTORE_HINT + ".", many=True),
-)
-
-
-def _targets(ref: Reference, row: dict[str, Any]) -> list[int]:
-    value = row.get(ref.field)
-    if ref.many:
-        return [int(v) for v in value if isinstance(v, int)] if isinstance(value, list) else []
-    return [int(value)] if isinstance(value, int) and not isinstance(value, bool) else []
-
-
-_NOUNS = {FocusArea: "focus area", Kpi: "KPI", Recommendation: "recommendation", Action: "action"}
-
-
-def _dangling(ref: Reference, source_id: int, target_id: int) -> Problem:
-    source = ref_of(ref.source.TABLE, source_id)
-    target = ref_of(ref.target.TABLE, target_id)
-    noun = _NOUNS.get(ref.target, ref.target.__name__.lower())
+def _dangling_problem(found: Dangling) -> Problem:
     return Problem(
         "problem",
-        f"{source} refers to {noun} {target}, which does not exist.",
-        ref.fix.format(ref=source, target=target),
+        f"{found.source_ref} refers to {noun(found.relation.target)} {found.target_ref}, which does not exist.",
+        found.fix,
     )
 
 
-def reference_problems(store: Store, only: set[tuple[str, int]] | None = None) -> list[Problem]:
+def reference_problems(store: PlanStore, only: set[tuple[str, int]] | None = None) -> list[Problem]:
     """Records that refer to records which do not exist. With ``only``, just the
     references to and from those records."""
-    problems: list[Problem] = []
-    ids: dict[str, set[int]] = {}
-
-    def exists(table: str, record_id: int) -> bool:
-        if only is not None:
-            return store.row(table, record_id) is not None
-        if table not in ids:
-            ids[table] = {i for i, _ in store.rows(table)}
-        return record_id in ids[table]
-
-    for ref in REFERENCES:
-        if only is not None:
-            relevant_sources = {i for t, i in only if t == ref.source.TABLE}
-            relevant_targets = {i for t, i in only if t == ref.target.TABLE}
-            if not relevant_sources and not relevant_targets:
-                continue
-            if relevant_targets:
-                rows: Iterable[tuple[int, dict[str, Any]]] = store.rows(ref.source.TABLE)
-            else:
-                rows = [(i, r) for i in relevant_sources if (r := store.row(ref.source.TABLE, i)) is not None]
-        else:
-            rows = store.rows(ref.source.TABLE)
-        for source_id, row in rows:
-            for target_id in _targets(ref, row):
-                if (
-                    only is not None
-                    and (ref.source.TABLE, source_id) not in only
-                    and (
-                        ref.target.TABLE,
-                        target_id,
-                    )
-                    not in only
-                ):
-                    continue
-                if not exists(ref.target.TABLE, target_id):
-                    problems.append(_dangling(ref, source_id, target_id))
-    return problems
+    return [_dangling_problem(found) for found in dangling(store, only)]
 
 
 # ---------------------------------------------------------------------------
@@ -353,90 +230,89 @@ def undo(s: Session, txn: int | None = None) -> UndoResult:
     store = s.store
     undone: set[int] = set()
     later_by_others = 0
-    target: tuple[int, dict[str, Any]] | None = None
-    for entry_txn, row in store.rows_newest_first(HISTORY):
-        if txn is not None and entry_txn < txn:
+    target: Txn | None = None
+    for entry in store.history(newest_first=True):
+        if txn is not None and entry.txn < txn:
             break
-        if isinstance(row.get("undo"), int):
-            undone.add(int(row["undo"]))
-            if entry_txn == txn:
+        if entry.undo_of is not None:
+            undone.add(entry.undo_of)
+            if entry.txn == txn:
                 raise ConflictError(f"txn {txn} is itself an undo, and an undo is never undone.")
             continue
-        if "restore" in row or "migrate" in row:
-            raise ConflictError(_barrier_message(entry_txn, row, txn))
-        if entry_txn in undone:
-            if entry_txn == txn:
+        if entry.barrier is not None:
+            raise ConflictError(_barrier_message(entry, txn))
+        if entry.txn in undone:
+            if entry.txn == txn:
                 raise ConflictError(f"txn {txn} has already been undone.")
             continue
         if txn is not None:
-            if entry_txn == txn:
-                target = (entry_txn, row)
+            if entry.txn == txn:
+                target = entry
                 break
             continue
-        if row.get("by") != s.user:
+        if entry.by != s.user:
             later_by_others += 1
             continue
-        target = (entry_txn, row)
+        target = entry
         break
     if target is None:
         if txn is not None:
             raise NotFoundError(f"No txn {txn} in the history (see kt history).")
         raise NotFoundError(f"Nothing to undo: {s.user} has no command left to undo in the history.")
-    entry_txn, row = target
-    changes = row.get("changes", [])
-    if not changes:
-        raise ConflictError(f"txn {entry_txn} ({row.get('what')}) changed nothing, so there is nothing to undo.")
-    s.audit_extra["undo"] = entry_txn
-    start = len(store._pending or [])
+    if not target.changes:
+        raise ConflictError(f"txn {target.txn} ({target.what}) changed nothing, so there is nothing to undo.")
+    s.audit_extra["undo"] = target.txn
+    start = len(store.pending_changes())
     touched: set[tuple[str, int]] = set()
-    for change in reversed(changes):
+    for change in reversed(target.changes):
         try:
-            store.apply_raw(change, reverse=True)
+            store.revert(change)
         except ChangeConflict as exc:
-            raise ConflictError(_conflict_message(store, entry_txn, row, exc)) from None
-        if change[1] != META:
-            touched.add((str(change[1]), int(change[2])))
+            raise ConflictError(_conflict_message(store, target, exc)) from None
+        if change.table != META:
+            touched.add(change.key)
     broken = reference_problems(store, touched)
     if broken:
         raise ConflictError(
-            f"Cannot undo txn {entry_txn} ({row.get('what')}): records would be left pointing at nothing "
+            f"Cannot undo txn {target.txn} ({target.what}): records would be left pointing at nothing "
             f"({broken[0].message.rstrip('.')}). Change that first, or restore a backup (kt backup list)."
         )
-    own = (store._pending or [])[start:]
-    entry = _entry(entry_txn, row, _expand_all(store, changes, {}))
-    return UndoResult(entry, _expand_all(store, own, {}), later_by_others)
+    own = store.pending_changes()[start:]
+    return UndoResult(
+        _entry(target, _expand_all(store, target.changes, {})), _expand_all(store, own, {}), later_by_others
+    )
 
 
-def _barrier_message(barrier_txn: int, row: dict[str, Any], txn: int | None) -> str:
-    kind = "restored from a backup" if "restore" in row else "upgraded to a new schema version"
-    when = dates.format_timestamp(str(row.get("at")))
-    if txn == barrier_txn:
+def _barrier_message(barrier: Txn, txn: int | None) -> str:
+    kind = "restored from a backup" if barrier.barrier == "restore" else "upgraded to a new schema version"
+    when = dates.format_timestamp(barrier.at)
+    if txn == barrier.txn:
         return (
-            f"txn {txn} is a {'restore' if 'restore' in row else 'schema upgrade'}, which undo does not reverse; "
-            "restore another backup instead (kt backup list)."
+            f"txn {txn} is a {'restore' if barrier.barrier == 'restore' else 'schema upgrade'}, which undo does not "
+            "reverse; restore another backup instead (kt backup list)."
         )
     if txn is not None:
-        return f"txn {txn} is from before the store was {kind} (txn {barrier_txn}, {when}); undo stops there."
-    return f"Nothing to undo: the store was {kind} at txn {barrier_txn} ({when}), and undo stops there."
+        return f"txn {txn} is from before the store was {kind} (txn {barrier.txn}, {when}); undo stops there."
+    return f"Nothing to undo: the store was {kind} at txn {barrier.txn} ({when}), and undo stops there."
 
 
-def _conflict_message(store: Store, target_txn: int, row: dict[str, Any], exc: ChangeConflict) -> str:
-    head = f"Cannot undo txn {target_txn} ({row.get('what')}): "
+def _conflict_message(store: PlanStore, target: Txn, exc: ChangeConflict) -> str:
+    head = f"Cannot undo txn {target.txn} ({target.what}): "
     ref = ref_of(exc.table, exc.record_id)
-    for later_txn, later in store.rows(HISTORY, since_id=target_txn):
-        if isinstance(later.get("undo"), int):
+    for later in store.history(since_txn=target.txn, touching=(exc.table, exc.record_id)):
+        if later.undo_of is not None:
             continue
-        for op, table, record_id, payload in later.get("changes", []):
-            if (table, int(record_id)) != (exc.table, exc.record_id):
+        for change in later.changes:
+            if change.key != (exc.table, exc.record_id):
                 continue
-            if exc.field is not None and op == "update" and exc.field not in payload:
+            if exc.field is not None and change.op == "update" and exc.field not in (change.diff or {}):
                 continue
-            what = "changed" if op == "update" else ("removed" if op == "delete" else "re-created")
-            subject = f"{ref}'s {exc.field}" if exc.field and op == "update" else ref
-            when = dates.format_timestamp(str(later.get("at")))
+            what = "changed" if change.op == "update" else ("removed" if change.op == "delete" else "re-created")
+            subject = f"{ref}'s {exc.field}" if exc.field and change.op == "update" else ref
+            when = dates.format_timestamp(later.at)
             return (
-                f"{head}{subject} was {what} later by txn {later_txn} ({later.get('what')}, "
-                f"{later.get('by')}, {when}). Undo that first (kt undo --txn {later_txn}), or change {ref} by hand."
+                f"{head}{subject} was {what} later by txn {later.txn} ({later.what}, "
+                f"{later.by}, {when}). Undo that first (kt undo --txn {later.txn}), or change {ref} by hand."
             )
     return head + exc.message.removeprefix("Cannot undo: ")
 
@@ -582,9 +458,11 @@ def diagnose(path: Path) -> DoctorReport:
         return DoctorReport(path, problems, exc, version, backups=len(backups_found), newest_good=newest)
     store = Store(paths, data, writable=False)
     problems += check_files(store)
-    problems += _check_rows(store)
-    problems += reference_problems_safe(store)
-    problems += _check_last_logged(store)
+    damaged = _check_rows(store)
+    problems += damaged
+    if not damaged:  # records that cannot be read are reported once, above
+        problems += reference_problems_safe(store)
+        problems += _check_last_logged(store)
     if not newest and store.txn > 0:
         problems.append(
             Problem(
@@ -600,7 +478,7 @@ def diagnose(path: Path) -> DoctorReport:
     return DoctorReport(path, problems, None, version, store.txn, records, len(backups_found), newest)
 
 
-def reference_problems_safe(store: Store) -> list[Problem]:
+def reference_problems_safe(store: PlanStore) -> list[Problem]:
     try:
         return reference_problems(store)
     except TrackerError:
@@ -631,28 +509,25 @@ def _check_rows(store: Store) -> list[Problem]:
     return problems
 
 
-def _latest_log(store: Store) -> dict[int, tuple[int, str, str]]:
+def _latest_log(store: PlanStore) -> dict[int, tuple[int, str, str]]:
     """For each action: (latest entry id, its time, the latest non-empty note)."""
     latest: dict[int, tuple[int, str, str]] = {}
-    for entry_id, row in store.rows(LogEntry.TABLE):
-        action_id = row.get("action_id")
-        if not isinstance(action_id, int):
-            continue
-        _, _, note = latest.get(action_id, (0, "", ""))
-        latest[action_id] = (entry_id, str(row.get("at", "")), str(row.get("note") or note))
+    for entry in store.all(LogEntry):
+        _, _, note = latest.get(entry.action_id, (0, "", ""))
+        latest[entry.action_id] = (entry.id, entry.at or "", entry.note or note)
     return latest
 
 
-def _check_last_logged(store: Store) -> list[Problem]:
+def _check_last_logged(store: PlanStore) -> list[Problem]:
     problems: list[Problem] = []
     try:
         latest = _latest_log(store)
     except TrackerError:
         return problems
-    for action_id, row in store.rows(Action.TABLE):
-        entry_id, at, note = latest.get(action_id, (0, "", ""))
-        logged = str(row.get("last_logged_at") or "")
-        ref = ref_of(Action.TABLE, action_id)
+    for action in store.all(Action):
+        entry_id, at, note = latest.get(action.id, (0, "", ""))
+        logged = action.last_logged_at or ""
+        ref = action.ref
         if logged != at:
             said = dates.format_timestamp(logged) if logged else "never"
             actual = f"{ref_of(LogEntry.TABLE, entry_id)} ({dates.format_timestamp(at)})" if entry_id else "none"
@@ -664,7 +539,7 @@ def _check_last_logged(store: Store) -> list[Problem]:
                     fixable=True,
                 )
             )
-        elif note and str(row.get("last_note") or "") != note:
+        elif note and (action.last_note or "") != note:
             problems.append(
                 Problem(
                     "problem",
@@ -681,21 +556,11 @@ def repair(s: Session) -> list[str]:
     id counters, the log summary on actions, temporary files, group permissions.
     A schema upgrade has already happened when the store was opened for writing."""
     store = s.store
-    done: list[str] = []
-    for path in store.remove_stale_temp_files():
-        done.append(f"Deleted the temporary file {path}.")
-    for path in fix_permissions(store.paths):
-        done.append(f"Shared {path} with the store's group.")
-    highest_txn = max((i for i, _ in store.rows(HISTORY)), default=0)
-    if store.txn < highest_txn:
-        store.meta["txn"] = highest_txn
-        done.append(f"Moved the txn counter up to {highest_txn}.")
-    for table in store.tables():
-        if table in (HISTORY,):
-            continue
-        highest = max((i for i, _ in store.rows(table)), default=0)
-        if store.raise_counter(table, highest):
-            done.append(f"Moved the id counter for {table} up to {highest}.")
+    done = _repair_files(store) if isinstance(store, Store) else []
+    for cls in sorted(RECORD_TYPES, key=lambda c: c.TABLE):
+        highest = store.highest_id(cls)
+        if store.raise_counter(cls.TABLE, highest):
+            done.append(f"Moved the id counter for {cls.TABLE} up to {highest}.")
     latest = _latest_log(store)
     for action in store.all(Action):
         _, at, note = latest.get(action.id, (0, "", ""))
@@ -709,6 +574,19 @@ def repair(s: Session) -> list[str]:
         if changed:
             store.save(action)
             done.append(f"Copied the latest log entry's time and note onto {action.ref}.")
+    return done
+
+
+def _repair_files(store: Store) -> list[str]:
+    """The file store's own repairs: temporary files, group permissions, its txn counter."""
+    done: list[str] = []
+    for path in store.remove_stale_temp_files():
+        done.append(f"Deleted the temporary file {path}.")
+    for path in fix_permissions(store.paths):
+        done.append(f"Shared {path} with the store's group.")
+    raised = store.raise_txn_counter()
+    if raised is not None:
+        done.append(f"Moved the txn counter up to {raised}.")
     return done
 
 
@@ -749,21 +627,22 @@ def scan_personal_data(s: Session) -> list[PersonalDataHit]:
     from knowsley_tracker.guard import find_personal_data
 
     hits: list[PersonalDataHit] = []
-    for table, cls in TABLES.items():
-        for record_id, row in s.store.rows(table):
+    for cls in RECORD_TYPES:
+        for record in s.store.all(cls):
+            row = record.to_record()
             for path, text in _free_text({k: v for k, v in row.items() if k != "changes"}, ""):
                 kinds = find_personal_data(text)
                 if kinds:
-                    hits.append(PersonalDataHit(f"{cls.PREFIX}{record_id}", path, kinds))
-    for txn, row in s.store.rows(HISTORY):
-        for op, table, record_id, payload in row.get("changes", []):
-            prefix = TABLES[table].PREFIX if table in TABLES else table
-            if op == "update":
-                values: Any = {name: change[0] for name, change in (payload or {}).items()}
+                    hits.append(PersonalDataHit(record.ref, path, kinds))
+    for entry in s.store.history():
+        for change in entry.changes:
+            prefix = TABLES[change.table].PREFIX if change.table in TABLES else change.table
+            if change.op == "update":
+                values: Any = {name: old_new[0] for name, old_new in (change.diff or {}).items()}
             else:
-                values = payload or {}
-            for path, text in _free_text(values, f"{prefix}{record_id}"):
+                values = change.row or {}
+            for path, text in _free_text(values, f"{prefix}{change.record_id}"):
                 kinds = find_personal_data(text)
                 if kinds:
-                    hits.append(PersonalDataHit(f"t{txn}", path, kinds))
+                    hits.append(PersonalDataHit(f"t{entry.txn}", path, kinds))
     return hits

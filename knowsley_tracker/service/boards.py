@@ -226,15 +226,15 @@ def reconstructed_state(s: Session, day: date, index: PlanIndex, book: KpiBook) 
     }
     need_value: set[int] = set()  # override on ``day`` still unknown
     need_reason: set[int] = set()  # override known, the reason given for it not yet
-    for _, row in s.store.rows_newest_first(LogEntry.TABLE):
-        aid = row["action_id"]
+    for entry in s.store.select(LogEntry, newest_first=True):
+        aid = entry.action_id
         state = fields.get(aid)
-        after = local_date_of(row["at"]) > day
+        after = local_date_of(entry.at) > day
         if not after and not need_value and not need_reason:
             break
         if state is None:
             continue
-        changes: dict[str, list[Any]] = row.get("changes") or {}
+        changes: dict[str, list[Any]] = entry.changes or {}
         status_change = changes.get("status")
         closed = reopened = False
         if status_change is not None:
@@ -262,20 +262,19 @@ def reconstructed_state(s: Session, day: date, index: PlanIndex, book: KpiBook) 
                 need_reason.discard(aid)
         elif aid in need_value:
             if override_change is not None:
-                state["override"], state["reason"] = override_change[1], row.get("note", "")
+                state["override"], state["reason"] = override_change[1], entry.note
                 need_value.discard(aid)
             elif closed or reopened:
                 need_value.discard(aid)
         elif aid in need_reason and override_change is not None and override_change[1] == state["override"]:
-            state["reason"] = row.get("note", "")
+            state["reason"] = entry.note
             need_reason.discard(aid)
 
     evidence: dict[int, int] = {}
-    for _, row in s.store.rows(Evidence.TABLE):
-        added = row.get("added_at") or ""
-        on = local_date_of(added) if added else date.fromisoformat(row["date"])
+    for item in s.store.all(Evidence):
+        on = local_date_of(item.added_at) if item.added_at else item.date
         if on <= day:
-            evidence[row["action_id"]] = evidence.get(row["action_id"], 0) + 1
+            evidence[item.action_id] = evidence.get(item.action_id, 0) + 1
 
     rules = s.rag_rules
     states: dict[int, ActionState] = {}

@@ -3,9 +3,10 @@
 Each finding is a generic :class:`CheckItem` (kind, urgency, date, ref,
 message) produced by one collector per kind, so a new kind needs a collector
 and a :data:`KINDS` entry, not changes to the renderers. Speed matters here:
-the actions and visits tables are read once as raw rows and records are built
-only for what is flagged; the progress log and evidence are never read
-(``Action.last_logged_at`` says when an action was last updated). Nothing here
+the store is asked only for open actions and visits not yet done (filters it
+applies before building records), each read once; the progress log and
+evidence are never read (``Action.last_logged_at`` says when an action was
+last updated). Nothing here
 imports Rich, dateutil's parser, csv or icalendar.
 """
 
@@ -16,14 +17,14 @@ from datetime import date, timedelta
 from enum import IntEnum
 from typing import NamedTuple
 
-from knowsley_tracker.dates import format_date, local_date_of
+from knowsley_tracker.dates import format_date, in_days, local_date_of
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Action, Inspection, Owner, Status, Visit, VisitStatus
 from knowsley_tracker.service.session import Session
+from knowsley_tracker.store_interface import NotIn
 
-# Stored status values of actions that need no more work, and the default.
-_CLOSED = frozenset({Status.COMPLETE.value, Status.DROPPED.value})
-_NOT_STARTED = Status.NOT_STARTED.value
+# Statuses of actions that need no more work.
+_CLOSED = (Status.COMPLETE, Status.DROPPED)
 # A visit this close (in days) is as urgent as an overdue action.
 VISIT_IMMINENT_DAYS = 7
 
@@ -131,16 +132,12 @@ class CheckContext:
         self.today = session.today
         self.flagged: set[str] = set()
         self._owners: dict[int, str] | None = None
-        self._open: list[tuple[int, dict[str, object]]] | None = None
+        self._open: list[Action] | None = None
 
-    def open_actions(self) -> list[tuple[int, dict[str, object]]]:
-        """Raw rows of open actions, read once for every collector that needs them."""
+    def open_actions(self) -> list[Action]:
+        """Open actions, read once for every collector that needs them."""
         if self._open is None:
-            self._open = [
-                (doc_id, row)
-                for doc_id, row in self.session.store.rows(Action.TABLE)
-                if row.get("status", _NOT_STARTED) not in _CLOSED
-            ]
+            self._open = list(self.session.store.select(Action, NotIn("status", _CLOSED)))
         return self._open
 
     def owner_label(self, owner_id: int | None) -> str | None:
@@ -148,9 +145,7 @@ class CheckContext:
         if owner_id is None:
             return None
         if self._owners is None:
-            self._owners = {
-                doc_id: Owner.from_record(doc_id, row).display for doc_id, row in self.session.store.rows(Owner.TABLE)
-            }
+            self._owners = {owner.id: owner.display for owner in self.session.store.all(Owner)}
         return self._owners.get(owner_id)
 
 
@@ -184,14 +179,6 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _in_days(days: int) -> str:
-    if days == 0:
-        return "today"
-    if days == 1:
-        return "tomorrow"
-    return f"in {days} days"
-
-
 def _owner_suffix(owner: str | None) -> str:
     return f" [{owner}]" if owner else " [no owner]"
 
@@ -209,32 +196,29 @@ def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
     opts = ctx.options
     if not opts.overdue and opts.due_within is None:
         return
-    # Stored dates are ISO strings, which compare like the dates they hold.
-    today = ctx.today.isoformat()
-    horizon = (ctx.today + timedelta(days=opts.due_within)).isoformat() if opts.due_within is not None else ""
-    for doc_id, row in ctx.open_actions():
-        due_text = str(row["due"])
-        if opts.overdue and due_text < today:
+    today = ctx.today
+    horizon = today + timedelta(days=opts.due_within) if opts.due_within is not None else None
+    for action in ctx.open_actions():
+        due = action.due
+        if opts.overdue and due < today:
             kind = "overdue"
-        elif opts.due_within is not None and today <= due_text <= horizon:
+        elif horizon is not None and today <= due <= horizon:
             kind = "due"
         else:
             continue
-        due = date.fromisoformat(due_text)
-        days = (due - ctx.today).days
-        title = str(row["title"])
-        owner_id = row.get("owner_id")
-        owner = ctx.owner_label(owner_id if isinstance(owner_id, int) else None)
+        days = (due - today).days
+        title = action.title
+        owner = ctx.owner_label(action.owner_id)
         if kind == "overdue":
             when = f"due {format_date(due)}, {_plural(-days, 'day')} overdue"
             urgency = Urgency.HIGH
         else:
-            when = f"due {format_date(due)}, {_in_days(days)}"
+            when = f"due {format_date(due)}, {in_days(days)}"
             urgency = Urgency.HIGH if days == 0 else Urgency.MEDIUM
         yield CheckItem(
             kind=kind,
             urgency=urgency,
-            ref=f"{Action.PREFIX}{doc_id}",
+            ref=action.ref,
             date=due,
             days=days,
             subject=title,
@@ -248,14 +232,11 @@ def collect_visits(ctx: CheckContext) -> Iterator[CheckItem]:
     window = ctx.options.visit_within
     if window is None:
         return
-    for doc_id, row in ctx.session.store.rows(Visit.TABLE):
-        if row.get("status") == VisitStatus.DONE.value:
-            continue
-        day = date.fromisoformat(str(row["date"]))
+    for visit in ctx.session.store.select(Visit, NotIn("status", (VisitStatus.DONE,))):
+        day = visit.date
         days = (day - ctx.today).days
         if not 0 <= days <= window:
             continue
-        visit = Visit.from_record(doc_id, row)
         what = visit.type.label
         # A projected visit is the tracker's own estimate, never as urgent as a real date.
         imminent = days <= VISIT_IMMINENT_DAYS and visit.status is not VisitStatus.PROJECTED
@@ -266,7 +247,7 @@ def collect_visits(ctx: CheckContext) -> Iterator[CheckItem]:
             date=day,
             days=days,
             subject=what,
-            message=f"{what} on {format_date(day)}, {_in_days(days)} ({visit.status.value})",
+            message=f"{what} on {format_date(day)}, {in_days(days)} ({visit.status.value})",
         )
 
 
@@ -276,18 +257,17 @@ def collect_stale(ctx: CheckContext) -> Iterator[CheckItem]:
     window = ctx.options.stale
     if window is None:
         return
-    for doc_id, row in ctx.open_actions():
-        ref = f"{Action.PREFIX}{doc_id}"
+    for action in ctx.open_actions():
+        ref = action.ref
         if ref in ctx.flagged:
             continue
-        logged = str(row.get("last_logged_at") or "")
-        last = _stamp_date(logged or str(row.get("created_at") or ""))
+        logged = action.last_logged_at or ""
+        last = _stamp_date(logged or action.created_at or "")
         days = (ctx.today - last).days if last is not None else None
         if days is not None and days < window:
             continue
-        title = str(row["title"])
-        owner_id = row.get("owner_id")
-        owner = ctx.owner_label(owner_id if isinstance(owner_id, int) else None)
+        title = action.title
+        owner = ctx.owner_label(action.owner_id)
         if last is None or days is None:
             when = "no update recorded"
         elif logged:
@@ -315,16 +295,15 @@ def collect_statutory(ctx: CheckContext) -> Iterator[CheckItem]:
     window = ctx.options.deadline_within
     if window is None:
         return
-    for doc_id, row in ctx.session.store.rows(Inspection.TABLE):
-        due_text, sent = row.get("action_plan_due"), row.get("action_plan_sent")
-        if not due_text or sent:
+    for inspection in ctx.session.store.all(Inspection):
+        due = inspection.action_plan_due
+        if due is None or inspection.action_plan_sent is not None:
             continue
-        due = date.fromisoformat(str(due_text))
         days = (due - ctx.today).days
         if days > window:
             continue
-        ref = f"{Inspection.PREFIX}{doc_id}"
-        when = f"{_plural(-days, 'day')} overdue" if days < 0 else _in_days(days)
+        ref = inspection.ref
+        when = in_days(days)
         yield CheckItem(
             kind="deadline",
             urgency=Urgency.HIGH if days <= VISIT_IMMINENT_DAYS else Urgency.MEDIUM,

@@ -47,8 +47,7 @@ def reject(source: str, problems: list[Problem]) -> ImportRejectedError:
 def store_identity(s: Session) -> str:
     """A short, stable fingerprint of this plan: its authority and when its store was
     created. Calendar UIDs are built from it, so re-exports update events in place."""
-    meta = s.store.meta
-    seed = f"{meta.get('authority', '')}\n{meta.get('created_at', '')}"
+    seed = f"{s.store.authority}\n{s.store.created_at}"
     return hashlib.sha256(seed.encode("utf-8")).hexdigest()[:16]
 
 

@@ -18,10 +18,13 @@ from typing import Any
 from knowsley_tracker import __version__
 from knowsley_tracker.errors import ConflictError, TrackerError, ValidationError
 from knowsley_tracker.models import RECORD_TYPES, TABLES, Board, Record
+from knowsley_tracker.relations import RELATIONS
 from knowsley_tracker.service.exchange import Problem, reject
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import FORMAT as STORE_FORMAT
-from knowsley_tracker.storage import HISTORY, META, decode
+from knowsley_tracker.storage import decode
+from knowsley_tracker.store_interface import META
+from knowsley_tracker.store_rows import txn_to_row
 
 FORMAT_NAME = "knowsley-tracker-export"
 FORMAT_VERSION = 1
@@ -33,22 +36,6 @@ ABOUT = (
     "(exported for the record, not replayed by kt import). Restore with: kt init --authority NAME, then "
     "kt import FILE.json."
 )
-
-# Fields that refer to records of another kind: (table, field) -> referenced table.
-REFERENCES: dict[tuple[str, str], str] = {
-    ("recommendations", "focus_id"): "focus_areas",
-    ("recommendations", "inspection_id"): "inspections",
-    ("actions", "rec_id"): "recommendations",
-    ("actions", "owner_id"): "owners",
-    ("log", "action_id"): "actions",
-    ("evidence", "action_id"): "actions",
-    ("visits", "themes"): "focus_areas",
-    ("kpis", "focus_id"): "focus_areas",
-    ("kpis", "rec_ids"): "recommendations",
-    ("kpi_values", "kpi_id"): "kpis",
-    ("partners", "rec_ids"): "recommendations",
-    ("partners", "focus_ids"): "focus_areas",
-}
 
 NOUNS: dict[str, tuple[str, str]] = {
     "inspections": ("inspection", "inspections"),
@@ -78,11 +65,10 @@ def count_label(table: str, n: int) -> str:
 def export_store(s: Session) -> dict[str, Any]:
     """The whole store as a JSON-ready document (see :data:`ABOUT`)."""
     store = s.store
-    meta = store.meta
     records: dict[str, list[dict[str, Any]]] = {}
     snapshots: dict[str, Any] = {}
     for cls in RECORD_TYPES:
-        records[cls.TABLE] = [{"id": doc_id, **row} for doc_id, row in store.rows(cls.TABLE)]
+        records[cls.TABLE] = [{"id": record.id, **record.to_record()} for record in store.all(cls)]
     for row in records[Board.TABLE]:
         name = row.get("snapshot_file")
         if name:
@@ -95,15 +81,15 @@ def export_store(s: Session) -> dict[str, Any]:
         "exported_by": f"knowsley-tracker {__version__}",
         "store": {
             "authority": store.authority,
-            "created_at": meta.get("created_at", ""),
-            "schema_version": meta.get("schema_version"),
+            "created_at": store.created_at,
+            "schema_version": store.schema_version,
             "txn": store.txn,
-            "settings": dict(meta.get("settings", {})),
-            "counters": dict(meta.get("counters", {})),
+            "settings": store.settings(),
+            "counters": store.counters(),
         },
         "records": records,
         "snapshots": snapshots,
-        "history": [{"txn": txn, **entry} for txn, entry in store.rows(HISTORY)],
+        "history": [{"txn": entry.txn, **txn_to_row(entry)} for entry in store.history()],
     }
 
 
@@ -174,12 +160,12 @@ def _parse(raw: bytes, source: str) -> dict[str, Any]:
 
 
 def _require_empty(s: Session, source: str) -> None:
-    held = {cls.TABLE: s.store.count(cls.TABLE) for cls in RECORD_TYPES}
+    held = {cls.TABLE: s.store.count(cls) for cls in RECORD_TYPES}
     held = {table: n for table, n in held.items() if n}
     if held:
         listing = ", ".join(count_label(table, n) for table, n in held.items())
         raise ConflictError(
-            f"The store {s.store.paths.store} already holds a plan ({listing}); an export is restored only "
+            f"The store {s.store.location} already holds a plan ({listing}); an export is restored only "
             f"into an empty store: create one with kt --db NEW.json init --authority NAME, then "
             f"kt --db NEW.json import {source}."
         )
@@ -273,18 +259,18 @@ def _check_references(
     records: dict[str, list[tuple[int, Record]]], snapshots: dict[str, Any], problems: list[Problem]
 ) -> None:
     ids = {table: {r.id for _, r in items} for table, items in records.items()}
-    for (table, name), target in REFERENCES.items():
+    for relation in RELATIONS:
+        table, target = relation.source.TABLE, relation.target.TABLE
         for at, record in records.get(table, []):
-            value = getattr(record, name, None)
-            wanted = value if isinstance(value, list) else [value]
-            target_cls = TABLES[target]
-            for ref in wanted:
+            # Every value, not only whole numbers: a crafted file's "7" is refused too.
+            value = getattr(record, relation.field, None)
+            for ref in value if isinstance(value, list) else [value]:
                 if ref is not None and ref not in ids.get(target, set()):
                     problems.append(
                         Problem(
                             f"records.{table}[{at}] ({record.ref})",
-                            name,
-                            f"refers to {target_cls.PREFIX}{ref}, which is not in records.{target}.",
+                            relation.field,
+                            f"refers to {relation.target.PREFIX}{ref}, which is not in records.{target}.",
                         )
                     )
     for at, record in records.get(Board.TABLE, []):
@@ -311,17 +297,9 @@ def _restore(s: Session, checked: _Checked) -> None:
     for name, value in checked.store.get("settings", {}).items():
         store.set_setting(name, value)
     store.set_authority(checked.store["authority"])
-    meta = store.meta
-    if meta.get("created_at") != checked.store["created_at"]:
-        # Keep the plan's identity (calendar UIDs are built from it) across the move.
-        store.apply_raw(
-            ["update", META, 1, {"created_at": [meta.get("created_at"), checked.store["created_at"]]}], reverse=False
-        )
-    old = dict(meta.get("counters", {}))
-    new = dict(old)
+    # Keep the plan's identity (calendar UIDs are built from it) across the move.
+    store.set_created_at(checked.store["created_at"])
     for table, value in checked.store.get("counters", {}).items():
         if table in TABLES:
-            new[table] = max(int(new.get(table, 0)), value)
-    if new != old:
-        # Ids deleted before the export stay retired after it.
-        store.apply_raw(["update", META, 1, {"counters": [old, new]}], reverse=False)
+            # Ids deleted before the export stay retired after it.
+            store.raise_counter(table, value)

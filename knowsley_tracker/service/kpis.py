@@ -18,6 +18,7 @@ from knowsley_tracker import dates
 from knowsley_tracker.errors import ConflictError, ValidationError
 from knowsley_tracker.models import FocusArea, Kpi, KpiValue, Recommendation
 from knowsley_tracker.service.session import Session
+from knowsley_tracker.store_interface import Eq
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 SPARK_POINTS = 8
@@ -78,9 +79,6 @@ class Figures:
     @classmethod
     def for_session(cls, s: Session) -> Figures:
         return cls(int(s.store.setting("small_numbers", DEFAULT_SMALL_NUMBERS)))
-
-    def is_small(self, count: float | None) -> bool:
-        return count is not None and 0 < count < self.small_numbers
 
     def figure(
         self, value: float | None, *, unit: str = "", count: bool = False, based_on: tuple[int | None, ...] = ()
@@ -202,8 +200,8 @@ def sparkline(values: list[float]) -> str:
 def values_by_kpi(s: Session) -> dict[int, list[KpiValue]]:
     """Every reported value, grouped by KPI, oldest period first."""
     grouped: dict[int, list[KpiValue]] = {}
-    for record_id, row in s.store.rows(KpiValue.TABLE):
-        grouped.setdefault(row["kpi_id"], []).append(KpiValue.from_record(record_id, row))
+    for value in s.store.all(KpiValue):
+        grouped.setdefault(value.kpi_id, []).append(value)
     for values in grouped.values():
         values.sort(key=lambda v: (v.period_end, v.id))
     return grouped
@@ -450,14 +448,7 @@ def record_value(
         recorded_at=s.stamp(),
         by=s.user,
     )
-    existing = next(
-        (
-            KpiValue.from_record(i, row)
-            for i, row in s.store.rows(KpiValue.TABLE)
-            if row["kpi_id"] == kpi.id and row["period"] == label
-        ),
-        None,
-    )
+    existing = next(s.store.select(KpiValue, Eq("kpi_id", kpi.id), Eq("period", label), limit=1), None)
     if existing is None:
         added = s.store.add(record)
         return Recorded(added, None, KpiBook.load(s).status(kpi))

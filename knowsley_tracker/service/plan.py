@@ -14,13 +14,12 @@ from knowsley_tracker.models import (
     Inspection,
     InspectionType,
     Judgement,
-    Kpi,
     Owner,
-    Partner,
     Recommendation,
-    Visit,
     parse_ref,
 )
+from knowsley_tracker.service import removal
+from knowsley_tracker.service.removal import Removed
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.workdays import action_plan_deadline
 
@@ -209,16 +208,10 @@ def edit_focus(
     return updated, s.store.save(updated)
 
 
-def remove_focus(s: Session, key: str) -> FocusArea:
-    area = s.focus(key)
-    users = [r.ref for r in s.store.all(Recommendation) if r.focus_id == area.id]
-    users += [k.key for k in s.store.all(Kpi) if k.focus_id == area.id]
-    users += [v.ref for v in s.store.all(Visit) if area.id in v.themes]
-    users += [p.ref for p in s.store.all(Partner) if area.id in p.focus_ids]
-    if users:
-        raise ConflictError(f"Focus area {area.key} is still used by {', '.join(users)}; move those first.")
-    s.store.delete(FocusArea, area.id)
-    return area
+def remove_focus(s: Session, area_id: int) -> Removed[FocusArea]:
+    """Remove a focus area, as its relations declare (refused while recommendations,
+    KPIs or visits refer to it)."""
+    return removal.remove(s.store, s.store.get(FocusArea, area_id))
 
 
 # -- owners --------------------------------------------------------------------
@@ -258,17 +251,9 @@ def edit_owner(
     return updated, s.store.save(updated)
 
 
-def remove_owner(s: Session, ref: str) -> Owner:
-    owner = s.owner(ref)
-    owned = [a.ref for a in s.store.all(Action) if a.owner_id == owner.id]
-    if owned:
-        raise ConflictError(
-            f"Owner {owner.ref} still owns {', '.join(owned)}: give those actions another owner "
-            f"(kt action edit {owned[0]} --owner ...) or mark the owner inactive "
-            f"(kt owner edit {owner.ref} --inactive)."
-        )
-    s.store.delete(Owner, owner.id)
-    return owner
+def remove_owner(s: Session, owner_id: int) -> Removed[Owner]:
+    """Remove an owner who owns no actions."""
+    return removal.remove(s.store, s.store.get(Owner, owner_id))
 
 
 def list_owners(s: Session, include_inactive: bool = True) -> list[Owner]:
@@ -327,14 +312,9 @@ def edit_recommendation(
     return updated, s.store.save(updated)
 
 
-def remove_recommendation(s: Session, ref: str) -> Recommendation:
-    rec = s.recommendation(ref)
-    actions = [a.ref for a in s.store.all(Action) if a.rec_id == rec.id]
-    kpis = [k.key for k in s.store.all(Kpi) if rec.id in k.rec_ids]
-    if actions or kpis:
-        raise ConflictError(f"Recommendation {rec.ref} is still referred to by {', '.join(actions + kpis)}.")
-    s.store.delete(Recommendation, rec.id)
-    return rec
+def remove_recommendation(s: Session, rec_id: int) -> Removed[Recommendation]:
+    """Remove a recommendation no action or KPI refers to; partners' links to it are cleared."""
+    return removal.remove(s.store, s.store.get(Recommendation, rec_id))
 
 
 @dataclass(frozen=True)

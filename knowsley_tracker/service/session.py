@@ -27,7 +27,7 @@ from knowsley_tracker.models import (
     parse_ref,
 )
 from knowsley_tracker.rag import RagRules
-from knowsley_tracker.storage import Store
+from knowsley_tracker.store_interface import PlanStore
 
 R = TypeVar("R", bound=Record)
 
@@ -36,7 +36,7 @@ R = TypeVar("R", bound=Record)
 class Session:
     """One command's view of the plan: the store, "now", and who is acting."""
 
-    store: Store
+    store: PlanStore
     clock: dates.Clock
     user: str
     # A reason given with --allow-personal-data; None means the guard refuses.
@@ -53,7 +53,7 @@ class Session:
 
     @cached_property
     def rag_rules(self) -> RagRules:
-        return RagRules.from_settings(self.store.meta.get("settings", {}))
+        return RagRules.from_settings(self.store.settings())
 
     def transaction(self, what: str) -> Any:
         """Start the one transaction a command's changes are saved in."""
@@ -149,9 +149,6 @@ class Session:
             refs = ", ".join(f"{o.ref} ({o.display})" for o in active)
             raise ValidationError(f"{text!r} matches several owners: {refs}. Use the id.")
         raise NotFoundError(f"No owner {text!r}. Add one with: kt owner add {_quote(text)} (see kt owner list).")
-
-    def owner_or_none(self, text: str | None) -> Owner | None:
-        return None if text is None or not text.strip() else self.owner(text)
 
 
 def _quote(text: str) -> str:

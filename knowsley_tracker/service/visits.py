@@ -7,6 +7,8 @@ from typing import Any
 
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import FocusArea, InspectionType, Visit, VisitStatus
+from knowsley_tracker.service import removal
+from knowsley_tracker.service.removal import Removed
 from knowsley_tracker.service.session import Session
 
 
@@ -62,10 +64,8 @@ def edit_visit(
     return updated, s.store.save(updated)
 
 
-def remove_visit(s: Session, ref: str) -> Visit:
-    visit = s.visit(ref)
-    s.store.delete(Visit, visit.id)
-    return visit
+def remove_visit(s: Session, visit_id: int) -> Removed[Visit]:
+    return removal.remove(s.store, s.store.get(Visit, visit_id))
 
 
 def view_visits(s: Session, visits: list[Visit]) -> list[VisitView]:

@@ -1,0 +1,148 @@
+"""What stores that keep records as JSON rows share: filters evaluated on rows,
+history entries to and from their stored form, and the words for a missing record.
+
+Used by the file store (``storage``) and the in-memory store (``memory_store``);
+a database store turns the same filters into SQL instead. Imports only the
+domain model, errors and the interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import MISSING, fields
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from knowsley_tracker.errors import NotFoundError
+from knowsley_tracker.models import TABLES, Record
+from knowsley_tracker.store_interface import HISTORY, META, Change, Condition, Contains, Eq, In, NotIn, Txn
+
+RowTest = Callable[[Mapping[str, Any]], bool]
+
+# Fields of a history row that are not part of ``Txn.extra``.
+_TXN_FIELDS = ("at", "by", "what", "changes")
+
+
+def stored(value: Any) -> Any:
+    """A typed value in the form rows hold it: enums by value, dates as ISO strings."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _default(cls: type[Record], name: str) -> Any:
+    """The stored form of a field's default, for rows written before the field existed."""
+    for f in fields(cls):
+        if f.name == name:
+            if f.default_factory is not MISSING:
+                return stored(f.default_factory())
+            return None if f.default is MISSING else stored(f.default)
+    raise ValueError(f"{cls.__name__} has no field {name!r}.")
+
+
+def row_test(cls: type[Record], where: Sequence[Condition]) -> RowTest | None:
+    """One function that tells whether a stored row matches every condition (None: no conditions)."""
+    if not where:
+        return None
+    tests: list[RowTest] = []
+    for condition in where:
+        name = condition.field
+        missing = _default(cls, name)
+        if isinstance(condition, Eq):
+            tests.append(_eq(name, missing, stored(condition.value)))
+        elif isinstance(condition, In):
+            tests.append(_in(name, missing, frozenset(stored(v) for v in condition.values), True))
+        elif isinstance(condition, NotIn):
+            tests.append(_in(name, missing, frozenset(stored(v) for v in condition.values), False))
+        elif isinstance(condition, Contains):
+            tests.append(_contains(name, stored(condition.value)))
+        else:  # pragma: no cover - the Condition union is closed
+            raise TypeError(f"Unknown condition {condition!r}.")
+    if len(tests) == 1:
+        return tests[0]
+    return lambda row: all(test(row) for test in tests)
+
+
+def _eq(name: str, missing: Any, value: Any) -> RowTest:
+    return lambda row: row.get(name, missing) == value
+
+
+def _in(name: str, missing: Any, values: frozenset[Any], inside: bool) -> RowTest:
+    return lambda row: (row.get(name, missing) in values) is inside
+
+
+def _contains(name: str, value: Any) -> RowTest:
+    def test(row: Mapping[str, Any]) -> bool:
+        held = row.get(name)
+        return isinstance(held, list) and value in held
+
+    return test
+
+
+# -- history rows ----------------------------------------------------------------------
+
+
+def change_from_list(item: Sequence[Any]) -> Change:
+    """A change as the history row keeps it, ``[op, table, id, payload]``."""
+    op, table, record_id, payload = item
+    if op == "update":
+        return Change(op, str(table), int(record_id), diff=payload)
+    return Change(op, str(table), int(record_id), row=payload if isinstance(payload, dict) else None)
+
+
+def change_to_list(change: Change) -> list[Any]:
+    payload = change.diff if change.op == "update" else change.row
+    return [change.op, change.table, change.record_id, None if payload is None else dict(payload)]
+
+
+def txn_from_row(txn: int, row: Mapping[str, Any]) -> Txn:
+    """A history row (``{"at", "by", "what", "changes", **extra}``) as a typed entry."""
+    return Txn(
+        txn=txn,
+        at=str(row.get("at", "")),
+        by=str(row.get("by", "")),
+        what=str(row.get("what", "")),
+        changes=tuple(change_from_list(c) for c in row.get("changes") or ()),
+        extra={k: v for k, v in row.items() if k not in _TXN_FIELDS},
+    )
+
+
+def txn_to_row(entry: Txn) -> dict[str, Any]:
+    """The stored form of a history entry (the inverse of :func:`txn_from_row`)."""
+    row = dict(entry.extra)
+    row.update(at=entry.at, by=entry.by, what=entry.what, changes=[change_to_list(c) for c in entry.changes])
+    return row
+
+
+def touches(row: Mapping[str, Any], key: tuple[str, int]) -> bool:
+    """True when a stored history row changed the record ``key`` (table, id)."""
+    table, record_id = key
+    return any(c[1] == table and int(c[2]) == record_id for c in row.get("changes") or ())
+
+
+# -- words -------------------------------------------------------------------------------
+
+_NOUNS = {"FocusArea": "focus area", "LogEntry": "log entry", "KpiValue": "KPI value", "Kpi": "KPI"}
+
+
+def noun(cls: type[Record]) -> str:
+    """What people call one record of a kind: ``focus area``, ``KPI``, ``action``."""
+    return _NOUNS.get(cls.__name__, cls.__name__.lower())
+
+
+def ref_of(table: str, record_id: int) -> str:
+    """How people write a record's id: ``A12``, ``L40``; ``txn 7`` for history entries."""
+    if table == META:
+        return "the plan's settings"
+    if table == HISTORY:
+        return f"txn {record_id}"
+    cls = TABLES.get(table)
+    return f"{cls.PREFIX}{record_id}" if cls is not None else f"{table} {record_id}"
+
+
+def not_found(cls: type[Record], record_id: int) -> NotFoundError:
+    """The error every store raises for a missing record: ``No action A12.``"""
+    return NotFoundError(f"No {noun(cls)} {cls.PREFIX}{record_id}.")
