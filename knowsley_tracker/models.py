@@ -304,10 +304,12 @@ class Record:
     # ones per class: generating them cost about a fifth of this module's
     # import time, which every command pays.
     def __eq__(self, other: object) -> bool:
+        """Equal when every field holds an equal value of the same type: a date is not its
+        ISO string, nor an enum member its value, so a loader that forgot to convert
+        one is caught by any round-trip comparison."""
         if type(other) is not type(self):
             return NotImplemented
-        assert isinstance(other, Record)
-        return self.id == other.id and self.to_record() == other.to_record()
+        return all(_same(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
 
     __hash__ = None  # type: ignore[assignment]  # records are mutable
 
@@ -363,6 +365,17 @@ class Record:
 
     def _loaded(self) -> None:
         """Normalise a record just read from the store (a hook for subclasses)."""
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same type, containers compared item by item."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    return bool(a == b)
 
 
 _MISSING = object()

@@ -20,9 +20,8 @@ the model only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from knowsley_tracker.models import (
     Action,
@@ -46,8 +45,7 @@ class OnRemove(StrEnum):
     CLEAR = "clear"
 
 
-@dataclass(frozen=True)
-class Relation:
+class Relation(NamedTuple):
     """``source.field`` holds the id of a ``target`` (a list of ids when ``many``).
 
     ``fix`` is kt doctor's advice when the target is missing: ``{ref}`` is the

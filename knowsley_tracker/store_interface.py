@@ -34,9 +34,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, NamedTuple, Protocol, TypeVar
 
 from knowsley_tracker.errors import ConflictError
 from knowsley_tracker.models import Record
@@ -53,43 +52,33 @@ ChangeOp = Literal["create", "update", "delete"]
 
 
 # ---------------------------------------------------------------------------
-# Filters
+# Filters and history entries. Named tuples rather than dataclasses: every
+# command imports this module, and a dataclass costs about a millisecond to
+# define (it compiles its methods).
 
 
-@dataclass(frozen=True, slots=True)
-class Eq:
+class Eq(NamedTuple):
     """The field equals ``value`` (a typed value: an int, str, date or enum member)."""
 
     field: str
     value: Any
 
 
-@dataclass(frozen=True, slots=True)
-class In:
+class In(NamedTuple):
     """The field equals one of ``values``."""
 
     field: str
-    values: tuple[Any, ...]
-
-    def __init__(self, field: str, values: Iterable[Any]) -> None:
-        object.__setattr__(self, "field", field)
-        object.__setattr__(self, "values", tuple(values))
+    values: Iterable[Any]
 
 
-@dataclass(frozen=True, slots=True)
-class NotIn:
+class NotIn(NamedTuple):
     """The field equals none of ``values``."""
 
     field: str
-    values: tuple[Any, ...]
-
-    def __init__(self, field: str, values: Iterable[Any]) -> None:
-        object.__setattr__(self, "field", field)
-        object.__setattr__(self, "values", tuple(values))
+    values: Iterable[Any]
 
 
-@dataclass(frozen=True, slots=True)
-class Contains:
+class Contains(NamedTuple):
     """The field is a list of ids (``Kpi.rec_ids``, ``Visit.themes``) holding ``value``."""
 
     field: str
@@ -99,12 +88,7 @@ class Contains:
 Condition = Eq | In | NotIn | Contains
 
 
-# ---------------------------------------------------------------------------
-# History
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
+class Change(NamedTuple):
     """One change to one record, as the history keeps it.
 
     ``row`` is the whole stored record for a create or delete (None for the
@@ -124,8 +108,7 @@ class Change:
         return (self.table, self.record_id)
 
 
-@dataclass(frozen=True, slots=True)
-class Txn:
+class Txn(NamedTuple):
     """One committed command: its number, when (ISO 8601, UTC), who, what, and its changes.
 
     ``extra`` holds what the command saved beside them: ``undo`` (the txn it
@@ -138,7 +121,7 @@ class Txn:
     by: str
     what: str
     changes: tuple[Change, ...]
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    extra: Mapping[str, Any] = {}
 
     @property
     def undo_of(self) -> int | None:

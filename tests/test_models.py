@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from knowsley_tracker import models
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import (
     Action,
@@ -122,6 +124,36 @@ titles = st.text(min_size=1).filter(lambda t: t.strip() != "")
 def test_action_record_round_trip(title: str, due: date, progress: int, status: Status, owner: int | None) -> None:
     action = Action(rec_id=3, title=title, due=due, progress=progress, status=status, owner_id=owner, id=7)
     assert Action.from_record(7, action.to_record()) == action
+
+
+def test_records_are_equal_only_when_their_fields_have_the_same_types() -> None:
+    typed = Action(id=7, rec_id=3, title="Audit", due=date(2025, 10, 31), status=Status.BLOCKED)
+    assert typed == Action(id=7, rec_id=3, title="Audit", due=date(2025, 10, 31), status=Status.BLOCKED)
+    # Each of these once compared equal, because equality compared the stored (JSON) form.
+    due_as_text = Action(id=7, rec_id=3, title="Audit", due="2025-10-31", status=Status.BLOCKED)  # type: ignore[arg-type]
+    status_as_text = Action(id=7, rec_id=3, title="Audit", due=date(2025, 10, 31), status="blocked")  # type: ignore[arg-type]
+    assert typed != due_as_text
+    assert typed != status_as_text
+    assert typed != Action(id=8, rec_id=3, title="Audit", due=date(2025, 10, 31), status=Status.BLOCKED)
+    areas = Inspection(id=1, start=date(2017, 3, 1), areas={"adoption": Judgement.GOOD})
+    unconverted = Inspection(id=1, start=date(2017, 3, 1))
+    unconverted.areas = {"adoption": "good"}  # type: ignore[dict-item]
+    assert areas != unconverted
+
+
+def test_a_loader_that_leaves_dates_and_enums_as_stored_fails_the_round_trip(monkeypatch: pytest.MonkeyPatch) -> None:
+    action = Action(id=7, rec_id=3, title="Audit", due=date(2025, 10, 31), status=Status.BLOCKED, rag_override=Rag.RED)
+    assert Action.from_record(7, action.to_record()) == action
+    real_plan = models._load_plan
+
+    def no_conversions(cls: type[models.Record]) -> list[tuple[str, Any, Any]]:
+        return [(name, None, default) for name, _convert, default in real_plan(cls)]
+
+    monkeypatch.setattr(models, "_load_plan", no_conversions)
+    monkeypatch.setattr(models, "_LOADERS", {})
+    broken = Action.from_record(7, action.to_record())
+    assert [type(broken.due), type(broken.status)] == [str, str]  # what such a loader gives
+    assert broken != action
 
 
 def test_from_record_ignores_unknown_and_defaults_missing() -> None:

@@ -7,8 +7,8 @@ through :func:`dangling`. Works on any store (the storage interface only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any, Generic, TypeVar
+from dataclasses import replace
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from knowsley_tracker.errors import RecordInUseError
 from knowsley_tracker.models import Record
@@ -19,8 +19,7 @@ R = TypeVar("R", bound=Record)
 R_co = TypeVar("R_co", bound=Record, covariant=True)
 
 
-@dataclass(frozen=True)
-class Referrer:
+class Referrer(NamedTuple):
     """A record that refers to another, and through which relation."""
 
     relation: Relation
@@ -36,8 +35,7 @@ def referrers(store: PlanStore, target: Record) -> list[Referrer]:
     return found
 
 
-@dataclass(frozen=True)
-class Removed(Generic[R_co]):
+class Removed(NamedTuple, Generic[R_co]):
     """A removed record, and what removing it did to others."""
 
     record: R_co
@@ -76,8 +74,7 @@ def remove(store: PlanStore, record: R) -> Removed[R]:
     return Removed(record, cleared, cascaded)
 
 
-@dataclass(frozen=True)
-class _Step:
+class _Step(NamedTuple):
     relation: Relation
     record: Record
     target_id: int
@@ -98,8 +95,7 @@ def _plan(store: PlanStore, record: Record, seen: set[tuple[str, int]]) -> list[
     return steps
 
 
-@dataclass(frozen=True)
-class Dangling:
+class Dangling(NamedTuple):
     """A reference to a record that does not exist."""
 
     relation: Relation
