@@ -104,9 +104,18 @@ STORE_KINDS: dict[str, Callable[[Path], PlanStore]] = {
 }
 
 
-@pytest.fixture(params=list(STORE_KINDS))
+# Stores on a database server: opened by a fixture of tests/helpers/pg_server.py, which
+# starts the session's PostgreSQL server (CI fails if it cannot).
+SERVER_STORE_KINDS: dict[str, str] = {"postgresql": "pg_plan_store"}
+
+
+@pytest.fixture(params=[*STORE_KINDS, *SERVER_STORE_KINDS])
 def plan_store(request: pytest.FixtureRequest, db: Path) -> Iterator[PlanStore]:
     """A new, empty plan, open for writing, in each kind of store in turn."""
+    if request.param in SERVER_STORE_KINDS:
+        server_store: PlanStore = request.getfixturevalue(SERVER_STORE_KINDS[request.param])
+        yield server_store
+        return
     s = STORE_KINDS[request.param](db)
     yield s
     s.close()

@@ -71,6 +71,27 @@ def plan_write(
         yield conn
 
 
+def lock_plan(conn: psycopg.Connection[Any], plan_id: int, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    """Take the plan's writer lock for the session (a store open for writing keeps it
+    until it closes, across its transactions); ``StoreLockedError`` after ``lock_timeout``.
+    The same lock as :func:`plan_write`'s: the two wait for each other."""
+    try:
+        with conn.transaction():
+            conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, round(lock_timeout * 1000))}ms",))
+            conn.execute("SELECT pg_advisory_lock(%s, %s)", (PLAN_LOCK_CLASS, plan_id))
+    except pg_errors.LockNotAvailable:
+        raise StoreLockedError(
+            f"The plan is busy: another kt command held it for {lock_timeout:g} s. "
+            "Try again, or wait longer with --lock-timeout or KNOWSLEY_TRACKER_LOCK_TIMEOUT."
+        ) from None
+    except psycopg.Error as exc:
+        raise server_error(exc) from None
+
+
+def unlock_plan(conn: psycopg.Connection[Any], plan_id: int) -> None:
+    conn.execute("SELECT pg_advisory_unlock(%s, %s)", (PLAN_LOCK_CLASS, plan_id))
+
+
 @contextmanager
 def plan_read(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]]:
     """A read-only transaction that sees one committed state throughout."""

@@ -356,3 +356,41 @@ def pg_empty_db(pg_server: PgServer, pg_installer: str) -> Callable[[], str]:
         return name
 
     return make
+
+
+@dataclass
+class SharedPlans:
+    """One database for the session's store-matrix tests, and a planner who makes a new plan per test."""
+
+    db: PgDatabase
+    admin: str
+
+
+@pytest.fixture(scope="session")
+def pg_shared(pg_server: PgServer, pg_template: str) -> SharedPlans:
+    name = "kt_store_matrix"
+    with pg_server.connect("postgres", autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}" OWNER "{INSTALLER}" STRATEGY FILE_COPY')
+    db = PgDatabase(server=pg_server, name=name, installer=INSTALLER)
+    return SharedPlans(db=db, admin=db.planner())
+
+
+@pytest.fixture
+def pg_plan_store(pg_shared: SharedPlans) -> Iterator[Any]:
+    """A new, empty plan ("Test Council", created at the tests' NOW) in the shared
+    database, open for writing as its admin: the PostgreSQL store of the store matrix.
+    Every test's plan lives beside the others', as a region's plans would."""
+    from datetime import datetime
+
+    from knowsley_tracker.pgstore import access
+    from knowsley_tracker.pgstore.store import PgStore
+
+    server, db = pg_shared.db.server, pg_shared.db
+    key = server.unique("plan").replace("_", "-")
+    with db.connect(pg_shared.admin, autocommit=True) as conn:
+        access.create_plan(conn, key, "Test Council", created_at=datetime.fromisoformat("2025-11-30T09:00:00+00:00"))
+    store = PgStore.open(
+        db.conninfo(pg_shared.admin, password=False), key, write=True, password=server.passwords[pg_shared.admin]
+    )
+    yield store
+    store.close()

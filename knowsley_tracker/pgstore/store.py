@@ -1,0 +1,760 @@
+"""One plan in a PostgreSQL database, as a :class:`~knowsley_tracker.store_interface.PlanStore`.
+
+Records become rows of their kind's table (``kt.actions``...) and back: the
+columns are the model's fields, with real types (see ``migrations/0001_tables.sql``).
+Reading builds the same stored form the file store keeps (ISO dates, enum
+values, ISO timestamps) and loads records through the model's own loader, so a
+record is equal whichever store it came from. Moments are kept as timestamptz
+and come back in UTC (``2025-11-30T09:00:00+00:00``).
+
+Transactions and locking (see also :mod:`.writing`):
+
+- Opened for writing, the store takes the plan's writer lock (a session-level
+  advisory lock) and keeps it until :meth:`PgStore.close`, as the file store keeps
+  its lock file: every read of the command sees the plan as it will change it.
+  The wait is bounded by ``lock_timeout``; then the plan is "busy" (exit 7).
+- :meth:`PgStore.transaction` is one database transaction: every change is
+  written at once (so later reads in the command see it), and the history row
+  is added at its end; an exception rolls all of it back.
+- Opened for reading, the store reads in one REPEATABLE READ READ ONLY
+  transaction: one committed state of the plan from start to end.
+
+Who made a change is the database login (``session_user``), which the database
+writes into the history; the ``by`` a command passes is kept beside it as "on
+behalf of" when it differs from the login. The database's rules decide what the
+login may do: a refusal is ``PermissionDeniedError`` (exit 14).
+
+A statement the server refuses inside a transaction aborts all of it, so the
+store checks what it can first (a record that is missing, an id that is taken)
+and raises kt's own errors for those.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime
+from enum import Enum
+from typing import Any, LiteralString, TypeVar
+
+import psycopg
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from knowsley_tracker.errors import ConflictError, CorruptStoreError
+from knowsley_tracker.models import TABLES, Record
+from knowsley_tracker.pgstore import schema
+from knowsley_tracker.pgstore.access import Plan, choose_plan
+from knowsley_tracker.pgstore.connection import connect, describe, server_error
+from knowsley_tracker.pgstore.writing import DEFAULT_LOCK_TIMEOUT, lock_plan, unlock_plan
+from knowsley_tracker.store_interface import META, Change, ChangeConflict, Condition, Contains, Eq, In, NotIn, Txn
+from knowsley_tracker.store_rows import not_found, ref_of
+
+R = TypeVar("R", bound=Record)
+Query = LiteralString | sql.Composed | sql.SQL
+
+# Fields holding a moment (ISO 8601 text in the model, timestamptz in the database).
+TIMESTAMP_FIELDS = frozenset({"at", "created_at", "last_logged_at", "added_at", "recorded_at", "frozen_at"})
+PAGE = 1000  # rows fetched per query when a caller walks a table lazily
+_HISTORY_COLUMNS = sql.SQL("txn, at, login, on_behalf_of, what, changes, extra")
+
+
+# ---------------------------------------------------------------------------
+# Records <-> rows
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one model field is held in the database."""
+
+    name: str
+    kind: str  # text, date, dates, moment, json, ints, plain
+
+    def to_db(self, value: Any) -> Any:
+        """A stored-form value (as ``to_record`` gives it) as a query parameter."""
+        if value is None:
+            return None
+        if self.kind == "date":
+            return value if isinstance(value, date) else date.fromisoformat(value)
+        if self.kind == "dates":
+            return [v if isinstance(v, date) else date.fromisoformat(v) for v in value]
+        if self.kind == "moment":
+            return None if value == "" else _moment(value)
+        if self.kind == "json":
+            return Jsonb(value)
+        if isinstance(value, Enum):
+            return value.value
+        return value
+
+    def from_db(self, value: Any) -> Any:
+        """A column's value in stored form."""
+        if value is None:
+            return "" if self.kind == "moment" else None
+        if self.kind == "date":
+            return value.isoformat()
+        if self.kind == "dates":
+            return [v.isoformat() for v in value]
+        if self.kind == "moment":
+            return stamp(value)
+        return value
+
+
+def _moment(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:  # kt writes moments with their offset; an older one without is UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment
+
+
+def stamp(moment: datetime) -> str:
+    """A moment as kt stores it: ISO 8601 in UTC, to the second unless it has a fraction."""
+    moment = moment.astimezone(UTC)
+    return moment.isoformat(timespec="seconds" if moment.microsecond == 0 else "microseconds")
+
+
+_COLUMNS: dict[type[Record], tuple[Column, ...]] = {}
+_COLUMN_MAPS: dict[type[Record], dict[str, Column]] = {}
+
+
+def columns(cls: type[Record]) -> tuple[Column, ...]:
+    """The table columns of a record kind, in field order (``id`` excluded)."""
+    known = _COLUMNS.get(cls)
+    if known is not None:
+        return known
+    out = []
+    for f in fields(cls):
+        if f.name == "id":
+            continue
+        text = str(f.type)
+        if f.name in cls.DATE_FIELDS:
+            kind = "dates" if text.startswith("list") else "date"
+        elif f.name in TIMESTAMP_FIELDS:
+            kind = "moment"
+        elif text.startswith("dict") or text.startswith("list[dict"):
+            kind = "json"
+        elif text.startswith("list[int"):
+            kind = "ints"
+        else:
+            kind = "plain"
+        out.append(Column(f.name, kind))
+    _COLUMNS[cls] = tuple(out)
+    return _COLUMNS[cls]
+
+
+def _column_map(cls: type[Record]) -> dict[str, Column]:
+    known = _COLUMN_MAPS.get(cls)
+    if known is None:
+        known = _COLUMN_MAPS[cls] = {c.name: c for c in columns(cls)}
+    return known
+
+
+def _select_list(cls: type[Record]) -> sql.Composable:
+    return sql.Composed([sql.Identifier("id"), *(sql.Identifier(c.name) for c in columns(cls))]).join(", ")
+
+
+def _table(table: str) -> sql.Composable:
+    return sql.Identifier("kt", table)
+
+
+def _stored_row(cls: type[Record], values: Sequence[Any]) -> dict[str, Any]:
+    """A fetched row (without its id) in the stored form ``Record.from_record`` reads."""
+    return {c.name: c.from_db(v) for c, v in zip(columns(cls), values, strict=True)}
+
+
+# ---------------------------------------------------------------------------
+# The store
+
+
+class PgStore:
+    """One plan in a database (see the module docstring)."""
+
+    def __init__(
+        self,
+        conn: psycopg.Connection[Any],
+        plan: Plan,
+        *,
+        writable: bool,
+        location: str,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
+        self._conn = conn
+        self._plan = plan
+        self._writable = writable
+        self._location = location
+        self._authority = plan.authority
+        self._created_at = stamp(plan.created_at)
+        self._pending: list[Change] | None = None
+        self._closed = False
+        self._read_tx: Any = None
+        self._locked = False
+        try:
+            if writable:
+                lock_plan(conn, plan.id, lock_timeout)
+                self._locked = True
+            else:
+                conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+                conn.read_only = True
+                self._read_tx = conn.transaction()
+                self._read_tx.__enter__()
+        except BaseException:
+            conn.close()
+            raise
+
+    @classmethod
+    def open(
+        cls,
+        conninfo: str,
+        plan: str | None = None,
+        *,
+        write: bool = False,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        **connect_kwargs: Any,
+    ) -> PgStore:
+        """Connect and open one plan (``plan=None``: the only one the login can see)."""
+        conn = connect(conninfo, **connect_kwargs)
+        try:
+            version = schema.current_version(conn)
+            if version != schema.latest_version():
+                problem = schema.schema_problems(conn)[0]
+                raise CorruptStoreError(f"{problem.message} {problem.fix}")
+            chosen = choose_plan(conn, plan)
+        except psycopg.Error as exc:
+            conn.close()
+            raise server_error(exc) from None
+        except BaseException:
+            conn.close()
+            raise
+        where = f"plan {chosen.key} in {describe(conninfo)}"
+        return cls(conn, chosen, writable=write, location=where, lock_timeout=lock_timeout)
+
+    # -- what the store is -----------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        return self._location
+
+    @property
+    def writable(self) -> bool:
+        return self._writable and not self._closed
+
+    @property
+    def authority(self) -> str:
+        return self._authority
+
+    @property
+    def created_at(self) -> str:
+        return self._created_at
+
+    @property
+    def schema_version(self) -> int:
+        return schema.latest_version()
+
+    @property
+    def plan(self) -> Plan:
+        return self._plan
+
+    @property
+    def txn(self) -> int:
+        row = self._one("SELECT last FROM kt.counters WHERE plan_id = %s AND kind = 'history'", (self._plan.id,))
+        return int(row[0]) if row else 0
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        try:
+            if self._read_tx is not None:
+                self._read_tx.__exit__(None, None, None)
+            elif self._locked and not self._conn.closed:
+                unlock_plan(self._conn, self._plan.id)
+        except psycopg.Error:
+            pass  # closing the connection below lets go of everything anyway
+        finally:
+            self._conn.close()
+
+    def __enter__(self) -> PgStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- queries -------------------------------------------------------------------------
+
+    def _execute(self, query: Query, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        try:
+            return self._conn.execute(query, params)
+        except psycopg.Error as exc:
+            raise server_error(exc, needs=self._needs()) from None
+
+    def _one(self, query: Query, params: Sequence[Any] = ()) -> Any:
+        return self._execute(query, params).fetchone()
+
+    def _needs(self) -> str:
+        role = self._plan.role.value if self._plan.role else "no role"
+        return f"that change to plan {self._plan.key} needs a stronger role than {role}"
+
+    def _row(self, table: str, record_id: int) -> dict[str, Any] | None:
+        cls = TABLES[table]
+        found = self._one(
+            sql.SQL("SELECT {} FROM {} WHERE plan_id = %s AND id = %s").format(_select_list(cls), _table(table)),
+            (self._plan.id, record_id),
+        )
+        return None if found is None else _stored_row(cls, found[1:])
+
+    # -- reading records -----------------------------------------------------------------
+
+    def find(self, cls: type[R], record_id: int) -> R | None:
+        row = self._row(cls.TABLE, record_id)
+        return None if row is None else cls.from_record(record_id, row)
+
+    def get(self, cls: type[R], record_id: int) -> R:
+        found = self.find(cls, record_id)
+        if found is None:
+            raise not_found(cls, record_id)
+        return found
+
+    def all(self, cls: type[R]) -> list[R]:
+        return list(self.select(cls))
+
+    def _where(self, cls: type[Record], where: Iterable[Condition]) -> tuple[list[sql.Composable], list[Any]]:
+        clauses: list[sql.Composable] = [sql.SQL("plan_id = %s")]
+        params: list[Any] = [self._plan.id]
+        known = _column_map(cls)
+        for condition in where:
+            column = known.get(condition.field)
+            if column is None:
+                raise ValueError(f"{cls.__name__} has no field {condition.field!r}.")
+            name = sql.Identifier(column.name)
+            if isinstance(condition, Eq):
+                if condition.value is None:
+                    clauses.append(sql.SQL("{} IS NULL").format(name))
+                else:
+                    clauses.append(sql.SQL("{} = %s").format(name))
+                    params.append(column.to_db(condition.value))
+            elif isinstance(condition, In | NotIn):
+                values = list(condition.values)
+                present = [column.to_db(v) for v in values if v is not None]
+                with_null = len(present) < len(values)
+                if isinstance(condition, In):
+                    test = sql.SQL("{} = ANY(%s)").format(name)
+                    clauses.append(sql.SQL("({} OR {} IS NULL)").format(test, name) if with_null else test)
+                else:
+                    test = sql.SQL("{} <> ALL(%s)").format(name)
+                    null = sql.SQL("{} IS NOT NULL").format(name) if with_null else sql.SQL("{} IS NULL").format(name)
+                    joiner = " AND " if with_null else " OR "
+                    clauses.append(sql.SQL("({})").format(sql.SQL(joiner).join([null, test])))
+                params.append(present)
+            elif isinstance(condition, Contains):
+                clauses.append(sql.SQL("%s = ANY({})").format(name))
+                params.append(column.to_db(condition.value))
+            else:  # pragma: no cover - the Condition union is closed
+                raise TypeError(f"Unknown condition {condition!r}.")
+        return clauses, params
+
+    def select(
+        self,
+        cls: type[R],
+        *where: Condition,
+        since_id: int = 0,
+        newest_first: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[R]:
+        clauses, params = self._where(cls, where)
+        clauses.append(sql.SQL("id > %s"))
+        params.append(since_id)
+        base = sql.SQL("SELECT {} FROM {} WHERE {}").format(
+            _select_list(cls), _table(cls.TABLE), sql.SQL(" AND ").join(clauses)
+        )
+        after = sql.SQL(" AND id < %s ORDER BY id DESC" if newest_first else " AND id > %s ORDER BY id")
+        first = sql.SQL(" ORDER BY id DESC" if newest_first else " ORDER BY id")
+        # Keyset pages: lazy (a caller that stops early reads no more), and the
+        # connection stays free for the caller's other queries between pages.
+        bound: int | None = None
+        fetched = 0
+        while True:
+            size = PAGE if limit is None else min(PAGE, limit - fetched)
+            if size <= 0:
+                return
+            if bound is None:
+                page = self._execute(sql.SQL("{}{} LIMIT %s").format(base, first), [*params, size]).fetchall()
+            else:
+                page = self._execute(sql.SQL("{}{} LIMIT %s").format(base, after), [*params, bound, size]).fetchall()
+            for row in page:
+                yield cls.from_record(row[0], _stored_row(cls, row[1:]))
+            fetched += len(page)
+            if len(page) < size:
+                return
+            bound = int(page[-1][0])
+
+    def count(self, cls: type[Record], *where: Condition) -> int:
+        clauses, params = self._where(cls, where)
+        row = self._one(
+            sql.SQL("SELECT count(*) FROM {} WHERE {}").format(_table(cls.TABLE), sql.SQL(" AND ").join(clauses)),
+            params,
+        )
+        return int(row[0])
+
+    def count_by(self, cls: type[Record], field: str, *where: Condition) -> dict[Any, int]:
+        column = _column_map(cls).get(field)
+        if column is None:
+            raise ValueError(f"{cls.__name__} has no field {field!r}.")
+        clauses, params = self._where(cls, where)
+        rows = self._execute(
+            sql.SQL("SELECT {}, count(*) FROM {} WHERE {} GROUP BY 1").format(
+                sql.Identifier(field), _table(cls.TABLE), sql.SQL(" AND ").join(clauses)
+            ),
+            params,
+        ).fetchall()
+        return {column.from_db(value): int(n) for value, n in rows}
+
+    def exists(self, cls: type[Record], record_id: int) -> bool:
+        row = self._one(
+            sql.SQL("SELECT EXISTS (SELECT 1 FROM {} WHERE plan_id = %s AND id = %s)").format(_table(cls.TABLE)),
+            (self._plan.id, record_id),
+        )
+        return bool(row[0])
+
+    def highest_id(self, cls: type[Record]) -> int:
+        row = self._one(
+            sql.SQL("SELECT coalesce(max(id), 0) FROM {} WHERE plan_id = %s").format(_table(cls.TABLE)),
+            (self._plan.id,),
+        )
+        return int(row[0])
+
+    def next_id(self, table: str) -> int:
+        return self.counters().get(table, 0) + 1
+
+    def counters(self) -> dict[str, int]:
+        rows = self._execute(
+            "SELECT kind, last FROM kt.counters WHERE plan_id = %s AND kind <> 'history'", (self._plan.id,)
+        ).fetchall()
+        return {str(kind): int(last) for kind, last in rows}
+
+    # -- changing records ----------------------------------------------------------------
+
+    def _require_transaction(self) -> list[Change]:
+        if self._pending is None:
+            raise RuntimeError("Store changes must happen inside store.transaction().")
+        return self._pending
+
+    def _insert(self, record: Record, *, with_id: bool) -> int:
+        cls = type(record)
+        stored = record.to_record()
+        cols = list(columns(cls))
+        names = [sql.Identifier("plan_id"), *(sql.Identifier(c.name) for c in cols)]
+        values: list[Any] = [self._plan.id, *(c.to_db(stored[c.name]) for c in cols)]
+        if with_id:
+            names.insert(1, sql.Identifier("id"))
+            values.insert(1, record.id)
+        query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
+            _table(cls.TABLE), sql.SQL(", ").join(names), sql.SQL(", ").join(sql.Placeholder() * len(values))
+        )
+        row = self._one(query, values)
+        return int(row[0])
+
+    def _created(self, pending: list[Change], record: Record) -> None:
+        # Log entries never change, so the history does not copy them (as in the file store).
+        row = None if record.TABLE == "log" else record.to_record()
+        pending.append(Change("create", record.TABLE, record.id, row=row))
+
+    def add(self, record: R) -> R:
+        pending = self._require_transaction()
+        record.id = self._insert(record, with_id=False)
+        self._created(pending, record)
+        return record
+
+    def add_with_id(self, record: R) -> R:
+        pending = self._require_transaction()
+        if record.id < 1 or self.exists(type(record), record.id):
+            raise ConflictError(f"{record.ref} already exists.")
+        self._insert(record, with_id=True)
+        self._created(pending, record)
+        return record
+
+    def _update(self, table: str, record_id: int, changed: dict[str, Any]) -> None:
+        known = _column_map(TABLES[table])
+        sets = [sql.SQL("{} = %s").format(sql.Identifier(name)) for name in changed]
+        params = [known[name].to_db(value) for name, value in changed.items()]
+        self._execute(
+            sql.SQL("UPDATE {} SET {} WHERE plan_id = %s AND id = %s").format(_table(table), sql.SQL(", ").join(sets)),
+            [*params, self._plan.id, record_id],
+        )
+
+    def _delete(self, table: str, record_id: int) -> None:
+        self._execute(
+            sql.SQL("DELETE FROM {} WHERE plan_id = %s AND id = %s").format(_table(table)), (self._plan.id, record_id)
+        )
+
+    def save(self, record: Record) -> dict[str, list[Any]]:
+        pending = self._require_transaction()
+        table = record.TABLE
+        old = self._row(table, record.id)
+        if old is None:
+            raise not_found(type(record), record.id)
+        new = record.to_record()
+        diff = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
+        if diff:
+            self._update(table, record.id, {k: v for k, (_, v) in diff.items()})
+            pending.append(Change("update", table, record.id, diff=diff))
+        return diff
+
+    def delete(self, cls: type[Record], record_id: int) -> None:
+        pending = self._require_transaction()
+        old = self._row(cls.TABLE, record_id)
+        if old is None:
+            raise not_found(cls, record_id)
+        self._delete(cls.TABLE, record_id)
+        pending.append(Change("delete", cls.TABLE, record_id, row=old))
+
+    @contextmanager
+    def transaction(
+        self, *, by: str, what: str, extra: dict[str, Any] | None = None, at: datetime | None = None
+    ) -> Iterator[PgStore]:
+        if not self.writable:
+            raise RuntimeError("This store was opened read-only." if not self._closed else "This store is closed.")
+        if self._pending is not None:
+            raise RuntimeError("Transactions do not nest.")
+        self._pending = []
+        try:
+            with self._conn.transaction():
+                yield self
+                self._commit(by=by, what=what, extra=extra, at=at)
+        except psycopg.Error as exc:  # at commit: a deferred reference still dangling, a lost server
+            raise server_error(exc, needs=self._needs()) from None
+        finally:
+            self._pending = None
+
+    def _commit(self, *, by: str, what: str, extra: dict[str, Any] | None, at: datetime | None) -> None:
+        changes = self._pending or []
+        if not changes:
+            return
+        from knowsley_tracker.store_rows import change_to_list
+
+        moment = (at or datetime.now(UTC)).astimezone(UTC)
+        login = self._one("SELECT session_user")[0]
+        on_behalf_of = by.strip() if by and by.strip() != login else None
+        self._execute(
+            "INSERT INTO kt.history (plan_id, at, on_behalf_of, what, changes, extra) VALUES (%s, %s, %s, %s, %s, %s)",
+            (
+                self._plan.id,
+                moment.replace(microsecond=0),
+                on_behalf_of,
+                what,
+                Jsonb([change_to_list(c) for c in changes]),
+                Jsonb(dict(extra or {})),
+            ),
+        )
+
+    def pending_changes(self) -> list[Change]:
+        return list(self._pending or [])
+
+    # -- the plan's own values -----------------------------------------------------------
+
+    def _meta_change(self, name: str, old: Any, new: Any) -> None:
+        self._require_transaction().append(Change("update", META, 1, diff={name: [old, new]}))
+
+    def setting(self, name: str, default: Any) -> Any:
+        row = self._one("SELECT value FROM kt.settings WHERE plan_id = %s AND name = %s", (self._plan.id, name))
+        return default if row is None else row[0]
+
+    def settings(self) -> dict[str, Any]:
+        rows = self._execute("SELECT name, value FROM kt.settings WHERE plan_id = %s", (self._plan.id,)).fetchall()
+        return {str(name): value for name, value in rows}
+
+    def set_setting(self, name: str, value: Any) -> None:
+        self._require_transaction()
+        old = self.setting(name, None)
+        if old == value:
+            return
+        if value is None:
+            self._execute("DELETE FROM kt.settings WHERE plan_id = %s AND name = %s", (self._plan.id, name))
+        else:
+            self._execute(
+                "INSERT INTO kt.settings (plan_id, name, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (plan_id, name) DO UPDATE SET value = EXCLUDED.value",
+                (self._plan.id, name, Jsonb(value)),
+            )
+        self._meta_change(f"settings.{name}", copy.deepcopy(old), copy.deepcopy(value))
+
+    def set_authority(self, name: str) -> None:
+        self._require_transaction()
+        if name != self._authority:
+            self._execute("UPDATE kt.plans SET authority = %s WHERE id = %s", (name, self._plan.id))
+            self._meta_change("authority", self._authority, name)
+            self._authority = name
+
+    def set_created_at(self, stamp_text: str) -> None:
+        self._require_transaction()
+        if stamp_text != self._created_at:
+            self._execute("UPDATE kt.plans SET created_at = %s WHERE id = %s", (_moment(stamp_text), self._plan.id))
+            self._meta_change("created_at", self._created_at, stamp_text)
+            self._created_at = stamp_text
+
+    def raise_counter(self, table: str, value: int) -> bool:
+        self._require_transaction()
+        old = self.counters().get(table, 0)
+        if value <= old:
+            return False
+        row = self._one("SELECT kt.raise_counter(%s, %s, %s)", (self._plan.id, table, value))
+        if row and row[0]:
+            self._meta_change(f"counters.{table}", old, value)
+            return True
+        return False
+
+    # -- history and undo ------------------------------------------------------------------
+
+    @staticmethod
+    def _txn(row: Sequence[Any]) -> Txn:
+        from knowsley_tracker.store_rows import change_from_list
+
+        txn, at, login, on_behalf_of, what, changes, extra = row
+        # ``by`` is whom the command was for: the login itself unless it acted on
+        # someone's behalf. The login is always in the row (history_login).
+        return Txn(
+            txn=int(txn),
+            at=stamp(at),
+            by=on_behalf_of or login,
+            what=what,
+            changes=tuple(change_from_list(c) for c in changes or ()),
+            extra=dict(extra or {}),
+        )
+
+    def history_login(self, txn: int) -> str | None:
+        """The database login that made a command (beside ``Txn.by``, which may name
+        someone it acted for): what ``kt history`` on the server shows as who."""
+        row = self._one("SELECT login FROM kt.history WHERE plan_id = %s AND txn = %s", (self._plan.id, txn))
+        return None if row is None else str(row[0])
+
+    def history(
+        self,
+        *,
+        newest_first: bool = False,
+        since_txn: int = 0,
+        since: datetime | None = None,
+        touching: tuple[str, int] | None = None,
+    ) -> Iterator[Txn]:
+        clauses = [sql.SQL("plan_id = %s"), sql.SQL("txn > %s")]
+        params: list[Any] = [self._plan.id, since_txn]
+        if since is not None:
+            clauses.append(sql.SQL("at >= %s"))
+            params.append(since)
+        if touching is not None:
+            clauses.append(
+                sql.SQL("EXISTS (SELECT 1 FROM jsonb_array_elements(changes) c WHERE c->>1 = %s AND (c->>2)::int = %s)")
+            )
+            params += [touching[0], touching[1]]
+        where = sql.SQL(" AND ").join(clauses)
+        order = sql.SQL("DESC" if newest_first else "ASC")
+        beyond = sql.SQL("txn < %s" if newest_first else "txn > %s")
+        bound: int | None = None
+        while True:
+            if bound is None:
+                query = sql.SQL("SELECT {} FROM kt.history WHERE {} ORDER BY txn {} LIMIT %s").format(
+                    _HISTORY_COLUMNS, where, order
+                )
+                rows = self._execute(query, [*params, PAGE]).fetchall()
+            else:
+                query = sql.SQL("SELECT {} FROM kt.history WHERE {} AND {} ORDER BY txn {} LIMIT %s").format(
+                    _HISTORY_COLUMNS, where, beyond, order
+                )
+                rows = self._execute(query, [*params, bound, PAGE]).fetchall()
+            for row in rows:
+                yield self._txn(row)
+            if len(rows) < PAGE:
+                return
+            bound = int(rows[-1][0])
+
+    def history_entry(self, txn: int) -> Txn | None:
+        row = self._one(
+            sql.SQL("SELECT {} FROM kt.history WHERE plan_id = %s AND txn = %s").format(_HISTORY_COLUMNS),
+            (self._plan.id, txn),
+        )
+        return None if row is None else self._txn(row)
+
+    def revert(self, change: Change) -> None:
+        pending = self._require_transaction()
+        table, record_id = change.table, change.record_id
+        if table == META:
+            self._revert_meta(change)
+            return
+        ref = ref_of(table, record_id)
+        current = self._row(table, record_id)
+        cls = TABLES[table]
+        if change.op == "create":
+            if current is None:
+                raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
+            if change.row is not None:  # None for log entries, which never change
+                for name in sorted(set(change.row) | set(current)):
+                    if change.row.get(name) != current.get(name):
+                        raise ChangeConflict(
+                            f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
+                        )
+            self._delete(table, record_id)
+            pending.append(Change("delete", table, record_id, row=current))
+        elif change.op == "delete":
+            if current is not None:
+                raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
+            if change.row is None:
+                raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
+            row = dict(change.row)
+            self._insert(cls.from_record(record_id, row), with_id=True)
+            pending.append(Change("create", table, record_id, row=None if table == "log" else row))
+        else:
+            if current is None:
+                raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
+            diff: dict[str, list[Any]] = {}
+            for name, (old, new) in (change.diff or {}).items():
+                if current.get(name) != new:
+                    raise ChangeConflict(
+                        f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
+                        table,
+                        record_id,
+                        name,
+                    )
+                diff[name] = [new, old]
+            if diff:
+                self._update(table, record_id, {k: v[1] for k, v in diff.items()})
+            pending.append(Change("update", table, record_id, diff=diff))
+
+    def _revert_meta(self, change: Change) -> None:
+        for name, (old, new) in (change.diff or {}).items():
+            if name.startswith("counters."):
+                continue  # id counters never move back
+            if name.startswith("settings."):
+                setting = name.split(".", 1)[1]
+                if self.setting(setting, None) != new:
+                    raise ChangeConflict(
+                        f"Cannot undo: the setting {setting} has changed since; undo the later change first.",
+                        META,
+                        1,
+                        name,
+                    )
+                self.set_setting(setting, old)
+                continue
+            current = {"authority": self._authority, "created_at": self._created_at}.get(name)
+            if current != new:
+                raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
+            if name == "authority":
+                self.set_authority(old)
+            elif name == "created_at":
+                self.set_created_at(old)
+
+    # -- board snapshots -------------------------------------------------------------------
+
+    def save_snapshot(self, name: str, snapshot: dict[str, Any]) -> str:
+        self._require_transaction()
+        file_name = f"{name}-t{self.txn + 1:06d}.json"
+        self._execute(
+            "INSERT INTO kt.snapshots (plan_id, name, snapshot) VALUES (%s, %s, %s)",
+            (self._plan.id, file_name, Jsonb(snapshot)),
+        )
+        return file_name
+
+    def load_snapshot(self, name: str) -> dict[str, Any]:
+        row = self._one("SELECT snapshot FROM kt.snapshots WHERE plan_id = %s AND name = %s", (self._plan.id, name))
+        if row is None:
+            raise CorruptStoreError(f"The plan {self._location} refers to the snapshot {name}, which is missing.")
+        loaded: dict[str, Any] = row[0]
+        return loaded

@@ -1,0 +1,284 @@
+"""The PostgreSQL store (knowsley_tracker.pgstore.store.PgStore) beyond the shared
+store contract: records as real rows and back, who wrote what, roles as the
+database enforces them through the store, and the writer lock."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, date, datetime
+from typing import Any
+
+import pytest
+from helpers.pg_data import Plans, make_plans
+from helpers.pg_server import PgDatabase
+
+from knowsley_tracker.errors import PermissionDeniedError, StoreLockedError
+from knowsley_tracker.models import (
+    Action,
+    Board,
+    Evidence,
+    EvidenceKind,
+    FocusArea,
+    Inspection,
+    InspectionType,
+    Intervention,
+    InterventionType,
+    Judgement,
+    Kpi,
+    KpiValue,
+    LogEntry,
+    Owner,
+    Partner,
+    PartnerKind,
+    Rag,
+    Recommendation,
+    Status,
+    Visit,
+    VisitStatus,
+)
+from knowsley_tracker.pgstore.store import PgStore
+from knowsley_tracker.store_interface import Eq
+
+AT = datetime(2025, 11, 30, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def plans(pg_db: PgDatabase) -> Plans:
+    return make_plans(pg_db)
+
+
+def open_store(plans: Plans, login: str, key: str = "plan-a", **kwargs: Any) -> PgStore:
+    login = plans.logins.get(login, login)
+    server = plans.db.server
+    return PgStore.open(plans.db.conninfo(login, password=False), key, password=server.passwords[login], **kwargs)
+
+
+def every_kind() -> list[Any]:
+    """One record of every kind, each field away from its default where it can be."""
+    day = date(2025, 11, 3)
+    return [
+        Inspection(
+            start=date(2025, 9, 1),
+            type=InspectionType.SHORT,
+            end=date(2025, 9, 5),
+            published=date(2025, 10, 10),
+            judgement=Judgement.REQUIRES_IMPROVEMENT,
+            areas={"leaders": Judgement.GOOD, "care-leavers": Judgement.INADEQUATE},
+            title="Short inspection",
+            report_url="https://reports.example/1",
+            notes="Notes with 'quotes' and [bold]markup[/]",
+            action_plan_due=date(2026, 1, 20),
+            action_plan_sent=date(2026, 1, 10),
+        ),
+        FocusArea(key="DIS", name="Disabled children", lead_role="Head of Service", lead_name="Sam Carter"),
+        Owner(role="Service Manager", name="Jo Example", email="jo@council.example", active=False),
+        Recommendation(text="Oversight of disabled children's cases.", focus_id=2, inspection_id=2, report_ref="3"),
+        Action(
+            rec_id=2,
+            title="Audit cases",
+            due=date(2026, 1, 31),
+            owner_id=2,
+            original_due=date(2025, 12, 31),
+            status=Status.BLOCKED,
+            progress=35,
+            success_measure="All cases audited",
+            rag_override=Rag.AMBER,
+            rag_reason="Waiting for the audit tool",
+            created_at="2025-11-01T10:15:00+00:00",
+            last_logged_at="2025-11-20T16:45:30+00:00",
+            last_note="Tool ordered",
+        ),
+        LogEntry(
+            action_id=3,
+            at="2025-11-20T16:45:30+00:00",
+            by="Jo Example",
+            note="Tool ordered",
+            changes={"progress": [0, 35]},
+        ),
+        Evidence(
+            action_id=3,
+            title="Purchase order",
+            date=day,
+            kind=EvidenceKind.DATA,
+            link="https://docs.example/po",
+            added_at="2025-11-03T08:00:00+00:00",
+            by="Jo Example",
+        ),
+        Visit(date=date(2026, 2, 10), type=InspectionType.FOCUSED_VISIT, status=VisitStatus.CONFIRMED, themes=[1, 2]),
+        Kpi(
+            key="AUDITS",
+            name="Cases audited",
+            target=75.5,
+            unit="%",
+            lower_is_better=True,
+            focus_id=2,
+            rec_ids=[1, 2],
+            target_date=date(2026, 3, 31),
+            created_at="2025-11-01T10:15:00+00:00",
+        ),
+        KpiValue(
+            kpi_id=2,
+            period="2025-10",
+            period_end=date(2025, 10, 31),
+            value=61.25,
+            numerator=49,
+            denominator=80,
+            note="October",
+            recorded_at="2025-11-02T09:00:00+00:00",
+            by="Performance team",
+        ),
+        Board(
+            date=date(2025, 12, 4),
+            note="December",
+            snapshot_file="board-2025-12-04-t000002.json",
+            snapshot_method="current",
+            frozen_at="2025-12-04T17:00:00+00:00",
+            rag_counts={"red": 2, "amber": 1},
+            created_at="2025-11-01T10:15:00+00:00",
+        ),
+        Intervention(
+            type=InterventionType.STATUTORY_DIRECTION,
+            issued=date(2025, 3, 1),
+            revised=[date(2025, 6, 1), date(2025, 9, 1)],
+            lifted=date(2025, 12, 1),
+            people=[{"role": "Commissioner", "name": "A. Adviser"}],
+            note="Direction",
+        ),
+        Partner(
+            name="Neighbouring council",
+            purpose="Peer review",
+            start=date(2025, 4, 1),
+            kind=PartnerKind.SLIP,
+            end=date(2026, 3, 31),
+            rec_ids=[1, 2],
+            focus_ids=[2],
+        ),
+    ]
+
+
+def test_every_kind_of_record_round_trips_through_real_columns(plans: Plans) -> None:
+    with open_store(plans, "editor", write=True) as store:
+        with store.transaction(by="Performance team", what="every kind", at=AT):
+            added = [store.add(record) for record in every_kind()]
+        for record in added:
+            back = store.get(type(record), record.id)
+            assert back == record, type(record).__name__
+    with plans.connect(plans.logins["editor"]) as conn:
+        row = conn.execute(
+            "SELECT due, status, progress, rag_override, last_logged_at FROM kt.actions WHERE plan_id = %s AND id = 3",
+            (plans.a,),
+        ).fetchone()
+        assert row == (date(2026, 1, 31), "blocked", 35, "amber", datetime(2025, 11, 20, 16, 45, 30, tzinfo=UTC))
+        row = conn.execute(
+            "SELECT themes, pg_typeof(themes)::text FROM kt.visits WHERE plan_id = %s AND id = 2", (plans.a,)
+        ).fetchone()
+        assert row == ([1, 2], "integer[]")
+        row = conn.execute(
+            "SELECT revised, areas FROM kt.interventions i, kt.inspections s "
+            "WHERE i.plan_id = %s AND s.plan_id = i.plan_id AND i.id = 2 AND s.id = 2",
+            (plans.a,),
+        ).fetchone()
+        assert row == ([date(2025, 6, 1), date(2025, 9, 1)], {"leaders": "good", "care-leavers": "inadequate"})
+
+
+def test_a_moment_comes_back_in_utc(plans: Plans) -> None:
+    with open_store(plans, "editor", write=True) as store:
+        with store.transaction(by="x", what="log"):
+            entry = store.add(LogEntry(action_id=1, at="2025-11-30T10:00:00+01:00", by="x", note="BST-ish"))
+        assert store.get(LogEntry, entry.id).at == "2025-11-30T09:00:00+00:00"
+
+
+def test_a_plan_store_reads_only_its_own_plan(plans: Plans) -> None:
+    with open_store(plans, "editor") as a, open_store(plans, plans.b_admin, "plan-b") as b:
+        assert [x.title for x in a.all(Action)] == [x.title for x in b.all(Action)]  # same rows, numbered alike...
+        assert a.plan.id != b.plan.id
+        with (
+            open_store(plans, plans.b_admin, "plan-b", write=True) as writer,
+            writer.transaction(by="b", what="add"),
+        ):
+            writer.add(FocusArea(key="ONLY-B", name="Only in B"))
+        assert a.count(FocusArea, Eq("key", "ONLY-B")) == 0  # ...but never each other's
+        assert b.count(FocusArea) == 1  # b reads the state it opened on (a read snapshot)
+    with open_store(plans, plans.b_admin, "plan-b") as b:
+        assert b.count(FocusArea, Eq("key", "ONLY-B")) == 1
+
+
+def test_who_made_a_change_is_the_login_with_whom_it_was_for_beside_it(plans: Plans) -> None:
+    editor = plans.logins["editor"]
+    with open_store(plans, "editor", write=True) as store:
+        with store.transaction(by="Chair of the board", what="add area", at=AT):
+            store.add(FocusArea(key="X", name="X"))
+        with store.transaction(by=editor, what="add another", at=AT):
+            store.add(FocusArea(key="Y", name="Y"))
+        first, second = list(store.history())[-2:]
+        assert (first.by, store.history_login(first.txn)) == ("Chair of the board", editor)
+        assert (second.by, store.history_login(second.txn)) == (editor, editor)
+    with plans.connect(editor) as conn:
+        rows = conn.execute(
+            "SELECT login, on_behalf_of FROM kt.history WHERE plan_id = %s AND what LIKE 'add %%' ORDER BY txn",
+            (plans.a,),
+        ).fetchall()
+    assert rows == [(editor, "Chair of the board"), (editor, None)]
+
+
+def test_an_officer_logs_progress_through_the_store_on_their_own_action_only(plans: Plans) -> None:
+    officer = plans.logins["officer"]
+    with open_store(plans, "officer", write=True) as store:
+        with store.transaction(by=officer, what="log A1", at=AT):
+            action = store.get(Action, 1)
+            entry = store.add(LogEntry(action_id=1, at=AT.isoformat(), by=officer, note="Panel booked"))
+            action.progress, action.last_note, action.last_logged_at = 60, "Panel booked", entry.at
+            store.save(action)
+        before = store.txn
+        with pytest.raises(PermissionDeniedError) as caught, store.transaction(by=officer, what="log A2", at=AT):
+            store.add(LogEntry(action_id=2, at=AT.isoformat(), by=officer, note="Not mine"))
+        assert caught.value.exit_code == 14
+        assert "row-level security" in str(caught.value)
+        with pytest.raises(PermissionDeniedError), store.transaction(by=officer, what="rename A1", at=AT):
+            action = store.get(Action, 1)
+            action.title = "Renamed by an officer"
+            store.save(action)
+        assert store.txn == before
+        assert store.get(Action, 1).progress == 60
+        assert store.get(Action, 1).title == "Recruit four more personal advisers"
+        assert store.count(LogEntry, Eq("action_id", 2)) == 0
+
+
+def test_a_reader_can_open_for_writing_but_every_change_is_refused(plans: Plans) -> None:
+    with open_store(plans, "reader", write=True) as store:
+        for change in (
+            lambda: store.add(FocusArea(key="NEW", name="New")),
+            lambda: store.set_setting("backups", 3),
+            lambda: store.delete(Evidence, 1),
+        ):
+            with pytest.raises(PermissionDeniedError) as caught, store.transaction(by="r", what="try", at=AT):
+                change()
+            assert caught.value.exit_code == 14
+        assert store.txn == 1 and store.count(FocusArea) == 1 and store.settings() == {"rag.amber_days": 14}
+
+
+def test_one_writer_per_plan_readers_never_wait(plans: Plans) -> None:
+    with open_store(plans, "editor", write=True):
+        start = time.monotonic()
+        with pytest.raises(StoreLockedError, match="busy") as caught:
+            open_store(plans, "admin", write=True, lock_timeout=0.3)
+        assert caught.value.exit_code == 7
+        assert time.monotonic() - start < 5
+        with open_store(plans, "reader") as reader:
+            assert reader.count(Action) == 2
+        with open_store(plans, plans.b_admin, "plan-b", write=True) as other:
+            assert other.writable
+    with open_store(plans, "admin", write=True, lock_timeout=0.3) as store:  # free again
+        assert store.writable
+
+
+def test_a_snapshot_is_kept_with_the_transaction(plans: Plans) -> None:
+    with open_store(plans, "editor", write=True) as store:
+        with pytest.raises(RuntimeError, match="boom"), store.transaction(by="e", what="freeze", at=AT):
+            store.save_snapshot("board-2026-01-08", {"actions": [1, 2]})
+            raise RuntimeError("boom")
+        with store.transaction(by="e", what="freeze", at=AT):
+            name = store.save_snapshot("board-2026-01-08", {"actions": [1, 2]})
+            store.add(Board(date=date(2026, 1, 8), snapshot_file="x"))
+        assert name == f"board-2026-01-08-t{store.txn:06d}.json"
+        assert store.load_snapshot(name) == {"actions": [1, 2]}
