@@ -259,3 +259,31 @@ def test_doctor_finds_an_old_schema(pg_db: PgDatabase) -> None:
     assert [p.message for p in problems] == [
         f"The database's schema is version {schema.latest_version() - 1}; this kt needs version {schema.latest_version()}."
     ]
+
+
+def test_foreign_keys_follow_the_declared_relations(pg_db: PgDatabase) -> None:
+    """Each single-id relation of knowsley_tracker.relations is a foreign key within the
+    plan; list-of-ids relations (arrays) cannot be, and kt doctor checks those. Every
+    key refuses a removal at commit: CASCADE and CLEAR are done by the service, which
+    records each change in the history so that undo can put it back."""
+    from knowsley_tracker.relations import RELATIONS
+
+    with pg_db.connect(pg_db.installer) as conn:
+        rows = conn.execute(
+            "SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, c.confdeltype::text, "
+            "c.condeferrable, c.condeferred "
+            "FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[2] "
+            "WHERE c.contype = 'f' AND c.connamespace = 'kt'::regnamespace AND cardinality(c.conkey) = 2"
+        ).fetchall()
+        arrays = dict(
+            conn.execute(
+                "SELECT table_name || '.' || column_name, data_type FROM information_schema.columns "
+                "WHERE table_schema = 'kt' AND data_type = 'ARRAY'"
+            ).fetchall()
+        )
+    keys = {(src.removeprefix("kt."), col, dst.removeprefix("kt.")) for src, col, dst, *_ in rows}
+    declared = {(r.source.TABLE, r.field, r.target.TABLE) for r in RELATIONS if not r.many}
+    assert keys == declared
+    assert {(deltype, deferrable, deferred) for *_, deltype, deferrable, deferred in rows} == {("a", True, True)}
+    many = {f"{r.source.TABLE}.{r.field}" for r in RELATIONS if r.many}
+    assert many <= set(arrays)
