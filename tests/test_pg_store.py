@@ -335,3 +335,52 @@ def test_a_plan_moves_file_to_server_to_file_without_loss(
     assert first["snapshots"]
     assert _comparable(second) == _comparable(first)
     assert _comparable(third) == _comparable(first)
+
+
+def test_a_command_broken_off_by_a_deadlock_is_run_again_whole(plans: Plans) -> None:
+    """A client writing through SQL deadlocks with a kt command on the store: the server
+    breaks kt's transaction, nothing of it is saved, and retrying() runs the command
+    again from opening the store; the second run succeeds once the client has gone."""
+    import threading
+
+    from knowsley_tracker.pgstore.connection import ServerBusyError
+    from knowsley_tracker.pgstore.writing import retrying
+
+    editor = plans.logins["editor"]
+    runs: list[int] = []
+    client_has_a2 = threading.Event()
+
+    def client_side() -> None:
+        with plans.connect(editor) as client, client.transaction():
+            client.execute("UPDATE kt.actions SET last_note = 'client' WHERE plan_id = %s AND id = 2", (plans.a,))
+            client_has_a2.set()
+            time.sleep(0.5)
+            client.execute("UPDATE kt.actions SET last_note = 'client' WHERE plan_id = %s AND id = 1", (plans.a,))
+
+    def command() -> int:
+        runs.append(1)
+        with open_store(plans, "editor", write=True) as store:
+            with store.transaction(by=editor, what="note both", at=AT):
+                for ref in (1, 2):
+                    action = store.get(Action, ref)
+                    action.last_note = "kt"
+                    store.save(action)
+            return store.txn
+
+    thread = threading.Thread(target=client_side)
+    thread.start()
+    assert client_has_a2.wait(10)
+    with pytest.raises(ServerBusyError, match="deadlock detected"):
+        command()  # without retrying: busy, exit 7
+    thread.join(20)
+    assert ServerBusyError("x").exit_code == 7
+    runs.clear()
+    thread = threading.Thread(target=client_side)
+    thread.start()
+    assert client_has_a2.wait(10)
+    txn = retrying(command)
+    thread.join(20)
+    assert len(runs) == 2
+    with open_store(plans, "editor") as store:
+        assert [a.last_note for a in store.all(Action)] == ["kt", "kt"]
+        assert store.txn == txn == 2  # one history entry: the run that committed

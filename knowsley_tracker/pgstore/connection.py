@@ -45,6 +45,13 @@ _REFUSED_LOGIN = (
 )
 
 
+class ServerBusyError(StoreLockedError):
+    """The server broke off the command's transaction to keep others consistent (a
+    serialisation failure or a deadlock with another client): nothing of it was
+    saved, and running the whole command again is safe (:func:`.writing.retrying`).
+    Busy (exit 7) when it is not run again."""
+
+
 def is_server_target(target: str) -> bool:
     """True when ``--db`` names a database server rather than a file."""
     text = target.strip()
@@ -118,7 +125,9 @@ def server_error(exc: psycopg.Error, *, needs: str | None = None) -> TrackerErro
         if needs:
             return PermissionDeniedError(f"{_capital(needs)} (the server said: {text})")
         return PermissionDeniedError(f"The database refused: {text}")
-    if isinstance(exc, pg_errors.LockNotAvailable | pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
+    if isinstance(exc, pg_errors.SerializationFailure | pg_errors.DeadlockDetected):
+        return ServerBusyError(f"The plan is busy: {text}. Try again.")
+    if isinstance(exc, pg_errors.LockNotAvailable):
         return StoreLockedError(f"The plan is busy: {text}. Try again.")
     conflicts = pg_errors.UniqueViolation | pg_errors.ForeignKeyViolation | pg_errors.ExclusionViolation
     if isinstance(exc, conflicts | pg_errors.RestrictViolation):

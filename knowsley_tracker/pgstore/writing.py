@@ -39,7 +39,7 @@ import psycopg
 from psycopg import errors as pg_errors
 
 from knowsley_tracker.errors import StoreLockedError
-from knowsley_tracker.pgstore.connection import server_error
+from knowsley_tracker.pgstore.connection import ServerBusyError, server_error
 from knowsley_tracker.pgstore.schema import LOCK_CLASS
 
 T = TypeVar("T")
@@ -98,6 +98,24 @@ def plan_read(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]
     with conn.transaction():
         conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         yield conn
+
+
+def retrying(command: Callable[[], T], *, retries: int = DEFAULT_RETRIES) -> T:
+    """Run a whole command (open the store, do the work, commit, close) again when the
+    server broke it off (``ServerBusyError``), at most ``retries`` more times with a
+    short random back-off; then it is busy (exit 7). For the command line's writers."""
+    attempt = 0
+    while True:
+        try:
+            return command()
+        except ServerBusyError as exc:
+            attempt += 1
+            if attempt > retries:
+                raise StoreLockedError(
+                    f"The plan is busy: the server could not fit this command between other changes "
+                    f"after {retries + 1} tries ({exc}). Try again."
+                ) from None
+            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311  # back-off jitter, not secrecy
 
 
 def run_write(
