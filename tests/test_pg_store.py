@@ -187,6 +187,13 @@ def test_a_moment_comes_back_in_utc(plans: Plans) -> None:
         with store.transaction(by="x", what="log"):
             entry = store.add(LogEntry(action_id=1, at="2025-11-30T10:00:00+01:00", by="x", note="BST-ish"))
         assert store.get(LogEntry, entry.id).at == "2025-11-30T09:00:00+00:00"
+        with store.transaction(by="x", what="log"):
+            entry = store.add(LogEntry(action_id=1, at="2025-11-30T10:00:00.250000+01:00", by="x", note="fraction"))
+        assert store.get(LogEntry, entry.id).at == "2025-11-30T09:00:00.250000+00:00"
+        assert [e.at for e in store.select(LogEntry, Eq("action_id", 1), since_id=1)] == [
+            "2025-11-30T09:00:00+00:00",
+            "2025-11-30T09:00:00.250000+00:00",
+        ]
 
 
 def test_a_plan_store_reads_only_its_own_plan(plans: Plans) -> None:

@@ -150,8 +150,45 @@ def _column_map(cls: type[Record]) -> dict[str, Column]:
     return known
 
 
+# Dates and moments are formatted by the server into their stored form, so that a
+# fetched row becomes a record's stored dict without a Python call per value (the
+# regional plan's 50,000 log entries made that a fifth of a report's time).
+_AS_DATE = "to_char({0}, 'YYYY-MM-DD')"
+_AS_MOMENT = (
+    "CASE WHEN {0} IS NULL THEN '' ELSE to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
+    " || CASE WHEN extract(microseconds FROM {0})::bigint %% 1000000 = 0 THEN ''"
+    " ELSE to_char({0} AT TIME ZONE 'UTC', '.US') END || '+00:00' END"
+)
+_SELECT_LISTS: dict[type[Record], sql.Composable] = {}
+_CONVERTED: dict[type[Record], tuple[tuple[str, ...], tuple[Column, ...]]] = {}
+
+
 def _select_list(cls: type[Record]) -> sql.Composable:
-    return sql.Composed([sql.Identifier("id"), *(sql.Identifier(c.name) for c in columns(cls))]).join(", ")
+    """``id`` and the record's columns, each as its stored form where the server can give it."""
+    known = _SELECT_LISTS.get(cls)
+    if known is None:
+        parts: list[sql.Composable] = [sql.Identifier("id")]
+        for c in columns(cls):
+            name = sql.Identifier(c.name)
+            if c.kind == "date":
+                parts.append(sql.SQL(_AS_DATE).format(name))
+            elif c.kind == "moment":
+                parts.append(sql.SQL(_AS_MOMENT).format(name))
+            else:
+                parts.append(name)
+        known = _SELECT_LISTS[cls] = sql.Composed(parts).join(", ")
+    return known
+
+
+def _converted(cls: type[Record]) -> tuple[tuple[str, ...], tuple[Column, ...]]:
+    """The field names in select order, and the columns still converted in Python (date lists)."""
+    known = _CONVERTED.get(cls)
+    if known is None:
+        known = _CONVERTED[cls] = (
+            tuple(c.name for c in columns(cls)),
+            tuple(c for c in columns(cls) if c.kind == "dates"),
+        )
+    return known
 
 
 def _table(table: str) -> sql.Composable:
@@ -159,8 +196,13 @@ def _table(table: str) -> sql.Composable:
 
 
 def _stored_row(cls: type[Record], values: Sequence[Any]) -> dict[str, Any]:
-    """A fetched row (without its id) in the stored form ``Record.from_record`` reads."""
-    return {c.name: c.from_db(v) for c, v in zip(columns(cls), values, strict=True)}
+    """A row fetched with :func:`_select_list` (without its id) in the stored form
+    ``Record.from_record`` reads."""
+    names, in_python = _converted(cls)
+    row = dict(zip(names, values, strict=True))
+    for column in in_python:
+        row[column.name] = column.from_db(row[column.name])
+    return row
 
 
 # ---------------------------------------------------------------------------
