@@ -21,9 +21,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -68,7 +70,13 @@ def main() -> None:
     from knowsley_tracker.service.session import Session
     from knowsley_tracker.storage import Store
 
-    path = ensure_plan(options.actions, options.updates, options.seed)
+    built = ensure_plan(options.actions, options.updates, options.seed)
+    # kt log writes to the file store: time a copy, so the built plan stays as generated.
+    scratch = Path(tempfile.mkdtemp(prefix="kt-pg-reads-"))
+    path = scratch / built.name
+    shutil.copy2(built, path)
+    if built.with_name(built.name + ".d").exists():
+        shutil.copytree(built.with_name(built.name + ".d"), path.with_name(path.name + ".d"))
     clock = Clock.at(NOW)
     server = start_server()
     try:
@@ -154,6 +162,7 @@ def main() -> None:
             print(f"{label:22} {f * 1000:9.1f} ms {p * 1000:9.1f} ms {p / f:7.2f}")
     finally:
         stop_server(server)
+        shutil.rmtree(scratch, ignore_errors=True)
 
 
 if __name__ == "__main__":

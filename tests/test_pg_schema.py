@@ -116,7 +116,7 @@ def test_without_server_binaries_ci_fails_and_elsewhere_tests_skip(tmp_path: Pat
 def test_migrations_are_numbered_plain_sql_files_in_the_package() -> None:
     found = schema.migrations()
     assert [m.version for m in found] == list(range(1, len(found) + 1))
-    assert [m.name for m in found[:2]] == ["tables", "access"]
+    assert [m.name for m in found[:3]] == ["tables", "access", "officer_history"]
     assert schema.latest_version() == len(found)
 
 

@@ -17,6 +17,7 @@ from helpers.pg_data import PLAN_TABLES, Plans, count_rows, make_plans
 from helpers.pg_server import INSTALLER, PgDatabase
 from psycopg import errors as pg_errors
 from psycopg import sql
+from psycopg.types.json import Jsonb
 
 from knowsley_tracker.errors import PermissionDeniedError
 from knowsley_tracker.pgstore import access
@@ -259,6 +260,46 @@ def test_an_officer_cannot_change_history_counters_access_or_the_plan(plans: Pla
     with pytest.raises(REFUSED, match="editor role"):  # no choosing ids (that would reuse one)
         officer.execute("INSERT INTO kt.log (plan_id, id, action_id, at) VALUES (%s, 1, 1, now())", (plans.a,))
     assert snapshot(admin, plans) == before
+
+
+def test_an_officer_records_in_the_history_only_what_an_officer_did(plans: Plans, as_login: Any) -> None:
+    """kt undo reverses what a history entry lists: an officer's forged entry must not be
+    able to steer an editor's undo into changing what the officer may not touch."""
+    officer = as_login("officer")
+    with officer.transaction():
+        own = officer.execute(
+            "INSERT INTO kt.log (plan_id, action_id, at, note) VALUES (%s, 1, now(), 'mine') RETURNING id", (plans.a,)
+        ).fetchone()[0]
+    honest = [
+        ["create", "log", own, None],
+        ["update", "actions", 1, {"progress": [0, 40], "last_note": ["", "mine"]}],
+    ]
+    officer.execute(
+        "INSERT INTO kt.history (plan_id, at, what, changes) VALUES (%s, now(), 'log A1', %s)", (plans.a, Jsonb(honest))
+    )
+    forged: list[tuple[list[Any], dict[str, Any]]] = [
+        ([["create", "actions", 2, {"title": "Review fostering sufficiency"}]], {}),  # undo would delete A2
+        ([["delete", "focus_areas", 1, {"key": "CL", "name": "x"}]], {}),
+        ([["create", "log", 1, None]], {}),  # L1 is the admin's entry
+        ([["create", "evidence", 1, None]], {}),  # so is E1
+        ([["update", "actions", 2, {"progress": [0, 10]}]], {}),  # A2 is not the officer's
+        ([["update", "actions", 1, {"title": ["a", "b"]}]], {}),  # not the progress side
+        ([["update", "settings", 1, {}]], {}),
+        (["not a change"], {}),
+        ([["create", "log", own, None]], {"restore": "backup"}),  # an undo barrier
+        ([["create", "log", own, None]], {"undo": 1}),
+    ]
+    for changes, extra in forged:
+        with pytest.raises(REFUSED, match="row-level security"):
+            officer.execute(
+                "INSERT INTO kt.history (plan_id, at, what, changes, extra) VALUES (%s, now(), 'log A1', %s, %s)",
+                (plans.a, Jsonb(changes), Jsonb(extra)),
+            )
+    # Editors change every record anyway: their entries are not limited.
+    as_login("editor").execute(
+        "INSERT INTO kt.history (plan_id, at, what, changes) VALUES (%s, now(), 'x', %s)",
+        (plans.a, Jsonb(forged[0][0])),
+    )
 
 
 def test_an_officer_here_and_editor_elsewhere_still_changes_only_progress_here(plans: Plans, as_login: Any) -> None:
