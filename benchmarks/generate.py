@@ -170,10 +170,10 @@ def generate(path: Path, *, n_actions: int, n_updates: int, seed: int, as_of: da
                 due = start + timedelta(days=rng.randint(30, 540))
                 actions.add_action(
                     s,
-                    f"R{n % n_recs + 1}",
+                    n % n_recs + 1,
                     f"{rng.choice(VERBS)} {rng.choice(OBJECTS)} ({n + 1})",
-                    due=due.isoformat(),
-                    owner=ROLES[n % n_owners],
+                    due=due,
+                    owner_id=s.owner(ROLES[n % n_owners]).id,
                 )
             for n in range(n_kpis):
                 name, unit, lower, target = KPI_NAMES[n % len(KPI_NAMES)]
@@ -212,7 +212,7 @@ def generate(path: Path, *, n_actions: int, n_updates: int, seed: int, as_of: da
                     if kind == "log":
                         _log(s, rng, subject, progress)
                     elif kind == "evidence":
-                        actions.add_evidence(s, f"A{subject}", f"Evidence {rng.randint(1, 999)}", date=day.isoformat())
+                        actions.add_evidence(s, subject, f"Evidence {rng.randint(1, 999)}", day=day)
                     else:
                         for k in range(n_kpis):
                             target = KPI_NAMES[k % len(KPI_NAMES)][3]
@@ -240,23 +240,22 @@ def generate(path: Path, *, n_actions: int, n_updates: int, seed: int, as_of: da
 
 
 def _log(s: Session, rng: random.Random, action_id: int, progress: dict[int, int]) -> None:
-    ref = f"A{action_id}"
     action = s.store.get(Action, action_id)
     if not action.status.is_open:
-        actions.log_progress(s, ref, rng.choice(NOTES))
+        actions.log_progress(s, action_id, rng.choice(NOTES))
         return
     step = rng.randint(0, 15)
     new = min(100, progress[action_id] + step)
     status = None
     if new >= 100:
-        status = Status.COMPLETE.value
+        status = Status.COMPLETE
     elif rng.random() < 0.02:
-        status = Status.BLOCKED.value
+        status = Status.BLOCKED
     elif action.status is Status.BLOCKED:
-        status = Status.IN_PROGRESS.value
+        status = Status.IN_PROGRESS
     progress[action_id] = new
     actions.log_progress(
-        s, ref, rng.choice(NOTES), progress=new if status != Status.COMPLETE.value else None, status=status
+        s, action_id, rng.choice(NOTES), progress=new if status is not Status.COMPLETE else None, status=status
     )
 
 

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from knowsley_tracker.dates import Clock
+from knowsley_tracker.models import EvidenceKind, Rag, Status
 from knowsley_tracker.service import actions, boards, governance, kpis, plan, visits
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store, remove_store
@@ -502,17 +503,20 @@ def _build_kpis(b: Builder) -> None:
 
 
 def _build_action(b: Builder, rec_ref: str, act: Act) -> None:
+    # The use cases take typed values: read the plan's words as the CLI does.
     made = b.do(
         "05/02/2025",
         f"action add {rec_ref}",
-        actions.add_action,
-        rec_ref,
-        act.title,
-        due=act.due,
-        owner=act.owner,
-        success_measure=act.success,
+        lambda s: actions.add_action(
+            s,
+            s.recommendation(rec_ref).id,
+            act.title,
+            due=s.parse_date(act.due),
+            owner_id=s.owner(act.owner).id,
+            success_measure=act.success,
+        ),
     )
-    ref = made.ref
+    ref, action_id = made.ref, made.id
     # Replay what happened to the action in date order.
     events: list[tuple[date, int, Step | tuple[str, str, str], str]] = []
     for n, step in enumerate(act.steps):
@@ -529,29 +533,31 @@ def _build_action(b: Builder, rec_ref: str, act: Act) -> None:
                 event.on,
                 f"log {ref}",
                 actions.log_progress,
-                ref,
+                action_id,
                 event.note,
                 progress=event.progress,
-                status=event.status,
+                status=Status.parse(event.status) if event.status else None,
                 by=act.owner,
                 hour=15,
             )
         elif kind == "due":
             on, due, reason = event
-            b.do(on, f"action edit {ref}", actions.edit_action, ref, due=due, reason=reason)
+            b.do(
+                on,
+                f"action edit {ref}",
+                lambda s, d=due, r=reason: actions.edit_action(s, action_id, due=s.parse_date(d), reason=r),
+            )
         elif kind == "rag":
             on, rag, reason = event
-            b.do(on, f"action edit {ref}", actions.edit_action, ref, rag=rag, reason=reason)
+            b.do(on, f"action edit {ref}", actions.edit_action, action_id, rag=Rag.parse(rag), reason=reason)
         else:
             on, title, evidence_kind = event
             b.do(
                 on,
                 f"evidence add {ref}",
-                actions.add_evidence,
-                ref,
-                title,
-                date=on,
-                kind=evidence_kind,
+                lambda s, t=title, d=on, k=evidence_kind: actions.add_evidence(
+                    s, action_id, t, day=s.parse_date(d), kind=EvidenceKind.parse(k)
+                ),
                 by=act.owner,
                 hour=16,
             )

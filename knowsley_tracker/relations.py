@@ -21,7 +21,7 @@ the model only.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, NamedTuple
+from typing import Any
 
 from knowsley_tracker.models import (
     Action,
@@ -45,18 +45,33 @@ class OnRemove(StrEnum):
     CLEAR = "clear"
 
 
-class Relation(NamedTuple):
+class Relation:
     """``source.field`` holds the id of a ``target`` (a list of ids when ``many``).
 
     ``fix`` is kt doctor's advice when the target is missing: ``{ref}`` is the
-    referring record, ``{target}`` the missing one."""
+    referring record, ``{target}`` the missing one. (A plain class: a dataclass
+    or named tuple costs about a millisecond to define, on every command.)"""
 
-    source: type[Record]
-    field: str
-    target: type[Record]
-    on_remove: OnRemove
-    fix: str
-    many: bool = False
+    __slots__ = ("source", "field", "target", "on_remove", "fix", "many")
+
+    def __init__(
+        self,
+        source: type[Record],
+        field: str,
+        target: type[Record],
+        on_remove: OnRemove,
+        fix: str,
+        many: bool = False,
+    ) -> None:
+        self.source = source
+        self.field = field
+        self.target = target
+        self.on_remove = on_remove
+        self.fix = fix
+        self.many = many
+
+    def __repr__(self) -> str:
+        return f"Relation({self.source.__name__}.{self.field} -> {self.target.__name__}, {self.on_remove.value})"
 
 
 _RESTORE_HINT = "or restore a backup from before {target} was removed (kt backup list, kt restore NAME)"

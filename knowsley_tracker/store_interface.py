@@ -35,7 +35,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Any, Literal, NamedTuple, Protocol, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 from knowsley_tracker.errors import ConflictError
 from knowsley_tracker.models import Record
@@ -52,43 +52,72 @@ ChangeOp = Literal["create", "update", "delete"]
 
 
 # ---------------------------------------------------------------------------
-# Filters and history entries. Named tuples rather than dataclasses: every
-# command imports this module, and a dataclass costs about a millisecond to
-# define (it compiles its methods).
+# Filters and history entries: small values. Plain classes with slots rather
+# than dataclasses or named tuples: every command imports this module, and
+# those cost about a millisecond each to define (they compile their methods).
 
 
-class Eq(NamedTuple):
+class _Value:
+    """A small value: equal to another of its class whose fields are equal."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__)
+        return f"{type(self).__name__}({shown})"
+
+
+class Eq(_Value):
     """The field equals ``value`` (a typed value: an int, str, date or enum member)."""
 
-    field: str
-    value: Any
+    __slots__ = ("field", "value")
+
+    def __init__(self, field: str, value: Any) -> None:
+        self.field = field
+        self.value = value
 
 
-class In(NamedTuple):
+class In(_Value):
     """The field equals one of ``values``."""
 
-    field: str
-    values: Iterable[Any]
+    __slots__ = ("field", "values")
+
+    def __init__(self, field: str, values: Iterable[Any]) -> None:
+        self.field = field
+        self.values = tuple(values)
 
 
-class NotIn(NamedTuple):
+class NotIn(_Value):
     """The field equals none of ``values``."""
 
-    field: str
-    values: Iterable[Any]
+    __slots__ = ("field", "values")
+
+    def __init__(self, field: str, values: Iterable[Any]) -> None:
+        self.field = field
+        self.values = tuple(values)
 
 
-class Contains(NamedTuple):
+class Contains(_Value):
     """The field is a list of ids (``Kpi.rec_ids``, ``Visit.themes``) holding ``value``."""
 
-    field: str
-    value: Any
+    __slots__ = ("field", "value")
+
+    def __init__(self, field: str, value: Any) -> None:
+        self.field = field
+        self.value = value
 
 
 Condition = Eq | In | NotIn | Contains
 
 
-class Change(NamedTuple):
+class Change(_Value):
     """One change to one record, as the history keeps it.
 
     ``row`` is the whole stored record for a create or delete (None for the
@@ -97,18 +126,28 @@ class Change(NamedTuple):
     their stored form: dates as ISO strings, enums as their values.
     """
 
-    op: ChangeOp
-    table: str
-    record_id: int
-    row: Mapping[str, Any] | None = None
-    diff: Mapping[str, list[Any]] | None = None
+    __slots__ = ("op", "table", "record_id", "row", "diff")
+
+    def __init__(
+        self,
+        op: ChangeOp,
+        table: str,
+        record_id: int,
+        row: Mapping[str, Any] | None = None,
+        diff: Mapping[str, list[Any]] | None = None,
+    ) -> None:
+        self.op = op
+        self.table = table
+        self.record_id = record_id
+        self.row = row
+        self.diff = diff
 
     @property
     def key(self) -> tuple[str, int]:
         return (self.table, self.record_id)
 
 
-class Txn(NamedTuple):
+class Txn(_Value):
     """One committed command: its number, when (ISO 8601, UTC), who, what, and its changes.
 
     ``extra`` holds what the command saved beside them: ``undo`` (the txn it
@@ -116,12 +155,23 @@ class Txn(NamedTuple):
     ``personal_data_allowed`` (the reason given with --allow-personal-data).
     """
 
-    txn: int
-    at: str
-    by: str
-    what: str
-    changes: tuple[Change, ...]
-    extra: Mapping[str, Any] = {}
+    __slots__ = ("txn", "at", "by", "what", "changes", "extra")
+
+    def __init__(
+        self,
+        txn: int,
+        at: str,
+        by: str,
+        what: str,
+        changes: tuple[Change, ...],
+        extra: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.txn = txn
+        self.at = at
+        self.by = by
+        self.what = what
+        self.changes = changes
+        self.extra: Mapping[str, Any] = extra if extra is not None else {}
 
     @property
     def undo_of(self) -> int | None:

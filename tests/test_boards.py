@@ -56,9 +56,9 @@ def set_up(store: PlanStore) -> None:
     day = "2025-09-01"
     step(store, day, plan.add_focus, "DIS", "Children with disabilities")
     step(store, day, plan.add_recommendation, "Disabled children's practice.", focus="DIS")
-    step(store, day, actions.add_action, "R1", "Audit cases", due="31/10/2025")
-    step(store, day, actions.add_action, "R1", "Publish plan", due="10/12/2025")
-    step(store, day, actions.add_action, "R1", "Commission review", due="31/03/2026")
+    step(store, day, actions.add_action, 1, "Audit cases", due=date(2025, 10, 31))
+    step(store, day, actions.add_action, 1, "Publish plan", due=date(2025, 12, 10))
+    step(store, day, actions.add_action, 1, "Commission review", due=date(2026, 3, 31))
     step(store, day, kpis.add_kpi, "DIS-01", "Cases with a plan", target="90", unit="%", recs=["R1"])
 
 
@@ -69,22 +69,22 @@ def test_a_snapshot_rebuilt_from_the_log_matches_the_plan_as_it_was(store: PlanS
     def look(day: str) -> None:
         seen[day] = live_state(store, day)
 
-    step(store, "2025-09-10", actions.log_progress, "A1", "Audit started", progress=30)
+    step(store, "2025-09-10", actions.log_progress, 1, "Audit started", progress=30)
     step(store, "2025-09-10", kpis.record_value, "DIS-01", "60", period="2025-08")
-    step(store, "2025-09-20", actions.edit_action, "A2", rag="red", reason="No service manager")
+    step(store, "2025-09-20", actions.edit_action, 2, rag=Rag.RED, reason="No service manager")
     look("2025-09-25")
-    step(store, "2025-10-01", actions.complete_action, "A2", "Plan published")  # clears the override, unlogged
-    step(store, "2025-10-02", actions.add_evidence, "A2", "Published plan")
-    step(store, "2025-10-05", actions.edit_action, "A1", due="30/11/2025", reason="Audit tool delayed")
+    step(store, "2025-10-01", actions.complete_action, 2, "Plan published")  # clears the override, unlogged
+    step(store, "2025-10-02", actions.add_evidence, 2, "Published plan", day=date(2025, 10, 2))
+    step(store, "2025-10-05", actions.edit_action, 1, due=date(2025, 11, 30), reason="Audit tool delayed")
     step(store, "2025-10-06", kpis.record_value, "DIS-01", "70", period="2025-09")
     look("2025-10-10")
-    step(store, "2025-10-15", actions.log_progress, "A2", "Board asked for more", status="in-progress")
-    step(store, "2025-10-16", actions.edit_action, "A2", rag="amber", reason="Needs rework")
-    step(store, "2025-10-20", actions.add_action, "R1", "Brief staff", due="15/11/2025")
-    step(store, "2025-10-25", actions.log_progress, "A3", "Superseded by regional review", status="dropped")
+    step(store, "2025-10-15", actions.log_progress, 2, "Board asked for more", status=Status.IN_PROGRESS)
+    step(store, "2025-10-16", actions.edit_action, 2, rag=Rag.AMBER, reason="Needs rework")
+    step(store, "2025-10-20", actions.add_action, 1, "Brief staff", due=date(2025, 11, 15))
+    step(store, "2025-10-25", actions.log_progress, 3, "Superseded by regional review", status=Status.DROPPED)
     look("2025-10-28")
-    step(store, "2025-11-01", actions.complete_action, "A2", "Reworked plan published")
-    step(store, "2025-11-05", actions.log_progress, "A1", "Waiting for partners", status="blocked")
+    step(store, "2025-11-01", actions.complete_action, 2, "Reworked plan published")
+    step(store, "2025-11-05", actions.log_progress, 1, "Waiting for partners", status=Status.BLOCKED)
     look("2025-11-10")
 
     for day, then in seen.items():
@@ -118,7 +118,7 @@ def test_board_today_is_frozen_into_an_immutable_snapshot_file(file_store: Store
     assert stored.snapshot_file == board.snapshot_file
     before = path.read_bytes()
 
-    step(store, "2025-11-27", actions.complete_action, "A2")
+    step(store, "2025-11-27", actions.complete_action, 2)
     assert path.read_bytes() == before
     view = boards.show_board(at(store, "2025-11-30"), "B1")
     assert view.state is not None
@@ -128,7 +128,7 @@ def test_board_today_is_frozen_into_an_immutable_snapshot_file(file_store: Store
 
 def test_a_past_board_is_rebuilt_and_says_so(store: PlanStore) -> None:
     set_up(store)
-    step(store, "2025-10-01", actions.log_progress, "A1", "Half done", progress=50)
+    step(store, "2025-10-01", actions.log_progress, 1, "Half done", progress=50)
     board = step(store, "2025-11-30", boards.add_board, "15/09/2025")
     assert board.snapshot_method == "reconstructed"
     state = boards.show_board(at(store, "2025-11-30"), "B1").state
@@ -160,13 +160,13 @@ def test_movement_between_two_boards(store: PlanStore) -> None:
     set_up(store)
     step(store, "2025-09-10", kpis.record_value, "DIS-01", "60", period="2025-08")
     step(store, "2025-10-01", boards.add_board, "01/10/2025", "First")
-    step(store, "2025-10-05", actions.edit_action, "A2", due="31/12/2025", reason="Awaiting manager")
+    step(store, "2025-10-05", actions.edit_action, 2, due=date(2025, 12, 31), reason="Awaiting manager")
     step(store, "2025-10-06", kpis.record_value, "DIS-01", "70", period="2025-09")
-    step(store, "2025-10-07", actions.complete_action, "A3", "Done early")
+    step(store, "2025-10-07", actions.complete_action, 3, "Done early")
     step(store, "2025-10-15", boards.add_board, "15/10/2025", "Second")
-    step(store, "2025-10-20", actions.add_evidence, "A3", "Review report")
-    step(store, "2025-10-21", actions.log_progress, "A2", "Stuck", status="blocked")
-    step(store, "2025-10-22", actions.edit_action, "A2", due="31/01/2026", reason="Partner delay")
+    step(store, "2025-10-20", actions.add_evidence, 3, "Review report", day=date(2025, 10, 20))
+    step(store, "2025-10-21", actions.log_progress, 2, "Stuck", status=Status.BLOCKED)
+    step(store, "2025-10-22", actions.edit_action, 2, due=date(2026, 1, 31), reason="Partner delay")
 
     latest = build_report(at(store, "2025-10-30")).movement
     assert latest is not None and latest.board is not None
@@ -195,7 +195,7 @@ def test_movement_between_two_boards(store: PlanStore) -> None:
 
 def test_since_a_date_with_no_board_rebuilds_the_plan_then(store: PlanStore) -> None:
     set_up(store)
-    step(store, "2025-10-05", actions.log_progress, "A1", "Started", progress=20)
+    step(store, "2025-10-05", actions.log_progress, 1, "Started", progress=20)
     movement = build_report(at(store, "2025-10-30"), since="2025-10-01").movement
     assert movement is not None
     assert (movement.board, movement.method, movement.since) == (None, "reconstructed", date(2025, 10, 1))

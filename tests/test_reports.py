@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 import pytest
 
 from knowsley_tracker.dates import Clock
-from knowsley_tracker.models import Rag
+from knowsley_tracker.models import Rag, Status
 from knowsley_tracker.rag import rag_label
 from knowsley_tracker.reports import Report, build_report
 from knowsley_tracker.service import actions, kpis, plan, visits
@@ -46,21 +46,21 @@ def store_plan(store: PlanStore) -> PlanStore:
     step(store, d, plan.add_recommendation, "PA caseloads.", focus="CL")  # R2
     step(store, d, plan.add_recommendation, "Audit.", summary="Audit line of sight")  # R3: no focus area
     step(store, d, plan.add_recommendation, "Workforce.", focus="CL")  # R4: no actions
-    step(store, d, actions.add_action, "R1", "Overdue audit", due="15/11/2025")  # A1 red
-    step(store, d, actions.add_action, "R1", "Plan due soon", due="10/12/2025")  # A2 amber
-    step(store, d, actions.add_action, "R1", "Blocked training", due="31/03/2026")  # A3 red (blocked)
-    step(store, d, actions.add_action, "R2", "Cap agreed", due="30/09/2025")  # A4 blue
-    step(store, d, actions.add_action, "R2", "Recruit PAs", due="31/12/2025")  # A5 green
-    step(store, d, actions.add_action, "R2", "Old idea", due="31/12/2025")  # A6 dropped
-    step(store, d, actions.add_action, "R3", "Moderate audits", due="29/12/2025")  # A7 green, not started
-    step(store, "2025-11-20", actions.log_progress, "A1", "Half the cases done", progress=50)
-    step(store, "2025-11-20", actions.log_progress, "A2", "Drafting", progress=10)
-    step(store, "2025-11-21", actions.log_progress, "A3", "Trainer unavailable", status="blocked")
-    step(store, "2025-09-30", actions.complete_action, "A4", "Agreed")
-    step(store, "2025-10-01", actions.add_evidence, "A4", "Minutes")
-    step(store, "2025-11-25", actions.log_progress, "A5", "Adverts out", progress=80)
-    step(store, "2025-11-25", actions.log_progress, "A6", "Superseded", status="dropped")
-    step(store, "2025-11-26", actions.edit_action, "A1", rag="green", reason="Cases all allocated")
+    step(store, d, actions.add_action, 1, "Overdue audit", due=date(2025, 11, 15))  # A1 red
+    step(store, d, actions.add_action, 1, "Plan due soon", due=date(2025, 12, 10))  # A2 amber
+    step(store, d, actions.add_action, 1, "Blocked training", due=date(2026, 3, 31))  # A3 red (blocked)
+    step(store, d, actions.add_action, 2, "Cap agreed", due=date(2025, 9, 30))  # A4 blue
+    step(store, d, actions.add_action, 2, "Recruit PAs", due=date(2025, 12, 31))  # A5 green
+    step(store, d, actions.add_action, 2, "Old idea", due=date(2025, 12, 31))  # A6 dropped
+    step(store, d, actions.add_action, 3, "Moderate audits", due=date(2025, 12, 29))  # A7 green, not started
+    step(store, "2025-11-20", actions.log_progress, 1, "Half the cases done", progress=50)
+    step(store, "2025-11-20", actions.log_progress, 2, "Drafting", progress=10)
+    step(store, "2025-11-21", actions.log_progress, 3, "Trainer unavailable", status=Status.BLOCKED)
+    step(store, "2025-09-30", actions.complete_action, 4, "Agreed")
+    step(store, "2025-10-01", actions.add_evidence, 4, "Minutes", day=date(2025, 10, 1))
+    step(store, "2025-11-25", actions.log_progress, 5, "Adverts out", progress=80)
+    step(store, "2025-11-25", actions.log_progress, 6, "Superseded", status=Status.DROPPED)
+    step(store, "2025-11-26", actions.edit_action, 1, rag=Rag.GREEN, reason="Cases all allocated")
     return store
 
 
@@ -92,9 +92,9 @@ def test_readiness_status_rag_and_gaps(store_plan: Store) -> None:
 
 def test_a_complete_evidenced_recommendation_has_no_gaps(store: PlanStore) -> None:
     step(store, "2025-01-01", plan.add_recommendation, "Done.")
-    step(store, "2025-01-01", actions.add_action, "R1", "Only action", due="1/3/2025")
-    step(store, "2025-02-01", actions.complete_action, "A1")
-    step(store, "2025-02-02", actions.add_evidence, "A1", "Report")
+    step(store, "2025-01-01", actions.add_action, 1, "Only action", due=date(2025, 3, 1))
+    step(store, "2025-02-01", actions.complete_action, 1)
+    step(store, "2025-02-02", actions.add_evidence, 1, "Report", day=date(2025, 2, 2))
     row = report(store).recommendations[0]
     assert (row.status, row.rollup.rag, row.gaps) == ("Complete", Rag.BLUE, [])
 

@@ -16,7 +16,7 @@ from knowsley_tracker.cli._context import (
 )
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models import Action, parse_ref
+from knowsley_tracker.models import Action, Rag, Status, parse_ref
 from knowsley_tracker.render import views
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service import actions as service
@@ -45,7 +45,14 @@ def add(
     """
     with app_context(ctx).writing(f"action add {rec}", allow_personal_data=allow_personal_data) as s:
         action = service.add_action(
-            s, rec, title, due=due, owner=owner, success_measure=success, status=status, progress=progress
+            s,
+            s.recommendation(rec).id,
+            title,
+            due=s.parse_date(due),
+            owner_id=s.owner(owner).id if owner else None,
+            status=Status.parse(status, "status") if status else Status.NOT_STARTED,
+            progress=progress,
+            success_measure=success,
         )
     if as_json:
         print_json(views.record_json(action))
@@ -122,8 +129,18 @@ def edit(
     if all(v is None for v in (title, owner, due, success, rec, rag)):
         raise ValidationError("Nothing to change: give --title, --owner, --due, --success, --rec or --rag.")
     with app_context(ctx).writing(f"action edit {action}", allow_personal_data=allow_personal_data) as s:
+        clear_rag = rag is not None and rag.strip().lower() in ("auto", "clear", "none")
         updated, changes = service.edit_action(
-            s, action, title=title, owner=owner, due=due, reason=reason, success_measure=success, rec=rec, rag=rag
+            s,
+            s.action(action).id,
+            title=title,
+            owner_id=s.owner(owner).id if owner else None,
+            due=s.parse_date(due) if due is not None else None,
+            reason=reason,
+            success_measure=success,
+            rec_id=s.recommendation(rec).id if rec else None,
+            rag=Rag.parse(rag, "RAG") if rag is not None and not clear_rag else None,
+            clear_rag=clear_rag,
         )
     fields = ", ".join(name for name in changes if name not in ("last_logged_at", "last_note"))
     say(f"Updated {updated.ref}: {fields}." if fields else f"{updated.ref} already had those values.")

@@ -14,7 +14,7 @@ from knowsley_tracker.cli._context import (
     output,
     say,
 )
-from knowsley_tracker.models import Evidence, parse_ref
+from knowsley_tracker.models import Evidence, EvidenceKind, parse_ref
 from knowsley_tracker.render import views
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service import actions as service
@@ -42,7 +42,14 @@ def add(
         kt evidence add A12 "Disabled children audit report, Sept 2025" --kind audit --link https://intranet/audit.pdf
     """
     with app_context(ctx).writing(f"evidence add {action}", by=by, allow_personal_data=allow_personal_data) as s:
-        evidence = service.add_evidence(s, action, title, date=date, link=link, kind=kind)
+        evidence = service.add_evidence(
+            s,
+            s.action(action).id,
+            title,
+            day=s.parse_date(date),
+            link=link,
+            kind=EvidenceKind.parse(kind, "evidence kind"),
+        )
     say(f"Added {evidence.ref} to A{evidence.action_id}: {safe(evidence.title)}")
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from knowsley_tracker.cli._context import AllowPersonalData, ByOption, app_context, say
+from knowsley_tracker.models import Status
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.render.views import describe_changes
 from knowsley_tracker.service import actions as service
@@ -35,7 +36,13 @@ def log(
         kt log A12 "Audit of 20 cases complete; themes shared" --progress 60
     """
     with app_context(ctx).writing(f"log {action}", by=by, allow_personal_data=allow_personal_data) as s:
-        updated, entry = service.log_progress(s, action, note, progress=progress, status=status)
+        updated, entry = service.log_progress(
+            s,
+            s.action(action).id,
+            note,
+            progress=progress,
+            status=Status.parse(status, "status") if status else None,
+        )
     change = describe_changes(entry.changes)
     say(f"Logged {entry.ref} on {updated.ref}" + (f": {change}" if change else "") + ".")
 
@@ -55,5 +62,5 @@ def done(
         kt done A12 "Practice standards published to all staff"
     """
     with app_context(ctx).writing(f"done {action}", by=by, allow_personal_data=allow_personal_data) as s:
-        updated, entry = service.complete_action(s, action, note)
+        updated, entry = service.complete_action(s, s.action(action).id, note)
     say(f"{updated.ref} is complete: {safe(updated.title)} (logged {entry.ref}).")

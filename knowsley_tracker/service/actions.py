@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Any
 
 from knowsley_tracker.errors import ValidationError
@@ -74,24 +75,26 @@ class PlanIndex:
 
 def add_action(
     s: Session,
-    rec: str,
+    rec_id: int,
     title: str,
     *,
-    due: str,
-    owner: str | None = None,
+    due: date,
+    owner_id: int | None = None,
     success_measure: str = "",
-    status: str | None = None,
+    status: Status = Status.NOT_STARTED,
     progress: int | None = None,
 ) -> Action:
     """Add an action under a recommendation."""
     s.texts(title=title, success_measure=success_measure)
-    recommendation = s.recommendation(rec)
+    recommendation = s.store.get(Recommendation, rec_id)
+    if owner_id is not None:
+        s.store.get(Owner, owner_id)
     action = Action(
         rec_id=recommendation.id,
         title=title,
-        due=s.parse_date(due),
-        owner_id=s.owner(owner).id if owner else None,
-        status=Status.parse(status, "status") if status else Status.NOT_STARTED,
+        due=due,
+        owner_id=owner_id,
+        status=status,
         progress=check_progress(progress) if progress is not None else 0,
         success_measure=success_measure.strip(),
         created_at=s.stamp(),
@@ -106,29 +109,35 @@ def add_action(
 
 def edit_action(
     s: Session,
-    ref: str,
+    action_id: int,
     *,
     title: str | None = None,
-    owner: str | None = None,
-    due: str | None = None,
+    owner_id: int | None = None,
+    due: date | None = None,
     reason: str | None = None,
     success_measure: str | None = None,
-    rec: str | None = None,
-    rag: str | None = None,
+    rec_id: int | None = None,
+    rag: Rag | None = None,
+    clear_rag: bool = False,
 ) -> tuple[Action, dict[str, list[Any]]]:
-    """Change an action's details. A new due date or a RAG override needs a reason, which is logged."""
+    """Change an action's details. A new due date or a RAG override (``rag``; ``clear_rag``
+    goes back to the computed RAG) needs a reason, which is logged."""
     s.texts(title=title, success_measure=success_measure, reason=reason)
-    action = s.action(ref)
+    action = s.store.get(Action, action_id)
+    if owner_id is not None:
+        s.store.get(Owner, owner_id)
+    if rec_id is not None:
+        s.store.get(Recommendation, rec_id)
     updated = replace(
         action,
         title=title if title is not None else action.title,
-        owner_id=s.owner(owner).id if owner else action.owner_id,
+        owner_id=owner_id if owner_id is not None else action.owner_id,
         success_measure=success_measure.strip() if success_measure is not None else action.success_measure,
-        rec_id=s.recommendation(rec).id if rec else action.rec_id,
+        rec_id=rec_id if rec_id is not None else action.rec_id,
     )
     logged: dict[str, list[Any]] = {}
     if due is not None:
-        new_due = s.parse_date(due)
+        new_due = due
         if new_due != action.due:
             if not (reason or "").strip():
                 raise ValidationError(
@@ -136,24 +145,24 @@ def edit_action(
                 )
             updated.due = new_due
             logged["due"] = [action.due.isoformat(), new_due.isoformat()]
-    if rag is not None:
+    if rag is not None or clear_rag:
         _apply_override(updated, rag, reason, logged)
-    if not logged and reason and due is None and rag is None:
+    if not logged and reason and due is None and rag is None and not clear_rag:
         raise ValidationError("--reason goes with --due or --rag.")
     if logged:
         _append_log(s, updated, note=(reason or "").strip(), changes=logged)
     return updated, s.store.save(updated)
 
 
-def _apply_override(action: Action, rag: str, reason: str | None, logged: dict[str, list[Any]]) -> None:
+def _apply_override(action: Action, value: Rag | None, reason: str | None, logged: dict[str, list[Any]]) -> None:
+    """Set the officer's RAG (``value``), or clear it (None)."""
     old = action.rag_override.value if action.rag_override else None
-    if rag.strip().lower() in ("auto", "clear", "none"):
+    if value is None:
         if action.rag_override is None:
             raise ValidationError(f"{action.ref} has no RAG override to clear.")
         action.rag_override, action.rag_reason = None, ""
         logged["rag_override"] = [old, None]
         return
-    value = Rag.parse(rag, "RAG")
     if value not in (Rag.RED, Rag.AMBER, Rag.GREEN):
         raise ValidationError("A RAG override must be red, amber or green (or auto to clear it).")
     if not (reason or "").strip():
@@ -174,11 +183,11 @@ def remove_action(s: Session, action_id: int) -> Removed[Action]:
 
 def log_progress(
     s: Session,
-    ref: str,
+    action_id: int,
     note: str = "",
     *,
     progress: int | None = None,
-    status: str | None = None,
+    status: Status | None = None,
 ) -> tuple[Action, LogEntry]:
     """Append a progress note, optionally moving progress and status with it."""
     note = note.strip()
@@ -186,10 +195,10 @@ def log_progress(
         s.text("note", note)
     if not note and progress is None and status is None:
         raise ValidationError("Give a note, --progress or --status.")
-    action = s.action(ref)
+    action = s.store.get(Action, action_id)
     updated = replace(action)
     logged: dict[str, list[Any]] = {}
-    new_status = Status.parse(status, "status") if status else None
+    new_status = status
     if progress is not None:
         check_progress(progress)
     if new_status is Status.DROPPED and not note:
@@ -216,12 +225,12 @@ def log_progress(
     return updated, entry
 
 
-def complete_action(s: Session, ref: str, note: str = "") -> tuple[Action, LogEntry]:
+def complete_action(s: Session, action_id: int, note: str = "") -> tuple[Action, LogEntry]:
     """Mark an action complete (progress 100) with an optional closing note."""
-    action = s.action(ref)
+    action = s.store.get(Action, action_id)
     if action.status is Status.COMPLETE:
         raise ValidationError(f"{action.ref} is already complete (since {action.completed_on}).")
-    return log_progress(s, ref, note, status=Status.COMPLETE.value)
+    return log_progress(s, action_id, note, status=Status.COMPLETE)
 
 
 def _append_log(s: Session, action: Action, *, note: str, changes: dict[str, list[Any]]) -> LogEntry:
@@ -243,22 +252,22 @@ def action_log(s: Session, action_id: int) -> list[LogEntry]:
 
 def add_evidence(
     s: Session,
-    ref: str,
+    action_id: int,
     title: str,
     *,
-    date: str = "today",
+    day: date,
     link: str = "",
-    kind: str = "document",
+    kind: EvidenceKind = EvidenceKind.DOCUMENT,
 ) -> Evidence:
-    """Attach a piece of evidence to an action."""
+    """Attach a piece of evidence, dated ``day``, to an action."""
     s.texts(title=title, link=link)
-    action = s.action(ref)
+    action = s.store.get(Action, action_id)
     evidence = Evidence(
         action_id=action.id,
         title=title,
-        date=s.parse_date(date),
+        date=day,
         link=link,
-        kind=EvidenceKind.parse(kind, "evidence kind"),
+        kind=kind,
         added_at=s.stamp(),
         by=s.user,
     )

@@ -8,7 +8,7 @@ through :func:`dangling`. Works on any store (the storage interface only).
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Generic, NamedTuple, TypeVar
+from typing import Any, Generic, TypeVar
 
 from knowsley_tracker.errors import RecordInUseError
 from knowsley_tracker.models import Record
@@ -19,11 +19,17 @@ R = TypeVar("R", bound=Record)
 R_co = TypeVar("R_co", bound=Record, covariant=True)
 
 
-class Referrer(NamedTuple):
-    """A record that refers to another, and through which relation."""
+class Referrer:
+    """A record that refers to the record ``target_id``, and through which relation.
+    (Plain classes here: a dataclass or named tuple costs about a millisecond to
+    define, and kt log and kt action list import this module.)"""
 
-    relation: Relation
-    record: Record
+    __slots__ = ("relation", "record", "target_id")
+
+    def __init__(self, relation: Relation, record: Record, target_id: int) -> None:
+        self.relation = relation
+        self.record = record
+        self.target_id = target_id
 
 
 def referrers(store: PlanStore, target: Record) -> list[Referrer]:
@@ -31,16 +37,19 @@ def referrers(store: PlanStore, target: Record) -> list[Referrer]:
     found: list[Referrer] = []
     for relation in relations_to(type(target)):
         condition = Contains(relation.field, target.id) if relation.many else Eq(relation.field, target.id)
-        found.extend(Referrer(relation, record) for record in store.select(relation.source, condition))
+        found.extend(Referrer(relation, record, target.id) for record in store.select(relation.source, condition))
     return found
 
 
-class Removed(NamedTuple, Generic[R_co]):
+class Removed(Generic[R_co]):
     """A removed record, and what removing it did to others."""
 
-    record: R_co
-    cleared: list[Record]  # records whose reference to it was cleared
-    cascaded: list[Record]  # records removed with it
+    __slots__ = ("record", "cleared", "cascaded")
+
+    def __init__(self, record: R_co, cleared: list[Record], cascaded: list[Record]) -> None:
+        self.record = record
+        self.cleared = cleared  # records whose reference to it was cleared
+        self.cascaded = cascaded  # records removed with it
 
 
 def remove(store: PlanStore, record: R) -> Removed[R]:
@@ -74,33 +83,30 @@ def remove(store: PlanStore, record: R) -> Removed[R]:
     return Removed(record, cleared, cascaded)
 
 
-class _Step(NamedTuple):
-    relation: Relation
-    record: Record
-    target_id: int
-
-
-def _plan(store: PlanStore, record: Record, seen: set[tuple[str, int]]) -> list[_Step]:
+def _plan(store: PlanStore, record: Record, seen: set[tuple[str, int]]) -> list[Referrer]:
     """Every referrer of ``record``, and of the records a cascade would remove, depth first
     (a cascaded record's own referrers come before it, so it is removed after them)."""
     seen.add((record.TABLE, record.id))
-    steps: list[_Step] = []
+    steps: list[Referrer] = []
     for found in referrers(store, record):
         key = (found.record.TABLE, found.record.id)
         if found.relation.on_remove is OnRemove.CASCADE:
             if key in seen:
                 continue
             steps.extend(_plan(store, found.record, seen))
-        steps.append(_Step(found.relation, found.record, record.id))
+        steps.append(found)
     return steps
 
 
-class Dangling(NamedTuple):
+class Dangling:
     """A reference to a record that does not exist."""
 
-    relation: Relation
-    source_id: int
-    target_id: int
+    __slots__ = ("relation", "source_id", "target_id")
+
+    def __init__(self, relation: Relation, source_id: int, target_id: int) -> None:
+        self.relation = relation
+        self.source_id = source_id
+        self.target_id = target_id
 
     @property
     def source_ref(self) -> str:

@@ -25,7 +25,7 @@ def main() -> None:
         if command.startswith("commit "):
             s = Session(store=store, clock=Clock.at("2025-11-30T09:00:00+00:00"), user="Lock Holder")
             with s.transaction("log A1"):
-                log_progress(s, "A1", command.removeprefix("commit "))
+                log_progress(s, 1, command.removeprefix("commit "))
     finally:
         store.close()
     print("released", flush=True)

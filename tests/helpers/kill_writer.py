@@ -65,7 +65,7 @@ def writer(db: Path, tag: str, step: int | None) -> None:
         try:
             s = Session(store=store, clock=CLOCK, user="Kill Test")
             with s.transaction("log A1"):
-                _, entry = log_progress(s, "A1", note, progress=i % 101)
+                _, entry = log_progress(s, 1, note, progress=i % 101)
         finally:
             store.close()
         say(f"ok {entry.id} {note}")
