@@ -128,6 +128,20 @@ def test_a_plan_a_login_sees_no_row_of_plan_b_in_any_table(plans: Plans, as_logi
         conn.execute("SELECT * FROM kt.list_access('plan-b')")
 
 
+def test_the_isolation_check_sees_a_leak_when_a_policy_lets_one_in(plans: Plans, as_login: Any) -> None:
+    """A control for the test above: with one permissive policy too many (what a careless
+    DBA might add), plan B's rows show to a plan-A login, and kt doctor says so."""
+    from knowsley_tracker.pgstore import schema
+
+    reader = as_login("reader")
+    assert count_rows(reader, "actions", "plan_id", plans.b) == 0
+    with plans.db.connect(INSTALLER, autocommit=True) as owner:
+        owner.execute("CREATE POLICY leak ON kt.actions FOR SELECT USING (true)")
+        problems = [p.message for p in schema.schema_problems(owner)]
+    assert count_rows(reader, "actions", "plan_id", plans.b) == 2
+    assert problems == ["The policy actions.leak was not made by kt's migrations."]
+
+
 def test_a_login_with_no_role_reads_nothing(plans: Plans) -> None:
     """Any login of the database may see that kt is installed, and nothing of any plan."""
     with plans.connect(plans.db.login()) as stranger:
