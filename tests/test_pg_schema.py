@@ -116,7 +116,7 @@ def test_without_server_binaries_ci_fails_and_elsewhere_tests_skip(tmp_path: Pat
 def test_migrations_are_numbered_plain_sql_files_in_the_package() -> None:
     found = schema.migrations()
     assert [m.version for m in found] == list(range(1, len(found) + 1))
-    assert [m.name for m in found[:3]] == ["tables", "access", "officer_history"]
+    assert [m.name for m in found[:4]] == ["tables", "access", "officer_history", "writer_lock"]
     assert schema.latest_version() == len(found)
 
 
@@ -185,7 +185,7 @@ def test_every_table_with_plan_data_has_forced_row_level_security(pg_db: PgDatab
             "AND (c.relname IN ('plans') OR EXISTS (SELECT 1 FROM pg_attribute a "
             "     WHERE a.attrelid = c.oid AND a.attname = 'plan_id'))"
         ).fetchall()
-    assert len(rows) == 19
+    assert len(rows) == 20
     assert [r for r in rows if not (r[1] and r[2])] == []
 
 

@@ -50,7 +50,7 @@ def snapshot(conn: Any, plans: Plans) -> dict[str, list[Any]]:
     """Every row of every plan table, read as the plan-A admin (to show nothing changed)."""
     out: dict[str, list[Any]] = {}
     for table in PLAN_TABLES:
-        out[table] = conn.execute(sql.SQL("SELECT * FROM kt.{} ORDER BY 1, 2").format(sql.Identifier(table))).fetchall()
+        out[table] = conn.execute(sql.SQL("SELECT * FROM kt.{} ORDER BY 1").format(sql.Identifier(table))).fetchall()
     return out
 
 

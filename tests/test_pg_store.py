@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from helpers.pg_data import Plans, make_plans
 from helpers.pg_server import PgDatabase
@@ -252,17 +253,28 @@ def test_an_officer_logs_progress_through_the_store_on_their_own_action_only(pla
         assert store.count(LogEntry, Eq("action_id", 2)) == 0
 
 
-def test_a_reader_can_open_for_writing_but_every_change_is_refused(plans: Plans) -> None:
-    with open_store(plans, "reader", write=True) as store:
-        for change in (
-            lambda: store.add(FocusArea(key="NEW", name="New")),
-            lambda: store.set_setting("backups", 3),
-            lambda: store.delete(Evidence, 1),
+def test_a_reader_cannot_open_a_plan_for_writing_nor_hold_writers_off(plans: Plans) -> None:
+    """Opening for writing takes the plan's writer lock, which only officers and above
+    may take: a reader is refused at once (exit 14), and neither a reader nor a login
+    of another plan can hold the lock to keep the plan's writers out."""
+    with pytest.raises(PermissionDeniedError, match="needs the officer role") as caught:
+        open_store(plans, "reader", write=True)
+    assert caught.value.exit_code == 14
+    with plans.connect(plans.logins["reader"]) as reader, reader.transaction():
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), reader.transaction():
+            reader.execute("SELECT kt.lock_plan(%s)", (plans.a,))
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), reader.transaction():
+            reader.execute("SELECT 1 FROM kt.writers WHERE plan_id = %s FOR UPDATE", (plans.a,))
+        reader.execute("SELECT pg_advisory_lock(19285, %s)", (plans.a,))  # the old lock: anyone may take it
+        with (
+            plans.connect(plans.b_admin) as other,
+            pytest.raises(psycopg.errors.InsufficientPrivilege, match="officer"),
         ):
-            with pytest.raises(PermissionDeniedError) as caught, store.transaction(by="r", what="try", at=AT):
-                change()
-            assert caught.value.exit_code == 14
-        assert store.txn == 1 and store.count(FocusArea) == 1 and store.settings() == {"rag.amber_days": 14}
+            other.execute("SELECT kt.lock_plan(%s)", (plans.a,))
+        with open_store(plans, "editor", write=True, lock_timeout=1) as store:  # not held up by any of that
+            with store.transaction(by="e", what="add", at=AT):
+                store.add(FocusArea(key="NEW", name="New"))
+            assert store.count(FocusArea) == 2
 
 
 def test_one_writer_per_plan_readers_never_wait(plans: Plans) -> None:

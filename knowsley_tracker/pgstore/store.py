@@ -9,13 +9,14 @@ and come back in UTC (``2025-11-30T09:00:00+00:00``).
 
 Transactions and locking (see also :mod:`.writing`):
 
-- Opened for writing, the store takes the plan's writer lock (a session-level
-  advisory lock) and keeps it until :meth:`PgStore.close`, as the file store keeps
-  its lock file: every read of the command sees the plan as it will change it.
-  The wait is bounded by ``lock_timeout``; then the plan is "busy" (exit 7).
-- :meth:`PgStore.transaction` is one database transaction: every change is
-  written at once (so later reads in the command see it), and the history row
-  is added at its end; an exception rolls all of it back.
+- Opened for writing, the store begins a transaction and takes the plan's writer
+  lock in it (``kt.lock_plan``: a row lock only officers and above may take), so
+  every read of the command sees the plan as it will change it. The wait is
+  bounded by ``lock_timeout``; then the plan is "busy" (exit 7).
+- :meth:`PgStore.transaction` ends that transaction: every change is written at
+  once (so later reads in the command see it), the history row is added at its
+  end, and it commits; an exception rolls all of it back. Either way the lock
+  goes with it (a second transaction in the same command locks again).
 - Opened for reading, the store reads in one REPEATABLE READ READ ONLY
   transaction: one committed state of the plan from start to end.
 
@@ -48,7 +49,7 @@ from knowsley_tracker.models import TABLES, Record
 from knowsley_tracker.pgstore import schema
 from knowsley_tracker.pgstore.access import Plan, choose_plan
 from knowsley_tracker.pgstore.connection import connect, describe, server_error
-from knowsley_tracker.pgstore.writing import DEFAULT_LOCK_TIMEOUT, lock_plan, unlock_plan
+from knowsley_tracker.pgstore.writing import DEFAULT_LOCK_TIMEOUT, lock_plan
 from knowsley_tracker.store_interface import META, Change, ChangeConflict, Condition, Contains, Eq, In, NotIn, Txn
 from knowsley_tracker.store_rows import not_found, ref_of
 
@@ -230,11 +231,11 @@ class PgStore:
         self._pending: list[Change] | None = None
         self._closed = False
         self._read_tx: Any = None
-        self._locked = False
+        self._write_tx: Any = None  # the open transaction holding the plan's writer lock
+        self._lock_timeout = lock_timeout
         try:
             if writable:
-                lock_plan(conn, plan.id, lock_timeout)
-                self._locked = True
+                self._lock()
             else:
                 conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
                 conn.read_only = True
@@ -309,8 +310,8 @@ class PgStore:
         try:
             if self._read_tx is not None:
                 self._read_tx.__exit__(None, None, None)
-            elif self._locked and not self._conn.closed:
-                unlock_plan(self._conn, self._plan.id)
+            elif self._write_tx is not None and not self._conn.closed:
+                self._conn.rollback()  # nothing uncommitted is kept; the lock goes with it
         except psycopg.Error:
             pass  # closing the connection below lets go of everything anyway
         finally:
@@ -332,6 +333,21 @@ class PgStore:
 
     def _one(self, query: Query, params: Sequence[Any] = ()) -> Any:
         return self._execute(query, params).fetchone()
+
+    def _lock(self) -> None:
+        """Begin a transaction holding the plan's writer lock (see :mod:`.writing`)."""
+        tx = self._conn.transaction()
+        tx.__enter__()
+        try:
+            lock_plan(self._conn, self._plan.id, self._lock_timeout)
+        except BaseException as exc:
+            tx.__exit__(type(exc), exc, exc.__traceback__)
+            if isinstance(exc, psycopg.Error):
+                raise server_error(
+                    exc, needs=f"writing to plan {self._plan.key} needs the officer role or higher"
+                ) from None
+            raise
+        self._write_tx = tx
 
     def _needs(self) -> str:
         role = self._plan.role.value if self._plan.role else "no role"
@@ -558,11 +574,18 @@ class PgStore:
             raise RuntimeError("This store was opened read-only." if not self._closed else "This store is closed.")
         if self._pending is not None:
             raise RuntimeError("Transactions do not nest.")
+        if self._write_tx is None:  # a second transaction of the command: lock again
+            self._lock()
+        tx, self._write_tx = self._write_tx, None
         self._pending = []
         try:
-            with self._conn.transaction():
+            try:
                 yield self
                 self._commit(by=by, what=what, extra=extra, at=at)
+            except BaseException as exc:
+                tx.__exit__(type(exc), exc, exc.__traceback__)  # roll back, and let go of the plan
+                raise
+            tx.__exit__(None, None, None)  # commit, and let go of the plan
         except psycopg.Error as exc:  # at commit: a deferred reference still dangling, a lost server
             raise server_error(exc, needs=self._needs()) from None
         finally:

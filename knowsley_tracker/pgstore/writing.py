@@ -4,9 +4,11 @@ The rule, as for the file store: one writer per plan at a time, readers never
 wait. A writing command
 
 1. begins a READ COMMITTED transaction;
-2. takes the plan's writer lock, ``pg_advisory_xact_lock(PLAN_LOCK_CLASS, plan_id)``,
-   waiting at most the lock timeout (``lock_timeout``; 10 s by default, as for the
-   file store's lock);
+2. takes the plan's writer lock, waiting at most the lock timeout (``lock_timeout``;
+   10 s by default, as for the file store's lock): ``kt.lock_plan(plan)`` locks the
+   plan's row of ``kt.writers`` FOR UPDATE, which only a login with the officer
+   role or higher on that plan may do (an advisory lock would not do: any login
+   of the database may take any advisory lock, and so hold every writer off);
 3. reads what it needs and makes its changes: nobody else changes the plan
    meanwhile, so what it read stays true until it commits (no lost update);
    new ids come from the plan's counters, row-locked as they are handed out, so
@@ -20,11 +22,12 @@ sees one committed state of the plan from start to end.
 
 A command that waited longer than the lock timeout is "busy" (exit 7).
 Serialisation failures and deadlocks cannot arise between kt commands (each
-takes one lock), but can against other clients writing the same rows through
-SQL; they are retried, each attempt a fresh transaction, at most
-``DEFAULT_RETRIES`` times with a short random back-off, then reported as busy.
-The command body must therefore do nothing outside the database that it could
-not do twice.
+takes one lock first), but can against other clients writing the same rows
+through SQL; the server then breaks off one transaction (``ServerBusyError``).
+:func:`retrying` runs a whole command again, at most ``DEFAULT_RETRIES`` times
+with a short random back-off, then reports it as busy; :func:`run_write` does
+the same for a function of a connection. A command run again must therefore do
+nothing outside the database that it could not do twice.
 """
 
 from __future__ import annotations
@@ -40,11 +43,9 @@ from psycopg import errors as pg_errors
 
 from knowsley_tracker.errors import StoreLockedError
 from knowsley_tracker.pgstore.connection import ServerBusyError, server_error
-from knowsley_tracker.pgstore.schema import LOCK_CLASS
 
 T = TypeVar("T")
 
-PLAN_LOCK_CLASS = LOCK_CLASS + 1
 DEFAULT_LOCK_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 _RETRYABLE = (pg_errors.SerializationFailure, pg_errors.DeadlockDetected)
@@ -60,36 +61,22 @@ def plan_write(
     ``lock_timeout`` seconds. Other server errors propagate as psycopg errors
     (retried by :func:`run_write`)."""
     with conn.transaction():
-        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, round(lock_timeout * 1000))}ms",))
-        try:
-            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (PLAN_LOCK_CLASS, plan_id))
-        except pg_errors.LockNotAvailable:
-            raise StoreLockedError(
-                f"The plan is busy: another kt command held it for {lock_timeout:g} s. "
-                "Try again, or wait longer with --lock-timeout or KNOWSLEY_TRACKER_LOCK_TIMEOUT."
-            ) from None
+        lock_plan(conn, plan_id, lock_timeout)
         yield conn
 
 
 def lock_plan(conn: psycopg.Connection[Any], plan_id: int, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
-    """Take the plan's writer lock for the session (a store open for writing keeps it
-    until it closes, across its transactions); ``StoreLockedError`` after ``lock_timeout``.
-    The same lock as :func:`plan_write`'s: the two wait for each other."""
+    """Take the plan's writer lock in the open transaction (held until it ends);
+    ``StoreLockedError`` after ``lock_timeout`` seconds, ``PermissionDeniedError`` for a
+    login below officer on the plan."""
     try:
-        with conn.transaction():
-            conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, round(lock_timeout * 1000))}ms",))
-            conn.execute("SELECT pg_advisory_lock(%s, %s)", (PLAN_LOCK_CLASS, plan_id))
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{max(1, round(lock_timeout * 1000))}ms",))
+        conn.execute("SELECT kt.lock_plan(%s)", (plan_id,))
     except pg_errors.LockNotAvailable:
         raise StoreLockedError(
             f"The plan is busy: another kt command held it for {lock_timeout:g} s. "
             "Try again, or wait longer with --lock-timeout or KNOWSLEY_TRACKER_LOCK_TIMEOUT."
         ) from None
-    except psycopg.Error as exc:
-        raise server_error(exc) from None
-
-
-def unlock_plan(conn: psycopg.Connection[Any], plan_id: int) -> None:
-    conn.execute("SELECT pg_advisory_unlock(%s, %s)", (PLAN_LOCK_CLASS, plan_id))
 
 
 @contextmanager

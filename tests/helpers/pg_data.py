@@ -38,6 +38,7 @@ PLAN_TABLES = {
     "boards": "plan_id",
     "interventions": "plan_id",
     "partners": "plan_id",
+    "writers": "plan_id",
 }
 RECORD_TABLES = (
     "inspections",
@@ -74,6 +75,7 @@ def fill_plan(conn: Any, plan: int, officer: str | None) -> None:
     and a history entry (as a command would leave them)."""
     with conn.transaction():
         ex = conn.execute
+        ex("SELECT kt.lock_plan(%s)", (plan,))  # as a writing command does
         ex(
             'INSERT INTO kt.inspections (plan_id, start, "end", published, judgement, areas) '
             "VALUES (%s, '2024-11-18', '2024-11-29', '2025-01-20', 'inadequate', '{\"leaders\": \"inadequate\"}')",
