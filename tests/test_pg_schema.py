@@ -287,3 +287,24 @@ def test_foreign_keys_follow_the_declared_relations(pg_db: PgDatabase) -> None:
     assert {(deltype, deferrable, deferred) for *_, deltype, deferrable, deferred in rows} == {("a", True, True)}
     many = {f"{r.source.TABLE}.{r.field}" for r in RELATIONS if r.many}
     assert many <= set(arrays)
+
+
+def test_a_held_upgrade_lock_is_busy_not_a_hang(
+    pg_server: PgServer, pg_empty_db: Callable[[], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Any login may take an advisory lock: one holding the migrations' lock makes an
+    install wait at most MIGRATION_LOCK_TIMEOUT, then fail as busy (7), changing nothing."""
+    from knowsley_tracker.errors import StoreLockedError
+
+    name = pg_empty_db()
+    monkeypatch.setattr(schema, "MIGRATION_LOCK_TIMEOUT", 0.3)
+    squatter = pg_server.create_login()
+    with pg_server.connect(name, squatter, autocommit=True) as holder:
+        holder.execute("SELECT pg_advisory_lock(%s, %s)", (schema.LOCK_CLASS, schema.MIGRATION_LOCK))
+        with pg_server.connect(name, INSTALLER, autocommit=True) as conn:
+            with pytest.raises(StoreLockedError, match="held the schema's upgrade lock for 0.3 s") as caught:
+                schema.migrate(conn)
+            assert caught.value.exit_code == 7
+            assert schema.current_version(conn) == 0
+    with pg_server.connect(name, INSTALLER, autocommit=True) as conn:
+        assert schema.migrate(conn) == list(range(1, schema.latest_version() + 1))

@@ -23,12 +23,13 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from knowsley_tracker.errors import CorruptStoreError
+from knowsley_tracker.errors import CorruptStoreError, StoreLockedError
 
 # pg_advisory_xact_lock(classid, objid): classid 0x4B54 ("KT") is knowsley-tracker's;
-# objid 0 is the migrations. Plan writers use classid PLAN_LOCK_CLASS (see writing.py).
+# objid 0 is the migrations. (Plan writers lock a row instead: see writing.py.)
 LOCK_CLASS = 0x4B54
 MIGRATION_LOCK = 0
+MIGRATION_LOCK_TIMEOUT = 60.0
 
 _FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
 
@@ -73,7 +74,16 @@ def migrate(conn: psycopg.Connection[Any]) -> list[int]:
 
     Raises ``CorruptStoreError`` when the database's schema is newer than this kt."""
     with conn.transaction():
-        conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, MIGRATION_LOCK))
+        # Bounded: any login may take an advisory lock, so one could hold this one.
+        conn.execute("SELECT set_config('lock_timeout', %s, true)", (f"{round(MIGRATION_LOCK_TIMEOUT * 1000)}ms",))
+        try:
+            conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (LOCK_CLASS, MIGRATION_LOCK))
+        except psycopg.errors.LockNotAvailable:
+            raise StoreLockedError(
+                f"Another session held the schema's upgrade lock for {MIGRATION_LOCK_TIMEOUT:g} s; "
+                "nothing was changed. Try again, or ask the database administrator who holds it (pg_locks)."
+            ) from None
+        conn.execute("SELECT set_config('lock_timeout', '0', true)")
         current = current_version(conn)
         latest = latest_version()
         if current > latest:
