@@ -56,7 +56,7 @@ def command(plan: str, ref: str, note: str) -> None:
         session = Session(store=store, clock=Clock.at(NOW), user=os.environ["PGUSER"])
         with session.transaction(f"log {ref}"):
             current = session.action(ref)
-            _, entry = actions.log_progress(session, ref, note, progress=min(100, current.progress + 1))
+            _, entry = actions.log_progress(session, current.id, note, progress=min(100, current.progress + 1))
         txn = store.txn
     finally:
         store.close()
@@ -191,6 +191,9 @@ def main() -> None:
                 progress[a] == min(100, per_action.get(a, 0)) for a in progress
             ),
         }
+        if not results:
+            print(f"No command succeeded ({len(failures)} failed), e.g.: {failures[0] if failures else '?'}")
+            sys.exit(1)
         walls = sorted(r["wall"] for r in results)
         works = sorted(r["work"] for r in results)
         imports = sorted(r["import"] for r in results)

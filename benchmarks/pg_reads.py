@@ -130,7 +130,7 @@ def main() -> None:
                 try:
                     session = Session(store=store, clock=clock, user=editor)
                     with session.transaction("log A7"):
-                        actions.log_progress(session, "A7", "Benchmark note: audit sample reviewed")
+                        actions.log_progress(session, 7, "Benchmark note: audit sample reviewed")
                 finally:
                     store.close()
 
