@@ -37,10 +37,10 @@ WORK = HERE / "work"
 NOW = "2025-11-30T09:00:00+00:00"
 
 
-def ensure_plan(actions: int, updates: int, seed: int) -> Path:
-    path = WORK / f"region-{actions}a-{updates}u-s{seed}.json"
+def ensure_plan(actions: int, updates: int, seed: int, work: Path = WORK) -> Path:
+    path = work / f"region-{actions}a-{updates}u-s{seed}.json"
     if not path.exists():
-        WORK.mkdir(exist_ok=True)
+        work.mkdir(exist_ok=True)
         print(f"Building the plan ({actions} actions, {updates} updates)...", flush=True)
         subprocess.run(
             [sys.executable, str(HERE / "generate.py"), str(path), "--actions", str(actions), "--updates", str(updates)]
@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=3000)
     parser.add_argument("--updates", type=int, default=50000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=WORK, help="where generated plans are kept (benchmarks/work)")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
 
@@ -70,7 +71,7 @@ def main() -> None:
     from knowsley_tracker.service.session import Session
     from knowsley_tracker.storage import Store
 
-    built = ensure_plan(options.actions, options.updates, options.seed)
+    built = ensure_plan(options.actions, options.updates, options.seed, options.work)
     # kt log writes to the file store: time a copy, so the built plan stays as generated.
     scratch = Path(tempfile.mkdtemp(prefix="kt-pg-reads-"))
     path = scratch / built.name
