@@ -30,6 +30,15 @@ class NotFoundError(TrackerError):
     exit_code = 3
 
 
+class RecordNotFoundError(NotFoundError):
+    """No record of kind ``kind`` (its table) with id ``record_id``."""
+
+    def __init__(self, message: str, *, kind: str, record_id: int) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.record_id = record_id
+
+
 class ValidationError(TrackerError):
     """Input that breaks a rule: bad date, progress out of range, empty title..."""
 

@@ -66,11 +66,11 @@ from knowsley_tracker.store_rows import (
     change_from_list,
     change_to_list,
     not_found,
-    ref_of,
     row_test,
     touches,
     txn_from_row,
 )
+from knowsley_tracker.store_rows import ref_of as ref_of
 
 R = TypeVar("R", bound=Record)
 

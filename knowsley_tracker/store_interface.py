@@ -9,8 +9,10 @@ Design rules, so that a database server can serve every call without loading
 whole tables into Python:
 
 - Records go in and come out typed (``models.Record`` subclasses), never as
-  dicts. A record a store returns is the caller's own copy: changing it changes
-  nothing until :meth:`PlanStore.save`.
+  dicts. Changing a record a store returned changes nothing until
+  :meth:`PlanStore.save`; give a list or dict field a new value rather than
+  changing it in place (the file store shares them with the rows it holds, so
+  ``save`` would not see an in-place change).
 - Filters are data (:class:`Eq`, :class:`In`, :class:`NotIn`, :class:`Contains`),
   never Python callables, so a server can turn them into ``WHERE`` clauses;
   ``newest_first``, ``limit`` and ``since_id`` become ``ORDER BY id DESC``,

@@ -14,7 +14,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from knowsley_tracker.errors import NotFoundError
+from knowsley_tracker.errors import RecordNotFoundError
 from knowsley_tracker.models import TABLES, Record
 from knowsley_tracker.store_interface import HISTORY, META, Change, Condition, Contains, Eq, In, NotIn, Txn
 
@@ -143,6 +143,6 @@ def ref_of(table: str, record_id: int) -> str:
     return f"{cls.PREFIX}{record_id}" if cls is not None else f"{table} {record_id}"
 
 
-def not_found(cls: type[Record], record_id: int) -> NotFoundError:
+def not_found(cls: type[Record], record_id: int) -> RecordNotFoundError:
     """The error every store raises for a missing record: ``No action A12.``"""
-    return NotFoundError(f"No {noun(cls)} {cls.PREFIX}{record_id}.")
+    return RecordNotFoundError(f"No {noun(cls)} {cls.PREFIX}{record_id}.", kind=cls.TABLE, record_id=record_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from knowsley_tracker.errors import ConflictError, NotFoundError
+from knowsley_tracker.errors import ConflictError, NotFoundError, RecordNotFoundError
 from knowsley_tracker.models import (
     Action,
     Evidence,
@@ -67,8 +67,9 @@ def test_records_come_back_typed_and_equal(plan_store: PlanStore) -> None:
     )
     assert type(action.due) is date and action.status is Status.COMPLETE
     assert plan_store.find(Action, 9) is None
-    with pytest.raises(NotFoundError, match=r"^No action A9\.$"):
+    with pytest.raises(RecordNotFoundError, match=r"^No action A9\.$") as missing:
         plan_store.get(Action, 9)
+    assert (missing.value.kind, missing.value.record_id, missing.value.exit_code) == ("actions", 9, 3)
     with pytest.raises(NotFoundError, match=r"^No focus area F1\.$"):
         plan_store.get(FocusArea, 1)
     assert [a.title for a in plan_store.all(Action)] == ["Audit", "Recruit", "Train"]

@@ -131,7 +131,7 @@ def edit(
 
 @app.command("remove")
 def remove(ctx: typer.Context, key: Annotated[str, typer.Argument(help="The focus area's key.")]) -> None:
-    """Remove a focus area that nothing refers to.
+    """Remove a focus area no recommendation, KPI or visit refers to (partners' links to it are cleared).
 
     Example:
 

@@ -125,7 +125,7 @@ def edit(
 
 @app.command("remove")
 def remove(ctx: typer.Context, rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.")]) -> None:
-    """Remove a recommendation that has no actions or KPIs.
+    """Remove a recommendation that has no actions or KPIs (partners' links to it are cleared).
 
     Example:
 
