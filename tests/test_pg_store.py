@@ -405,3 +405,22 @@ def test_a_command_broken_off_by_a_deadlock_is_run_again_whole(plans: Plans) -> 
     with open_store(plans, "editor") as store:
         assert [a.last_note for a in store.all(Action)] == ["kt", "kt"]
         assert store.txn == txn == 2  # one history entry: the run that committed
+
+
+def test_closing_a_writer_lets_go_of_the_plan_and_keeps_nothing_uncommitted(plans: Plans) -> None:
+    store = open_store(plans, "editor", write=True)
+    conn = store._conn  # the store's own connection: still open until close
+    store.close()
+    assert conn.closed
+    with open_store(plans, "admin", write=True, lock_timeout=0.3) as again:
+        assert again.count(FocusArea) == 1
+    # A writer whose command failed before committing: its changes are gone with it.
+    with (
+        pytest.raises(RuntimeError, match="half done"),
+        open_store(plans, "editor", write=True) as store,
+        store.transaction(by="e", what="half", at=AT),
+    ):
+        store.add(FocusArea(key="HALF", name="Half done"))
+        raise RuntimeError("half done")
+    with open_store(plans, "admin", write=True, lock_timeout=0.3) as again:
+        assert again.count(FocusArea, Eq("key", "HALF")) == 0

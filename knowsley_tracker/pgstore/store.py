@@ -311,7 +311,8 @@ class PgStore:
             if self._read_tx is not None:
                 self._read_tx.__exit__(None, None, None)
             elif self._write_tx is not None and not self._conn.closed:
-                self._conn.rollback()  # nothing uncommitted is kept; the lock goes with it
+                # Nothing uncommitted is kept; the lock goes with the transaction.
+                self._write_tx.__exit__(psycopg.Rollback, psycopg.Rollback(), None)
         except psycopg.Error:
             pass  # closing the connection below lets go of everything anyway
         finally:
