@@ -67,9 +67,25 @@ class CorruptStoreError(TrackerError):
 
 
 class StoreWriteError(TrackerError):
-    """Saving failed (disk full, I/O error); the previous store is intact."""
+    """Saving failed (disk full, I/O error, read-only filesystem); the previous store is intact."""
 
     exit_code = 11
+
+
+class OutputWriteError(StoreWriteError):
+    """An output (a file given with -o, or standard output) could not be written completely."""
+
+
+# Exit code 12: the change was saved, but something after the commit point failed
+# (the confirmation could not be printed, the lock file could not be closed). It is
+# never raised as an error: the CLI's boundary reports it after the command ends.
+SAVED_BUT_EXIT = 12
+
+
+class UnsafeStoreError(TrackerError):
+    """A link, or a file that is not kt's, where a store file or folder should be."""
+
+    exit_code = 13
 
 
 EXIT_CODES: list[tuple[int, str]] = [
@@ -84,6 +100,8 @@ EXIT_CODES: list[tuple[int, str]] = [
     (StoreMissingError.exit_code, "no store at that path: create one with kt init"),
     (CorruptStoreError.exit_code, "store unreadable: empty, truncated, not a tracker store, or newer"),
     (TrackerError.exit_code, "other error reported by the tracker"),
-    (StoreWriteError.exit_code, "saving failed (disk full, I/O error); the previous store is intact"),
+    (StoreWriteError.exit_code, "saving or writing failed (disk full, read-only, I/O error); the store is intact"),
+    (SAVED_BUT_EXIT, "saved, but the confirmation could not be shown (or the lock file not closed)"),
+    (UnsafeStoreError.exit_code, "unsafe store: a link or another user's file where a store file should be"),
     (130, "interrupted (Ctrl-C); nothing was saved"),
 ]

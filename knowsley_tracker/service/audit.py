@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from knowsley_tracker import dates
-from knowsley_tracker.errors import ConflictError, NotFoundError, TrackerError, ValidationError
+from knowsley_tracker.errors import ConflictError, NotFoundError, TrackerError, UnsafeStoreError, ValidationError
 from knowsley_tracker.models import (
     PREFIXES,
     TABLES,
@@ -45,6 +45,7 @@ from knowsley_tracker.storage import (
     Restored,
     Store,
     StorePaths,
+    Undone,
     backup_problem,
     check_files,
     decode,
@@ -53,6 +54,7 @@ from knowsley_tracker.storage import (
     migrate,
     newest_good_backup,
     probe,
+    read_backup,
     ref_of,
 )
 from knowsley_tracker.storage import list_backups as storage_backups
@@ -464,7 +466,9 @@ class BackupList:
 
 def _describe_backup(backup: Backup) -> BackupInfo:
     try:
-        raw = backup.path.read_bytes()
+        raw = read_backup(backup)
+    except UnsafeStoreError:
+        return BackupInfo(backup, 0, backup_problem(backup))
     except OSError as exc:
         return BackupInfo(backup, 0, f"cannot be read ({exc.strerror or exc})")
     if backup.damaged:
@@ -518,10 +522,37 @@ def find_backup(path: Path, name: str) -> Backup:
     raise NotFoundError(f"No backup {name!r} in {paths.backups}: see kt backup list.")
 
 
-def restore(path: Path, name: str | None, *, by: str, lock_timeout: float) -> Restored:
-    """Bring back a backup (default: the newest good one); what it replaces is kept."""
+def restore(path: Path, name: str | None, *, by: str, lock_timeout: float, yes: bool = False) -> Restored:
+    """Bring back a backup (default: the newest good one); what it replaces is kept.
+
+    Commands saved after the backup are undone (their history stays). When any of them
+    was made by someone other than ``by``, the restore is refused unless ``yes``: the
+    count is taken under the lock, so it is the count of what the restore would undo."""
     chosen = find_backup(path, name) if name else None
-    return Store.restore(path, chosen, by=by, lock_timeout=lock_timeout)
+
+    def confirm(backup: Backup, undone: list[Undone]) -> None:
+        others = [u for u in undone if u.by != by]
+        if others and not yes:
+            raise ConflictError(
+                f"Restoring {backup.name} would undo {undone_summary(undone, by)}. Nothing was restored; "
+                f"to undo them anyway: kt restore {backup.name} --yes"
+            )
+
+    return Store.restore(path, chosen, by=by, lock_timeout=lock_timeout, confirm=confirm)
+
+
+def undone_summary(undone: list[Undone] | tuple[Undone, ...], by: str) -> str:
+    """``3 commands saved since it: 2 by Alice Example (txn 14 log A1, ...), 1 by you``."""
+    n = len(undone)
+    people: dict[str, list[Undone]] = {}
+    for item in undone:
+        people.setdefault(item.by, []).append(item)
+    parts = []
+    for who, items in sorted(people.items(), key=lambda kv: (kv[0] == by, -len(kv[1]), kv[0])):
+        name = f"you ({who})" if who == by else who
+        shown = ", ".join(f"txn {u.txn} {u.what}" for u in items[:3]) + (", ..." if len(items) > 3 else "")
+        parts.append(f"{len(items)} by {name} ({shown})")
+    return f"{n} command{'s' if n != 1 else ''} saved since it: {'; '.join(parts)}"
 
 
 # ---------------------------------------------------------------------------
@@ -559,8 +590,11 @@ def diagnose(path: Path) -> DoctorReport:
     id counters, references between records, the log summary on each action,
     and permissions. Works when plan.json is damaged (it says how to restore)."""
     paths = StorePaths(path)
-    backups_found = storage_backups(paths)
-    newest = newest_good_backup(paths)
+    try:
+        backups_found = storage_backups(paths)
+        newest = newest_good_backup(paths)
+    except TrackerError:  # the backups folder is a link: reported with the other links
+        backups_found, newest = [], None
     data, error = probe(path)
     if data is None:
         assert error is not None
