@@ -123,9 +123,7 @@ def open_root(path: Path) -> Folder:
     return Folder(path, os.open(path, os.O_RDONLY | _DIRECTORY | _CLOEXEC))
 
 
-def open_folder(
-    parent: Folder, name: str, *, create_mode: int | None = None, gid: int | None = None
-) -> Folder | None:
+def open_folder(parent: Folder, name: str, *, create_mode: int | None = None, gid: int | None = None) -> Folder | None:
     """Open the folder ``name`` inside ``parent`` (None when it does not exist), never through a
     link. With ``create_mode`` a missing folder is made, private first, then given that mode
     and group on its descriptor."""

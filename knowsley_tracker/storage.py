@@ -333,7 +333,15 @@ def _lock_failed(paths: StorePaths, exc: OSError) -> TrackerError:
 
 def _refuse_planted(f: StoreFolders, aux: sf.Folder) -> None:
     """Before a writer changes anything: a link (or a second name, or something that is not
-    a file) where kt keeps its high-water file or folders stops it, naming what was found."""
+    a file) where kt keeps the store, its high-water file or folders stops it, naming what
+    was found."""
+    store = f.store_stat()  # a symbolic link is refused here
+    if store is not None and not stat.S_ISDIR(store.st_mode):
+        if not stat.S_ISREG(store.st_mode):
+            raise UnsafeStoreError(
+                f"{f.paths.store} is not a plain file (a pipe, socket or device); nothing was read or written."
+            )
+        f.check_one_name(store, f.paths.store)
     for name in (f.paths.highwater.name, *SUBFOLDERS):
         st = sf.entry_stat(aux, name)
         if st is None:
@@ -374,6 +382,10 @@ def check_store_entry(paths: StorePaths) -> None:
                 raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
             if stat.S_ISDIR(st.st_mode):
                 raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+            if not stat.S_ISREG(st.st_mode):
+                raise UnsafeStoreError(
+                    f"{path} is not a plain file (a pipe, socket or device); nothing was read or written."
+                )
             f.check_one_name(st, path)
     except FileNotFoundError:
         raise _missing(path) from None
@@ -712,9 +724,14 @@ def _keep_backup(f: StoreFolders, txn: int, saved: datetime, like: os.stat_resul
     backups = f.sub("backups", like, create=True)
     assert backups is not None
     existing = sf.entry_stat(backups, f"{base}.json")
-    if existing is not None and stat.S_ISREG(existing.st_mode) and (existing.st_dev, existing.st_ino) == (
-        like.st_dev,
-        like.st_ino,
+    if (
+        existing is not None
+        and stat.S_ISREG(existing.st_mode)
+        and (existing.st_dev, existing.st_ino)
+        == (
+            like.st_dev,
+            like.st_ino,
+        )
     ):
         return f"{base}.json", False
     return _keep_link(f, base, like), True
@@ -1092,13 +1109,13 @@ class Store:
                 like = f.store_stat()
                 aux = f.aux(like, create=True)
                 assert aux is not None
-                if like is not None:
-                    _share_like(f, like)
                 mode = (_file_mode(like) & 0o666) | 0o600
                 lock = FileLock(paths.lock, timeout=timeout, mode=mode, dir_fd=aux.fd)
                 lock.acquire()
                 try:
                     _refuse_planted(f, aux)
+                    if like is not None:
+                        _share_like(f, like)
                 except BaseException:
                     _release(lock, committed=False, quiet=True)
                     raise
@@ -1682,15 +1699,18 @@ class Store:
         assert folder is not None
         payload = encode(content)
         existing = sf.entry_stat(folder, name)
-        if existing is not None:
-            # Written by a writer of this txn number that was killed before its commit
-            # (or a link someone planted: the rename below replaces it, never follows it).
-            with suppress(OSError, TrackerError):
+        if existing is None:
+            written.append((folder, name))
+        elif not stat.S_ISREG(existing.st_mode):
+            # A link or a pipe planted under the name kt is about to use: never replaced unseen.
+            sf.open_file(folder, name)  # raises the clear refusal naming it
+            raise UnsafeStoreError(f"{folder / name} is not a file kt made; nothing was saved.")
+        else:
+            # Written by a writer of this txn number that was killed before its commit.
+            with suppress(OSError):
                 raw, st = sf.read_file(folder, name)
                 if raw == payload and st.st_nlink == 1:
                     return  # already there, byte for byte (and in a sticky folder maybe not ours to replace)
-        else:
-            written.append((folder, name))
         _atomic_write(folder, name, payload, like)
 
     # -- housekeeping -------------------------------------------------------------
@@ -1707,7 +1727,6 @@ class Store:
                     if sf.remove(folder, name):
                         removed.append(folder / name)
         return removed
-
 
     # -- restore -------------------------------------------------------------------
 
@@ -1951,7 +1970,9 @@ def _stale_temps(f: StoreFolders) -> list[tuple[sf.Folder, str]]:
     found: list[tuple[sf.Folder, str]] = []
     prefix = f".{f.store_name}."
     places: list[tuple[sf.Folder | None, bool]] = [(f.root(), True)]
-    places += [(f.sub(name), False) for name in SUBFOLDERS]
+    for name in SUBFOLDERS:
+        with suppress(OSError, TrackerError):  # a folder that is a link: the link checks report it
+            places.append((f.sub(name), False))
     for folder, is_root in places:
         if folder is None:
             continue
