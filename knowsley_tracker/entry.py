@@ -16,8 +16,20 @@ import gc
 def main() -> None:
     gc.disable()
     _fill_standard_descriptors()
+    import signal
+
+    # Ctrl-C while the modules load is held until they have: an interrupt inside an import
+    # can surface as any exception (a dataclass wraps it in RuntimeError), with a traceback.
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     from knowsley_tracker.cli import main as run
 
+    if received:
+        import os
+
+        os.write(2, b"Interrupted: nothing was saved.\n")
+        os._exit(130)
+    signal.signal(signal.SIGINT, previous)
     run()
 
 

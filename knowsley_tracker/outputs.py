@@ -184,17 +184,29 @@ class GuardedStdout:
         return getattr(self.stream, "encoding", None) or "utf-8"
 
     def write(self, text: str) -> int:
+        """Text goes straight to the descriptor, every byte accounted for: Python's buffered
+        writer can drop the rest of a large write cut short by a file-size limit, silently."""
         if self.pipe_closed:
             return len(text)
         if self.stream is None:
             raise _stdout_failed(None)
+        if self._descriptor() is None:
+            try:
+                return self.stream.write(text)
+            except BrokenPipeError:
+                self.pipe_closed = True
+                return len(text)
+            except OSError as exc:
+                raise _stdout_failed(exc) from None
+        errors = getattr(self.stream, "errors", None) or "strict"
+        self.write_bytes(text.encode(self.encoding, errors))
+        return len(text)
+
+    def _descriptor(self) -> int | None:
         try:
-            return self.stream.write(text)
-        except BrokenPipeError:
-            self.pipe_closed = True
-            return len(text)
-        except OSError as exc:
-            raise _stdout_failed(exc) from None
+            return self.stream.fileno() if self.stream is not None else None
+        except (AttributeError, OSError, ValueError):
+            return None  # a stream without a descriptor (tests capture output this way)
 
     def flush(self) -> None:
         if self.pipe_closed or self.stream is None:
@@ -215,10 +227,7 @@ class GuardedStdout:
         if self.pipe_closed:
             return
         assert self.stream is not None
-        try:
-            fd: int | None = self.stream.fileno()
-        except (AttributeError, OSError, ValueError):
-            fd = None  # a stream without a descriptor (tests capture output this way)
+        fd = self._descriptor()
         try:
             if fd is not None:
                 sf.write_all(fd, payload)

@@ -1828,11 +1828,13 @@ class Store:
             carried = list(current.recent_rows(HISTORY))
             with suppress(TrackerError):  # a missing segment: carry what plan.json holds
                 carried = list(current.rows(HISTORY, since_id=backup_txn))
+            later: list[tuple[int, dict[str, Any]]] = []
             for txn_id, row in sorted(carried):
                 if txn_id > backup_txn and restored.row(HISTORY, txn_id) is None:
                     restored._insert_row(HISTORY, txn_id, row)
-                    undone.append(Undone(txn_id, str(row.get("by", "")), str(row.get("what", ""))))
+                    later.append((txn_id, row))
                     base = max(base, txn_id)
+            undone = _still_in_effect(later, backup_txn)
             with suppress(TrackerError):
                 changes = _diff(current, restored)
         if confirm is not None:
@@ -1878,6 +1880,25 @@ class Store:
                     raise CorruptStoreError(
                         f"{what} refers to {path}, which is missing or damaged. Run kt doctor."
                     ) from None
+
+
+def _still_in_effect(later: list[tuple[int, dict[str, Any]]], backup_txn: int) -> list[Undone]:
+    """Of the commands saved after a backup, those whose changes are still in the store, so
+    that restoring the backup undoes them: not those an earlier restore or undo took back."""
+    live: dict[int, Undone] = {}
+    for txn, row in later:
+        restore = row.get("restore")
+        if isinstance(restore, dict) and isinstance(restore.get("backup_txn"), int):
+            for gone in [t for t in live if t > restore["backup_txn"]]:
+                del live[gone]  # that restore took them back already
+            if restore["backup_txn"] >= backup_txn:
+                continue  # it left the store at or after this backup: nothing of its own to undo
+        target = row.get("undo")
+        if isinstance(target, int) and target in live:
+            del live[target]  # undone already: the undo and its command cancel out
+            continue
+        live[txn] = Undone(txn, str(row.get("by", "")), str(row.get("what", "")))
+    return [live[t] for t in sorted(live)]
 
 
 def _read_blob(paths: StorePaths, folder: str, name: str, kind: str) -> dict[str, Any]:

@@ -300,7 +300,24 @@ def main() -> NoReturn:
             code = app(standalone_mode=False)
         except SystemExit as exc:  # raised on paths Typer handles itself
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except KeyboardInterrupt:  # Ctrl-C outside a command (while Typer starts): nothing was saved
+            code = _finish(130, None, sys.stdout)
+        except Exception as exc:
+            if not _caused_by_interrupt(exc):
+                raise
+            code = _finish(130, None, sys.stdout)  # Ctrl-C inside an import, wrapped by Python
         _exit_now(code if isinstance(code, int) else 0)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _exit_now(code: int) -> NoReturn:
