@@ -46,3 +46,15 @@ def test_root_help_lists_every_group(kt: Any) -> None:
     assert result.exit_code == 0
     for name in COMMANDS:
         assert name in result.stdout
+
+
+def test_the_readme_exit_code_table_lists_exactly_the_codes_kt_uses() -> None:
+    import re
+    from pathlib import Path
+
+    from knowsley_tracker.errors import EXIT_CODES
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Exit codes", 1)[1].split("\n\n", 2)[1]
+    documented = [int(m[1]) for m in re.finditer(r"^\| (\d+) \|", table, re.MULTILINE)]
+    assert documented == [code for code, _ in EXIT_CODES]

@@ -4,6 +4,9 @@ Concurrent `kt log` processes, writers killed with SIGKILL, Ctrl-C, writes that
 fail with ENOSPC or EIO at each step, a lock held by another process, and
 damaged store files. Each test counts what it exercised
 (tests/helpers/fault_counts.py); the counts are printed after the pytest run.
+The fault suite goes on in test_faults_links.py (another member of the store's
+group plants links) and test_faults_exits.py (exit codes under Ctrl-C, full
+disks, file-size limits, a read-only filesystem and a racing restore).
 """
 
 from __future__ import annotations
