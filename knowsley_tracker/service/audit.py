@@ -58,6 +58,7 @@ from knowsley_tracker.storage import (
     ref_of,
 )
 from knowsley_tracker.storage import list_backups as storage_backups
+from knowsley_tracker.store_safety import check_shared_folder
 
 DEFAULT_HISTORY_LIMIT = 20
 
@@ -616,6 +617,7 @@ def diagnose(path: Path) -> DoctorReport:
         return DoctorReport(path, problems, exc, version, backups=len(backups_found), newest_good=newest)
     store = Store(paths, data, writable=False)
     problems += check_files(store)
+    problems += check_shared_folder(paths)
     problems += _check_rows(store)
     problems += reference_problems_safe(store)
     problems += _check_last_logged(store)
