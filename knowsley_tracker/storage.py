@@ -24,6 +24,14 @@ that fails at any step leaves the old store in place (a failure after the
 rename puts the old version back). Readers take no lock: they see one
 committed version or the next. Files are never changed in place, which is
 what makes hard-link backups safe.
+
+The folders may be writable by every member of a shared store's group, so all
+of this goes through safe_files.py (:class:`StoreFolders`): each folder opened
+once per operation and never through a link, temporary files created
+exclusively under unguessable names, modes and groups set on descriptors. A
+link, a pipe or a second name (hard link) where a store file should be is
+refused before anything changes (UnsafeStoreError, exit 13); kt's own backups
+are the only second names it allows, and only for the live store.
 """
 
 from __future__ import annotations
