@@ -15,6 +15,36 @@ import gc
 
 def main() -> None:
     gc.disable()
+    _fill_standard_descriptors()
+    import signal
+
+    # Ctrl-C while the modules load is held until they have: an interrupt inside an import
+    # can surface as any exception (a dataclass wraps it in RuntimeError), with a traceback.
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     from knowsley_tracker.cli import main as run
 
+    if received:
+        import os
+
+        os.write(2, b"Interrupted: nothing was saved.\n")
+        os._exit(130)
+    signal.signal(signal.SIGINT, previous)
     run()
+
+
+def _fill_standard_descriptors() -> None:
+    """Started with standard input, output or error closed (``kt log ... >&-``): put
+    /dev/null there, so the first file kt opens (the store, its lock) cannot become
+    descriptor 1 and receive what was meant for the terminal. Python has already set
+    the closed stream to None, so writing to it is still reported as a failure."""
+    import os
+
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            null = os.open(os.devnull, os.O_RDWR)
+            if null != fd:  # a lower descriptor was free too: it is filled on its own turn
+                os.dup2(null, fd)
+                os.close(null)

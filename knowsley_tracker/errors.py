@@ -91,9 +91,25 @@ class CorruptStoreError(TrackerError):
 
 
 class StoreWriteError(TrackerError):
-    """Saving failed (disk full, I/O error); the previous store is intact."""
+    """Saving failed (disk full, I/O error, read-only filesystem); the previous store is intact."""
 
     exit_code = 11
+
+
+class OutputWriteError(StoreWriteError):
+    """An output (a file given with -o, or standard output) could not be written completely."""
+
+
+# Exit code 12: the change was saved, but something after the commit point failed
+# (the confirmation could not be printed, the lock file could not be closed). It is
+# never raised as an error: the CLI's boundary reports it after the command ends.
+SAVED_BUT_EXIT = 12
+
+
+class UnsafeStoreError(TrackerError):
+    """A link, or a file that is not kt's, where a store file or folder should be."""
+
+    exit_code = 13
 
 
 class PermissionDeniedError(TrackerError):
@@ -129,6 +145,20 @@ EXIT_CODES: list[tuple[int, str]] = [
         "the store cannot be read: empty, damaged, not a tracker store, or from a newer version",
     ),
     (TrackerError.exit_code, "another store error, such as permission denied"),
-    (StoreWriteError.exit_code, "saving failed (disk full, I/O error); the previous store is intact"),
-    (130, "interrupted with Ctrl-C; nothing was saved"),
+    (
+        StoreWriteError.exit_code,
+        "saving or writing failed (disk full, out of inodes, read-only filesystem, file-size limit, I/O error): "
+        "the store is intact, an `-o` file is unchanged, output to standard output is incomplete",
+    ),
+    (
+        SAVED_BUT_EXIT,
+        "the change **was saved**, but its confirmation could not be printed (standard output closed or full) "
+        "or the lock file could not be closed; standard error says so. Do not retry",
+    ),
+    (
+        UnsafeStoreError.exit_code,
+        "a link, pipe or second name where a store file or folder should be (planted, or `--db` through a link): "
+        "nothing was read or written",
+    ),
+    (130, "interrupted with Ctrl-C before anything was saved"),
 ]

@@ -24,6 +24,14 @@ that fails at any step leaves the old store in place (a failure after the
 rename puts the old version back). Readers take no lock: they see one
 committed version or the next. Files are never changed in place, which is
 what makes hard-link backups safe.
+
+The folders may be writable by every member of a shared store's group, so all
+of this goes through safe_files.py (:class:`StoreFolders`): each folder opened
+once per operation and never through a link, temporary files created
+exclusively under unguessable names, modes and groups set on descriptors. A
+link, a pipe or a second name (hard link) where a store file should be is
+refused before anything changes (UnsafeStoreError, exit 13); kt's own backups
+are the only second names it allows, and only for the live store.
 """
 
 from __future__ import annotations
@@ -33,9 +41,7 @@ import json
 import os
 import re
 import shutil
-import signal
 import stat
-import threading
 from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -47,6 +53,8 @@ import orjson
 from tinydb import Storage, TinyDB
 from tinydb.table import Document, Table
 
+from knowsley_tracker import commit_point
+from knowsley_tracker import safe_files as sf
 from knowsley_tracker.errors import (
     ConflictError,
     CorruptStoreError,
@@ -55,8 +63,9 @@ from knowsley_tracker.errors import (
     StoreMissingError,
     StoreWriteError,
     TrackerError,
+    UnsafeStoreError,
 )
-from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsupported
+from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsafe, LockUnsupported
 from knowsley_tracker.models import Record
 from knowsley_tracker.store_interface import HISTORY as HISTORY
 from knowsley_tracker.store_interface import META as META
@@ -86,7 +95,7 @@ _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_N
 _BACKUP_NAME = re.compile(r".+-t(\d+)-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
 _DAMAGED_NAME = re.compile(r".+-damaged-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
 _BLOB_TXN = re.compile(r".+-t(\d+)\.json")
-_TEMP_NAME = re.compile(r"\..+\.\d+\.tmp")
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]+\.tmp")  # .plan.json.3f9c0a1be24d7c55.tmp (older kt: a pid)
 
 # Migrations upgrade raw store data in place from version N to N + 1. They see
 # plan.json only: a migration that changes log or history rows must also
@@ -167,71 +176,137 @@ def _now() -> datetime:
 
 
 # ---------------------------------------------------------------------------
-# Low-level file writes. Tests replace these names to inject faults.
+# The store's folders and low-level file writes. Tests replace the _os_* names
+# to inject faults.
+#
+# Other members of a shared store's group can create, rename and delete entries
+# in its folders, so every file here is reached through safe_files: relative to
+# a folder descriptor opened once per operation, never through a link, new files
+# created exclusively under unpredictable names, modes set on descriptors.
 
 _os_write = os.write
 _os_fsync = os.fsync
 _os_replace = os.replace
 _os_link = os.link
 
+SUBFOLDERS = ("segments", "snapshots", "backups")
 
-def _fsync_dir(directory: Path) -> None:
-    try:
-        fd = os.open(directory, os.O_RDONLY)
-    except OSError:  # pragma: no cover - platforms without directory handles
-        return
-    try:
-        _os_fsync(fd)
-    except OSError as exc:
-        # Some filesystems cannot sync a folder; a real I/O error must still stop the write.
-        if exc.errno not in (errno.EINVAL, errno.EBADF, errno.ENOTSUP):
-            raise
-    finally:
-        os.close(fd)
+
+class StoreFolders:
+    """The folder holding ``plan.json`` and the folders beside it, each opened at most once
+    (never through a link) and all closed together: ``with StoreFolders(paths) as f:``."""
+
+    def __init__(self, paths: StorePaths) -> None:
+        self.paths = paths
+        self._root: sf.Folder | None = None
+        self._open: dict[str, sf.Folder | None] = {}
+
+    def __enter__(self) -> StoreFolders:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for folder in self._open.values():
+            if folder is not None:
+                folder.close()
+        self._open.clear()
+        if self._root is not None:
+            self._root.close()
+            self._root = None
+
+    @property
+    def store_name(self) -> str:
+        return self.paths.store.name
+
+    def root(self) -> sf.Folder:
+        """The folder the user named the store in (links on the user's own path are theirs)."""
+        if self._root is None:
+            self._root = sf.open_root(self.paths.store.parent)
+        return self._root
+
+    def aux(self, like: os.stat_result | None = None, *, create: bool = False) -> sf.Folder | None:
+        """``plan.json.d``; made (with the store's group and a mode that follows it) when asked."""
+        return self._folder("", like, create)
+
+    def sub(self, name: str, like: os.stat_result | None = None, *, create: bool = False) -> sf.Folder | None:
+        """``segments``, ``snapshots`` or ``backups`` inside ``plan.json.d``."""
+        return self._folder(name, like, create)
+
+    def _folder(self, name: str, like: os.stat_result | None, create: bool) -> sf.Folder | None:
+        found = self._open.get(name)
+        if found is not None or (name in self._open and not create):
+            return found
+        parent = self.root() if not name else self.aux(like, create=create)
+        if parent is None:
+            self._open[name] = None
+            return None
+        folder = sf.open_folder(
+            parent,
+            name or self.paths.aux.name,
+            create_mode=_dir_mode(like) if create else None,
+            gid=like.st_gid if like is not None else None,
+        )
+        self._open[name] = folder
+        return folder
+
+    def store_stat(self) -> os.stat_result | None:
+        """What is at ``plan.json`` (None when nothing); a link there is refused."""
+        st = sf.entry_stat(self.root(), self.store_name)
+        if st is not None and stat.S_ISLNK(st.st_mode):
+            target = None
+            with suppress(OSError):
+                target = os.readlink(self.store_name, dir_fd=self.root().fd)
+            raise UnsafeStoreError(sf.link_message(self.paths.store, target))
+        return st
+
+    def backup_names_of(self, st: os.stat_result) -> list[str]:
+        """Names in the backups folder that are the same file as ``st``."""
+        backups = self.sub("backups")
+        if backups is None:
+            return []
+        found = []
+        for name in sf.names(backups):
+            if _BACKUP_NAME.fullmatch(name) or _DAMAGED_NAME.fullmatch(name):
+                other = sf.entry_stat(backups, name)
+                if other is not None and (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+                    found.append(name)
+        return found
+
+    def kt_names(self, st: os.stat_result) -> int:
+        """How many of a file's names kt made: the live store and its backups may share a file
+        (a backup is a hard link to the version it keeps), nothing else kt writes does."""
+        store = sf.entry_stat(self.root(), self.store_name)
+        same_as_store = store is not None and (store.st_dev, store.st_ino) == (st.st_dev, st.st_ino)
+        return int(same_as_store) + len(self.backup_names_of(st))
+
+    def check_one_name(self, st: os.stat_result, where: Path) -> None:
+        """Refuse a file with a name kt did not make: a hard link from elsewhere (a second path
+        to the store would be a second store with its own lock; a planted one is a foreign file)."""
+        if st.st_nlink > 1 and self.kt_names(st) < st.st_nlink:
+            raise UnsafeStoreError(sf.hard_link_message(where, st.st_nlink))
 
 
 def _file_mode(like: os.stat_result | None) -> int:
     return stat.S_IMODE(like.st_mode) & 0o777 if like is not None else 0o600
 
 
-def _write_temp(target: Path, payload: bytes, like: os.stat_result | None) -> Path:
-    """Write ``payload`` to a fsynced temporary file beside ``target``; returns its path.
-
-    The file takes the mode and group of ``like`` (the file it will replace, or
-    the store), so a group-shared store stays shared; otherwise it is 0600.
-    """
-    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-    try:
-        try:
-            view = memoryview(payload)
-            while view:
-                written = _os_write(fd, view)
-                view = view[written:]
-            os.fchmod(fd, _file_mode(like))
-            if like is not None and hasattr(os, "fchown"):
-                with suppress(PermissionError):  # not in that group: keep our own
-                    os.fchown(fd, -1, like.st_gid)
-            _os_fsync(fd)
-        finally:
-            os.close(fd)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    return tmp
+def _group(like: os.stat_result | None) -> int | None:
+    return like.st_gid if like is not None else None
 
 
-def atomic_write(target: Path, payload: bytes, like: os.stat_result | None = None) -> None:
-    """Write ``payload`` to a temporary file, fsync it, rename it over ``target``, fsync the folder."""
-    tmp = _write_temp(target, payload, like)
-    try:
-        _os_replace(tmp, target)
-    except BaseException:
-        with suppress(FileNotFoundError):
-            tmp.unlink()
-        raise
-    _fsync_dir(target.parent)
+def _write_new(folder: sf.Folder, name: str, payload: bytes, like: os.stat_result | None) -> str:
+    """A fsynced temporary file beside ``name`` with the mode and group of ``like`` (the file it
+    will replace, or the store), so a group-shared store stays shared; otherwise 0600."""
+    return sf.write_temp(folder, name, payload, _file_mode(like), _group(like), write=_os_write, fsync=_os_fsync)
+
+
+def _atomic_write(folder: sf.Folder, name: str, payload: bytes, like: os.stat_result | None) -> None:
+    """Write ``payload`` to a temporary file, fsync it, rename it over ``name``, fsync the folder."""
+    sf.atomic_write(
+        folder, name, payload, _file_mode(like), _group(like), write=_os_write, fsync=_os_fsync, rename=_os_replace
+    )
 
 
 def _write_failed(path: Path, exc: OSError) -> StoreWriteError:
@@ -240,65 +315,114 @@ def _write_failed(path: Path, exc: OSError) -> StoreWriteError:
 
 
 def _dir_mode(like: os.stat_result | None) -> int:
-    """Folders follow the store: private (0700), or group-shared with setgid so new files keep the group."""
+    """Folders follow the store: private (0700), or group-shared with setgid so new files keep
+    the group, and the sticky bit where the group may write, so that no member can rename or
+    delete another member's lock, backups or history."""
     if like is not None and like.st_mode & 0o070:
-        return 0o2770 if like.st_mode & 0o020 else 0o2750
+        return 0o3770 if like.st_mode & 0o020 else 0o2750
     return 0o700
 
 
-def _make_dir(directory: Path, like: os.stat_result | None) -> None:
-    if directory.is_dir():
-        return
-    if not directory.parent.is_dir():
-        _make_dir(directory.parent, like)
-    with suppress(FileExistsError):
-        directory.mkdir()
-    os.chmod(directory, _dir_mode(like))
-    if like is not None:
-        with suppress(PermissionError):
-            os.chown(directory, -1, like.st_gid)
-
-
-def _share_like(paths: StorePaths, like: os.stat_result) -> None:
+def _share_like(f: StoreFolders, like: os.stat_result) -> None:
     """Open the store's folders and lock file to its group when the store itself is
-    group-shared (only ever adds permissions; skips what this user does not own)."""
+    group-shared (only ever adds permissions; skips what this user does not own, links
+    and files with other names)."""
     group_bits = like.st_mode & 0o060
     if not group_bits:
         return
     wanted_dir = _dir_mode(like)
-    for folder in paths.folders:
-        with suppress(OSError):
-            st = folder.stat()
-            if st.st_uid != os.geteuid():
-                continue
-            if st.st_gid != like.st_gid:
-                os.chown(folder, -1, like.st_gid)
-            if stat.S_IMODE(st.st_mode) & wanted_dir != wanted_dir:
-                os.chmod(folder, stat.S_IMODE(st.st_mode) | wanted_dir)
-    for path in (paths.lock, paths.highwater):
-        with suppress(OSError):
-            st = path.stat()
-            if st.st_uid == os.geteuid():
-                if st.st_gid != like.st_gid:
-                    os.chown(path, -1, like.st_gid)
-                if stat.S_IMODE(st.st_mode) & group_bits != group_bits:
-                    os.chmod(path, stat.S_IMODE(st.st_mode) | group_bits)
+    with suppress(OSError, TrackerError):
+        aux = f.aux()
+        if aux is None:
+            return
+        sf.add_bits(f.root(), f.paths.aux.name, wanted_dir, like.st_gid, directory=True)
+        for name in SUBFOLDERS:
+            sf.add_bits(aux, name, wanted_dir, like.st_gid, directory=True)
+        for name in (f.paths.lock.name, f.paths.highwater.name):
+            sf.add_bits(aux, name, group_bits, like.st_gid, directory=False)
 
 
-@contextmanager
-def _commit_signals() -> Iterator[Callable[[], bool]]:
-    """Hold Ctrl-C back while a commit runs. Before the commit point the caller
-    checks and abandons the write cleanly; after it, the interrupt came too late
-    to stop the save, so the command finishes and reports what it saved."""
-    if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+def _lock_failed(paths: StorePaths, exc: OSError) -> TrackerError:
+    if isinstance(exc, PermissionError):
+        return TrackerError(f"Permission denied locking {paths.lock}: ask the store's owner for access.")
+    if exc.errno in (errno.EROFS, errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.EMFILE, errno.ENFILE):
+        return _write_failed(paths.store, exc)
+    return TrackerError(f"Could not lock {paths.lock} ({exc.strerror or exc}); nothing was saved.")
+
+
+def _refuse_planted(f: StoreFolders, aux: sf.Folder) -> None:
+    """Before a writer changes anything: a link (or a second name, or something that is not
+    a file) where kt keeps the store, its high-water file or folders stops it, naming what
+    was found."""
+    store = f.store_stat()  # a symbolic link is refused here
+    if store is not None and not stat.S_ISDIR(store.st_mode):
+        if not stat.S_ISREG(store.st_mode):
+            raise UnsafeStoreError(
+                f"{f.paths.store} is not a plain file (a pipe, socket or device); nothing was read or written."
+            )
+        f.check_one_name(store, f.paths.store)
+    for name in (f.paths.highwater.name, *SUBFOLDERS):
+        st = sf.entry_stat(aux, name)
+        if st is None:
+            continue
+        where = aux / name
+        if stat.S_ISLNK(st.st_mode):
+            target = None
+            with suppress(OSError):
+                target = os.readlink(name, dir_fd=aux.fd)
+            raise UnsafeStoreError(sf.link_message(where, target))
+        expected_dir = name in SUBFOLDERS
+        if expected_dir != stat.S_ISDIR(st.st_mode) or not (expected_dir or stat.S_ISREG(st.st_mode)):
+            kind = "folder" if expected_dir else "file"
+            raise UnsafeStoreError(f"{where} is not the {kind} kt keeps there; nothing was read or written.")
+        if not expected_dir and st.st_nlink != 1:
+            raise UnsafeStoreError(sf.hard_link_message(where, st.st_nlink))
+
+
+def _release(lock: FileLock, *, committed: bool, quiet: bool = False) -> None:
+    """Let go of the lock; a failure to close the lock file is never a traceback."""
     try:
-        yield lambda: bool(received)
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        lock.release()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        if committed:
+            commit_point.note(f"closing the lock file {lock.path} failed ({reason}); the lock was let go all the same")
+        elif not quiet:
+            raise TrackerError(f"Could not close the lock file {lock.path} ({reason}); nothing was saved.") from None
+
+
+def check_store_entry(paths: StorePaths) -> None:
+    """Refuse a missing store, a link at its name or a second name for it, without reading it."""
+    path = paths.store
+    try:
+        with StoreFolders(paths) as f:
+            st = f.store_stat()
+            if st is None:
+                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+            if not stat.S_ISREG(st.st_mode):
+                raise UnsafeStoreError(
+                    f"{path} is not a plain file (a pipe, socket or device); nothing was read or written."
+                )
+            f.check_one_name(st, path)
+    except FileNotFoundError:
+        raise _missing(path) from None
+    except (IsADirectoryError, NotADirectoryError):
+        raise CorruptStoreError(f"{path} is a folder, not a store file.") from None
+    except PermissionError:
+        raise TrackerError(f"Permission denied reading {path}: ask its owner for access.") from None
+    except OSError as exc:
+        raise TrackerError(f"Could not read {path} ({exc.strerror or exc}).") from None
+
+
+def _unsafe_lock(problem: LockUnsafe) -> UnsafeStoreError:
+    where = Path(problem.path)
+    if problem.what == "symbolic link":
+        return UnsafeStoreError(sf.link_message(where, problem.target))
+    if problem.what == "hard link":
+        return UnsafeStoreError(sf.hard_link_message(where, 2).replace("2 names", "more than one name"))
+    return UnsafeStoreError(f"{where} is not a plain file, where kt keeps its lock; nothing was read or written.")
 
 
 # ---------------------------------------------------------------------------
@@ -360,21 +484,39 @@ def _check(raw: bytes) -> dict[str, Any]:
 
 def read_store_file(path: Path) -> dict[str, Any]:
     """Parse and validate a store file; never changes it. Raises tracker errors."""
+    return validate_store_bytes(path, read_store_bytes(StorePaths(path))[0])
+
+
+def read_store_bytes(paths: StorePaths, *, missing_ok: bool = False) -> tuple[bytes, os.stat_result | None]:
+    """The bytes of ``plan.json`` as they are (maybe damaged) and the file's status, read
+    without following a link and refused when the file has a name kt did not make.
+    ``(b"", None)`` when there is no store and ``missing_ok``."""
+    path = paths.store
     try:
-        raw = path.read_bytes()
+        with StoreFolders(paths) as f:
+            try:
+                raw, st = sf.read_file(f.root(), f.store_name)
+            except FileNotFoundError:
+                if missing_ok:
+                    return b"", None
+                raise
+            f.check_one_name(st, path)
+            return raw, st
     except FileNotFoundError:
         raise _missing(path) from None
-    except IsADirectoryError:
+    except (IsADirectoryError, NotADirectoryError):
         raise CorruptStoreError(f"{path} is a folder, not a store file.") from None
     except PermissionError:
         raise TrackerError(f"Permission denied reading {path}: ask its owner for access.") from None
     except OSError as exc:
         raise TrackerError(f"Could not read {path} ({exc.strerror or exc}).") from None
-    return validate_store_bytes(path, raw)
 
 
 def _missing(path: Path) -> StoreMissingError:
-    backup = newest_good_backup(StorePaths(path))
+    try:
+        backup = newest_good_backup(StorePaths(path))
+    except TrackerError:  # the backups folder is a link: kt doctor says so
+        backup = None
     if backup is not None:
         return StoreMissingError(
             f"No store at {path}, but its backups are still there (newest good: {backup.path}, "
@@ -395,7 +537,10 @@ def validate_store_bytes(path: Path, raw: bytes) -> dict[str, Any]:
 
 
 def _corrupt(path: Path, problem: _Invalid) -> CorruptStoreError:
-    backup = newest_good_backup(StorePaths(path))
+    try:
+        backup = newest_good_backup(StorePaths(path))
+    except TrackerError:  # the backups folder is a link: kt doctor says so
+        backup = None
     if problem.newer:
         hint = (
             "No backup this version can read is available."
@@ -467,19 +612,34 @@ class Backup:
 
         return format_timestamp(self.saved.isoformat())
 
+    @property
+    def store_paths(self) -> StorePaths:
+        """The store this backup belongs to (``plan.json.d/backups/NAME`` -> ``plan.json``)."""
+        aux = self.path.parent.parent
+        return StorePaths(aux.with_name(aux.name.removesuffix(".d")))
+
 
 def _stamp_name(when: datetime) -> str:
     return f"{when.astimezone(UTC):%Y%m%dT%H%M%SZ}"
 
 
 def _scan_backups(
-    paths: StorePaths, pattern: re.Pattern[str], make: Callable[[str, re.Match[str]], Backup]
+    paths: StorePaths, pattern: re.Pattern[str], make: Callable[[Path, re.Match[str]], Backup]
 ) -> list[Backup]:
+    """Regular files in the backups folder whose names match; links are left for kt doctor."""
     try:
-        entries = list(os.scandir(paths.backups))
+        with StoreFolders(paths) as f:
+            backups = f.sub("backups")
+            if backups is None:
+                return []
+            entries = list(os.scandir(backups.fd))
     except (FileNotFoundError, NotADirectoryError):
         return []
-    return [make(entry.path, m) for entry in entries if (m := pattern.fullmatch(entry.name)) and entry.is_file()]
+    return [
+        make(paths.backups / entry.name, m)
+        for entry in entries
+        if (m := pattern.fullmatch(entry.name)) and entry.is_file(follow_symlinks=False)
+    ]
 
 
 def _saved_at(stamp: str) -> datetime:
@@ -488,29 +648,43 @@ def _saved_at(stamp: str) -> datetime:
 
 def list_backups(paths: StorePaths) -> list[Backup]:
     """Backups of ``plan.json``, newest first."""
-    found = _scan_backups(paths, _BACKUP_NAME, lambda path, m: Backup(Path(path), int(m[1]), _saved_at(m[2])))
+    found = _scan_backups(paths, _BACKUP_NAME, lambda path, m: Backup(path, int(m[1]), _saved_at(m[2])))
     found.sort(key=lambda b: (b.txn, b.saved, b.name), reverse=True)
     return found
 
 
 def list_damaged(paths: StorePaths) -> list[Backup]:
     """Damaged stores that kt restore kept aside, newest first (never pruned)."""
-    found = _scan_backups(paths, _DAMAGED_NAME, lambda path, m: Backup(Path(path), 0, _saved_at(m[1]), damaged=True))
+    found = _scan_backups(paths, _DAMAGED_NAME, lambda path, m: Backup(path, 0, _saved_at(m[1]), damaged=True))
     found.sort(key=lambda b: (b.saved, b.name), reverse=True)
     return found
 
 
 def remove_store(path: Path) -> None:
     """Delete a store and its folder for good (the example and benchmark builders use it
-    to rebuild; no kt command deletes a store)."""
+    to rebuild; no kt command deletes a store). rmtree never follows links."""
     path.unlink(missing_ok=True)
     shutil.rmtree(StorePaths(path).aux, ignore_errors=True)
+
+
+def read_backup(backup: Backup) -> bytes:
+    """A backup's bytes, read without following a link; refused (UnsafeStoreError) when the
+    file has a name kt did not make."""
+    with StoreFolders(backup.store_paths) as f:
+        backups = f.sub("backups")
+        if backups is None:
+            raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(backup.path))
+        raw, st = sf.read_file(backups, backup.name)
+        f.check_one_name(st, backup.path)
+        return raw
 
 
 def backup_problem(backup: Backup) -> str | None:
     """Why a backup cannot be restored (None when it is good)."""
     try:
-        raw = backup.path.read_bytes()
+        raw = read_backup(backup)
+    except UnsafeStoreError:
+        return "is a link or has other names on disk, so kt did not make it (see kt doctor)"
     except OSError as exc:
         return f"cannot be read ({exc.strerror or exc})"
     try:
@@ -527,85 +701,153 @@ def newest_good_backup(paths: StorePaths) -> Backup | None:
     return None
 
 
-def _unique(folder: Path, base: str) -> Path:
-    candidate = folder / f"{base}.json"
-    n = 1
-    while candidate.exists():
-        candidate = folder / f"{base}-{n}.json"
-        n += 1
-    return candidate
-
-
-def _keep_link(source: Path, target: Path, like: os.stat_result) -> None:
-    """Keep ``source`` under a new name: a hard link costs nothing, a copy where links fail."""
+def _keep_link(f: StoreFolders, base: str, like: os.stat_result) -> str:
+    """Keep ``plan.json`` in the backups folder under a new name (``base.json``, else
+    ``base-1.json``...): a hard link costs nothing, a copy where links fail. Never over
+    an existing name. Returns the name."""
+    backups = f.sub("backups", like, create=True)
+    assert backups is not None
+    root = f.root()
+    for n in range(1000):
+        name = f"{base}.json" if n == 0 else f"{base}-{n}.json"
+        try:
+            sf.link(root, f.store_name, backups, name, _os_link)
+            return name
+        except FileExistsError:
+            continue
+        except OSError:
+            break  # this filesystem cannot link (or not this file): copy instead
+    raw, _ = sf.read_file(root, f.store_name)
+    tmp = _write_new(backups, base, raw, like)
     try:
-        _os_link(source, target)
-    except OSError:
-        atomic_write(target, source.read_bytes(), like)
+        for n in range(1000):
+            name = f"{base}.json" if n == 0 else f"{base}-{n}.json"
+            if sf.entry_stat(backups, name) is None:
+                sf.replace(backups, tmp, name, _os_replace)
+                return name
+        raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(backups / base))
+    except BaseException:
+        sf.remove(backups, tmp)
+        raise
 
 
-def _keep_backup(paths: StorePaths, txn: int, saved: datetime, like: os.stat_result) -> tuple[Path, bool]:
-    """Keep the current plan.json as a backup; returns it and whether it is new (a writer
+def _keep_backup(f: StoreFolders, txn: int, saved: datetime, like: os.stat_result) -> tuple[str, bool]:
+    """Keep the current plan.json as a backup; returns its name and whether it is new (a writer
     killed after linking may already have kept this very version)."""
-    _make_dir(paths.backups, like)
-    base = f"{paths.store.stem}-t{txn:06d}-{_stamp_name(saved)}"
-    with suppress(OSError):
-        existing = paths.backups / f"{base}.json"
-        if os.path.samefile(existing, paths.store):
-            return existing, False
-    target = _unique(paths.backups, base)
-    _keep_link(paths.store, target, like)
-    return target, True
+    base = f"{f.paths.store.stem}-t{txn:06d}-{_stamp_name(saved)}"
+    backups = f.sub("backups", like, create=True)
+    assert backups is not None
+    existing = sf.entry_stat(backups, f"{base}.json")
+    if (
+        existing is not None
+        and stat.S_ISREG(existing.st_mode)
+        and (existing.st_dev, existing.st_ino)
+        == (
+            like.st_dev,
+            like.st_ino,
+        )
+    ):
+        return f"{base}.json", False
+    return _keep_link(f, base, like), True
 
 
-def _os_link_back(kept: Path, store: Path) -> None:
-    """Put ``kept`` back as ``store`` and keep ``kept`` too (it was there before)."""
-    tmp = store.with_name(f".{store.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    os.link(kept, tmp)
-    os.replace(tmp, store)
+def _keep_damaged(f: StoreFolders, when: datetime, like: os.stat_result) -> str:
+    return _keep_link(f, f"{f.paths.store.stem}-damaged-{_stamp_name(when)}", like)
 
 
-def _keep_damaged(paths: StorePaths, when: datetime, like: os.stat_result) -> Path:
-    _make_dir(paths.backups, like)
-    target = _unique(paths.backups, f"{paths.store.stem}-damaged-{_stamp_name(when)}")
-    _keep_link(paths.store, target, like)
-    return target
+def _put_back(f: StoreFolders, kept: str, *, still_kept: bool) -> None:
+    """Make the backup ``kept`` the store again after a failed commit; with ``still_kept``
+    the backup stays too (it was there before this commit)."""
+    backups = f.sub("backups")
+    assert backups is not None
+    root = f.root()
+    if not still_kept:
+        os.replace(kept, f.store_name, src_dir_fd=backups.fd, dst_dir_fd=root.fd)
+        return
+    for _ in range(16):
+        tmp = sf.temp_name(f.store_name)
+        try:
+            sf.link(backups, kept, root, tmp)
+            break
+        except FileExistsError:
+            continue
+    else:
+        return
+    try:
+        sf.replace(root, tmp, f.store_name)
+    finally:
+        sf.remove(root, tmp)
 
 
-def _prune_backups(paths: StorePaths, keep: int) -> None:
-    for old in list_backups(paths)[max(keep, 1) :]:
-        with suppress(FileNotFoundError):
-            old.path.unlink()
+def _prune_backups(f: StoreFolders, keep: int) -> None:
+    """Delete the oldest backups beyond ``keep``. Names with other links (kt never makes
+    them, except while a backup is the live store) and other members' backups in a sticky
+    folder are left."""
+    backups = f.sub("backups")
+    if backups is None:
+        return
+    for old in list_backups(f.paths)[max(keep, 1) :]:
+        with suppress(OSError):
+            st = sf.entry_stat(backups, old.name)
+            if st is None or not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+                continue
+            sf.remove(backups, old.name)
 
 
 # ---------------------------------------------------------------------------
 # High-water mark: the highest txn and ids ever handed out, kept beside the
 # store so that restoring over a damaged plan.json never reuses an id. It is a
 # hint, written after each commit without fsync: a lost or stale copy only
-# means restore falls back to what it can read from the damaged file.
+# means restore falls back to what it can read from the damaged file. It is
+# written in place (members of a sticky folder cannot replace each other's
+# files), so it is opened without following a link and used only when it is a
+# plain file of one name.
 
 
-def read_highwater(paths: StorePaths) -> tuple[int, dict[str, int]]:
+def _read_highwater(f: StoreFolders) -> tuple[int, dict[str, int]]:
     try:
-        data = json.loads(paths.highwater.read_bytes())
+        aux = f.aux()
+        if aux is None:
+            return 0, {}
+        raw, st = sf.read_file(aux, f.paths.highwater.name)
+        if st.st_nlink != 1:
+            return 0, {}
+        data = json.loads(raw)
         txn = int(data.get("txn", 0))
         counters = {str(k): int(v) for k, v in dict(data.get("counters", {})).items()}
-    except (OSError, ValueError, TypeError, AttributeError):
+    except (OSError, ValueError, TypeError, AttributeError, TrackerError):
         return 0, {}
     return txn, counters
 
 
-def _write_highwater(paths: StorePaths, txn: int, counters: dict[str, int], like: os.stat_result | None) -> None:
-    old_txn, old_counters = read_highwater(paths)
+def read_highwater(paths: StorePaths) -> tuple[int, dict[str, int]]:
+    with StoreFolders(paths) as f:
+        return _read_highwater(f)
+
+
+def _write_highwater(f: StoreFolders, txn: int, counters: dict[str, int], like: os.stat_result | None) -> None:
+    old_txn, old_counters = _read_highwater(f)
     merged = dict(old_counters)
     for table, value in counters.items():
         merged[table] = max(int(value), merged.get(table, 0))
     payload = json.dumps({"txn": max(txn, old_txn), "counters": merged}, sort_keys=True).encode()
-    with suppress(OSError):
-        fd = os.open(paths.highwater, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, _file_mode(like))
+    with suppress(OSError, TrackerError):
+        aux = f.aux()
+        if aux is None:
+            return
+        name = f.paths.highwater.name
         try:
-            os.write(fd, payload)
+            fd, st = sf.open_file(aux, name, os.O_WRONLY)
+        except FileNotFoundError:
+            fd = sf.create_exclusive(aux, name)
+            st = None
+        try:
+            if st is None:
+                sf.set_mode(fd, _file_mode(like), _group(like))
+            elif st.st_nlink != 1:
+                return  # a second name kt did not make: never write through it
+            os.ftruncate(fd, 0)
+            sf.write_all(fd, payload)
         finally:
             os.close(fd)
 
@@ -625,16 +867,17 @@ def salvage_numbers(raw: bytes) -> tuple[int, dict[str, int]]:
     return txn, counters
 
 
-def _blob_txns(paths: StorePaths) -> int:
+def _blob_txns(f: StoreFolders) -> int:
     """The highest txn named by any segment, snapshot or backup file."""
     highest = 0
-    for folder in (paths.segments, paths.snapshots):
+    for sub in ("segments", "snapshots"):
         with suppress(OSError):
-            for name in os.listdir(folder):
+            folder = f.sub(sub)
+            for name in sf.names(folder) if folder is not None else []:
                 m = _BLOB_TXN.fullmatch(name)
                 if m:
                     highest = max(highest, int(m[1]))
-    for backup in list_backups(paths):
+    for backup in list_backups(f.paths):
         highest = max(highest, backup.txn + 1)  # that version was replaced by a later commit
     return highest
 
@@ -716,6 +959,17 @@ class Restored:
     replaced_damaged: bool
     lost_txns: int  # commits held only by the damaged file (best estimate)
     changes: int
+    undone: tuple[Undone, ...] = ()  # commands saved after the backup, which the restore undid
+
+
+@dataclass(frozen=True)
+class Undone:
+    """A command saved after the backup being restored: the restore undoes its changes
+    (its history entry stays)."""
+
+    txn: int
+    by: str
+    what: str
 
 
 @dataclass(frozen=True)
@@ -753,6 +1007,8 @@ class Store:
         self._base_txn = int(meta.get("txn", 0))
         self._base_saved = str(meta.get("updated_at") or meta.get("created_at") or "")
         self._base_damaged = False
+        self._base_file: os.stat_result | None = None  # the plan.json read under the lock
+        self._committed = False  # a commit of this store has landed
         self.last_kept: Path | None = None  # the backup the last commit made of what it replaced
 
     # -- opening ------------------------------------------------------------
@@ -765,13 +1021,14 @@ class Store:
             data = read_store_file(path)
             migrate(data, path)
             return cls(paths, data, writable=False)
-        if not path.exists():
-            read_store_file(path)  # raises the "no store" error
+        check_store_entry(paths)  # no store, a link or a second name: refused before anything is made
         lock = cls._acquire(paths, lock_timeout)
         try:
-            data = read_store_file(path)
+            raw, st = read_store_bytes(paths)
+            data = validate_store_bytes(path, raw)
             version = int(data[META]["1"]["schema_version"])
             store = cls(paths, data, writable=True, lock=lock)
+            store._base_file = st
             if migrate(data, path):
                 store._commit(
                     by="knowsley-tracker",
@@ -781,24 +1038,24 @@ class Store:
                 )
             return store
         except BaseException:
-            lock.release()
+            _release(lock, committed=False, quiet=True)
             raise
 
     @classmethod
     def create(cls, path: Path, *, authority: str, now: datetime, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Store:
         """Create a new, empty store (0600) and return it open for writing."""
         paths = StorePaths(path)
-        if path.exists():
-            raise ConflictError(f"A store already exists at {path}; it has not been changed.")
+        exists = ConflictError(f"A store already exists at {path}; it has not been changed.")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            _make_dir(paths.aux, None)
+            with StoreFolders(paths) as f:
+                if f.store_stat() is not None:
+                    raise exists
+                f.aux(None, create=True)
         except OSError as exc:
             raise _write_failed(path, exc) from None
         lock = cls._acquire(paths, lock_timeout)
         try:
-            if path.exists():
-                raise ConflictError(f"A store already exists at {path}; it has not been changed.")
             meta = {
                 "format": FORMAT,
                 "schema_version": SCHEMA_VERSION,
@@ -810,44 +1067,52 @@ class Store:
                 "segments": {},
             }
             data: dict[str, Any] = {META: {"1": meta}}
-            # A store re-created where one was deleted carries on its txn numbering, so
-            # that its backups sort after the old store's and kt restore picks them first.
-            meta["txn"] = max(read_highwater(paths)[0], _blob_txns(paths))
             try:
-                tmp = _write_temp(path, encode(data), None)
-                try:
-                    _os_replace(tmp, path)
-                except BaseException:
-                    tmp.unlink(missing_ok=True)
-                    raise
-                try:
-                    _fsync_dir(path.parent)
-                except BaseException:
-                    path.unlink(missing_ok=True)
-                    raise
+                with StoreFolders(paths) as f:
+                    if f.store_stat() is not None:
+                        raise exists
+                    # A store re-created where one was deleted carries on its txn numbering, so
+                    # that its backups sort after the old store's and kt restore picks them first.
+                    meta["txn"] = max(_read_highwater(f)[0], _blob_txns(f))
+                    root = f.root()
+                    tmp = _write_new(root, f.store_name, encode(data), None)
+                    try:
+                        sf.replace(root, tmp, f.store_name, _os_replace)
+                    except BaseException:
+                        sf.remove(root, tmp)
+                        raise
+                    try:
+                        sf.fsync_folder(root, _os_fsync)
+                    except BaseException:
+                        sf.remove(root, f.store_name)
+                        raise
             except OSError as exc:
                 raise _write_failed(path, exc) from None
-            return cls(paths, data, writable=True, lock=lock)
+            store = cls(paths, data, writable=True, lock=lock)
+            store._base_file = read_store_bytes(paths)[1]
+            return store
         except BaseException:
-            lock.release()
+            _release(lock, committed=False, quiet=True)
             raise
 
     @staticmethod
     def _acquire(paths: StorePaths, timeout: float) -> FileLock:
+        """Take the store's lock: ``plan.json.d/lock``, opened inside the folder, never through a link."""
         try:
-            like = paths.store.stat()
-        except OSError:
-            like = None
-        try:
-            _make_dir(paths.aux, like)
-        except OSError as exc:
-            raise _write_failed(paths.store, exc) from None
-        if like is not None:
-            _share_like(paths, like)
-        mode = (_file_mode(like) & 0o666) | 0o600
-        lock = FileLock(paths.lock, timeout=timeout, mode=mode)
-        try:
-            lock.acquire()
+            with StoreFolders(paths) as f:
+                like = f.store_stat()
+                aux = f.aux(like, create=True)
+                assert aux is not None
+                mode = (_file_mode(like) & 0o666) | 0o600
+                lock = FileLock(paths.lock, timeout=timeout, mode=mode, dir_fd=aux.fd)
+                lock.acquire()
+                try:
+                    _refuse_planted(f, aux)
+                    if like is not None:
+                        _share_like(f, like)
+                except BaseException:
+                    _release(lock, committed=False, quiet=True)
+                    raise
         except LockUnsupported:
             raise TrackerError(
                 f"The filesystem holding {paths.store} cannot lock files, so the store cannot be shared safely "
@@ -858,17 +1123,27 @@ class Store:
                 f"The store {paths.store} is busy: another kt command held it for {timeout:g} s. "
                 "Try again, or wait longer with --lock-timeout or KNOWSLEY_TRACKER_LOCK_TIMEOUT."
             ) from None
-        except PermissionError:
-            raise TrackerError(f"Permission denied locking {paths.lock}: ask the store's owner for access.") from None
+        except LockUnsafe as problem:
+            raise _unsafe_lock(problem) from None
+        except OSError as exc:
+            raise _lock_failed(paths, exc) from None
         return lock
 
-    def close(self) -> None:
-        """Release the lock (if held). Uncommitted changes are discarded."""
+    def close(self, *, quiet: bool = False) -> None:
+        """Release the lock (if held). Uncommitted changes are discarded.
+
+        Closing the lock file can fail (an I/O error on a network share); the lock is let go
+        all the same (closing the descriptor ends it). After a commit that is reported as
+        "saved, but" (commit_point.note); before one, as an error unless ``quiet`` (another
+        error is already on its way)."""
         if self._closed:
             return
         self._closed = True
-        if self._lock is not None:
-            self._lock.release()
+        try:
+            if self._lock is not None:
+                _release(self._lock, committed=self._committed, quiet=quiet)
+        finally:
+            commit_point.settle()
 
     def __enter__(self) -> Store:
         return self
@@ -1019,7 +1294,7 @@ class Store:
         cached = self._segment_cache.get(name)
         if cached is None:
             path = self.paths.segments / name
-            content = _read_blob(self.paths.store, path, "segment")
+            content = _read_blob(self.paths, "segments", name, "segment")
             table = next(iter(content)) if content else ""
             cached = content.get(table, {})
             if not isinstance(cached, dict):
@@ -1041,7 +1316,7 @@ class Store:
     def load_snapshot(self, file_name: str) -> dict[str, Any]:
         cached = self._snapshot_cache.get(file_name)
         if cached is None:
-            cached = _read_blob(self.paths.store, self.paths.snapshots / file_name, "snapshot")
+            cached = _read_blob(self.paths, "snapshots", file_name, "snapshot")
             self._snapshot_cache[file_name] = cached
         return cached
 
@@ -1390,72 +1665,104 @@ class Store:
             self._table(HISTORY).insert(Document(entry, doc_id=txn))
         meta["txn"] = txn
         meta["updated_at"] = stamp
-        try:
-            like: os.stat_result | None = self.paths.store.stat()
-        except FileNotFoundError:
-            like = None
-        written: list[Path] = []
-        with _commit_signals() as interrupted:
+        with StoreFolders(self.paths) as f:
+            # Ctrl-C is held from here: before the rename it abandons the write, after it the
+            # command finishes and reports the save (commit_point).
+            commit_point.hold_interrupts()
             try:
-                try:
-                    self._write_blobs(txn, like, written)
-                    self._replace_store(encode(self.data), like, interrupted)
-                except BaseException:
-                    for path in written:  # nothing refers to them: leave the folder as it was
-                        path.unlink(missing_ok=True)
-                    raise
-            except OSError as exc:
-                raise _write_failed(self.paths.store, exc) from None
-        _write_highwater(self.paths, txn, meta.get("counters", {}), like)
-        self._base_txn, self._base_saved, self._base_damaged = txn, stamp, False
-        self._new_snapshots.clear()
-        self._dirty_segments.clear()
-        with suppress(OSError, ValueError):  # pruning is housekeeping: the commit has already landed
-            _prune_backups(self.paths, int(self.setting("backups", DEFAULT_BACKUPS)))
+                like = self._commit_files(f, txn)
+            except BaseException:
+                commit_point.abandon()
+                raise
+            # The commit point has passed: the change is saved, whatever happens next.
+            self._committed = True
+            commit_point.saved(txn)
+            _write_highwater(f, txn, meta.get("counters", {}), like)
+            self._base_txn, self._base_saved, self._base_damaged = txn, stamp, False
+            self._base_file = None
+            with suppress(OSError):
+                self._base_file = f.store_stat()
+            self._new_snapshots.clear()
+            self._dirty_segments.clear()
+            with suppress(OSError, ValueError, TrackerError):  # housekeeping: the commit has already landed
+                _prune_backups(f, int(self.setting("backups", DEFAULT_BACKUPS)))
 
-    def _replace_store(self, payload: bytes, like: os.stat_result | None, interrupted: Callable[[], bool]) -> None:
+    def _commit_files(self, f: StoreFolders, txn: int) -> os.stat_result | None:
+        """Write the new segments and snapshots, then the store (its rename is the commit point).
+        On failure the folders are left as they were. Returns the replaced store's status."""
+        written: list[tuple[sf.Folder, str]] = []
+        try:
+            try:
+                like = f.store_stat()
+                if like is not None and self._base_file is not None:
+                    self._check_unchanged(like)
+                self._write_blobs(f, txn, like, written)
+                self._replace_store(f, encode(self.data), like)
+            except BaseException:
+                for folder, name in written:  # nothing refers to them: leave the folder as it was
+                    with suppress(OSError):
+                        sf.remove(folder, name)
+                raise
+        except OSError as exc:
+            raise _write_failed(self.paths.store, exc) from None
+        return like
+
+    def _check_unchanged(self, now: os.stat_result) -> None:
+        """plan.json must still be the file read under the lock: a program that does not take
+        kt's lock (or a member planting a link to a foreign file) swapped it otherwise."""
+        base = self._base_file
+        assert base is not None
+        if (now.st_dev, now.st_ino) != (base.st_dev, base.st_ino):
+            raise ConflictError(
+                f"{self.paths.store} was replaced by another file while this command held the store's lock "
+                "(by a program that does not take kt's lock); nothing was saved. Check the store with "
+                "kt doctor, then run the command again."
+            )
+
+    def _replace_store(self, f: StoreFolders, payload: bytes, like: os.stat_result | None) -> None:
         """Keep the current version, then rename the new one over it (the commit point)."""
-        kept: Path | None = None
+        kept: str | None = None
         new_kept = False
         self.last_kept = None
+        root = f.root()
         if like is not None:
             saved = _parse_stamp(self._base_saved)
             if self._base_damaged:
-                kept, new_kept = _keep_damaged(self.paths, _now(), like), True
+                kept, new_kept = _keep_damaged(f, _now(), like), True
             else:
-                kept, new_kept = _keep_backup(self.paths, self._base_txn, saved, like)
+                kept, new_kept = _keep_backup(f, self._base_txn, saved, like)
+        backups = f.sub("backups")
         try:
-            tmp = _write_temp(self.paths.store, payload, like)
+            tmp = _write_new(root, f.store_name, payload, like)
             try:
-                if interrupted():
+                if commit_point.interrupt_pending():
                     raise KeyboardInterrupt
-                _os_replace(tmp, self.paths.store)
+                sf.replace(root, tmp, f.store_name, _os_replace)
             except BaseException:
-                tmp.unlink(missing_ok=True)
+                sf.remove(root, tmp)
                 raise
         except BaseException:
-            if kept is not None and new_kept:
-                kept.unlink(missing_ok=True)
+            if kept is not None and new_kept and backups is not None:
+                sf.remove(backups, kept)
             raise
         try:
-            _fsync_dir(self.paths.store.parent)
+            sf.fsync_folder(root, _os_fsync)
         except BaseException:
             # The new version may not be on disk: put the old one back, so that an
             # error always means nothing was saved.
             if kept is not None:
                 with suppress(OSError):
-                    if new_kept:
-                        os.replace(kept, self.paths.store)
-                    else:
-                        _os_link_back(kept, self.paths.store)
+                    _put_back(f, kept, still_kept=not new_kept)
             else:
-                self.paths.store.unlink(missing_ok=True)
+                sf.remove(root, f.store_name)
             with suppress(OSError):
-                _fsync_dir(self.paths.store.parent)
+                sf.fsync_folder(root)
             raise
-        self.last_kept = kept
+        self.last_kept = self.paths.backups / kept if kept is not None else None
 
-    def _write_blobs(self, txn: int, like: os.stat_result | None, written: list[Path]) -> None:
+    def _write_blobs(
+        self, f: StoreFolders, txn: int, like: os.stat_result | None, written: list[tuple[sf.Folder, str]]
+    ) -> None:
         """Seal full tails and rewrite changed segments as new immutable files."""
         meta = self.meta
         segments = meta.setdefault("segments", {})
@@ -1465,7 +1772,7 @@ class Store:
                 if entry["file"] in self._dirty_segments:
                     rows = self._segment_cache[entry["file"]]
                     new_name = f"{table}-{entry['first']:07d}-{entry['last']:07d}-t{txn:06d}.json"
-                    self._write_blob(self.paths.segments, new_name, {table: rows}, like, written)
+                    self._write_blob(f, "segments", new_name, {table: rows}, like, written)
                     self._segment_cache[new_name] = rows
                     entry["file"], entry["rows"] = new_name, len(rows)
             tail = self.data.get(table, {})
@@ -1474,21 +1781,39 @@ class Store:
                 first, last = int(ids[0]), int(ids[-1])
                 rows = {key: tail[key] for key in ids}
                 name = f"{table}-{first:07d}-{last:07d}-t{txn:06d}.json"
-                self._write_blob(self.paths.segments, name, {table: rows}, like, written)
+                self._write_blob(f, "segments", name, {table: rows}, like, written)
                 entries.append({"file": name, "first": first, "last": last, "rows": len(rows)})
                 self._table(table).remove(doc_ids=[int(k) for k in ids])
                 self._segment_cache[name] = rows
         for name, snapshot in self._new_snapshots.items():
-            self._write_blob(self.paths.snapshots, name, snapshot, like, written)
+            self._write_blob(f, "snapshots", name, snapshot, like, written)
 
     def _write_blob(
-        self, directory: Path, name: str, content: dict[str, Any], like: os.stat_result | None, written: list[Path]
+        self,
+        f: StoreFolders,
+        sub: str,
+        name: str,
+        content: dict[str, Any],
+        like: os.stat_result | None,
+        written: list[tuple[sf.Folder, str]],
     ) -> None:
-        _make_dir(directory, like)
-        target = directory / name
-        if not target.exists():  # a name already there was written by an earlier, committed txn
-            written.append(target)
-        atomic_write(target, encode(content), like)
+        folder = f.sub(sub, like, create=True)
+        assert folder is not None
+        payload = encode(content)
+        existing = sf.entry_stat(folder, name)
+        if existing is None:
+            written.append((folder, name))
+        elif not stat.S_ISREG(existing.st_mode):
+            # A link or a pipe planted under the name kt is about to use: never replaced unseen.
+            sf.open_file(folder, name)  # raises the clear refusal naming it
+            raise UnsafeStoreError(f"{folder / name} is not a file kt made; nothing was saved.")
+        else:
+            # Written by a writer of this txn number that was killed before its commit.
+            with suppress(OSError):
+                raw, st = sf.read_file(folder, name)
+                if raw == payload and st.st_nlink == 1:
+                    return  # already there, byte for byte (and in a sticky folder maybe not ours to replace)
+        _atomic_write(folder, name, payload, like)
 
     # -- housekeeping -------------------------------------------------------------
 
@@ -1498,17 +1823,24 @@ class Store:
         if not self.writable:
             raise RuntimeError("This store was opened read-only.")
         removed = []
-        for path in stale_temp_files(self.paths):
-            with suppress(FileNotFoundError):
-                path.unlink()
-                removed.append(path)
+        with StoreFolders(self.paths) as f:
+            for folder, name in _stale_temps(f):
+                with suppress(FileNotFoundError, PermissionError):
+                    if sf.remove(folder, name):
+                        removed.append(folder / name)
         return removed
 
     # -- restore -------------------------------------------------------------------
 
     @classmethod
     def restore(
-        cls, path: Path, backup: Backup | None, *, by: str, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+        cls,
+        path: Path,
+        backup: Backup | None,
+        *,
+        by: str,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        confirm: Callable[[Backup, list[Undone]], None] | None = None,
     ) -> Restored:
         """Put a backup back as the store, under the lock, without ever going backwards.
 
@@ -1517,98 +1849,127 @@ class Store:
         number above every one used before, id counters at least as high as any
         id handed out, and the history of everything since the backup (the audit
         trail only grows); the restore itself is one history entry whose changes
-        turn the replaced plan into the restored one.
+        turn the replaced plan into the restored one. ``confirm`` is shown the
+        commands the restore undoes (counted under the lock, so the count is
+        true) and may refuse by raising; nothing is written then.
         """
         paths = StorePaths(path)
         lock = cls._acquire(paths, lock_timeout)
         try:
-            if backup is None:
-                backup = newest_good_backup(paths)
-                if backup is None:
-                    raise NotFoundError(f"No good backup of {path} to restore (looked in {paths.backups}).")
-            try:
-                data = _check(backup.path.read_bytes())
-            except OSError as exc:
-                raise TrackerError(f"Could not read the backup {backup.path} ({exc.strerror or exc}).") from None
-            except _Invalid as problem:
-                raise CorruptStoreError(
-                    f"The backup {backup.path} cannot be restored: it {problem.rest.strip().removeprefix('is ')} "
-                    "Choose another with kt backup list."
-                ) from None
-            migrate(data, backup.path)
-            restored = cls(paths, data, writable=True, lock=lock)
-            restored._check_blobs(f"The backup {backup.path}")
-            backup_txn = restored.txn
-
-            current: Store | None = None
-            raw: bytes | None = None
-            with suppress(FileNotFoundError):
-                raw = path.read_bytes()
-            if raw is not None:
-                try:
-                    current_data = _check(raw)
-                    migrate(current_data, path)
-                    current = cls(paths, current_data, writable=False)
-                except (_Invalid, TrackerError):
-                    current = None
-            damaged = raw is not None and current is None
-
-            # Numbers never go backwards.
-            hw_txn, hw_counters = read_highwater(paths)
-            salvaged_txn, salvaged_counters = salvage_numbers(raw) if damaged and raw is not None else (0, {})
-            sources = [hw_counters, salvaged_counters, current.meta.get("counters", {}) if current else {}]
-            counters: dict[str, int] = {k: int(v) for k, v in restored.meta.get("counters", {}).items()}
-            for source in sources:
-                for table, value in source.items():
-                    counters[table] = max(counters.get(table, 0), int(value))
-            for table in restored.tables():
-                if table != HISTORY:
-                    highest = max((i for i, _ in restored.rows(table)), default=0)
-                    counters[table] = max(counters.get(table, 0), highest)
-            current_txn = current.txn if current else salvaged_txn
-            base = max(current_txn, hw_txn, _blob_txns(paths), backup_txn)
-
-            # The audit trail only grows: keep every history entry written since the backup.
-            changes: list[list[Any]] = []
-            if current is not None:
-                carried = list(current.recent_rows(HISTORY))
-                with suppress(TrackerError):  # a missing segment: carry what plan.json holds
-                    carried = list(current.rows(HISTORY, since_id=backup_txn))
-                for txn_id, row in sorted(carried):
-                    if txn_id > backup_txn and restored.row(HISTORY, txn_id) is None:
-                        restored._insert_row(HISTORY, txn_id, row)
-                        base = max(base, txn_id)
-                with suppress(TrackerError):
-                    changes = _diff(current, restored)
-
-            restored.meta["counters"] = counters
-            restored.meta["txn"] = base
-            restored._base_txn = current.txn if current else 0
-            restored._base_saved = current._base_saved if current else ""
-            restored._base_damaged = damaged
-            restored._pending = changes
-            detail: dict[str, Any] = {
-                "backup": backup.name,
-                "backup_txn": backup_txn,
-                "replaced": "damaged" if damaged else ("missing" if raw is None else current_txn),
-            }
-            try:
-                restored._commit(by=by, what=f"restore {backup.name}", extra={"restore": detail}, force=True)
-            finally:
-                restored._pending = None
-            lost = max(0, max(salvaged_txn, hw_txn) - backup_txn) if damaged else 0
-            return Restored(
-                backup=backup,
-                backup_txn=backup_txn,
-                txn=restored.txn,
-                replaced_txn=current.txn if current else None,
-                kept_as=restored.last_kept,
-                replaced_damaged=damaged,
-                lost_txns=lost,
-                changes=len(changes),
-            )
+            result = cls._restore_locked(paths, lock, backup, by=by, confirm=confirm)
+        except BaseException:
+            _release(lock, committed=bool(commit_point.commits()), quiet=True)
+            commit_point.settle()
+            raise
+        try:
+            _release(lock, committed=True)
         finally:
-            lock.release()
+            commit_point.settle()
+        return result
+
+    @classmethod
+    def _restore_locked(
+        cls,
+        paths: StorePaths,
+        lock: FileLock,
+        backup: Backup | None,
+        *,
+        by: str,
+        confirm: Callable[[Backup, list[Undone]], None] | None,
+    ) -> Restored:
+        path = paths.store
+        if backup is None:
+            backup = newest_good_backup(paths)
+            if backup is None:
+                raise NotFoundError(f"No good backup of {path} to restore (looked in {paths.backups}).")
+        try:
+            data = _check(read_backup(backup))
+        except OSError as exc:
+            raise TrackerError(f"Could not read the backup {backup.path} ({exc.strerror or exc}).") from None
+        except _Invalid as problem:
+            raise CorruptStoreError(
+                f"The backup {backup.path} cannot be restored: it {problem.rest.strip().removeprefix('is ')} "
+                "Choose another with kt backup list."
+            ) from None
+        migrate(data, backup.path)
+        restored = cls(paths, data, writable=True, lock=lock)
+        restored._check_blobs(f"The backup {backup.path}")
+        backup_txn = restored.txn
+
+        current: Store | None = None
+        raw, current_file = read_store_bytes(paths, missing_ok=True)
+        if current_file is not None:
+            try:
+                current_data = _check(raw)
+                migrate(current_data, path)
+                current = cls(paths, current_data, writable=False)
+            except (_Invalid, TrackerError):
+                current = None
+        damaged = current_file is not None and current is None
+
+        # Numbers never go backwards.
+        hw_txn, hw_counters = read_highwater(paths)
+        salvaged_txn, salvaged_counters = salvage_numbers(raw) if damaged else (0, {})
+        sources = [hw_counters, salvaged_counters, current.meta.get("counters", {}) if current else {}]
+        counters: dict[str, int] = {k: int(v) for k, v in restored.meta.get("counters", {}).items()}
+        for source in sources:
+            for table, value in source.items():
+                counters[table] = max(counters.get(table, 0), int(value))
+        for table in restored.tables():
+            if table != HISTORY:
+                highest = max((i for i, _ in restored.rows(table)), default=0)
+                counters[table] = max(counters.get(table, 0), highest)
+        current_txn = current.txn if current else salvaged_txn
+        with StoreFolders(paths) as f:
+            base = max(current_txn, hw_txn, _blob_txns(f), backup_txn)
+
+        # The audit trail only grows: keep every history entry written since the backup.
+        changes: list[list[Any]] = []
+        undone: list[Undone] = []
+        if current is not None:
+            carried = list(current.recent_rows(HISTORY))
+            with suppress(TrackerError):  # a missing segment: carry what plan.json holds
+                carried = list(current.rows(HISTORY, since_id=backup_txn))
+            later: list[tuple[int, dict[str, Any]]] = []
+            for txn_id, row in sorted(carried):
+                if txn_id > backup_txn and restored.row(HISTORY, txn_id) is None:
+                    restored._insert_row(HISTORY, txn_id, row)
+                    later.append((txn_id, row))
+                    base = max(base, txn_id)
+            undone = _still_in_effect(later, backup_txn)
+            with suppress(TrackerError):
+                changes = _diff(current, restored)
+        if confirm is not None:
+            confirm(backup, undone)
+
+        restored.meta["counters"] = counters
+        restored.meta["txn"] = base
+        restored._base_txn = current.txn if current else 0
+        restored._base_saved = current._base_saved if current else ""
+        restored._base_damaged = damaged
+        restored._base_file = current_file
+        restored._pending = changes
+        detail: dict[str, Any] = {
+            "backup": backup.name,
+            "backup_txn": backup_txn,
+            "replaced": "damaged" if damaged else ("missing" if current_file is None else current_txn),
+        }
+        try:
+            restored._commit(by=by, what=f"restore {backup.name}", extra={"restore": detail}, force=True)
+        finally:
+            restored._pending = None
+        lost = max(0, max(salvaged_txn, hw_txn) - backup_txn) if damaged else 0
+        return Restored(
+            backup=backup,
+            backup_txn=backup_txn,
+            txn=restored.txn,
+            replaced_txn=current.txn if current else None,
+            kept_as=restored.last_kept,
+            replaced_damaged=damaged,
+            lost_txns=lost,
+            changes=len(changes),
+            undone=tuple(undone),
+        )
 
     def _check_blobs(self, what: str) -> None:
         """Refuse a version whose segment files are missing or damaged."""
@@ -1623,15 +1984,44 @@ class Store:
                     ) from None
 
 
-def _read_blob(store: Path, path: Path, kind: str) -> dict[str, Any]:
+def _still_in_effect(later: list[tuple[int, dict[str, Any]]], backup_txn: int) -> list[Undone]:
+    """Of the commands saved after a backup, those whose changes are still in the store, so
+    that restoring the backup undoes them: not those an earlier restore or undo took back."""
+    live: dict[int, Undone] = {}
+    for txn, row in later:
+        restore = row.get("restore")
+        if isinstance(restore, dict) and isinstance(restore.get("backup_txn"), int):
+            for gone in [t for t in live if t > restore["backup_txn"]]:
+                del live[gone]  # that restore took them back already
+            if restore["backup_txn"] >= backup_txn:
+                continue  # it left the store at or after this backup: nothing of its own to undo
+        target = row.get("undo")
+        if isinstance(target, int) and target in live:
+            del live[target]  # undone already: the undo and its command cancel out
+            continue
+        live[txn] = Undone(txn, str(row.get("by", "")), str(row.get("what", "")))
+    return [live[t] for t in sorted(live)]
+
+
+def _read_blob(paths: StorePaths, folder: str, name: str, kind: str) -> dict[str, Any]:
+    """A segment or snapshot file, read inside its folder without following a link."""
+    path = getattr(paths, folder) / name
     try:
-        content = decode(path.read_bytes())
+        with StoreFolders(paths) as f:
+            where = f.sub(folder)
+            if where is None:
+                raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+            raw, st = sf.read_file(where, name)
+            f.check_one_name(st, path)
+        content = decode(raw)
     except FileNotFoundError:
-        raise CorruptStoreError(f"The store {store} refers to {path}, which is missing. Run kt doctor.") from None
+        raise CorruptStoreError(f"The store {paths.store} refers to {path}, which is missing. Run kt doctor.") from None
     except PermissionError:
         raise TrackerError(f"Permission denied reading {path}: ask the store's owner for access.") from None
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, IsADirectoryError):
         raise CorruptStoreError(f"The {kind} file {path} is damaged. Run kt doctor.") from None
+    except OSError as exc:
+        raise TrackerError(f"Could not read {path} ({exc.strerror or exc}).") from None
     if not isinstance(content, dict):
         raise CorruptStoreError(f"The {kind} file {path} is damaged. Run kt doctor.")
     return content
@@ -1697,18 +2087,34 @@ def _diff(old: Store, new: Store) -> list[list[Any]]:
 # Checks used by kt doctor (files only; the plan's own rules live in the service).
 
 
+def _stale_temps(f: StoreFolders) -> list[tuple[sf.Folder, str]]:
+    """Temporary files left by killed writers: plain files of one name under a temp name
+    (links under such names are reported by the link checks, never removed as temp files)."""
+    found: list[tuple[sf.Folder, str]] = []
+    prefix = f".{f.store_name}."
+    places: list[tuple[sf.Folder | None, bool]] = [(f.root(), True)]
+    for name in SUBFOLDERS:
+        with suppress(OSError, TrackerError):  # a folder that is a link: the link checks report it
+            places.append((f.sub(name), False))
+    for folder, is_root in places:
+        if folder is None:
+            continue
+        with suppress(OSError):
+            for name in sf.names(folder):
+                if (not is_root or name.startswith(prefix)) and _TEMP_NAME.fullmatch(name):
+                    st = sf.entry_stat(folder, name)
+                    if st is not None and stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+                        found.append((folder, name))
+    return found
+
+
 def stale_temp_files(paths: StorePaths) -> list[Path]:
     """Temporary files left behind by writers that were killed mid-write."""
-    found: list[Path] = []
-    prefix = f".{paths.store.name}."
-    with suppress(OSError):
-        for name in os.listdir(paths.store.parent):
-            if name.startswith(prefix) and _TEMP_NAME.fullmatch(name):
-                found.append(paths.store.parent / name)
-    for folder in (paths.segments, paths.snapshots, paths.backups):
-        with suppress(OSError):
-            found.extend(folder / name for name in os.listdir(folder) if _TEMP_NAME.fullmatch(name))
-    return sorted(found)
+    try:
+        with StoreFolders(paths) as f:
+            return sorted(folder / name for folder, name in _stale_temps(f))
+    except (OSError, TrackerError):
+        return []
 
 
 def probe(path: Path) -> tuple[dict[str, Any] | None, TrackerError | None]:
@@ -1839,8 +2245,9 @@ def _check_snapshots(store: Store) -> list[Problem]:
     except TrackerError:
         pass
     present: set[str] = set()
-    with suppress(OSError):
-        present = {n for n in os.listdir(folder) if not _TEMP_NAME.fullmatch(n)}
+    with suppress(OSError, TrackerError), StoreFolders(store.paths) as f:
+        snapshots = f.sub("snapshots")
+        present = {n for n in sf.names(snapshots) if not _TEMP_NAME.fullmatch(n)} if snapshots else set()
     for name in sorted(referenced - present):
         problems.append(
             Problem(
@@ -1851,7 +2258,9 @@ def _check_snapshots(store: Store) -> list[Problem]:
         )
     for name in sorted(present):
         try:
-            _read_blob(store.paths.store, folder / name, "snapshot")
+            _read_blob(store.paths, "snapshots", name, "snapshot")
+        except UnsafeStoreError:
+            continue  # a link: reported by the link checks
         except TrackerError as exc:
             problems.append(
                 Problem(
@@ -1863,13 +2272,22 @@ def _check_snapshots(store: Store) -> list[Problem]:
     return problems
 
 
+def store_file_stat(paths: StorePaths) -> os.stat_result | None:
+    """plan.json's own status when it is a plain file (links are reported elsewhere)."""
+    try:
+        with StoreFolders(paths) as f:
+            st = f.store_stat()
+    except (OSError, TrackerError):
+        return None
+    return st if st is not None and stat.S_ISREG(st.st_mode) else None
+
+
 def check_permissions(paths: StorePaths) -> list[Problem]:
     """The store must not be open to everyone; a group-shared store needs its folder,
     lock and files shared with the same group."""
     problems: list[Problem] = []
-    try:
-        st = paths.store.stat()
-    except OSError:
+    st = store_file_stat(paths)
+    if st is None:
         return problems
     mode = stat.S_IMODE(st.st_mode)
     store_name = paths.store
@@ -1899,25 +2317,30 @@ def check_permissions(paths: StorePaths) -> list[Problem]:
         )
     if not mode & 0o060:
         return problems
-    group = _group_name(st.st_gid)
+    group = group_name(st.st_gid)
     problems += _check_parent(paths, st, group)
     need_dir = 0o070 if mode & 0o020 else 0o050
     need_file = 0o060 if mode & 0o020 else 0o040
     bad: list[Path] = []
-    for folder in paths.folders:
-        with suppress(FileNotFoundError):
-            fst = folder.stat()
+    with suppress(OSError, TrackerError), StoreFolders(paths) as f:
+        places: list[tuple[sf.Folder, str, sf.Folder | None, list[str] | None]] = []
+        aux = f.aux()
+        if aux is not None:
+            places.append((f.root(), paths.aux.name, aux, [paths.lock.name, paths.highwater.name]))
+            places += [(aux, name, f.sub(name), None) for name in SUBFOLDERS]
+        for parent, name, folder, children in places:
+            fst = sf.entry_stat(parent, name)
+            if folder is None or fst is None:
+                continue
             if fst.st_gid != st.st_gid or stat.S_IMODE(fst.st_mode) & need_dir != need_dir:
-                bad.append(folder)
-            for name in os.listdir(folder) if folder != paths.aux else ["lock", "highwater.json"]:
-                child = folder / name
-                with suppress(FileNotFoundError):
-                    cst = child.stat()
-                    if not stat.S_ISREG(cst.st_mode):
-                        continue
-                    need = need_file if folder == paths.aux else need_file & 0o040
-                    if cst.st_gid != st.st_gid or stat.S_IMODE(cst.st_mode) & need != need:
-                        bad.append(child)
+                bad.append(parent / name)
+            for child in children if children is not None else sf.names(folder):
+                cst = sf.entry_stat(folder, child)
+                if cst is None or not stat.S_ISREG(cst.st_mode):
+                    continue
+                need = need_file if children is not None else need_file & 0o040
+                if cst.st_gid != st.st_gid or stat.S_IMODE(cst.st_mode) & need != need:
+                    bad.append(folder / child)
     if bad:
         shown = ", ".join(str(p) for p in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
         problems.append(
@@ -1937,9 +2360,9 @@ def _check_parent(paths: StorePaths, st: os.stat_result, group: str) -> list[Pro
     """Saving renames a new file into the store's folder: group members must be able to."""
     if not st.st_mode & 0o020:
         return []
-    folder = paths.store.parent.resolve()
+    folder = Path(os.path.realpath(paths.store.parent))
     try:
-        fst = folder.stat()
+        fst = os.stat(folder)
     except OSError:
         return []
     problems: list[Problem] = []
@@ -1958,54 +2381,64 @@ def _check_parent(paths: StorePaths, st: os.stat_result, group: str) -> list[Pro
                 "problem",
                 f"The folder {folder} has the sticky bit (like /tmp), so members cannot replace a store "
                 "another member saved last.",
-                f"chmod o-t {folder}, or keep the store in a folder of its own.",
+                f"Keep the store in a folder of its own inside {folder}: mkdir {folder}/plan && chgrp {group} "
+                f"{folder}/plan && chmod 2770 {folder}/plan && mv {paths.store} {paths.aux} {folder}/plan/ "
+                "(the README's shared-folder set-up).",
             )
         )
     return problems
 
 
 def fix_permissions(paths: StorePaths) -> list[Path]:
-    """Share the store's folder, lock and files with the store's group (what this user owns)."""
-    try:
-        st = paths.store.stat()
-    except OSError:
+    """Share the store's folder, lock and files with the store's group, and give its
+    folders the sticky bit (only what this user owns; never a link or a file with other
+    names: all of it on open descriptors)."""
+    st = store_file_stat(paths)
+    if st is None:
         return []
     mode = stat.S_IMODE(st.st_mode)
     if not mode & 0o060:
         return []
     fixed: list[Path] = []
-    dir_bits = _dir_mode(st) & 0o2070
+    dir_bits = _dir_mode(st) & 0o3070
     file_bits = mode & 0o060
-    for folder in paths.folders:
-        items = [folder]
-        with suppress(OSError):
-            names = os.listdir(folder) if folder != paths.aux else ["lock", "highwater.json"]
-            items += [folder / n for n in names if (folder / n).is_file()]
-        for item in items:
-            with suppress(OSError):
-                ist = item.stat()
-                if ist.st_uid != os.geteuid():
-                    continue
-                bits = dir_bits if item.is_dir() else (file_bits if folder == paths.aux else file_bits & 0o040)
-                changed = False
-                if ist.st_gid != st.st_gid:
-                    os.chown(item, -1, st.st_gid)
-                    changed = True
-                if stat.S_IMODE(ist.st_mode) & bits != bits:
-                    os.chmod(item, stat.S_IMODE(ist.st_mode) | bits)
-                    changed = True
-                if changed:
-                    fixed.append(item)
+    with suppress(OSError, TrackerError), StoreFolders(paths) as f:
+        aux = f.aux()
+        if aux is None:
+            return []
+        if sf.add_bits(f.root(), paths.aux.name, dir_bits, st.st_gid, directory=True):
+            fixed.append(paths.aux)
+        for name in (paths.lock.name, paths.highwater.name):
+            if sf.add_bits(aux, name, file_bits, st.st_gid, directory=False):
+                fixed.append(aux / name)
+        for sub in SUBFOLDERS:
+            if sf.add_bits(aux, sub, dir_bits, st.st_gid, directory=True):
+                fixed.append(aux / sub)
+            folder = f.sub(sub)
+            if folder is None:
+                continue
+            for name in sf.names(folder):
+                if sf.add_bits(folder, name, file_bits & 0o040, st.st_gid, directory=False):
+                    fixed.append(folder / name)
     return fixed
 
 
-def _group_name(gid: int) -> str:
+def group_name(gid: int) -> str:
+    """A group's name, or its number when it has none."""
     try:
         import grp
 
         return grp.getgrgid(gid).gr_name
     except (ImportError, KeyError):
         return str(gid)
+
+
+_group_name = group_name  # the name older tests use
+
+
+def is_temp_name(name: str) -> bool:
+    """A name kt gives its temporary files (``.plan.json.3f9c0a1be24d7c55.tmp``)."""
+    return _TEMP_NAME.fullmatch(name) is not None
 
 
 def _row_weight(table: str, row: dict[str, Any]) -> int:

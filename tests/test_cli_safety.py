@@ -326,6 +326,7 @@ def test_restore_a_named_backup_keeps_the_version_it_replaces(plan: Any, db: Pat
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         f"Restored plan-t000012-20251130T090000Z.json (txn 12, saved {SAVED}); saved as txn 14, changing 2 records.\n"
+        "It undid 1 command saved after that backup (kt history keeps it): txn 13 done A4 (Test Officer).\n"
         "The store it replaced (txn 13) is kept as plan-t000013-20251130T090000Z.json: "
         "kt restore plan-t000013-20251130T090000Z.json puts it back.\n"
     )

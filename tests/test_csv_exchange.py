@@ -86,7 +86,7 @@ def test_export_to_file_infers_format_and_refuses_the_store(plan: Any, db: Path,
     before = store_state(db)
     clash = plan("export", "--format", "json", "-o", str(db))
     assert clash.exit_code == ValidationError.exit_code
-    assert clash.stderr == f"Error: {db} is the store itself (or inside its folder): write the export elsewhere.\n"
+    assert clash.stderr == f"Error: {db} is the store itself or inside its folder: write the output elsewhere.\n"
     assert store_state(db) == before
     unknown = plan("export", "-o", str(tmp_path / "plan.txt"))
     assert (

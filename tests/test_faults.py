@@ -4,6 +4,9 @@ Concurrent `kt log` processes, writers killed with SIGKILL, Ctrl-C, writes that
 fail with ENOSPC or EIO at each step, a lock held by another process, and
 damaged store files. Each test counts what it exercised
 (tests/helpers/fault_counts.py); the counts are printed after the pytest run.
+The fault suite goes on in test_faults_links.py (another member of the store's
+group plants links) and test_faults_exits.py (exit codes under Ctrl-C, full
+disks, file-size limits, a read-only filesystem and a racing restore).
 """
 
 from __future__ import annotations
@@ -288,7 +291,7 @@ class Faults:
             monkeypatch.setattr(storage, name, self._wrap(name, getattr(storage, name)))
 
     def _wrap(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
-        def call(*args: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
             self.calls.append(_describe(name, args))
             n = len(self.calls)
             if n == self.fail_at:
@@ -299,29 +302,34 @@ class Faults:
             if n == self.interrupt_at:
                 count("Ctrl-C interrupts")
                 os.kill(os.getpid(), signal.SIGINT)
-            return real(*args)
+            return real(*args, **kwargs)
 
         return call
 
 
+def _unguessable(name: str) -> str:
+    """Temporary names carry 16 random hex digits; the steps show them as RANDOM."""
+    return re.sub(r"\.[0-9a-f]{16}\.tmp$", ".RANDOM.tmp", name)
+
+
 def _describe(name: str, args: tuple[Any, ...]) -> str:
     if name == "_os_replace":
-        return f"rename {Path(args[0]).name} -> {Path(args[1]).name}"
+        return f"rename {_unguessable(Path(args[0]).name)} -> {Path(args[1]).name}"
     target = Path(os.readlink(f"/proc/self/fd/{args[0]}"))
     what = "write" if name == "_os_write" else "fsync"
-    return f"{what} {target.name}/" if target.is_dir() else f"{what} {target.name}"
+    return f"{what} {target.name}/" if target.is_dir() else f"{what} {_unguessable(target.name)}"
 
 
 def _steps(names: list[str]) -> list[str]:
-    return [n.replace("PID", str(os.getpid())) for n in names]
+    return list(names)
 
 
-def _store_steps(folder: str, tmp: str = ".plan.json.PID.tmp") -> list[str]:
+def _store_steps(folder: str, tmp: str = ".plan.json.RANDOM.tmp") -> list[str]:
     return [f"write {tmp}", f"fsync {tmp}", f"rename {tmp} -> plan.json", f"fsync {folder}/"]
 
 
 def _segment_steps(name: str) -> list[str]:
-    tmp = f".{name}.PID.tmp"
+    tmp = f".{name}.RANDOM.tmp"
     return [f"write {tmp}", f"fsync {tmp}", f"rename {tmp} -> {name}", "fsync segments/"]
 
 

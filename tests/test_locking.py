@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from knowsley_tracker.locking import FileLock, LockTimeout
+from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsafe
 
 HOLDER = textwrap.dedent(
     """
@@ -71,9 +71,21 @@ def test_never_through_a_symbolic_link(tmp_path: Path) -> None:
     target.write_text("precious")
     link = tmp_path / "lock"
     link.symlink_to(target)
-    with pytest.raises(OSError):
+    with pytest.raises(LockUnsafe) as refused:
         FileLock(link, timeout=0).acquire()
+    assert (refused.value.what, refused.value.target) == ("symbolic link", str(target))
     assert target.read_text() == "precious"
+
+
+def test_never_through_a_second_name(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    target.write_text("precious")
+    target.chmod(0o600)
+    os.link(target, tmp_path / "lock")
+    with pytest.raises(LockUnsafe) as refused:
+        FileLock(tmp_path / "lock", timeout=0, mode=0o666).acquire()
+    assert refused.value.what == "hard link"
+    assert (target.read_text(), stat.S_IMODE(target.stat().st_mode)) == ("precious", 0o600)
 
 
 def test_a_group_shared_mode_is_applied_to_our_own_lock_file(tmp_path: Path) -> None:

@@ -86,8 +86,8 @@ def test_a_group_shared_store_keeps_its_mode_and_group_and_shares_its_folder(sto
     # Taking the lock opens the folder and lock to the group; the write keeps mode and group.
     with Store.open(db, write=True) as shared, shared.transaction(by="Test Officer", what="log"):
         shared.add(Recommendation(text="Second"))
-    for folder in (paths.aux, paths.backups):
-        assert (mode(folder), folder.stat().st_gid) == (0o2770, group)
+    for folder in (paths.aux, paths.backups):  # setgid keeps the group; sticky: members cannot remove each other's
+        assert (mode(folder), folder.stat().st_gid) == (0o3770, group)
     assert (mode(paths.lock), paths.lock.stat().st_gid) == (0o660, group)
     assert (mode(db), db.stat().st_gid) == (0o660, group)  # the replaced file kept both
     newest = list_backups(paths)[0].path
@@ -163,7 +163,7 @@ def test_each_write_keeps_the_version_it_replaces_among_the_last_n(store: Store,
 def test_a_backup_is_copied_where_hard_links_fail(store: Store, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     before = db.read_bytes()
 
-    def no_links(src: Any, dst: Any) -> None:
+    def no_links(src: Any, dst: Any, **where: Any) -> None:
         raise OSError(1, "Operation not permitted")
 
     monkeypatch.setattr(storage, "_os_link", no_links)

@@ -119,20 +119,98 @@ class RootGroup(TyperGroup):
 
 
 def run_with_errors(invoke: Any) -> int:
-    """Run the command tree; map every expected failure to a line on stderr and an exit code."""
+    """Run the command tree; map every expected failure to a line on stderr and an exit code.
+
+    Standard output is guarded for the command (outputs.GuardedStdout) and flushed here,
+    so that output which could not be written is an error, never a silent success. Once a
+    change has been saved (commit_point), nothing can turn the exit code into "nothing
+    was saved": a failure to show the confirmation, or to close the lock file, is exit 12.
+    """
+    from knowsley_tracker import commit_point
+    from knowsley_tracker.outputs import GuardedStdout
+
+    real_out, real_err = sys.stdout, sys.stderr
+    guarded = real_out if isinstance(real_out, GuardedStdout) else GuardedStdout(real_out)
+    sys.stdout = guarded
+    if sys.stderr is None:  # started with standard error closed
+        sys.stderr = _Sink()
+    try:
+        with commit_point.command():
+            code, failure = _invoke(invoke)
+            return _finish(code, failure, guarded)
+    finally:
+        sys.stdout, sys.stderr = real_out, real_err
+
+
+class _Sink:
+    """Where messages go when standard error is closed."""
+
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def _invoke(invoke: Any) -> tuple[int, Any]:
+    from knowsley_tracker.outputs import StdoutWriteError
+
     try:
         result = invoke()
+    except StdoutWriteError as exc:
+        return 0, exc
     except TrackerError as exc:
         from knowsley_tracker.render.messages import error_message
 
-        emit(f"Error: {safe(error_message(exc))}", err=True)
-        return exc.exit_code
+        _say_error(f"Error: {safe(error_message(exc))}")
+        return exc.exit_code, None
     except typer.Abort:
-        emit("Aborted.", err=True)
-        return 1
+        _say_error("Aborted.")
+        return 1, None
     except typer.TyperException as exc:
-        return _usage_error(exc)
-    return result if isinstance(result, int) else 0
+        return _usage_error(exc), None
+    return (result if isinstance(result, int) else 0), None
+
+
+def _finish(code: int, failure: Any, guarded: Any) -> int:
+    """Flush standard output, then say what happened to a saved change if anything went wrong after it."""
+    from knowsley_tracker import commit_point
+    from knowsley_tracker.errors import SAVED_BUT_EXIT
+    from knowsley_tracker.outputs import StdoutWriteError
+
+    if failure is None:
+        try:
+            guarded.flush()
+        except StdoutWriteError as exc:
+            failure = exc
+    saved = commit_point.commits()
+    if failure is not None:
+        if saved:
+            _say_error(
+                f"Saved as txn {saved[-1]}, but the confirmation could not be shown: standard output "
+                f"failed ({failure.reason}). kt history shows what was saved."
+            )
+            return SAVED_BUT_EXIT
+        _say_error(f"Error: {safe(failure.message)}")
+        return int(failure.exit_code)
+    if code == 130:
+        if saved:  # cannot happen while Ctrl-C is held after a save; kept true all the same
+            _say_error(f"Saved as txn {saved[-1]}, but interrupted before the command finished.")
+            return SAVED_BUT_EXIT
+        _say_error("Interrupted: nothing was saved.")
+        return code
+    notes = commit_point.notes()
+    for note in notes:
+        _say_error(f"Warning: saved as txn {saved[-1] if saved else '?'}, but {safe(note)}.")
+    return SAVED_BUT_EXIT if notes and code == 0 else code
+
+
+def _say_error(line: str) -> None:
+    try:
+        emit(line, err=True)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass  # standard error is gone too: the exit code still tells
 
 
 def _usage_error(exc: typer.TyperException) -> int:
@@ -215,20 +293,43 @@ def main() -> NoReturn:
     process. By the time the app returns, every store has been closed and its
     lock released, so only output buffers and exit handlers are left to flush.
     """
-    try:
-        code = app(standalone_mode=False)
-    except SystemExit as exc:  # raised on paths Typer handles itself (a broken pipe)
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
-    _exit_now(code if isinstance(code, int) else 0)
+    from knowsley_tracker import commit_point
+
+    # Ctrl-C stays held to the very end once a change is saved: the process leaves by
+    # os._exit, with no unwinding for an interrupt to land in.
+    with commit_point.command(restore=False):
+        try:
+            code = app(standalone_mode=False)
+        except SystemExit as exc:  # raised on paths Typer handles itself
+            code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        except KeyboardInterrupt:  # Ctrl-C outside a command (while Typer starts): nothing was saved
+            code = _finish(130, None, sys.stdout)
+        except Exception as exc:
+            if not _caused_by_interrupt(exc):
+                raise
+            code = _finish(130, None, sys.stdout)  # Ctrl-C inside an import, wrapped by Python
+        _exit_now(code if isinstance(code, int) else 0)
+
+
+def _caused_by_interrupt(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 def _exit_now(code: int) -> NoReturn:
     import atexit
 
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (BrokenPipeError, ValueError):
-        pass  # the reader went away (kt action list | head): nothing more to say
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass  # already reported by the boundary (or the reader went away: kt action list | head)
     atexit._run_exitfuncs()
     os._exit(code)

@@ -79,7 +79,10 @@ class AppContext:
     def reading(self) -> Iterator[Session]:
         """A session over the committed store, without taking the lock."""
         store = Store.open(self.db, write=False)
-        yield Session(store=store, clock=self.get_clock(), user=current_user())
+        try:
+            yield Session(store=store, clock=self.get_clock(), user=current_user())
+        finally:
+            store.close()
 
     @contextmanager
     def writing(self, what: str, *, by: str | None = None, allow_personal_data: str | None = None) -> Iterator[Session]:
@@ -97,8 +100,10 @@ class AppContext:
             )
             with session.transaction(what):
                 yield session
-        finally:
-            store.close()
+        except BaseException:
+            store.close(quiet=True)  # the error on its way says what happened
+            raise
+        store.close()
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -20,7 +20,8 @@ EXIT_CODES_HELP = (
     "Exit status: 0 nothing needs attention (nothing is printed, so cron sends no mail); "
     "1 something needs attention (the digest is printed); 2 usage error (unknown option, bad number); "
     "4 KNOWSLEY_TRACKER_NOW is not a date; 8 no store at that path; 9 store unreadable (damaged, "
-    "not a store, or from a newer version); 10 other store error such as permission denied. "
+    "not a store, or from a newer version); 10 other store error such as permission denied; "
+    "11 the digest could not be written in full (a full disk); 13 a link where a store file should be. "
     "kt check takes no lock: it reads the last saved plan, so it never waits for a writer."
 )
 

@@ -6,7 +6,6 @@ Each format's code (csv, icalendar) is imported only when that format is used.
 
 from __future__ import annotations
 
-import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -14,8 +13,9 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, AppContext, ByOption, app_context, format_from_suffix, say
+from knowsley_tracker.cli._context import AllowPersonalData, ByOption, app_context, format_from_suffix, say
 from knowsley_tracker.errors import NotFoundError, TrackerError, ValidationError
+from knowsley_tracker.outputs import write_output, write_stdout
 from knowsley_tracker.render.text import emit, is_terminal, safe
 from knowsley_tracker.service.exchange import ImportRejectedError
 from knowsley_tracker.service.session import Session
@@ -46,34 +46,17 @@ def _format_from(path: Path | None, given: str | None, choices: type[StrEnum], o
     raise ValidationError(f"Which format? {where}: give {option} ({names}).")
 
 
-def _refuse_store(app: AppContext, output: Path) -> None:
-    target = output.resolve()
-    store = app.db.resolve()
-    aux = store.with_name(store.name + ".d")
-    if target == store or aux in target.parents:
-        raise ValidationError(f"{output} is the store itself (or inside its folder): write the export elsewhere.")
-
-
-def _write(payload: bytes, output: Path | None) -> None:
-    """Write to standard output, or to ``output`` via a temporary file so a
-    failed write never leaves half a file behind."""
-    if output is None:
-        if is_terminal():
-            # A file or a pipe gets the text exactly as stored; a terminal gets control
-            # characters as visible escapes, so no stored text can act on the screen.
-            text = payload.decode("utf-8-sig", "surrogateescape").replace("\r\n", "\n")
-            payload = safe(text, keep_newlines=True).encode("utf-8", "backslashreplace")
-        sys.stdout.flush()
-        sys.stdout.buffer.write(payload)
-        sys.stdout.buffer.flush()
+def _write(payload: bytes, output: Path | None, store: Path) -> None:
+    """Write to standard output in full, or to ``output`` whole or not at all."""
+    if output is not None:
+        write_output(output, payload, store=store)
         return
-    tmp = output.with_name(f".{output.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(payload)
-        os.replace(tmp, output)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise TrackerError(f"Could not write {output} ({exc.strerror or exc}).") from None
+    if is_terminal():
+        # A file or a pipe gets the text exactly as stored; a terminal gets control
+        # characters as visible escapes, so no stored text can act on the screen.
+        text = payload.decode("utf-8-sig", "surrogateescape").replace("\r\n", "\n")
+        payload = safe(text, keep_newlines=True).encode("utf-8", "backslashreplace")
+    write_stdout(payload)
 
 
 @export_app.command("export")
@@ -106,11 +89,9 @@ def export(
     if open_only and fmt != ExportFormat.ICS:
         raise ValidationError("--open-only goes with --format ics.")
     app = app_context(ctx)
-    if output is not None:
-        _refuse_store(app, output)
     with app.reading() as s:
         payload, what = _export(s, fmt, open_only)
-    _write(payload, output)
+    _write(payload, output, app.db)
     if output is not None:
         say(f"Wrote {what} to {safe(output)}.")
 

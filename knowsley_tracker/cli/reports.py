@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from knowsley_tracker.cli._context import app_context, format_from_suffix, say
-from knowsley_tracker.errors import TrackerError, ValidationError
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.outputs import write_output
 from knowsley_tracker.rag import rules_text
 from knowsley_tracker.render.text import emit, is_terminal, safe
 from knowsley_tracker.reports import Report, build_report
@@ -51,17 +51,6 @@ def render(report: Report, fmt: str) -> str:
     from knowsley_tracker.render.report_text import to_plain
 
     return to_plain(report)
-
-
-def write_file(path: Path, content: str) -> None:
-    """Write the pack next to its final name first, so a failure never leaves half a file."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_text(content, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise TrackerError(f"Could not write {path} ({exc.strerror or exc}).") from None
 
 
 SECTIONS = (
@@ -116,5 +105,5 @@ def report(
     if output is None:
         emit(content.rstrip("\n"))
         return
-    write_file(output, content)
+    write_output(output, content.encode("utf-8"), store=app_context(ctx).db)
     say(f"Wrote the {chosen} board pack to {safe(output)}.")

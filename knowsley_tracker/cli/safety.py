@@ -105,17 +105,30 @@ def restore(
             show_default=False,
         ),
     ] = None,
+    yes: Annotated[
+        bool,
+        typer.Option(
+            "--yes",
+            help="Restore even though it undoes commands other people saved after the backup "
+            "(without it, kt restore says what it would undo and stops).",
+        ),
+    ] = False,
     by: ByOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Bring back a backup; what it replaces (even a damaged file) is kept too.
+
+    Commands saved after the backup are undone (kt history keeps them); kt restore says how
+    many and who made them, and needs --yes when anyone else made one.
 
     Example:
 
         kt restore plan-t000041-20251128T163000Z.json
     """
     app = app_context(ctx)
-    result = audit.restore(app.db, backup, by=(by or "").strip() or current_user(), lock_timeout=app.lock_timeout)
+    result = audit.restore(
+        app.db, backup, by=(by or "").strip() or current_user(), lock_timeout=app.lock_timeout, yes=yes
+    )
     if as_json:
         print_json(audit_views.restore_json(result))
         return

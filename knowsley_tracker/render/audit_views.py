@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from knowsley_tracker.dates import format_timestamp
+from knowsley_tracker.errors import UnsafeStoreError
 from knowsley_tracker.guard import describe as guard_describe
 from knowsley_tracker.render.text import Column, TableView, safe
 from knowsley_tracker.service.audit import (
@@ -209,6 +210,14 @@ def restore_lines(result: Restored) -> list[str]:
     if result.replaced_txn is not None:
         head += f", changing {result.changes} record{'s' if result.changes != 1 else ''}"
     lines = [head + "."]
+    if result.undone:
+        n = len(result.undone)
+        shown = ", ".join(f"txn {u.txn} {safe(u.what)} ({safe(u.by)})" for u in result.undone[:5])
+        more = f" and {n - 5} more" if n > 5 else ""
+        lines.append(
+            f"It undid {n} command{'s' if n != 1 else ''} saved after that backup (kt history keeps "
+            f"{'them' if n != 1 else 'it'}): {shown}{more}."
+        )
     if result.replaced_damaged and result.kept_as is not None:
         lines.append(f"The damaged store it replaced is kept as {safe(result.kept_as)}.")
         if result.lost_txns:
@@ -235,6 +244,7 @@ def restore_json(result: Restored) -> dict[str, Any]:
         "kept_as": str(result.kept_as) if result.kept_as else None,
         "lost_txns": result.lost_txns,
         "changes": result.changes,
+        "undone": [{"txn": u.txn, "by": u.by, "what": u.what} for u in result.undone],
     }
 
 
@@ -246,7 +256,9 @@ def doctor_lines(report: DoctorReport, fixed: list[str] | None = None) -> list[s
     if report.error is not None:
         lines.append(f"Checked {safe(report.path)}: it cannot be read.")
         lines.append(f"Problem: {safe(report.error.message)}")
-        if report.newest_good is not None:
+        if isinstance(report.error, UnsafeStoreError):
+            lines.append("  Fix: remove what the message names (after checking who put it there), then run kt doctor.")
+        elif report.newest_good is not None:
             lines.append(
                 f"  Fix: kt restore brings back {safe(report.newest_good.name)} "
                 f"(saved {report.newest_good.saved_label}) and keeps the damaged file aside."

@@ -17,8 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from knowsley_tracker import dates
-from knowsley_tracker.errors import ConflictError, NotFoundError, TrackerError, ValidationError
-from knowsley_tracker.models import PREFIXES, RECORD_TYPES, TABLES, Action, LogEntry
+from knowsley_tracker.errors import ConflictError, NotFoundError, TrackerError, UnsafeStoreError, ValidationError
+from knowsley_tracker.models import (
+    PREFIXES,
+    RECORD_TYPES,
+    TABLES,
+    Action,
+    LogEntry,
+)
 from knowsley_tracker.service.removal import Dangling, dangling
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import (
@@ -29,6 +35,7 @@ from knowsley_tracker.storage import (
     Restored,
     Store,
     StorePaths,
+    Undone,
     backup_problem,
     check_files,
     decode,
@@ -37,10 +44,12 @@ from knowsley_tracker.storage import (
     migrate,
     newest_good_backup,
     probe,
+    read_backup,
 )
 from knowsley_tracker.storage import list_backups as storage_backups
 from knowsley_tracker.store_interface import HISTORY, META, Change, ChangeConflict, PlanStore, Txn
 from knowsley_tracker.store_rows import noun, ref_of
+from knowsley_tracker.store_safety import check_shared_folder
 
 DEFAULT_HISTORY_LIMIT = 20
 
@@ -340,7 +349,9 @@ class BackupList:
 
 def _describe_backup(backup: Backup) -> BackupInfo:
     try:
-        raw = backup.path.read_bytes()
+        raw = read_backup(backup)
+    except UnsafeStoreError:
+        return BackupInfo(backup, 0, backup_problem(backup))
     except OSError as exc:
         return BackupInfo(backup, 0, f"cannot be read ({exc.strerror or exc})")
     if backup.damaged:
@@ -394,10 +405,37 @@ def find_backup(path: Path, name: str) -> Backup:
     raise NotFoundError(f"No backup {name!r} in {paths.backups}: see kt backup list.")
 
 
-def restore(path: Path, name: str | None, *, by: str, lock_timeout: float) -> Restored:
-    """Bring back a backup (default: the newest good one); what it replaces is kept."""
+def restore(path: Path, name: str | None, *, by: str, lock_timeout: float, yes: bool = False) -> Restored:
+    """Bring back a backup (default: the newest good one); what it replaces is kept.
+
+    Commands saved after the backup are undone (their history stays). When any of them
+    was made by someone other than ``by``, the restore is refused unless ``yes``: the
+    count is taken under the lock, so it is the count of what the restore would undo."""
     chosen = find_backup(path, name) if name else None
-    return Store.restore(path, chosen, by=by, lock_timeout=lock_timeout)
+
+    def confirm(backup: Backup, undone: list[Undone]) -> None:
+        others = [u for u in undone if u.by != by]
+        if others and not yes:
+            raise ConflictError(
+                f"Restoring {backup.name} would undo {undone_summary(undone, by)}. Nothing was restored; "
+                f"to undo them anyway: kt restore {backup.name} --yes"
+            )
+
+    return Store.restore(path, chosen, by=by, lock_timeout=lock_timeout, confirm=confirm)
+
+
+def undone_summary(undone: list[Undone] | tuple[Undone, ...], by: str) -> str:
+    """``3 commands saved since it: 2 by Alice Example (txn 14 log A1, ...), 1 by you``."""
+    n = len(undone)
+    people: dict[str, list[Undone]] = {}
+    for item in undone:
+        people.setdefault(item.by, []).append(item)
+    parts = []
+    for who, items in sorted(people.items(), key=lambda kv: (kv[0] == by, -len(kv[1]), kv[0])):
+        name = f"you ({who})" if who == by else who
+        shown = ", ".join(f"txn {u.txn} {u.what}" for u in items[:3]) + (", ..." if len(items) > 3 else "")
+        parts.append(f"{len(items)} by {name} ({shown})")
+    return f"{n} command{'s' if n != 1 else ''} saved since it: {'; '.join(parts)}"
 
 
 # ---------------------------------------------------------------------------
@@ -435,8 +473,11 @@ def diagnose(path: Path) -> DoctorReport:
     id counters, references between records, the log summary on each action,
     and permissions. Works when plan.json is damaged (it says how to restore)."""
     paths = StorePaths(path)
-    backups_found = storage_backups(paths)
-    newest = newest_good_backup(paths)
+    try:
+        backups_found = storage_backups(paths)
+        newest = newest_good_backup(paths)
+    except TrackerError:  # the backups folder is a link: reported with the other links
+        backups_found, newest = [], None
     data, error = probe(path)
     if data is None:
         assert error is not None
@@ -458,6 +499,7 @@ def diagnose(path: Path) -> DoctorReport:
         return DoctorReport(path, problems, exc, version, backups=len(backups_found), newest_good=newest)
     store = Store(paths, data, writable=False)
     problems += check_files(store)
+    problems += check_shared_folder(paths)
     damaged = _check_rows(store)
     problems += damaged
     if not damaged:  # records that cannot be read are reported once, above

@@ -40,14 +40,14 @@ def kill_at(step: int) -> None:
     calls = [0]
 
     def wrap(name: str, real: Any) -> Any:
-        def call(*args: Any) -> Any:
+        def call(*args: Any, **kwargs: Any) -> Any:
             calls[0] += 1
             if calls[0] == step:
                 if name == "_os_write":
                     fd, data = args
                     os.write(fd, bytes(data[: max(1, len(data) // 2)]))
                 os.kill(os.getpid(), signal.SIGKILL)
-            return real(*args)
+            return real(*args, **kwargs)
 
         return call
 

@@ -1,0 +1,117 @@
+"""The commit point: what one command has saved, and Ctrl-C around the moment it saves.
+
+A save becomes true at one moment, when the new ``plan.json`` is renamed into
+place and its folder flushed (storage.py). Before that moment Ctrl-C abandons the
+write and nothing is saved (exit 130). From the moment a save starts, Ctrl-C is
+held back; once the save has landed it is ignored for the rest of the command, so
+the high-water write, the lock release and the confirmation all happen and the
+command exits 0 (or 12 when the confirmation itself could not be printed), never
+130 "nothing was saved". The CLI's boundary opens one :func:`command` scope per
+command and reads :func:`commits` and :func:`notes` at the end.
+
+Imports only the standard library, so both storage.py and the CLI can use it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+
+class _State:
+    depth = 0  # nested command scopes (the entry point's and the boundary's)
+    holding = False  # our SIGINT handler is installed
+    previous: Any = None  # the handler it replaced
+    received = False  # Ctrl-C came while we held it
+    commits: list[int] = []  # txns this command saved, in order
+    notes: list[str] = []  # things that went wrong after a save landed
+
+
+def _held(signum: int, frame: object) -> None:
+    _State.received = True
+
+
+def hold_interrupts() -> None:
+    """Hold Ctrl-C back from here on (a save is starting). Only the main thread can."""
+    if _State.holding or threading.current_thread() is not threading.main_thread():
+        return
+    _State.previous = signal.signal(signal.SIGINT, _held)
+    _State.holding = True
+
+
+def _let_go() -> bool:
+    """Put the previous Ctrl-C handler back; True when a Ctrl-C arrived meanwhile."""
+    received = _State.received
+    if _State.holding:
+        signal.signal(signal.SIGINT, _State.previous)
+        _State.holding = False
+        _State.previous = None
+    _State.received = False
+    return received
+
+
+def interrupt_pending() -> bool:
+    """True when Ctrl-C came before this command saved anything: the save about to
+    happen must be abandoned. After a first save, later ones go ahead."""
+    return _State.received and not _State.commits
+
+
+def abandon() -> None:
+    """A save failed or was interrupted before its commit point: stop holding Ctrl-C,
+    unless an earlier save of this command has already landed."""
+    if not _State.commits:
+        _let_go()
+
+
+def saved(txn: int) -> None:
+    """The save of ``txn`` has landed (the commit point has passed)."""
+    _State.commits.append(txn)
+
+
+def note(message: str) -> None:
+    """Something failed after a save landed; the boundary reports it and exits 12."""
+    _State.notes.append(message)
+
+
+def commits() -> list[int]:
+    return list(_State.commits)
+
+
+def notes() -> list[str]:
+    return list(_State.notes)
+
+
+def in_command() -> bool:
+    return _State.depth > 0
+
+
+def settle() -> None:
+    """Outside a CLI command (the store used as a library), stop holding Ctrl-C when the
+    store is closed, and deliver a Ctrl-C that came after the save as usual."""
+    if in_command() or not _State.holding:
+        return
+    _State.commits.clear()
+    _State.notes.clear()
+    if _let_go():
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def command(*, restore: bool = True) -> Iterator[None]:
+    """One command's scope. ``restore=False`` keeps Ctrl-C held to the very end (the
+    process is about to exit without unwinding)."""
+    outermost = _State.depth == 0
+    if outermost:
+        _let_go()
+        _State.commits = []
+        _State.notes = []
+    _State.depth += 1
+    try:
+        yield
+    finally:
+        _State.depth -= 1
+        if outermost and restore:
+            _let_go()
