@@ -56,6 +56,7 @@ from knowsley_tracker.errors import (
     StoreWriteError,
     TrackerError,
 )
+from knowsley_tracker.filenames import name_problem, require_stored_name, segment_name, snapshot_name
 from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsupported
 from knowsley_tracker.models import TABLES, Record
 
@@ -1026,7 +1027,7 @@ class Store:
     def _load_segment(self, name: str) -> dict[str, Any]:
         cached = self._segment_cache.get(name)
         if cached is None:
-            path = self.paths.segments / name
+            path = self.paths.segments / require_stored_name("segment", name, self.paths.store)
             content = _read_blob(self.paths.store, path, "segment")
             table = next(iter(content)) if content else ""
             cached = content.get(table, {})
@@ -1041,7 +1042,7 @@ class Store:
         """Keep a board snapshot; written with the next commit. Returns its file name,
         which the caller stores in a board row (kt doctor checks that it exists)."""
         self._require_transaction()
-        file_name = f"{name}-t{self.txn + 1:06d}.json"
+        file_name = require_stored_name("snapshot", snapshot_name(name, self.txn + 1), self.paths.store)
         self._new_snapshots[file_name] = snapshot
         self._snapshot_cache[file_name] = snapshot
         return file_name
@@ -1049,7 +1050,8 @@ class Store:
     def load_snapshot(self, file_name: str) -> dict[str, Any]:
         cached = self._snapshot_cache.get(file_name)
         if cached is None:
-            cached = _read_blob(self.paths.store, self.paths.snapshots / file_name, "snapshot")
+            path = self.paths.snapshots / require_stored_name("snapshot", file_name, self.paths.store)
+            cached = _read_blob(self.paths.store, path, "snapshot")
             self._snapshot_cache[file_name] = cached
         return cached
 
@@ -1370,7 +1372,7 @@ class Store:
             for entry in entries:
                 if entry["file"] in self._dirty_segments:
                     rows = self._segment_cache[entry["file"]]
-                    new_name = f"{table}-{entry['first']:07d}-{entry['last']:07d}-t{txn:06d}.json"
+                    new_name = segment_name(table, entry["first"], entry["last"], txn)
                     self._write_blob(self.paths.segments, new_name, {table: rows}, like, written)
                     self._segment_cache[new_name] = rows
                     entry["file"], entry["rows"] = new_name, len(rows)
@@ -1379,7 +1381,7 @@ class Store:
             if ids:
                 first, last = int(ids[0]), int(ids[-1])
                 rows = {key: tail[key] for key in ids}
-                name = f"{table}-{first:07d}-{last:07d}-t{txn:06d}.json"
+                name = segment_name(table, first, last, txn)
                 self._write_blob(self.paths.segments, name, {table: rows}, like, written)
                 entries.append({"file": name, "first": first, "last": last, "rows": len(rows)})
                 self._table(table).remove(doc_ids=[int(k) for k in ids])
@@ -1740,8 +1742,8 @@ def _check_snapshots(store: Store) -> list[Problem]:
     try:
         for _, row in store.rows("boards"):
             name = row.get("snapshot_file")  # what Store.save_snapshot returned
-            if isinstance(name, str) and name:
-                referenced.add(name)
+            if isinstance(name, str) and name and name_problem("snapshot", name) is None:
+                referenced.add(name)  # a name kt would not write is reported by the service's doctor
     except TrackerError:
         pass
     present: set[str] = set()

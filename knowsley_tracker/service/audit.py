@@ -17,6 +17,7 @@ from typing import Any
 
 from knowsley_tracker import dates
 from knowsley_tracker.errors import ConflictError, NotFoundError, TrackerError, ValidationError
+from knowsley_tracker.filenames import name_problem, shown
 from knowsley_tracker.models import (
     PREFIXES,
     TABLES,
@@ -582,6 +583,7 @@ def diagnose(path: Path) -> DoctorReport:
         return DoctorReport(path, problems, exc, version, backups=len(backups_found), newest_good=newest)
     store = Store(paths, data, writable=False)
     problems += check_files(store)
+    problems += _check_stored_names(store)
     problems += _check_rows(store)
     problems += reference_problems_safe(store)
     problems += _check_last_logged(store)
@@ -605,6 +607,28 @@ def reference_problems_safe(store: Store) -> list[Problem]:
         return reference_problems(store)
     except TrackerError:
         return []  # a missing segment is reported by the file checks
+
+
+def _check_stored_names(store: Store) -> list[Problem]:
+    """Board rows naming a snapshot file kt would not have written (segment names are
+    checked with the segments): kt refuses to open them, so say which record and field."""
+    problems: list[Problem] = []
+    try:
+        boards = list(store.rows("boards"))
+    except TrackerError:
+        return problems
+    for board_id, row in boards:
+        name = row.get("snapshot_file")
+        problem = name_problem("snapshot", name) if name else None
+        if problem is not None:
+            problems.append(
+                Problem(
+                    "problem",
+                    f"{ref_of('boards', board_id)}'s snapshot_file {shown(name)} {problem}; kt will not open it.",
+                    "Restore a backup from before it was changed (kt backup list, kt restore NAME).",
+                )
+            )
+    return problems
 
 
 def _check_rows(store: Store) -> list[Problem]:

@@ -17,6 +17,7 @@ from typing import Any
 
 from knowsley_tracker import __version__
 from knowsley_tracker.errors import ConflictError, TrackerError, ValidationError
+from knowsley_tracker.filenames import name_problem, shown, snapshot_stem
 from knowsley_tracker.models import RECORD_TYPES, TABLES, Board, Record
 from knowsley_tracker.service.exchange import Problem, reject
 from knowsley_tracker.service.session import Session
@@ -287,9 +288,21 @@ def _check_references(
                             f"refers to {target_cls.PREFIX}{ref}, which is not in records.{target}.",
                         )
                     )
+    for name in snapshots:
+        problem = name_problem("snapshot", name)
+        if problem is not None:
+            problems.append(Problem("snapshots", "", f"{shown(name)} {problem}."))
     for at, record in records.get(Board.TABLE, []):
         assert isinstance(record, Board)
-        if record.snapshot_file and not isinstance(snapshots.get(record.snapshot_file), dict):
+        problem = name_problem("snapshot", record.snapshot_file) if record.snapshot_file else None
+        if problem is not None:
+            # A stored name is a name, never a path: kt writes nothing outside the store's folders.
+            problems.append(
+                Problem(
+                    f"records.boards[{at}] ({record.ref})", "snapshot_file", f"{shown(record.snapshot_file)} {problem}."
+                )
+            )
+        elif record.snapshot_file and not isinstance(snapshots.get(record.snapshot_file), dict):
             problems.append(
                 Problem(
                     f"records.boards[{at}] ({record.ref})",
@@ -304,9 +317,9 @@ def _restore(s: Session, checked: _Checked) -> None:
     for cls in RECORD_TYPES:
         for record in checked.records[cls.TABLE]:
             if isinstance(record, Board) and record.snapshot_file:
-                # The store names snapshot files after the transaction that wrote them.
-                base = re.sub(r"(-t\d+)?\.json$", "", record.snapshot_file)
-                record.snapshot_file = store.save_snapshot(base, checked.snapshots[record.snapshot_file])
+                # Named afresh, as kt names every snapshot: after the board and the transaction that wrote it.
+                snapshot = checked.snapshots[record.snapshot_file]
+                record.snapshot_file = store.save_snapshot(snapshot_stem(record.date, record.ref), snapshot)
             store.add_with_id(record)
     for name, value in checked.store.get("settings", {}).items():
         store.set_setting(name, value)
