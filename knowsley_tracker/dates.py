@@ -23,6 +23,14 @@ MONTH_ABBR = tuple(name[:3] for name in MONTH_NAMES)
 
 DATE_HELP = "1/9/2025, 2025-09-01, 1 Sep 2025, today, tomorrow, +10d, +2w or +3m"
 
+# The dates kt handles. Python's own limit (year 9999) is too close: a due date
+# there crashed calendar export and visit projection, and years before 1000
+# gave backups names that sort wrongly. Every date that enters (typed, relative,
+# anchored, imported, the clock itself) is checked against this range.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+RANGE_TEXT = "1 Jan 1900 to 31 Dec 2999"
+
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})")
 _RELATIVE = re.compile(r"([+-])\s*(\d{1,4})\s*([dwmy])")
@@ -39,6 +47,17 @@ _MONTH_NAMES = {
 # An anchor resolver maps a name such as "visit" or "board" to a date (or None
 # when the plan has no such date yet). The service layer supplies it.
 AnchorResolver = Callable[[str], "date | None"]
+
+
+def in_range(d: date) -> bool:
+    """True for a date kt handles (:data:`MIN_DATE` to :data:`MAX_DATE`)."""
+    return MIN_DATE <= d <= MAX_DATE
+
+
+def out_of_range(text: str, d: date | None = None) -> ValueError:
+    """The error for a date outside the range kt handles; ``d`` is what ``text`` came to."""
+    came = f" ({format_date(d)})" if d is not None and text.strip() != d.isoformat() else ""
+    return ValueError(f"The date {text!r}{came} is outside the dates kt handles: use one from {RANGE_TEXT}.")
 
 
 def _bad(text: str, why: str = "") -> ValueError:

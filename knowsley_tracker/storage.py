@@ -47,6 +47,7 @@ import orjson
 from tinydb import Storage, TinyDB
 from tinydb.table import Document, Table
 
+from knowsley_tracker.config import SETTINGS, read_setting_or_default
 from knowsley_tracker.errors import (
     ConflictError,
     CorruptStoreError,
@@ -71,7 +72,7 @@ SEGMENTED = ("log", HISTORY)
 # Rows kept in plan.json per segmented table before the oldest are sealed.
 SEGMENT_ROWS = 1000
 DEFAULT_LOCK_TIMEOUT = 10.0
-DEFAULT_BACKUPS = 10
+DEFAULT_BACKUPS: int = SETTINGS["backups"].default
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 _BACKUP_NAME = re.compile(r".+-t(\d+)-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
 _DAMAGED_NAME = re.compile(r".+-damaged-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
@@ -1319,7 +1320,7 @@ class Store:
         self._new_snapshots.clear()
         self._dirty_segments.clear()
         with suppress(OSError, ValueError):  # pruning is housekeeping: the commit has already landed
-            _prune_backups(self.paths, int(self.setting("backups", DEFAULT_BACKUPS)))
+            _prune_backups(self.paths, read_setting_or_default(meta.get("settings", {}), "backups"))
 
     def _replace_store(self, payload: bytes, like: os.stat_result | None, interrupted: Callable[[], bool]) -> None:
         """Keep the current version, then rename the new one over it (the commit point)."""

@@ -336,3 +336,68 @@ def test_an_imported_snapshot_is_named_afresh_after_its_board(
     assert sorted(p.name for p in StorePaths(victim).snapshots.iterdir()) == ["board-2025-11-01-B1-t000001.json"]
     assert Store.open(victim).get(Board, 1).snapshot_file == "board-2025-11-01-B1-t000001.json"
     assert kt("board", "show", "B1").exit_code == 0
+
+
+def test_settings_are_checked_on_import(plan: Any, db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    document = export_json(plan)
+    document["store"]["settings"] = {
+        "rag.amber_days": "soon",
+        "backups": "many",
+        "small_numbers": True,
+        "visit_interval_months": 4,
+        "colour": "blue",
+    }
+    crafted = tmp_path / "settings.json"
+    crafted.write_text(json.dumps(document))
+    fresh = switch_store(plan, db, monkeypatch, "fresh.json")
+    before = store_state(fresh)
+    result = plan("import", str(crafted))
+    assert result.exit_code == ValidationError.exit_code
+    assert result.stderr == (
+        f"Error: {crafted} has 4 problems; nothing was imported.\n"
+        "  store.settings, rag.amber_days: 'soon' is not accepted: rag.amber_days takes a whole number from 0 to 365.\n"
+        "  store.settings, backups: 'many' is not accepted: backups takes a whole number from 1 to 1,000.\n"
+        "  store.settings, small_numbers: true is not accepted: small_numbers takes a whole number from 0 to 1,000.\n"
+        "  store.settings, colour: not a setting this knowsley-tracker knows (it knows rag.amber_days, "
+        "rag.amber_progress, backups, small_numbers, visit_interval_months, import.json_max_mb).\n"
+    )
+    assert store_state(fresh) == before
+    document["store"]["settings"] = {"visit_interval_months": 4}
+    crafted.write_text(json.dumps(document))
+    assert plan("import", str(crafted)).exit_code == 0
+    assert plan("config", "get", "visit_interval_months").stdout == "4\n"
+
+
+# -- bounded imports -----------------------------------------------------------------------
+
+
+def test_an_export_over_the_size_limit_is_refused_before_it_is_read(kt: Any, db: Path, tmp_path: Path) -> None:
+    assert kt("init", "--authority", "Test Council").exit_code == 0
+    before = store_state(db)
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(5 * 1024**3)  # 5 GiB, sparse: reading it all would take minutes and all the memory
+    result = kt("import", str(huge))
+    assert result.exit_code == ValidationError.exit_code
+    assert result.stderr == (
+        f"Error: {huge} is 5,368.7 MB, over the 100 MB limit for an import (the import.json_max_mb setting); "
+        "nothing was imported. For a genuine export, raise it with kt config set import.json_max_mb MB.\n"
+    )
+    assert store_state(db) == before
+
+
+def test_the_size_limit_is_a_setting_and_holds_for_standard_input(kt: Any, db: Path, tmp_path: Path) -> None:
+    assert kt("init", "--authority", "Test Council").exit_code == 0
+    assert kt("config", "set", "import.json_max_mb", "1").exit_code == 0
+    document = export_json(kt)
+    padded = json.dumps(document).encode() + b" " * 1_000_000  # valid JSON, just over 1 MB
+    before = store_state(db)
+    piped = kt("import", "-", "--format", "json", input=padded)
+    assert piped.exit_code == ValidationError.exit_code
+    assert piped.stderr == (
+        "Error: standard input holds more than 1 MB, over the 1 MB limit for an import (the import.json_max_mb "
+        "setting); nothing was imported. For a genuine export, raise it with kt config set import.json_max_mb MB.\n"
+    )
+    assert store_state(db) == before
+    assert kt("config", "set", "import.json_max_mb", "2").exit_code == 0
+    assert kt("import", "-", "--format", "json", input=padded).exit_code == 0

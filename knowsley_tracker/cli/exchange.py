@@ -17,7 +17,7 @@ import typer
 from knowsley_tracker.cli._context import AllowPersonalData, AppContext, ByOption, app_context, say
 from knowsley_tracker.errors import NotFoundError, TrackerError, ValidationError
 from knowsley_tracker.render.text import emit, is_terminal, safe
-from knowsley_tracker.service.exchange import ImportRejectedError
+from knowsley_tracker.service.exchange import ImportLimit, ImportRejectedError
 from knowsley_tracker.service.session import Session
 
 export_app = typer.Typer(add_completion=False)
@@ -170,8 +170,15 @@ def import_(
     from_stdin = str(file) == "-"
     fmt = _format_from(None if from_stdin else file, format.value if format else None, ImportFormat, "--format")
     source = "standard input" if from_stdin else str(file)
-    raw = sys.stdin.buffer.read() if from_stdin else _read(file)
     app = app_context(ctx)
+    if fmt == ImportFormat.JSON:
+        from knowsley_tracker.service.json_exchange import import_limit
+
+        with app.reading() as s:
+            limit = import_limit(s)
+        raw = _read_bounded(None if from_stdin else file, source, limit)
+    else:
+        raw = sys.stdin.buffer.read() if from_stdin else _read(file)
     try:
         if dry_run:
             if allow_personal_data is not None and not allow_personal_data.strip():
@@ -201,6 +208,32 @@ def _read(file: Path) -> bytes:
         raise ValidationError(f"{file} is a folder, not a file.") from None
     except OSError as exc:
         raise TrackerError(f"Could not read {file} ({exc.strerror or exc}).") from None
+
+
+def _read_bounded(file: Path | None, source: str, limit: ImportLimit) -> bytes:
+    """Read a file (standard input when None) of at most ``limit.max_bytes``, refusing a larger
+    one before reading it all: by its size first, then never more than one byte past the limit."""
+    try:
+        stream = sys.stdin.buffer if file is None else open(file, "rb")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        raise NotFoundError(f"No file {file}.") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{file} is a folder, not a file.") from None
+    except OSError as exc:
+        raise TrackerError(f"Could not read {file} ({exc.strerror or exc}).") from None
+    try:
+        size = os.fstat(stream.fileno()).st_size if file is not None else 0
+        if size > limit.max_bytes:
+            raise ValidationError(limit.refusal(source, size))
+        raw = stream.read(limit.max_bytes + 1)
+    except OSError as exc:
+        raise TrackerError(f"Could not read {source} ({exc.strerror or exc}).") from None
+    finally:
+        if file is not None:
+            stream.close()
+    if len(raw) > limit.max_bytes:
+        raise ValidationError(limit.refusal(source, None))
+    return raw
 
 
 def _import(s: Session, fmt: str, raw: bytes, source: str, *, dry_run: bool) -> list[str]:
