@@ -59,7 +59,7 @@ from knowsley_tracker.errors import (
 )
 from knowsley_tracker.filenames import name_problem, require_stored_name, segment_name, snapshot_name
 from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsupported
-from knowsley_tracker.models import TABLES, Record
+from knowsley_tracker.models import TABLES, Record, require_dates_in_range
 
 R = TypeVar("R", bound=Record)
 
@@ -1075,6 +1075,7 @@ class Store:
         self._require_transaction()
         table = record.TABLE
         record.id = self.next_id(table)
+        require_dates_in_range(record)
         if self.row(table, record.id) is not None:
             raise ConflictError(
                 f"The id counter for {table} is behind the ids already stored, so {record.ref} is taken; "
@@ -1093,6 +1094,7 @@ class Store:
         table = record.TABLE
         if record.id < 1 or self.row(table, record.id) is not None:
             raise ConflictError(f"{record.ref} already exists.")
+        require_dates_in_range(record)
         counters = self.meta.setdefault("counters", {})
         counters[table] = max(int(counters.get(table, 0)), record.id)
         row = record.to_record()
@@ -1107,6 +1109,7 @@ class Store:
         old = self.row(table, record.id)
         if old is None:
             raise NotFoundError(f"No {_noun(type(record))} {record.ref}.")
+        require_dates_in_range(record)
         new = record.to_record()
         diff = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
         if not diff:

@@ -593,3 +593,25 @@ def test_a_hand_edited_segment_path_is_never_opened(plan: Any, db: Path, tmp_pat
         f"Problem: The store {db} names the segment file {relative!r}, which is a path, not a file name: a segment "
         "file name looks like log-0000001-0001000-t000042.json; kt opens no file outside the store's folders."
     ) in doctor.stdout.splitlines()
+
+
+def test_no_backup_is_named_from_a_year_before_1000(plan: Any, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10: a clock before year 1000 gave backups names (0999... written as 999...) that kt backup list
+    and kt restore could not see. Such a clock is refused at the door; the earliest day allowed names well."""
+    backups = StorePaths(db).backups
+    before = sorted(p.name for p in backups.iterdir())
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "0999-06-01T09:00:00+00:00")
+    refused = plan("log", "A1", "A note from long ago")
+    assert (refused.exit_code, refused.stderr) == (
+        ValidationError.exit_code,
+        "Error: KNOWSLEY_TRACKER_NOW='0999-06-01T09:00:00+00:00' is outside the dates kt handles: use one from "
+        "1 Jan 1900 to 31 Dec 2999.\n",
+    )
+    assert sorted(p.name for p in backups.iterdir()) == before
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "1900-01-01T00:00:00+00:00")
+    for n in range(2):
+        assert plan("log", "A1", f"A note on the earliest day {n}").exit_code == 0
+    kept = list_backups(StorePaths(db))
+    assert sorted(b.name for b in kept) == sorted(p.name for p in backups.iterdir())  # every one is seen
+    assert kept[0].name.endswith("-19000101T000000Z.json")
+    assert plan("restore", kept[0].name).exit_code == 0

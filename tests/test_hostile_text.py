@@ -400,3 +400,126 @@ def test_undecodable_command_line_bytes_are_kept_and_shown(kt: Any, db: Path) ->
         done = subprocess.run([*kt_cmd, *argv], capture_output=True, env=env, check=False)
         assert (done.returncode, done.stderr.decode(errors="replace")) == (0, ""), output.name
     count("hostile texts")
+
+
+# -- dates kt cannot handle ---------------------------------------------------------------------
+
+# Dates outside 1 Jan 1900 to 31 Dec 2999, typed every way kt reads a date.
+FAR_DATES = ["31/12/9999", "9999-12-31", "31/12/1899", "0999-06-01", "1 Jan 3000", "+9999y", "+1000y"]
+
+
+def store_files(db: Path) -> dict[str, bytes]:
+    """The store and every file in its folder, byte for byte (the lock aside)."""
+    aux = db.with_name(db.name + ".d")
+    files = {
+        str(p.relative_to(aux)): p.read_bytes() for p in sorted(aux.rglob("*")) if p.is_file() and p.name != "lock"
+    }
+    return {db.name: db.read_bytes(), **files}
+
+
+def test_far_dates_are_refused_wherever_a_date_is_typed(kt: Any, tmp_path: Path) -> None:
+    """Issue 10: --due 31/12/9999 was accepted, then crashed ICS export, visit project and inspection add."""
+    db = new_store(kt, tmp_path)
+    assert kt("--db", str(db), "action", "add", "R1", "An action", "--due", "+2w").exit_code == 0
+    assert kt("--db", str(db), "kpi", "add", "K1", "A measure", "--target", "90").exit_code == 0
+    before = store_files(db)
+    ways_in = [
+        ["action", "add", "R1", "Title", "--due", "{d}"],
+        ["action", "edit", "A1", "--due", "{d}", "--reason", "Moved"],
+        ["inspection", "add", "{d}", "--judgement", "inadequate"],
+        ["inspection", "add", "18/11/2024", "--published", "{d}", "--judgement", "inadequate"],
+        ["visit", "add", "{d}"],
+        ["board", "add", "{d}"],
+        ["evidence", "add", "A1", "Minutes", "--date", "{d}"],
+        ["intervention", "add", "improvement-notice", "--issued", "{d}"],
+        ["partner", "add", "A partner", "--purpose", "Audit", "--from", "{d}"],
+        ["kpi", "record", "K1", "80", "--period", "{d}"],
+        ["report", "--since", "{d}"],
+        ["history", "--since", "{d}"],
+    ]
+    refused = 0
+    for far in FAR_DATES:
+        for way in ways_in:
+            argv = [far if a == "{d}" else a for a in way]
+            result = kt("--db", str(db), *argv)
+            assert result.exit_code == 4, (argv, result.stdout, result.stderr)
+            assert "outside the dates kt handles" in result.stderr, (argv, result.stderr)
+            assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+            refused += 1
+    assert store_files(db) == before
+    for command in (["export", "--format", "ics"], ["report"], ["check"]):
+        assert kt("--db", str(db), *command).exit_code in (0, 1)
+    count("out-of-range dates refused", refused)
+
+
+def test_date_arithmetic_cannot_leave_the_range(kt: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    db = new_store(kt, tmp_path)
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "2999-12-25")
+    before = store_files(db)
+    cases = {
+        ("action", "add", "R1", "Title", "--due", "+2w"): "Error: The date '+2w' (8 Jan 3000) is outside the "
+        "dates kt handles: use one from 1 Jan 1900 to 31 Dec 2999.\n",
+        ("inspection", "add", "01/12/2999", "--published", "31/12/2999", "--judgement", "inadequate"): (
+            "Error: I1's action plan due would be 8 Apr 3000, outside the dates kt handles "
+            "(1 Jan 1900 to 31 Dec 2999).\n"
+        ),
+    }
+    for argv, message in cases.items():
+        result = kt("--db", str(db), *argv)
+        assert (result.exit_code, result.stderr) == (4, message)
+    assert store_files(db) == before
+    assert kt("--db", str(db), "visit", "add", "31/12/2999").exit_code == 0
+    with_visit = store_files(db)
+    projected = kt("--db", str(db), "visit", "project")
+    assert (projected.exit_code, projected.stderr) == (
+        4,
+        "Error: V2's date would be 31 May 3000, outside the dates kt handles (1 Jan 1900 to 31 Dec 2999).\n",
+    )
+    assert store_files(db) == with_visit
+    assert kt("--db", str(db), "action", "add", "R1", "Due before the visit", "--due", "visit-2w").exit_code == 0
+    anchored = kt("--db", str(db), "action", "add", "R1", "Title", "--due", "visit+1d")
+    assert (anchored.exit_code, "(1 Jan 3000)" in anchored.stderr) == (4, True)
+    assert kt("--db", str(db), "export", "--format", "ics").exit_code == 0
+    count("out-of-range dates refused", 4)
+
+
+def test_imported_dates_and_times_outside_the_range_are_refused(kt: Any, tmp_path: Path) -> None:
+    db = new_store(kt, tmp_path)
+    assert kt("--db", str(db), "action", "add", "R1", "An action", "--due", "+2w").exit_code == 0
+    assert kt("--db", str(db), "log", "A1", "A note").exit_code == 0
+    document = json.loads(kt("--db", str(db), "export", "--format", "json").stdout)
+    document["records"]["actions"][0]["due"] = "9999-12-31"
+    document["records"]["log"][0]["at"] = "9999-12-31T23:30:00+00:00"
+    document["records"]["actions"][0]["created_at"] = "not a time"
+    crafted = tmp_path / "far.json"
+    crafted.write_text(json.dumps(document))
+    target = tmp_path / "target" / "plan.json"
+    assert kt("--db", str(target), "init", "--authority", "Test Council").exit_code == 0
+    before = store_files(target)
+    result = kt("--db", str(target), "import", str(crafted))
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"Error: {crafted} has 2 problems; nothing was imported.\n"
+        "  records.actions[0] (A1): The due date 9999-12-31 is outside the dates kt handles: use one from "
+        "1 Jan 1900 to 31 Dec 2999.\n"
+        "  records.log[0] (L1): The at time 9999-12-31T23:30:00+00:00 is outside the dates kt handles: use one "
+        "from 1 Jan 1900 to 31 Dec 2999.\n"
+    )
+    document["records"]["actions"][0]["due"] = "2026-01-01"
+    document["records"]["log"][0]["at"] = "2025-11-30T09:00:00+00:00"
+    crafted.write_text(json.dumps(document))
+    bad_time = kt("--db", str(target), "import", str(crafted))
+    assert bad_time.stderr.splitlines()[1:] == [
+        "  records.actions[0] (A1): The created_at time 'not a time' is not an ISO 8601 date and time.",
+        "  records.log[0] (L1), action_id: refers to A1, which is not in records.actions.",
+    ]
+    spreadsheet = tmp_path / "far.csv"
+    spreadsheet.write_text(
+        "rec_ref,recommendation,focus_area,action,owner,due\n"
+        "1,A recommendation,Focus,Title,Head of Service,31/12/9999\n"
+    )
+    csv_result = kt("--db", str(target), "import", str(spreadsheet))
+    assert csv_result.exit_code == 4
+    assert "row 2, due: The date '31/12/9999' (31 Dec 9999) is outside the dates kt handles" in csv_result.stderr
+    assert store_files(target) == before
+    count("out-of-range dates refused", 3)
