@@ -65,7 +65,12 @@ FRAGMENTS = [
     "\u202e",
     "\u2066",
     "\u200b",
+    "\u200d",
+    "\u2060",
+    "\u2064",
     "\ufeff",
+    "\u3164",
+    "\U000e0041",
     "\ud800",
     "\udcff",
     '=HYPERLINK("http://x")',
@@ -98,6 +103,7 @@ SAMPLES = [
     "caseload \udcff\udcfe review",
     "\ud800 lone high surrogate",
     "\u202etxet desrever",
+    "Sam\u200bCarter \u2060\ufeff(a lookalike)",
     "line one\nline two\r\nline three\ttabbed",
     "nul\x00byte",
     '=HYPERLINK("http://example.invalid","click")',
@@ -115,18 +121,38 @@ def stored_form(text: str) -> str:
 _BOX = {chr(c) for c in range(0x2500, 0x2580)}
 
 
+# Characters that print as nothing, or act on the terminal, by Unicode category: controls,
+# format characters (zero-width spaces and joiners, word joiner, BOM, bidi controls...),
+# lone surrogates, line and paragraph separators; and letters that are blank by design.
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+BLANK_LETTERS = {"\u034f", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u3164", "\uffa0"}
+INVISIBLE = [
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u200e",
+    "\u200f",
+    "\u2060",
+    "\u2061",
+    "\u2062",
+    "\u2063",
+    "\u2064",
+    "\ufeff",
+]
+
+
 def assert_terminal_safe(out: str, *, tabs: bool = False) -> None:
-    """No control character, escape or lone surrogate reaches a terminal (bar the
-    line breaks, and the tabs of tab-separated output, that the tool writes itself)."""
+    """No control character, invisible character, escape or lone surrogate reaches a terminal
+    (bar the line breaks, and the tabs of tab-separated output, that the tool writes itself)."""
     allowed = {"\n", "\t"} if tabs else {"\n"}
     bad = sorted(
         {
             f"U+{ord(ch):04X}"
             for ch in out
-            if ch not in allowed and (unicodedata.category(ch) in ("Cc", "Cs") or 0x202A <= ord(ch) <= 0x202E)
+            if ch not in allowed and (unicodedata.category(ch) in HIDDEN_CATEGORIES or ch in BLANK_LETTERS)
         }
     )
-    assert not bad, f"raw control characters in terminal output: {bad}"
+    assert not bad, f"raw control or invisible characters in terminal output: {bad}"
 
 
 def squash(text: str) -> str:
@@ -335,6 +361,7 @@ def check_renderers(folder: Path, text: str) -> str:
 @example(text=SAMPLES[7])
 @example(text=SAMPLES[8])
 @example(text=SAMPLES[9])
+@example(text=SAMPLES[10])
 def test_any_title_or_note_is_stored_shown_and_exported_literally(
     kt: Any, tmp_path: Path, monkeypatch: Any, text: str
 ) -> None:
@@ -523,3 +550,57 @@ def test_imported_dates_and_times_outside_the_range_are_refused(kt: Any, tmp_pat
     assert "row 2, due: The date '31/12/9999' (31 Dec 9999) is outside the dates kt handles" in csv_result.stderr
     assert store_files(target) == before
     count("out-of-range dates refused", 3)
+
+
+# -- invisible characters --------------------------------------------------------------------
+
+
+def test_lookalike_owners_can_be_told_apart_in_every_terminal_view(kt: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """Issue 10: zero-width and other invisible characters are shown as escapes, as bidi controls are,
+    so "Sam Carter" and "Sam<U+200B>Carter" never look the same on a terminal."""
+    db = tmp_path / "plan.json"
+    steps = [
+        ["init", "--authority", "Test Council"],
+        ["focus", "add", "LA", "Look\u2060alike focus", "--lead", "Sam\u200bCarter"],
+        ["owner", "add", "Team Manager", "--name", "Sam Carter"],
+        ["owner", "add", "Team\ufeffManager", "--name", "Sam\u200bCarter"],
+        ["rec", "add", "A recommendation\u2063 text", "--focus", "LA"],
+        ["action", "add", "R1", "Audit\u200d cases", "--owner", "O2", "--due", "+3d"],
+        ["log", "A1", "A note\u2064 with an invisible plus"],
+    ]
+    for step in steps:
+        result = kt("--db", str(db), *step)
+        assert result.exit_code == 0, (step, result.stderr)
+        assert_terminal_safe(result.stdout)
+    views = {
+        ("owner", "list"): ["Sam\\u200bCarter", "Team\\ufeffManager", "SamCarter"],
+        ("action", "list"): ["Sam\\u200bCarter", "Audit\\u200dcases"],
+        ("action", "show", "A1"): ["Sam\\u200bCarter", "Audit\\u200dcases", "note\\u2064"],
+        ("rec", "show", "R1"): ["recommendation\\u2063"],
+        ("focus", "list"): ["Look\\u2060alike", "Sam\\u200bCarter"],
+        ("report",): ["Sam\\u200bCarter", "Audit\\u200dcases"],
+        ("check",): ["Sam\\u200bCarter", "Audit\\u200dcases"],
+        ("history", "A1"): ["Audit\\u200dcases"],
+        ("export", "--format", "csv"): ["Sam\\u200bCarter"],
+    }
+    shown = 0
+    for on_terminal in ("1", "0"):
+        monkeypatch.setenv("TTY_COMPATIBLE", on_terminal)
+        monkeypatch.setenv("COLUMNS", "250")
+        for argv, expected in views.items():
+            if argv[0] == "export" and on_terminal == "0":
+                continue  # a file or a pipe gets the export exactly as stored
+            result = kt("--db", str(db), *argv)
+            assert result.exit_code in (0, 1), (argv, result.stderr)
+            out = _SGR.sub("", result.stdout)
+            assert_terminal_safe(out, tabs=on_terminal == "0")
+            for piece in expected:
+                assert piece in squash(out), (argv, on_terminal, piece)
+            shown += 1
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    missing = kt("--db", str(db), "action", "list", "--owner", "Sam\u2060Carter")
+    assert missing.exit_code == 3
+    assert missing.stderr.startswith("Error: No owner 'Sam\\u2060Carter'.")
+    exported = json.loads(kt("--db", str(db), "action", "show", "A1", "--json").stdout)
+    assert exported["title"] == "Audit\u200d cases"  # stored and exported exactly; only terminals see escapes
+    count("hostile texts", shown)
