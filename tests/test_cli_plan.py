@@ -372,3 +372,17 @@ def test_personal_data_refused_then_allowed_with_reason(plan: Any, db: Path) -> 
         "reason": "It is a contract number",
         "fields": [{"field": "note", "kinds": ["a case or record reference"]}],
     }
+
+
+def test_addresses_and_named_ages_are_refused_without_being_repeated(plan: Any, db: Path) -> None:
+    """Issue 10: "child J.S. age 14 at 12 High Street" went through the guard."""
+    before = db.read_bytes()
+    refused = plan("log", "A1", "Visited child J.S. age 14 at 12 High Street")
+    assert refused.exit_code == 6
+    assert refused.stderr == (
+        "Error: The note looks like it contains a street address and a name or initials with an age. Plans must "
+        "hold no personal data about children: remove it, or if it is not personal data, repeat with "
+        '--allow-personal-data "why".\n'
+    )
+    assert "J.S." not in refused.stderr and "High Street" not in refused.stderr
+    assert db.read_bytes() == before
