@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from typer.main import get_command
 
 from knowsley_tracker.cli import COMMANDS, app
+from knowsley_tracker.config import SETTINGS
 
 
 def all_commands() -> list[tuple[str, Any]]:
@@ -46,3 +48,15 @@ def test_root_help_lists_every_group(kt: Any) -> None:
     assert result.exit_code == 0
     for name in COMMANDS:
         assert name in result.stdout
+
+
+def test_the_readme_lists_every_setting_as_declared() -> None:
+    """README "Settings" table rows are the declarations in knowsley_tracker/config.py."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = [line for line in readme.splitlines() if line.startswith("| `") and line.count("|") == 5]
+    table = {}
+    for line in rows:
+        name, takes, default, meaning = (cell.strip() for cell in line.strip("|").split("|"))
+        table[name.strip("`")] = (takes, default, meaning)
+    declared = {s.name: (s.kind.accepted, s.kind.show(s.default), s.help) for s in SETTINGS.values()}
+    assert {name: table.get(name) for name in declared} == declared

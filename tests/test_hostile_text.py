@@ -604,3 +604,57 @@ def test_lookalike_owners_can_be_told_apart_in_every_terminal_view(kt: Any, tmp_
     exported = json.loads(kt("--db", str(db), "action", "show", "A1", "--json").stdout)
     assert exported["title"] == "Audit\u200d cases"  # stored and exported exactly; only terminals see escapes
     count("hostile texts", shown)
+
+
+# -- file names in an import ------------------------------------------------------------------
+
+TRAVERSALS = [
+    "../../../../tmp/x/evil.json",
+    "/etc/passwd",
+    "..",
+    "../lock",
+    "../backups/plan-t000001-20251130T090000Z.json",
+    "snapshots/../../plan.json",
+    "board-2025-11-01-B1-t000001.json/../../x.json",
+    "..\\..\\evil.json",
+    "board-2025-11-01-B1-t000001.json\x00",
+    "board-2025-11-01-B1-t000001.json\n",
+    "\u202eboard-2025-11-01-B1-t000001.json",
+]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.one_of(st.sampled_from(TRAVERSALS), HOSTILE, st.lists(st.sampled_from(TRAVERSALS + ["x"])).map("/".join))
+)
+@example(name="../../../../tmp/x/evil.json")
+def test_an_import_cannot_name_a_file_outside_the_store(kt: Any, tmp_path: Path, name: str) -> None:
+    """A crafted export's board snapshot name is a name kt writes, or the import is refused and nothing is written."""
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    source = folder / "source.json"
+    for step in (["init", "--authority", "Test Council"], ["board", "add", "01/11/2025"]):
+        assert kt("--db", str(source), *step).exit_code == 0
+    document = json.loads(kt("--db", str(source), "export", "--format", "json").stdout)
+    (snapshot,) = document["snapshots"].values()
+    document["records"]["boards"][0]["snapshot_file"] = name
+    document["snapshots"] = {name: snapshot}
+    crafted = folder / "crafted.json"
+    crafted.write_text(json.dumps(document), encoding="utf-8", errors="surrogatepass")
+    victim = folder / "victim" / "plan.json"
+    assert kt("--db", str(victim), "init", "--authority", "Test Council").exit_code == 0
+    before = store_files(victim)
+    outside = sorted(p for p in folder.rglob("*") if "victim" not in p.parts)
+    result = kt("--db", str(victim), "import", str(crafted))
+    if re.fullmatch(r"board-\d{4}-\d{2}-\d{2}-B[1-9]\d*-t\d{6,}\.json", name):
+        assert result.exit_code == 0  # a name kt itself writes
+    else:
+        assert result.exit_code == 4, result.stderr
+        if name:
+            assert "records.boards[0] (B1), snapshot_file: " in result.stderr
+        else:  # no snapshot named: a meeting still to come, but "" is no file name for the snapshot given
+            assert "  snapshots: '' is not a file name" in result.stderr
+        assert_terminal_safe(result.stderr)
+        assert store_files(victim) == before
+    assert sorted(p for p in folder.rglob("*") if "victim" not in p.parts) == outside
+    assert not Path("/tmp/x/evil.json").exists()
+    count("traversal imports refused")
