@@ -13,15 +13,16 @@ To add a setting, add one line to :data:`SETTINGS`, for example::
 and read it with ``session.setting("reminders.days_before")`` (or
 :func:`read_setting` below the service layer). Kinds: :class:`Whole` (a range),
 :class:`Choice`, :class:`Text`, :class:`Flag` and :class:`Day` (a date in the
-supported range). Nothing here imports storage, rendering or the CLI.
+supported range). Nothing here imports storage, rendering or the CLI. Plain classes and NamedTuples, not
+dataclasses: every command imports this module, and generating dataclass methods
+cost about 2 ms of start-up.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from knowsley_tracker.errors import CorruptStoreError, ValidationError
 
@@ -54,10 +55,11 @@ def _typed(value: Any) -> str:
     return text if len(text) <= 40 else text[:36] + "...'"
 
 
-@dataclass(frozen=True)
 class Whole(Kind):
-    low: int
-    high: int
+    """A whole number from ``low`` to ``high``."""
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
 
     @property
     def accepted(self) -> str:
@@ -77,9 +79,11 @@ class Whole(Kind):
         return None
 
 
-@dataclass(frozen=True)
 class Choice(Kind):
-    values: tuple[str, ...]
+    """One of a few words, matched in any case and stored as declared."""
+
+    def __init__(self, values: tuple[str, ...]) -> None:
+        self.values = values
 
     @property
     def accepted(self) -> str:
@@ -95,9 +99,11 @@ class Choice(Kind):
         return None if isinstance(value, str) and value in self.values else f"{_typed(value)} is not one of them"
 
 
-@dataclass(frozen=True)
 class Text(Kind):
-    max_length: int = 200
+    """One line of text (for names and labels)."""
+
+    def __init__(self, max_length: int = 200) -> None:
+        self.max_length = max_length
 
     @property
     def accepted(self) -> str:
@@ -124,8 +130,9 @@ _YES = {"yes", "y", "true", "on", "1"}
 _NO = {"no", "n", "false", "off", "0"}
 
 
-@dataclass(frozen=True)
 class Flag(Kind):
+    """Yes or no, stored as true or false."""
+
     @property
     def accepted(self) -> str:
         return "yes or no"
@@ -143,7 +150,6 @@ class Flag(Kind):
         return "yes" if value else "no"
 
 
-@dataclass(frozen=True)
 class Day(Kind):
     """A calendar date in the range kt handles, stored as ISO ``YYYY-MM-DD``."""
 
@@ -175,8 +181,7 @@ class Day(Kind):
         return format_date(date.fromisoformat(value)) if isinstance(value, str) else str(value)
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(NamedTuple):
     name: str
     kind: Kind
     default: Any
@@ -245,8 +250,7 @@ def read_setting_or_default(settings: Mapping[str, Any], name: str) -> Any:
     return setting.default if value is None or setting.kind.check(value) is not None else value
 
 
-@dataclass(frozen=True)
-class SettingProblem:
+class SettingProblem(NamedTuple):
     """A stored or imported setting kt cannot use: a value of the wrong kind, or a name it does not know."""
 
     name: str

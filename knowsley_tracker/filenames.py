@@ -13,10 +13,11 @@ from __future__ import annotations
 import re
 from datetime import date
 
-# What kt writes, and nothing else: the shapes below match exactly the names
-# the functions beside them make.
-SEGMENT_NAME = re.compile(r"(?:log|history)-\d{7,}-\d{7,}-t\d{6,}\.json")
-SNAPSHOT_NAME = re.compile(r"board-\d{4}-\d{2}-\d{2}-B[1-9]\d*-t\d{6,}\.json")
+# What kt writes, and nothing else:
+# the shapes below match exactly the names the functions beside them make. (Compiled on
+# first use, by re's own cache: most commands open no segment or snapshot.)
+SEGMENT_NAME = r"(?:log|history)-\d{7,}-\d{7,}-t\d{6,}\.json"
+SNAPSHOT_NAME = r"board-\d{4}-\d{2}-\d{2}-B[1-9]\d*-t\d{6,}\.json"
 
 SEGMENT_EXAMPLE = "log-0000001-0001000-t000042.json"
 SNAPSHOT_EXAMPLE = "board-2025-10-15-B6-t000042.json"
@@ -42,7 +43,7 @@ def name_problem(kind: str, name: object) -> str | None:
     pattern, example = (SEGMENT_NAME, SEGMENT_EXAMPLE) if kind == "segment" else (SNAPSHOT_NAME, SNAPSHOT_EXAMPLE)
     if not isinstance(name, str):
         return f"is not text ({type(name).__name__}): a {kind} file name looks like {example}"
-    if pattern.fullmatch(name):
+    if re.fullmatch(pattern, name):
         return None
     if "\x00" in name:
         why = "contains a NUL byte"

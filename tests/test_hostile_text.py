@@ -656,5 +656,6 @@ def test_an_import_cannot_name_a_file_outside_the_store(kt: Any, tmp_path: Path,
         assert_terminal_safe(result.stderr)
         assert store_files(victim) == before
     assert sorted(p for p in folder.rglob("*") if "victim" not in p.parts) == outside
+    assert not list(tmp_path.rglob("evil*"))  # ../../../../tmp/x/ from the victim lands in tmp_path
     assert not Path("/tmp/x/evil.json").exists()
     count("traversal imports refused")

@@ -260,9 +260,13 @@ def test_a_board_snapshot_named_by_a_path_writes_nothing_outside_the_store(
     document["snapshots"] = {attack: document["snapshots"][old_name]}
     crafted = tmp_path / "crafted.json"
     crafted.write_text(json.dumps(document))
-    victim = switch_store(kt, db, monkeypatch, "victim.json")
+    # Deep enough that the name's four steps up stay inside this test's folder: tmp_path/tmp/x.
+    victim = tmp_path / "a" / "b" / "victim.json"
+    monkeypatch.setenv("KNOWSLEY_TRACKER_DB", str(victim))
+    assert kt("init", "--authority", "New Council").exit_code == 0
     # Where the name points from the victim's snapshots folder: made to exist, so only kt's check stops the write.
     landing = (StorePaths(victim).snapshots / attack).parent.resolve()
+    assert landing == tmp_path / "tmp" / "x"
     landing.mkdir(parents=True, exist_ok=True)
     before = (victim.read_bytes(), tree_bytes(StorePaths(victim).aux), sorted(landing.iterdir()))
 
