@@ -143,7 +143,8 @@ IMPORT_HELP = (
     "latest_update are optional. Dates are day-first (30/09/2025). Rows whose recommendation cells are empty "
     "belong to the recommendation above (merged cells). Nothing is saved unless every row is valid, and rows "
     "already in the plan are left as they are, so importing a file twice changes nothing. "
-    "JSON: an export from kt export --format json, restored only into an empty store (kt init first)."
+    "JSON: an export from kt export --format json, restored only into an empty store (kt init first); a file "
+    "over the import.json_max_mb setting (default 100 MB) is refused before it is read."
 )
 
 
