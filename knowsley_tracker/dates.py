@@ -23,6 +23,14 @@ MONTH_ABBR = tuple(name[:3] for name in MONTH_NAMES)
 
 DATE_HELP = "1/9/2025, 2025-09-01, 1 Sep 2025, today, tomorrow, +10d, +2w or +3m"
 
+# The dates kt handles. Python's own limit (year 9999) is too close: a due date
+# there crashed calendar export and visit projection, and years before 1000
+# gave backups names that sort wrongly. Every date that enters (typed, relative,
+# anchored, imported, the clock itself) is checked against this range.
+MIN_DATE = date(1900, 1, 1)
+MAX_DATE = date(2999, 12, 31)
+RANGE_TEXT = "1 Jan 1900 to 31 Dec 2999"
+
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _NUMERIC = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})")
 _RELATIVE = re.compile(r"([+-])\s*(\d{1,4})\s*([dwmy])")
@@ -41,6 +49,17 @@ _MONTH_NAMES = {
 AnchorResolver = Callable[[str], "date | None"]
 
 
+def in_range(d: date) -> bool:
+    """True for a date kt handles (:data:`MIN_DATE` to :data:`MAX_DATE`)."""
+    return MIN_DATE <= d <= MAX_DATE
+
+
+def out_of_range(text: str, d: date | None = None) -> ValueError:
+    """The error for a date outside the range kt handles; ``d`` is what ``text`` came to."""
+    came = f" ({format_date(d)})" if d is not None and text.strip() != d.isoformat() else ""
+    return ValueError(f"The date {text!r}{came} is outside the dates kt handles: use one from {RANGE_TEXT}.")
+
+
 def _bad(text: str, why: str = "") -> ValueError:
     reason = f" ({why})" if why else ""
     return ValueError(f"Cannot read {text!r} as a date{reason}: use {DATE_HELP}.")
@@ -57,6 +76,8 @@ def add_months(d: date, months: int) -> date:
     """Move by calendar months, keeping the day where the month allows (31 Jan + 1m = 28 Feb)."""
     index = d.year * 12 + (d.month - 1) + months
     year, month = divmod(index, 12)
+    if not 1 <= year <= 9999:
+        raise _OutOfRange(f"year {year} is outside the calendar")
     last = calendar.monthrange(year, month + 1)[1]
     return date(year, month + 1, min(d.day, last))
 
@@ -80,8 +101,23 @@ def parse_date(text: str, today: date, anchors: AnchorResolver | None = None) ->
     dates (``1 Sep 2025``, ``September 1 2025``), ``today``/``tomorrow``/
     ``yesterday``, offsets from today (``+10d``, ``-2w``, ``+3m``, ``+1y``) and,
     when ``anchors`` is given, named plan dates with an optional offset
-    (``visit``, ``visit-2w``, ``board+1w``). Raises ``ValueError`` quoting the text.
+    (``visit``, ``visit-2w``, ``board+1w``). Raises ``ValueError`` quoting the text, also
+    for a date outside :data:`MIN_DATE` to :data:`MAX_DATE` (however it was reached).
     """
+    try:
+        day = _parse_date(text, today, anchors)
+    except (OverflowError, _OutOfRange):  # arithmetic past Python's own year 9999
+        raise out_of_range(text) from None
+    if not in_range(day):
+        raise out_of_range(text, day)
+    return day
+
+
+class _OutOfRange(ValueError):
+    """Date arithmetic that left the calendar (year 0 or 10000)."""
+
+
+def _parse_date(text: str, today: date, anchors: AnchorResolver | None) -> date:
     raw = text
     s = text.strip().lower()
     if not s:
@@ -192,13 +228,17 @@ def parse_period(text: str, today: date) -> tuple[str, date]:
         return _month_period(text, int(m[2]), int(m[1]))
     if m := _QUARTER_PERIOD.fullmatch(s):
         year, quarter = int(m[1]), int(m[2])
+        if not MIN_DATE.year <= year <= MAX_DATE.year:
+            raise _period_out_of_range(text)
         end_month = quarter * 3
         return f"{year}-Q{quarter}", date(year, end_month, calendar.monthrange(year, end_month)[1])
     if (m := re.fullmatch(r"([a-z]{3,9})\s+(\d{4})", s)) and m[1] in _MONTH_NAMES:
         return _month_period(text, int(m[2]), _MONTH_NAMES[m[1]])
     try:
         d = parse_date(text, today)
-    except ValueError:
+    except ValueError as exc:
+        if "outside the dates kt handles" in str(exc):
+            raise _period_out_of_range(text) from None
         raise ValueError(
             f"Cannot read {text!r} as a period: use a month (2025-06, Jun 2025), "
             "a quarter (2025-Q2) or a date (30/06/2025)."
@@ -207,9 +247,15 @@ def parse_period(text: str, today: date) -> tuple[str, date]:
 
 
 def _month_period(text: str, year: int, month: int) -> tuple[str, date]:
-    if not 1 <= month <= 12 or year < 1900:
+    if not 1 <= month <= 12:
         raise ValueError(f"Cannot read {text!r} as a period: no month {month} in {year}.")
+    if not MIN_DATE.year <= year <= MAX_DATE.year:
+        raise _period_out_of_range(text)
     return f"{year:04d}-{month:02d}", date(year, month, calendar.monthrange(year, month)[1])
+
+
+def _period_out_of_range(text: str) -> ValueError:
+    return ValueError(f"The period {text!r} is outside the dates kt handles: use one from {RANGE_TEXT}.")
 
 
 def format_period(label: str) -> str:
@@ -229,16 +275,28 @@ class Clock:
 
     @classmethod
     def from_env(cls) -> Clock:
-        """Use ``KNOWSLEY_TRACKER_NOW`` (an ISO date or datetime) when it is set."""
+        """Use ``KNOWSLEY_TRACKER_NOW`` (an ISO date or datetime) when it is set. Either way
+        "today" must be a date kt handles: everything else is reckoned from it."""
         value = os.environ.get("KNOWSLEY_TRACKER_NOW", "").strip()
         if not value:
-            return cls()
+            clock = cls()
+            if not in_range(clock.today()):
+                raise ValueError(
+                    f"The computer's clock says today is {clock.today().isoformat()}, outside the dates kt "
+                    f"handles ({RANGE_TEXT}): set the clock right."
+                )
+            return clock
         try:
-            return cls.at(value)
-        except ValueError:
+            clock = cls.at(value)
+        except (ValueError, OverflowError):
             raise ValueError(
                 f"KNOWSLEY_TRACKER_NOW={value!r} is not an ISO date or datetime (e.g. 2025-11-30)."
             ) from None
+        if not in_range(clock.today()):
+            raise ValueError(
+                f"KNOWSLEY_TRACKER_NOW={value!r} is outside the dates kt handles: use one from {RANGE_TEXT}."
+            )
+        return clock
 
     @classmethod
     def at(cls, when: str | date | datetime) -> Clock:

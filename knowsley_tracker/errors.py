@@ -134,7 +134,9 @@ EXIT_CODES: list[tuple[int, str]] = [
     (NotFoundError.exit_code, "no record with that id, key or name"),
     (
         ValidationError.exit_code,
-        "invalid input: a date that does not parse, progress outside 0-100, empty title, unknown status...",
+        "invalid input: a date that does not parse or is outside 1 Jan 1900 to 31 Dec 2999, progress outside "
+        "0-100, empty title, unknown status, a setting value it does not take, an import file with problems or "
+        "over its size limit...",
     ),
     (ConflictError.exit_code, "conflict: duplicate key, a record still referred to, a store that already exists"),
     (PersonalDataError.exit_code, "text that looks like personal data about a child (refused)"),
@@ -142,9 +144,13 @@ EXIT_CODES: list[tuple[int, str]] = [
     (StoreMissingError.exit_code, "no store at that path (create one with `kt init`)"),
     (
         CorruptStoreError.exit_code,
-        "the store cannot be read: empty, damaged, not a tracker store, or from a newer version",
+        "the store cannot be read: empty, damaged, not a tracker store, from a newer version, or edited to hold a "
+        "setting or file name kt cannot use (`kt doctor` says which)",
     ),
-    (TrackerError.exit_code, "another store error, such as permission denied"),
+    (
+        TrackerError.exit_code,
+        "another error, such as permission denied; `kt check` also uses it for a fault inside kt, never 1",
+    ),
     (
         StoreWriteError.exit_code,
         "saving or writing failed (disk full, out of inodes, read-only filesystem, file-size limit, I/O error): "

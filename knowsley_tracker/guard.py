@@ -15,6 +15,8 @@ NHS_NUMBER = "an NHS number"
 DATE_OF_BIRTH = "a date of birth"
 POSTCODE = "a UK postcode"
 CASE_REFERENCE = "a case or record reference"
+STREET_ADDRESS = "a street address"
+NAME_WITH_AGE = "a name or initials with an age"
 
 # Patterns are compiled on first use (see _pattern): only commands that write
 # free text need them, and compiling them cost every command start-up time.
@@ -39,6 +41,84 @@ _CASE_REF = (
     r"\s*(?:id|no\.?|number|ref(?:erence)?|#)?\s*[:#.\-]?\s*[A-Z]{0,4}[\-/]?\d{4,}\b"
     r"|\bID\s*[:#]\s*[A-Z]{0,4}\d{5,}\b"
 )
+
+
+# A street address: a house number, one to three capitalised name words, then a street
+# word ("12 High Street", "4a Mill Lane", "7 St John's Rd", "12 HIGH STREET"). Case
+# matters: capitals are what tell "12 High Street" from "12 weeks in place". Not matched:
+# a number that counts or labels something ("12 Week Recruitment Drive", "3 Family Court
+# hearings", "Phase 2 Green Lane pilot").
+_STREET_WORDS = (
+    "Street", "Road", "Avenue", "Close", "Lane", "Drive", "Way", "Court", "Crescent", "Place", "Gardens", "Grove",
+    "Terrace", "Mews", "Square", "Walk", "Rise", "Parade", "Boulevard", "Croft", "Fold", "Brow", "Chase", "Meadow",
+    "Meadows", "View", "Vale", "Hill", "Green", "Row", "Park",
+    "St", "Rd", "Ave", "Av", "Cl", "Ln", "Dr", "Ct", "Cres", "Pl", "Gdns", "Gr", "Gro", "Terr", "Tce", "Sq", "Pde",
+    "Blvd",
+)  # fmt: skip
+_STREET_TOKENS = frozenset(word.lower() for word in _STREET_WORDS)
+_NOT_A_NAME_WORD = (
+    r"(?:The|On|In|At|Of|And|Or|For|To|By|From|With|Per|Each|Every|All|Our|Their|Its|This|That|These|Those|A|An"
+    r"|Weeks?|Months?|Days?|Years?|Hours?|Minutes?|Sessions?|Points?|Steps?|Times?|Percent|Cases?|Staff"
+    r"|Family|Youth|Crown|County|Magistrates'?|High(?=\s+Court)|Appeal|Supreme|Coroners?'?s?|Civil|Criminal)"
+)
+_ADDRESS = (
+    r"(?<![\w£$%/.,:\-])\d{1,3}[A-Za-z]?(?:\s*[-–]\s*\d{1,3}[A-Za-z]?)?,?\s+"
+    r"(?:(?!" + _NOT_A_NAME_WORD + r"\b)(?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z]{2,})\s+){1,3}"
+    r"(?:" + "|".join(f"{w}|{w.upper()}" for w in _STREET_WORDS) + r")"
+    r"\b(?![-’'])\.?(?!\s+(?:[A-Z][a-z]+\s+)?(?:[Hh]earings?|[Oo]rders?|[Pp]roceedings|[Tt]eams?|[Cc]ases?"
+    r"|[Rr]eports?|[Mm]aps?|[Pp]lans?|[Mm]eetings?|[Ss]essions?|[Tt]raining|[Ww]ork(?:ers?)?)\b)"
+)
+# Words before a number that make it a label, not a house number ("Phase 2", "Year 9", "KPI 3").
+_LABEL_WORDS = frozenset(
+    (
+        "phase", "stage", "level", "year", "tier", "step", "chapter", "section", "part", "wave", "round",
+        "version", "priority", "objective", "recommendation", "rec", "action", "theme", "workstream",
+        "appendix", "annex", "paragraph", "para", "page", "item", "point", "number", "no", "ref", "kpi",
+        "table", "figure", "fig", "slide", "quarter", "week", "month", "day", "cohort", "group", "module",
+        "session", "unit",
+    )
+)  # fmt: skip
+
+
+# A person's initials (J.S., J. S., JS) or first name beside a single age ("aged 14",
+# "age 14", "14-year-old", "14 yrs old"). Ranges and groups ("aged 16 and 17", "aged
+# 14-17", "young people aged 16") are plan language, not a person, and pass.
+_NOT_A_FIRST_NAME = frozenset(
+    (
+        "child", "children", "childs", "young", "youngster", "youngsters", "people", "person", "persons",
+        "pupil", "pupils", "student", "students", "learner", "learners", "girl", "girls", "boy", "boys",
+        "baby", "babies", "infant", "infants", "toddler", "toddlers", "teen", "teens", "teenager", "teenagers",
+        "adolescent", "adolescents", "sibling", "siblings", "leaver", "leavers", "carer", "carers", "care",
+        "parent", "parents", "mother", "mothers", "father", "fathers", "adult", "adults", "minor", "minors",
+        "youth", "youths", "those", "all", "any", "each", "every", "some", "under", "over", "from", "when",
+        "until", "before", "after", "by", "at", "of", "to", "aged", "age", "who", "whose", "the", "and", "or",
+        "for", "with", "in", "on", "is", "are", "was", "were", "average", "mean", "median", "minimum",
+        "maximum", "statutory", "compulsory", "school", "leaving", "retirement", "pension", "voting", "state",
+        "legal", "entry", "those", "cohort", "cohorts", "group", "groups", "claimants", "residents",
+        "applicants", "survivors", "victims", "offenders",
+    )
+)  # fmt: skip
+_INITIALS = r"(?<![\w.])(?:[A-Z]\.\s?[A-Z]\.?(?:\s?[A-Z]\.?)?|[A-Z]{2})(?![\w])"
+_FIRST_NAME = r"(?<![\w'’.\-])[A-Z][a-z]{1,14}(?![\w'’\-])"
+_ONE_AGE = r"(?!\s*(?:[-–/+&%]|(?i:to|and|or|plus)\b|\d))"
+_AGE_AFTER = (
+    r"(?:(?i:aged?)\s*:?\s*\d{1,2}(?!\d)" + _ONE_AGE
+    + r"|\d{1,2}\s*-?\s*(?i:years?|yrs?)\s*-?\s*(?i:old)(?!s)\b|\d{1,2}\s*(?i:y/o|yo)\b)"
+)  # fmt: skip
+_AGE_BEFORE = r"\d{1,2}\s*-?\s*(?i:years?|yrs?)\s*-?\s*(?i:old)(?!s)\b"
+_LINK = r"\s*[,(]?\s*(?:(?:who\s+is|is|was|now)\s+)?(?:an?\s+)?"
+_SUBJECT = _INITIALS + "|" + _FIRST_NAME
+_NAME_AGE = (
+    "(?P<subject>" + _SUBJECT + ")" + _LINK + _AGE_AFTER
+    + "|" + _AGE_BEFORE + r"\s*(?:boy|girl|child|young\s+person|male|female)?\s*[,(]?\s*(?:called\s+|named\s+)?"
+    + "(?P<after>" + _SUBJECT + ")"
+)  # fmt: skip
+_COMMON_ACRONYMS = frozenset(
+    (
+        "CP", "CL", "HP", "QA", "SW", "PA", "YP", "UK", "LA", "EH", "MH", "DA", "DV", "SG", "FS", "CS", "EY",
+        "KS", "SN", "PE", "RE", "IT", "AI", "HR", "GP", "OT", "SL", "NQ", "AD", "DC", "HM",
+    )
+)  # fmt: skip
 
 
 @cache
@@ -84,7 +164,30 @@ def find_personal_data(text: str) -> list[str]:
         found.append(POSTCODE)
     if any(word in low for word in _CASE_WORDS) and _pattern(_CASE_REF).search(text):
         found.append(CASE_REFERENCE)
+    tokens = set(low.replace(".", " ").replace(",", " ").split())
+    if not tokens.isdisjoint(_STREET_TOKENS) and _has_address(text):
+        found.append(STREET_ADDRESS)
+    if ("age" in low or "year" in low or "yr" in low or "yo" in low or "y/o" in low) and _has_name_with_age(text):
+        found.append(NAME_WITH_AGE)
     return found
+
+
+def _has_address(text: str) -> bool:
+    for m in _pattern(_ADDRESS, 0).finditer(text):
+        before = text[: m.start()].split()
+        if before and before[-1].lower().strip(".:#") in _LABEL_WORDS:
+            continue
+        return True
+    return False
+
+
+def _has_name_with_age(text: str) -> bool:
+    for m in _pattern(_NAME_AGE, 0).finditer(text):
+        subject = m["subject"] or m["after"]
+        if subject.lower() in _NOT_A_FIRST_NAME or subject in _COMMON_ACRONYMS:
+            continue
+        return True
+    return False
 
 
 def describe(kinds: list[str]) -> str:

@@ -12,11 +12,12 @@ import math
 import re
 from collections.abc import Callable
 from dataclasses import MISSING, dataclass, field, fields
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from functools import partial
 from typing import Any, ClassVar, TypeVar
 
+from knowsley_tracker.dates import RANGE_TEXT, format_date, in_range
 from knowsley_tracker.errors import ValidationError
 
 E = TypeVar("E", bound="Vocabulary")
@@ -367,6 +368,14 @@ class Record:
             value = record[name]
             if value is not None and name in cls.DATE_FIELDS:
                 value = _to_date(value)
+                for day in value if isinstance(value, list) else [value]:
+                    if not in_range(day):
+                        raise ValidationError(
+                            f"The {name} date {day.isoformat()} is outside the dates kt handles: use one from "
+                            f"{RANGE_TEXT}."
+                        )
+            elif isinstance(value, str) and value and name in TIMESTAMP_FIELDS:
+                _check_timestamp(name, value)
             elif value is not None and name in cls.ENUM_FIELDS:
                 value = cls.ENUM_FIELDS[name](value)  # a clear ValueError for an unknown value
             kwargs[name] = value
@@ -389,6 +398,32 @@ def _same(a: Any, b: Any) -> bool:
 
 _MISSING = object()
 _LOAD_PLANS: dict[type[Record], list[tuple[str, Callable[[Any], Any] | None, Callable[[], Any]]]] = {}
+
+
+def require_dates_in_range(record: Record) -> None:
+    """Refuse a record whose dates kt could not handle, however they were reached (a computed
+    deadline, projected visits...): the store never holds a date outside the supported range."""
+    for name in record.DATE_FIELDS:
+        value = getattr(record, name)
+        for day in value if isinstance(value, list) else [value]:
+            if day is not None and not in_range(day):
+                raise ValidationError(
+                    f"{record.ref}'s {name.replace('_', ' ')} would be {format_date(day)}, outside the dates kt "
+                    f"handles ({RANGE_TEXT})."
+                )
+
+
+# Fields holding a moment (ISO 8601 with its UTC offset), as Clock.stamp() writes them.
+TIMESTAMP_FIELDS = frozenset({"at", "created_at", "added_at", "recorded_at", "frozen_at", "last_logged_at"})
+
+
+def _check_timestamp(name: str, value: str) -> None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"The {name} time {value!r} is not an ISO 8601 date and time.") from None
+    if not in_range(moment.date()):
+        raise ValidationError(f"The {name} time {value} is outside the dates kt handles: use one from {RANGE_TEXT}.")
 
 
 def _to_date(value: Any) -> Any:

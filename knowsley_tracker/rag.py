@@ -20,10 +20,11 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any, NamedTuple
 
+from knowsley_tracker.config import SETTINGS, read_setting
 from knowsley_tracker.models import RAG_ORDER, Action, Rag, Status
 
-DEFAULT_AMBER_DAYS = 14
-DEFAULT_AMBER_PROGRESS = 75
+DEFAULT_AMBER_DAYS: int = SETTINGS["rag.amber_days"].default
+DEFAULT_AMBER_PROGRESS: int = SETTINGS["rag.amber_progress"].default
 
 
 # NamedTuples and init-only dataclasses: this module is imported by every
@@ -35,8 +36,8 @@ class RagRules(NamedTuple):
     @classmethod
     def from_settings(cls, settings: dict[str, Any]) -> RagRules:
         return cls(
-            amber_days=int(settings.get("rag.amber_days", DEFAULT_AMBER_DAYS)),
-            amber_progress=int(settings.get("rag.amber_progress", DEFAULT_AMBER_PROGRESS)),
+            amber_days=read_setting(settings, "rag.amber_days"),
+            amber_progress=read_setting(settings, "rag.amber_progress"),
         )
 
 

@@ -55,6 +55,7 @@ from tinydb.table import Document, Table
 
 from knowsley_tracker import commit_point
 from knowsley_tracker import safe_files as sf
+from knowsley_tracker.config import SETTINGS, read_setting_or_default
 from knowsley_tracker.errors import (
     ConflictError,
     CorruptStoreError,
@@ -65,8 +66,9 @@ from knowsley_tracker.errors import (
     TrackerError,
     UnsafeStoreError,
 )
+from knowsley_tracker.filenames import name_problem, require_stored_name, segment_name, snapshot_name
 from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsafe, LockUnsupported
-from knowsley_tracker.models import Record
+from knowsley_tracker.models import Record, require_dates_in_range
 from knowsley_tracker.store_interface import HISTORY as HISTORY
 from knowsley_tracker.store_interface import META as META
 from knowsley_tracker.store_interface import Change, Condition, Txn
@@ -90,7 +92,7 @@ SEGMENTED = ("log", HISTORY)
 # Rows kept in plan.json per segmented table before the oldest are sealed.
 SEGMENT_ROWS = 1000
 DEFAULT_LOCK_TIMEOUT = 10.0
-DEFAULT_BACKUPS = 10
+DEFAULT_BACKUPS: int = SETTINGS["backups"].default
 _JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS | orjson.OPT_APPEND_NEWLINE
 _BACKUP_NAME = re.compile(r".+-t(\d+)-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
 _DAMAGED_NAME = re.compile(r".+-damaged-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
@@ -1293,7 +1295,7 @@ class Store:
     def _load_segment(self, name: str) -> dict[str, Any]:
         cached = self._segment_cache.get(name)
         if cached is None:
-            path = self.paths.segments / name
+            path = self.paths.segments / require_stored_name("segment", name, self.paths.store)
             content = _read_blob(self.paths, "segments", name, "segment")
             table = next(iter(content)) if content else ""
             cached = content.get(table, {})
@@ -1308,7 +1310,7 @@ class Store:
         """Keep a board snapshot; written with the next commit. Returns its file name,
         which the caller stores in a board row (kt doctor checks that it exists)."""
         self._require_transaction()
-        file_name = f"{name}-t{self.txn + 1:06d}.json"
+        file_name = require_stored_name("snapshot", snapshot_name(name, self.txn + 1), self.paths.store)
         self._new_snapshots[file_name] = snapshot
         self._snapshot_cache[file_name] = snapshot
         return file_name
@@ -1316,6 +1318,7 @@ class Store:
     def load_snapshot(self, file_name: str) -> dict[str, Any]:
         cached = self._snapshot_cache.get(file_name)
         if cached is None:
+            require_stored_name("snapshot", file_name, self.paths.store)
             cached = _read_blob(self.paths, "snapshots", file_name, "snapshot")
             self._snapshot_cache[file_name] = cached
         return cached
@@ -1441,6 +1444,7 @@ class Store:
         self._require_transaction()
         table = record.TABLE
         record.id = self.next_id(table)
+        require_dates_in_range(record)
         if self.row(table, record.id) is not None:
             raise ConflictError(
                 f"The id counter for {table} is behind the ids already stored, so {record.ref} is taken; "
@@ -1459,6 +1463,7 @@ class Store:
         table = record.TABLE
         if record.id < 1 or self.row(table, record.id) is not None:
             raise ConflictError(f"{record.ref} already exists.")
+        require_dates_in_range(record)
         counters = self.meta.setdefault("counters", {})
         counters[table] = max(int(counters.get(table, 0)), record.id)
         row = record.to_record()
@@ -1473,6 +1478,7 @@ class Store:
         old = self.row(table, record.id)
         if old is None:
             raise not_found(type(record), record.id)
+        require_dates_in_range(record)
         new = record.to_record()
         diff = {k: [old.get(k), v] for k, v in new.items() if old.get(k) != v}
         if not diff:
@@ -1685,7 +1691,7 @@ class Store:
             self._new_snapshots.clear()
             self._dirty_segments.clear()
             with suppress(OSError, ValueError, TrackerError):  # housekeeping: the commit has already landed
-                _prune_backups(f, int(self.setting("backups", DEFAULT_BACKUPS)))
+                _prune_backups(f, read_setting_or_default(meta.get("settings", {}), "backups"))
 
     def _commit_files(self, f: StoreFolders, txn: int) -> os.stat_result | None:
         """Write the new segments and snapshots, then the store (its rename is the commit point).
@@ -1771,7 +1777,7 @@ class Store:
             for entry in entries:
                 if entry["file"] in self._dirty_segments:
                     rows = self._segment_cache[entry["file"]]
-                    new_name = f"{table}-{entry['first']:07d}-{entry['last']:07d}-t{txn:06d}.json"
+                    new_name = segment_name(table, entry["first"], entry["last"], txn)
                     self._write_blob(f, "segments", new_name, {table: rows}, like, written)
                     self._segment_cache[new_name] = rows
                     entry["file"], entry["rows"] = new_name, len(rows)
@@ -1780,7 +1786,7 @@ class Store:
             if ids:
                 first, last = int(ids[0]), int(ids[-1])
                 rows = {key: tail[key] for key in ids}
-                name = f"{table}-{first:07d}-{last:07d}-t{txn:06d}.json"
+                name = segment_name(table, first, last, txn)
                 self._write_blob(f, "segments", name, {table: rows}, like, written)
                 entries.append({"file": name, "first": first, "last": last, "rows": len(rows)})
                 self._table(table).remove(doc_ids=[int(k) for k in ids])
@@ -2240,8 +2246,8 @@ def _check_snapshots(store: Store) -> list[Problem]:
     try:
         for _, row in store.rows("boards"):
             name = row.get("snapshot_file")  # what Store.save_snapshot returned
-            if isinstance(name, str) and name:
-                referenced.add(name)
+            if isinstance(name, str) and name and name_problem("snapshot", name) is None:
+                referenced.add(name)  # a name kt would not write is reported by the service's doctor
     except TrackerError:
         pass
     present: set[str] = set()

@@ -309,3 +309,33 @@ def test_statutory_action_plan_deadline(kt: Any) -> None:
     assert kt("check", "--no-deadlines", env={"KNOWSLEY_TRACKER_NOW": "2025-05-02T09:00:00+00:00"}).exit_code == 0
     kt("inspection", "edit", "I1", "--action-plan-sent", "29/04/2025")
     assert kt("check", env={"KNOWSLEY_TRACKER_NOW": "2025-05-02T09:00:00+00:00"}).exit_code == 0
+
+
+def test_a_today_near_year_9999_is_refused_never_exit_1(plan: Any, db: Path) -> None:
+    """Issue 10: a "today" near 9999 crashed kt check with exit 1, which cron reads as "needs attention"."""
+    kt = str(Path(sys.executable).with_name("kt"))
+    for now in ("9999-12-30", "9999-12-31T12:00:00+00:00", "3000-01-01", "0999-06-01"):
+        env = {"PATH": "/usr/bin:/bin", "KNOWSLEY_TRACKER_DB": str(db), "KNOWSLEY_TRACKER_NOW": now}
+        done = subprocess.run([kt, "check"], capture_output=True, env=env, check=False)
+        assert (done.returncode, done.stdout) == (ValidationError.exit_code, b""), now
+        assert (
+            done.stderr
+            == (
+                f"Error: KNOWSLEY_TRACKER_NOW={now!r} is outside the dates kt handles: use one from 1 Jan 1900 to "
+                "31 Dec 2999.\n"
+            ).encode()
+        )
+
+
+def test_a_fault_inside_kt_check_is_never_exit_1(plan: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(s: Session, options: CheckOptions) -> None:
+        raise KeyError("rag")
+
+    monkeypatch.setattr("knowsley_tracker.cli.check.run_check", broken)
+    for args in (["check"], ["check", "--json"]):
+        result = plan(*args)
+        assert (result.exit_code, result.stdout) == (10, "")
+        assert result.stderr == (
+            "Error: kt check could not finish (KeyError: 'rag'), so it cannot say whether anything needs attention; "
+            "run kt doctor, and report this to whoever supports knowsley-tracker.\n"
+        )

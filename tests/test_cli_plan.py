@@ -7,7 +7,16 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from knowsley_tracker.errors import ConflictError, NotFoundError, StoreMissingError, ValidationError
+import pytest
+
+from knowsley_tracker.errors import (
+    ConflictError,
+    CorruptStoreError,
+    NotFoundError,
+    StoreMissingError,
+    ValidationError,
+)
+from knowsley_tracker.storage import StorePaths, list_backups
 
 
 def test_init_creates_private_store_and_refuses_overwrite(kt: Any, db: Path) -> None:
@@ -257,12 +266,101 @@ def test_config(plan: Any) -> None:
     assert plan("config", "set", "rag.amber_days", "5").stdout == "rag.amber_days is now 5.\n"
     assert rag_of("A2") == "green"
     bad = plan("config", "set", "rag.amber_days", "400")
-    assert (bad.exit_code, bad.stderr) == (ValidationError.exit_code, "Error: rag.amber_days must be from 0 to 365.\n")
+    assert (bad.exit_code, bad.stderr) == (
+        ValidationError.exit_code,
+        "Error: rag.amber_days takes a whole number from 0 to 365, not '400'.\n",
+    )
     unknown = plan("config", "set", "colour", "1")
     assert unknown.stderr.startswith("Error: Unknown setting 'colour': use rag.amber_days, rag.amber_progress, backups")
     assert json.loads(plan("config", "list", "--json").stdout)["rag.amber_days"] == 5
     assert plan("config", "unset", "rag.amber_days").stdout == "rag.amber_days is back to its default, 14.\n"
     assert rag_of("A2") == "amber"
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "accepted"),
+    [
+        ("rag.amber_days", "soon", "a whole number from 0 to 365"),
+        ("rag.amber_progress", "75%", "a whole number from 0 to 100"),
+        ("backups", "many", "a whole number from 1 to 1,000"),
+        ("backups", "0", "a whole number from 1 to 1,000"),
+        ("small_numbers", "-1", "a whole number from 0 to 1,000"),
+        ("visit_interval_months", "4.5", "a whole number from 1 to 24"),
+        ("import.json_max_mb", "", "a whole number from 1 to 4,096"),
+    ],
+)
+def test_config_set_refuses_values_a_setting_does_not_take(
+    plan: Any, db: Path, name: str, value: str, accepted: str
+) -> None:
+    before = db.read_bytes()
+    result = plan("config", "set", "--", name, value)
+    assert (result.exit_code, result.stdout) == (ValidationError.exit_code, "")
+    assert result.stderr == f"Error: {name} takes {accepted}, not {value!r}.\n"
+    assert db.read_bytes() == before
+
+
+def test_config_get_prints_one_value(plan: Any) -> None:
+    assert plan("config", "get", "backups").stdout == "10\n"
+    assert plan("config", "set", "backups", "30").exit_code == 0
+    assert plan("config", "get", "BACKUPS").stdout == "30\n"
+    unknown = plan("config", "get", "colour")
+    assert unknown.exit_code == ValidationError.exit_code
+
+
+def edit_settings(db: Path, settings: dict[str, Any]) -> None:
+    """Put settings into the store by hand, as an editor would."""
+    data = json.loads(db.read_bytes())
+    data["_meta"]["1"]["settings"] = settings
+    db.write_text(json.dumps(data, indent=2))
+
+
+def test_a_hand_broken_setting_gives_a_clear_error_not_a_traceback(plan: Any, db: Path) -> None:
+    """Issue 10: "rag.amber_days": "soon" made report, show and ICS export crash while doctor said healthy."""
+    edit_settings(db, {"rag.amber_days": "soon"})
+    refusal = (
+        "Error: The plan's setting rag.amber_days is 'soon', which kt cannot use: it takes a whole number from 0 "
+        "to 365. Fix it with kt config set rag.amber_days VALUE, or kt config unset rag.amber_days for the default "
+        "(14); kt doctor lists every setting that needs fixing.\n"
+    )
+    for command in (["report"], ["action", "show", "A1"], ["action", "list"], ["export", "--format", "ics"]):
+        result = plan(*command)
+        assert (result.exit_code, result.stdout, result.stderr) == (CorruptStoreError.exit_code, "", refusal), command
+    doctor = plan("doctor")
+    assert doctor.exit_code == 1
+    assert doctor.stdout.splitlines()[1:3] == [
+        "Problem: The setting rag.amber_days is 'soon', which kt cannot use: it takes a whole number from 0 to 365.",
+        "  Fix: Run kt config set rag.amber_days VALUE, or kt config unset rag.amber_days for the default (14).",
+    ]
+    listed = plan("config", "list")
+    assert listed.exit_code == 0
+    assert listed.stdout.splitlines()[1].split("\t")[:3] == ["rag.amber_days", "'soon'", "14"]
+    assert plan("config", "set", "rag.amber_days", "21").exit_code == 0
+    assert plan("report").exit_code == 0
+    assert plan("doctor").exit_code == 0
+
+
+def test_a_hand_broken_backups_setting_still_prunes_and_doctor_says_so(plan: Any, db: Path) -> None:
+    """Issue 10: "backups": "many" silently stopped pruning."""
+    edit_settings(db, {"backups": "many", "colour": "blue"})
+    for n in range(12):
+        assert plan("log", "A1", f"Update {n}").exit_code == 0
+    assert len(list_backups(StorePaths(db))) == 10  # the default, until the setting is fixed
+    doctor = plan("doctor")
+    assert doctor.exit_code == 1
+    assert doctor.stdout.splitlines()[1:5] == [
+        "Problem: The setting backups is 'many', which kt cannot use: it takes a whole number from 1 to 1,000.",
+        "  Fix: Run kt config set backups VALUE, or kt config unset backups for the default (10).",
+        "Warning: The store holds a setting 'colour', which is not a setting this knowsley-tracker knows (it knows "
+        "rag.amber_days, rag.amber_progress, backups, small_numbers, visit_interval_months, import.json_max_mb).",
+        "  Fix: Remove it with kt config unset colour (kt config list shows the settings in use).",
+    ]
+    assert plan("config", "unset", "colour").stdout == (
+        "Removed the setting colour, which this knowsley-tracker does not know.\n"
+    )
+    assert plan("config", "set", "backups", "3").exit_code == 0
+    assert plan("log", "A1", "One more").exit_code == 0
+    assert len(list_backups(StorePaths(db))) == 3
+    assert plan("doctor").exit_code == 0
 
 
 def test_personal_data_refused_then_allowed_with_reason(plan: Any, db: Path) -> None:
@@ -283,3 +381,17 @@ def test_personal_data_refused_then_allowed_with_reason(plan: Any, db: Path) -> 
         "reason": "It is a contract number",
         "fields": [{"field": "note", "kinds": ["a case or record reference"]}],
     }
+
+
+def test_addresses_and_named_ages_are_refused_without_being_repeated(plan: Any, db: Path) -> None:
+    """Issue 10: "child J.S. age 14 at 12 High Street" went through the guard."""
+    before = db.read_bytes()
+    refused = plan("log", "A1", "Visited child J.S. age 14 at 12 High Street")
+    assert refused.exit_code == 6
+    assert refused.stderr == (
+        "Error: The note looks like it contains a street address and a name or initials with an age. Plans must "
+        "hold no personal data about children: remove it, or if it is not personal data, repeat with "
+        '--allow-personal-data "why".\n'
+    )
+    assert "J.S." not in refused.stderr and "High Street" not in refused.stderr
+    assert db.read_bytes() == before

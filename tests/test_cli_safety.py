@@ -532,3 +532,87 @@ def test_doctor_personal_data_says_where_never_what(plan: Any) -> None:
     assert {(h["where"], h["field"]) for h in data["personal_data"]} >= {("A1", "last_note"), ("L3", "note")}
     clean = plan("doctor")
     assert clean.exit_code == 0 and "Personal data" not in clean.stdout
+
+
+# -- names a store refers to ---------------------------------------------------------------------
+
+
+def test_a_hand_edited_snapshot_path_is_never_opened(plan: Any, db: Path, tmp_path: Path) -> None:
+    assert plan("board", "add", "20/11/2025").exit_code == 0
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"kind": "knowsley-tracker board snapshot"}')
+    relative = os.path.relpath(outside, StorePaths(db).snapshots)
+
+    def point_outside(data: dict[str, Any]) -> None:
+        data["boards"]["1"]["snapshot_file"] = relative
+
+    edit_store(db, point_outside)
+    refusal = (
+        f"Error: Board B1's snapshot_file {relative!r} is a path, not a file name: a snapshot file name looks like "
+        "board-2025-10-15-B6-t000042.json; kt will not open it. Run kt doctor.\n"
+    )
+    for command in (["board", "show", "B1"], ["report"]):
+        result = plan(*command)
+        assert (result.exit_code, result.stdout, result.stderr) == (CorruptStoreError.exit_code, "", refusal), command
+    exported = plan("export", "--format", "json")
+    assert exported.exit_code == CorruptStoreError.exit_code
+    assert exported.stderr == (
+        f"Error: The store {db} names the snapshot file {relative!r}, which is a path, not a file name: a snapshot "
+        "file name looks like board-2025-10-15-B6-t000042.json; kt opens no file outside the store's folders. "
+        "Run kt doctor.\n"
+    )
+    doctor = plan("doctor")
+    assert doctor.exit_code == 1
+    assert doctor.stdout.splitlines()[1:3] == [
+        f"Problem: B1's snapshot_file {relative!r} is a path, not a file name: a snapshot file name looks like "
+        "board-2025-10-15-B6-t000042.json; kt will not open it.",
+        "  Fix: Restore a backup from before it was changed (kt backup list, kt restore NAME).",
+    ]
+    assert "which is missing" not in doctor.stdout
+
+
+def test_a_hand_edited_segment_path_is_never_opened(plan: Any, db: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside.json"
+    outside.write_text('{"log": {"1": {"action_id": 1, "at": "2025-11-30T09:00:00+00:00", "by": "x"}}}')
+    relative = os.path.relpath(outside, StorePaths(db).segments)
+
+    def seal_outside(data: dict[str, Any]) -> None:
+        data["_meta"]["1"]["segments"]["log"] = [{"file": relative, "first": 1, "last": 1, "rows": 1}]
+        data["log"].pop("1")
+
+    edit_store(db, seal_outside)
+    result = plan("action", "show", "A1")
+    assert result.exit_code == CorruptStoreError.exit_code
+    assert result.stderr == (
+        f"Error: The store {db} names the segment file {relative!r}, which is a path, not a file name: a segment "
+        "file name looks like log-0000001-0001000-t000042.json; kt opens no file outside the store's folders. "
+        "Run kt doctor.\n"
+    )
+    doctor = plan("doctor")
+    assert doctor.exit_code == 1
+    assert (
+        f"Problem: The store {db} names the segment file {relative!r}, which is a path, not a file name: a segment "
+        "file name looks like log-0000001-0001000-t000042.json; kt opens no file outside the store's folders."
+    ) in doctor.stdout.splitlines()
+
+
+def test_no_backup_is_named_from_a_year_before_1000(plan: Any, db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 10: a clock before year 1000 gave backups names (0999... written as 999...) that kt backup list
+    and kt restore could not see. Such a clock is refused at the door; the earliest day allowed names well."""
+    backups = StorePaths(db).backups
+    before = sorted(p.name for p in backups.iterdir())
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "0999-06-01T09:00:00+00:00")
+    refused = plan("log", "A1", "A note from long ago")
+    assert (refused.exit_code, refused.stderr) == (
+        ValidationError.exit_code,
+        "Error: KNOWSLEY_TRACKER_NOW='0999-06-01T09:00:00+00:00' is outside the dates kt handles: use one from "
+        "1 Jan 1900 to 31 Dec 2999.\n",
+    )
+    assert sorted(p.name for p in backups.iterdir()) == before
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "1900-01-01T00:00:00+00:00")
+    for n in range(2):
+        assert plan("log", "A1", f"A note on the earliest day {n}").exit_code == 0
+    kept = list_backups(StorePaths(db))
+    assert sorted(b.name for b in kept) == sorted(p.name for p in backups.iterdir())  # every one is seen
+    assert kept[0].name.endswith("-19000101T000000Z.json")
+    assert plan("restore", kept[0].name).exit_code == 0

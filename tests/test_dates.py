@@ -142,3 +142,84 @@ def test_clock_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
         Clock.from_env()
     monkeypatch.delenv("KNOWSLEY_TRACKER_NOW")
     assert Clock.from_env().fixed is None
+
+
+# -- the supported range: 1 Jan 1900 to 31 Dec 2999 ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "expected"),
+    [
+        ("1/1/1900", TODAY, date(1900, 1, 1)),
+        ("31/12/2999", TODAY, date(2999, 12, 31)),
+        ("tomorrow", date(2999, 12, 30), date(2999, 12, 31)),
+        ("+1d", date(2999, 12, 30), date(2999, 12, 31)),
+        ("-1d", date(1900, 1, 2), date(1900, 1, 1)),
+    ],
+)
+def test_the_ends_of_the_range_are_accepted(text: str, today: date, expected: date) -> None:
+    assert parse_date(text, today) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "today", "shown"),
+    [
+        ("31/12/9999", TODAY, " (31 Dec 9999)"),
+        ("9999-12-31", TODAY, ""),
+        ("31/12/1899", TODAY, " (31 Dec 1899)"),
+        ("0999-06-01", TODAY, ""),
+        ("1 Jan 3000", TODAY, " (1 Jan 3000)"),
+        ("+2w", date(2999, 12, 25), " (8 Jan 3000)"),
+        ("tomorrow", date(2999, 12, 31), " (1 Jan 3000)"),
+        ("yesterday", date(1900, 1, 1), " (31 Dec 1899)"),
+        ("+1y", date(2999, 6, 1), " (1 Jun 3000)"),
+        ("+9999y", TODAY, ""),  # past Python's own calendar
+        ("-9999y", TODAY, ""),
+        ("+9999d", date(2999, 1, 1), " (19 May 3026)"),
+    ],
+)
+def test_dates_outside_the_range_are_refused_however_they_are_reached(text: str, today: date, shown: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_date(text, today)
+    assert str(caught.value) == (
+        f"The date {text!r}{shown} is outside the dates kt handles: use one from 1 Jan 1900 to 31 Dec 2999."
+    )
+
+
+def test_anchored_dates_are_held_to_the_range_too() -> None:
+    with pytest.raises(ValueError, match="outside the dates kt handles"):
+        parse_date("visit+2w", TODAY, anchors=lambda name: date(2999, 12, 25))
+    assert parse_date("visit-2w", TODAY, anchors=lambda name: date(2999, 12, 25)) == date(2999, 12, 11)
+
+
+@given(st.dates())
+def test_every_date_parses_back_exactly_or_is_refused(d: date) -> None:
+    if date(1900, 1, 1) <= d <= date(2999, 12, 31):
+        assert parse_date(d.isoformat(), TODAY) == d
+        assert parse_date(d.strftime("%d/%m/%Y") if d.year >= 1000 else d.isoformat(), TODAY) == d
+    else:
+        with pytest.raises(ValueError, match="outside the dates kt handles"):
+            parse_date(d.isoformat(), TODAY)
+
+
+@pytest.mark.parametrize("text", ["9999-Q4", "2999-13", "Jan 3000", "12/1899", "31/12/9999"])
+def test_periods_outside_the_range_are_refused(text: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        parse_period(text, TODAY)
+    assert "outside the dates kt handles" in str(caught.value) or "no month 13" in str(caught.value)
+
+
+@pytest.mark.parametrize("now", ["9999-12-30", "3000-01-01", "0999-06-01", "1899-12-31T23:00:00+00:00"])
+def test_a_clock_outside_the_range_is_refused(monkeypatch: pytest.MonkeyPatch, now: str) -> None:
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", now)
+    with pytest.raises(ValueError) as caught:
+        Clock.from_env()
+    assert str(caught.value) == (
+        f"KNOWSLEY_TRACKER_NOW={now!r} is outside the dates kt handles: use one from 1 Jan 1900 to 31 Dec 2999."
+    )
+
+
+def test_a_clock_past_the_calendar_is_not_a_date(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "9999-12-31T23:00:00-05:00")  # 1 Jan 10000 in UTC
+    with pytest.raises(ValueError, match="is not an ISO date or datetime"):
+        Clock.from_env()

@@ -65,7 +65,12 @@ FRAGMENTS = [
     "\u202e",
     "\u2066",
     "\u200b",
+    "\u200d",
+    "\u2060",
+    "\u2064",
     "\ufeff",
+    "\u3164",
+    "\U000e0041",
     "\ud800",
     "\udcff",
     '=HYPERLINK("http://x")',
@@ -98,6 +103,7 @@ SAMPLES = [
     "caseload \udcff\udcfe review",
     "\ud800 lone high surrogate",
     "\u202etxet desrever",
+    "Sam\u200bCarter \u2060\ufeff(a lookalike)",
     "line one\nline two\r\nline three\ttabbed",
     "nul\x00byte",
     '=HYPERLINK("http://example.invalid","click")',
@@ -115,18 +121,38 @@ def stored_form(text: str) -> str:
 _BOX = {chr(c) for c in range(0x2500, 0x2580)}
 
 
+# Characters that print as nothing, or act on the terminal, by Unicode category: controls,
+# format characters (zero-width spaces and joiners, word joiner, BOM, bidi controls...),
+# lone surrogates, line and paragraph separators; and letters that are blank by design.
+HIDDEN_CATEGORIES = ("Cc", "Cf", "Cs", "Zl", "Zp")
+BLANK_LETTERS = {"\u034f", "\u115f", "\u1160", "\u17b4", "\u17b5", "\u3164", "\uffa0"}
+INVISIBLE = [
+    "\u200b",
+    "\u200c",
+    "\u200d",
+    "\u200e",
+    "\u200f",
+    "\u2060",
+    "\u2061",
+    "\u2062",
+    "\u2063",
+    "\u2064",
+    "\ufeff",
+]
+
+
 def assert_terminal_safe(out: str, *, tabs: bool = False) -> None:
-    """No control character, escape or lone surrogate reaches a terminal (bar the
-    line breaks, and the tabs of tab-separated output, that the tool writes itself)."""
+    """No control character, invisible character, escape or lone surrogate reaches a terminal
+    (bar the line breaks, and the tabs of tab-separated output, that the tool writes itself)."""
     allowed = {"\n", "\t"} if tabs else {"\n"}
     bad = sorted(
         {
             f"U+{ord(ch):04X}"
             for ch in out
-            if ch not in allowed and (unicodedata.category(ch) in ("Cc", "Cs") or 0x202A <= ord(ch) <= 0x202E)
+            if ch not in allowed and (unicodedata.category(ch) in HIDDEN_CATEGORIES or ch in BLANK_LETTERS)
         }
     )
-    assert not bad, f"raw control characters in terminal output: {bad}"
+    assert not bad, f"raw control or invisible characters in terminal output: {bad}"
 
 
 def squash(text: str) -> str:
@@ -335,6 +361,7 @@ def check_renderers(folder: Path, text: str) -> str:
 @example(text=SAMPLES[7])
 @example(text=SAMPLES[8])
 @example(text=SAMPLES[9])
+@example(text=SAMPLES[10])
 def test_any_title_or_note_is_stored_shown_and_exported_literally(
     kt: Any, tmp_path: Path, monkeypatch: Any, text: str
 ) -> None:
@@ -400,3 +427,235 @@ def test_undecodable_command_line_bytes_are_kept_and_shown(kt: Any, db: Path) ->
         done = subprocess.run([*kt_cmd, *argv], capture_output=True, env=env, check=False)
         assert (done.returncode, done.stderr.decode(errors="replace")) == (0, ""), output.name
     count("hostile texts")
+
+
+# -- dates kt cannot handle ---------------------------------------------------------------------
+
+# Dates outside 1 Jan 1900 to 31 Dec 2999, typed every way kt reads a date.
+FAR_DATES = ["31/12/9999", "9999-12-31", "31/12/1899", "0999-06-01", "1 Jan 3000", "+9999y", "+1000y"]
+
+
+def store_files(db: Path) -> dict[str, bytes]:
+    """The store and every file in its folder, byte for byte (the lock aside)."""
+    aux = db.with_name(db.name + ".d")
+    files = {
+        str(p.relative_to(aux)): p.read_bytes() for p in sorted(aux.rglob("*")) if p.is_file() and p.name != "lock"
+    }
+    return {db.name: db.read_bytes(), **files}
+
+
+def test_far_dates_are_refused_wherever_a_date_is_typed(kt: Any, tmp_path: Path) -> None:
+    """Issue 10: --due 31/12/9999 was accepted, then crashed ICS export, visit project and inspection add."""
+    db = new_store(kt, tmp_path)
+    assert kt("--db", str(db), "action", "add", "R1", "An action", "--due", "+2w").exit_code == 0
+    assert kt("--db", str(db), "kpi", "add", "K1", "A measure", "--target", "90").exit_code == 0
+    before = store_files(db)
+    ways_in = [
+        ["action", "add", "R1", "Title", "--due", "{d}"],
+        ["action", "edit", "A1", "--due", "{d}", "--reason", "Moved"],
+        ["inspection", "add", "{d}", "--judgement", "inadequate"],
+        ["inspection", "add", "18/11/2024", "--published", "{d}", "--judgement", "inadequate"],
+        ["visit", "add", "{d}"],
+        ["board", "add", "{d}"],
+        ["evidence", "add", "A1", "Minutes", "--date", "{d}"],
+        ["intervention", "add", "improvement-notice", "--issued", "{d}"],
+        ["partner", "add", "A partner", "--purpose", "Audit", "--from", "{d}"],
+        ["kpi", "record", "K1", "80", "--period", "{d}"],
+        ["report", "--since", "{d}"],
+        ["history", "--since", "{d}"],
+    ]
+    refused = 0
+    for far in FAR_DATES:
+        for way in ways_in:
+            argv = [far if a == "{d}" else a for a in way]
+            result = kt("--db", str(db), *argv)
+            assert result.exit_code == 4, (argv, result.stdout, result.stderr)
+            assert "outside the dates kt handles" in result.stderr, (argv, result.stderr)
+            assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+            refused += 1
+    assert store_files(db) == before
+    for command in (["export", "--format", "ics"], ["report"], ["check"]):
+        assert kt("--db", str(db), *command).exit_code in (0, 1)
+    count("out-of-range dates refused", refused)
+
+
+def test_date_arithmetic_cannot_leave_the_range(kt: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    db = new_store(kt, tmp_path)
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "2999-12-25")
+    before = store_files(db)
+    cases = {
+        ("action", "add", "R1", "Title", "--due", "+2w"): "Error: The date '+2w' (8 Jan 3000) is outside the "
+        "dates kt handles: use one from 1 Jan 1900 to 31 Dec 2999.\n",
+        ("inspection", "add", "01/12/2999", "--published", "31/12/2999", "--judgement", "inadequate"): (
+            "Error: I1's action plan due would be 8 Apr 3000, outside the dates kt handles "
+            "(1 Jan 1900 to 31 Dec 2999).\n"
+        ),
+    }
+    for argv, message in cases.items():
+        result = kt("--db", str(db), *argv)
+        assert (result.exit_code, result.stderr) == (4, message)
+    assert store_files(db) == before
+    assert kt("--db", str(db), "visit", "add", "31/12/2999").exit_code == 0
+    with_visit = store_files(db)
+    projected = kt("--db", str(db), "visit", "project")
+    assert (projected.exit_code, projected.stderr) == (
+        4,
+        "Error: V2's date would be 31 May 3000, outside the dates kt handles (1 Jan 1900 to 31 Dec 2999).\n",
+    )
+    assert store_files(db) == with_visit
+    assert kt("--db", str(db), "action", "add", "R1", "Due before the visit", "--due", "visit-2w").exit_code == 0
+    anchored = kt("--db", str(db), "action", "add", "R1", "Title", "--due", "visit+1d")
+    assert (anchored.exit_code, "(1 Jan 3000)" in anchored.stderr) == (4, True)
+    assert kt("--db", str(db), "export", "--format", "ics").exit_code == 0
+    count("out-of-range dates refused", 4)
+
+
+def test_imported_dates_and_times_outside_the_range_are_refused(kt: Any, tmp_path: Path) -> None:
+    db = new_store(kt, tmp_path)
+    assert kt("--db", str(db), "action", "add", "R1", "An action", "--due", "+2w").exit_code == 0
+    assert kt("--db", str(db), "log", "A1", "A note").exit_code == 0
+    document = json.loads(kt("--db", str(db), "export", "--format", "json").stdout)
+    document["records"]["actions"][0]["due"] = "9999-12-31"
+    document["records"]["log"][0]["at"] = "9999-12-31T23:30:00+00:00"
+    document["records"]["actions"][0]["created_at"] = "not a time"
+    crafted = tmp_path / "far.json"
+    crafted.write_text(json.dumps(document))
+    target = tmp_path / "target" / "plan.json"
+    assert kt("--db", str(target), "init", "--authority", "Test Council").exit_code == 0
+    before = store_files(target)
+    result = kt("--db", str(target), "import", str(crafted))
+    assert result.exit_code == 4
+    assert result.stderr == (
+        f"Error: {crafted} has 2 problems; nothing was imported.\n"
+        "  records.actions[0] (A1): The due date 9999-12-31 is outside the dates kt handles: use one from "
+        "1 Jan 1900 to 31 Dec 2999.\n"
+        "  records.log[0] (L1): The at time 9999-12-31T23:30:00+00:00 is outside the dates kt handles: use one "
+        "from 1 Jan 1900 to 31 Dec 2999.\n"
+    )
+    document["records"]["actions"][0]["due"] = "2026-01-01"
+    document["records"]["log"][0]["at"] = "2025-11-30T09:00:00+00:00"
+    crafted.write_text(json.dumps(document))
+    bad_time = kt("--db", str(target), "import", str(crafted))
+    assert bad_time.stderr.splitlines()[1:] == [
+        "  records.actions[0] (A1): The created_at time 'not a time' is not an ISO 8601 date and time.",
+        "  records.log[0] (L1), action_id: refers to A1, which is not in records.actions.",
+    ]
+    spreadsheet = tmp_path / "far.csv"
+    spreadsheet.write_text(
+        "rec_ref,recommendation,focus_area,action,owner,due\n"
+        "1,A recommendation,Focus,Title,Head of Service,31/12/9999\n"
+    )
+    csv_result = kt("--db", str(target), "import", str(spreadsheet))
+    assert csv_result.exit_code == 4
+    assert "row 2, due: The date '31/12/9999' (31 Dec 9999) is outside the dates kt handles" in csv_result.stderr
+    assert store_files(target) == before
+    count("out-of-range dates refused", 3)
+
+
+# -- invisible characters --------------------------------------------------------------------
+
+
+def test_lookalike_owners_can_be_told_apart_in_every_terminal_view(kt: Any, tmp_path: Path, monkeypatch: Any) -> None:
+    """Issue 10: zero-width and other invisible characters are shown as escapes, as bidi controls are,
+    so "Sam Carter" and "Sam<U+200B>Carter" never look the same on a terminal."""
+    db = tmp_path / "plan.json"
+    steps = [
+        ["init", "--authority", "Test Council"],
+        ["focus", "add", "LA", "Look\u2060alike focus", "--lead", "Sam\u200bCarter"],
+        ["owner", "add", "Team Manager", "--name", "Sam Carter"],
+        ["owner", "add", "Team\ufeffManager", "--name", "Sam\u200bCarter"],
+        ["rec", "add", "A recommendation\u2063 text", "--focus", "LA"],
+        ["action", "add", "R1", "Audit\u200d cases", "--owner", "O2", "--due", "+3d"],
+        ["log", "A1", "A note\u2064 with an invisible plus"],
+    ]
+    for step in steps:
+        result = kt("--db", str(db), *step)
+        assert result.exit_code == 0, (step, result.stderr)
+        assert_terminal_safe(result.stdout)
+    views = {
+        ("owner", "list"): ["Sam\\u200bCarter", "Team\\ufeffManager", "SamCarter"],
+        ("action", "list"): ["Sam\\u200bCarter", "Audit\\u200dcases"],
+        ("action", "show", "A1"): ["Sam\\u200bCarter", "Audit\\u200dcases", "note\\u2064"],
+        ("rec", "show", "R1"): ["recommendation\\u2063"],
+        ("focus", "list"): ["Look\\u2060alike", "Sam\\u200bCarter"],
+        ("report",): ["Sam\\u200bCarter", "Audit\\u200dcases"],
+        ("check",): ["Sam\\u200bCarter", "Audit\\u200dcases"],
+        ("history", "A1"): ["Audit\\u200dcases"],
+        ("export", "--format", "csv"): ["Sam\\u200bCarter"],
+    }
+    shown = 0
+    for on_terminal in ("1", "0"):
+        monkeypatch.setenv("TTY_COMPATIBLE", on_terminal)
+        monkeypatch.setenv("COLUMNS", "250")
+        for argv, expected in views.items():
+            if argv[0] == "export" and on_terminal == "0":
+                continue  # a file or a pipe gets the export exactly as stored
+            result = kt("--db", str(db), *argv)
+            assert result.exit_code in (0, 1), (argv, result.stderr)
+            out = _SGR.sub("", result.stdout)
+            assert_terminal_safe(out, tabs=on_terminal == "0")
+            for piece in expected:
+                assert piece in squash(out), (argv, on_terminal, piece)
+            shown += 1
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    missing = kt("--db", str(db), "action", "list", "--owner", "Sam\u2060Carter")
+    assert missing.exit_code == 3
+    assert missing.stderr.startswith("Error: No owner 'Sam\\u2060Carter'.")
+    exported = json.loads(kt("--db", str(db), "action", "show", "A1", "--json").stdout)
+    assert exported["title"] == "Audit\u200d cases"  # stored and exported exactly; only terminals see escapes
+    count("hostile texts", shown)
+
+
+# -- file names in an import ------------------------------------------------------------------
+
+TRAVERSALS = [
+    "../../../../tmp/x/evil.json",
+    "/etc/passwd",
+    "..",
+    "../lock",
+    "../backups/plan-t000001-20251130T090000Z.json",
+    "snapshots/../../plan.json",
+    "board-2025-11-01-B1-t000001.json/../../x.json",
+    "..\\..\\evil.json",
+    "board-2025-11-01-B1-t000001.json\x00",
+    "board-2025-11-01-B1-t000001.json\n",
+    "\u202eboard-2025-11-01-B1-t000001.json",
+]
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    name=st.one_of(st.sampled_from(TRAVERSALS), HOSTILE, st.lists(st.sampled_from(TRAVERSALS + ["x"])).map("/".join))
+)
+@example(name="../../../../tmp/x/evil.json")
+def test_an_import_cannot_name_a_file_outside_the_store(kt: Any, tmp_path: Path, name: str) -> None:
+    """A crafted export's board snapshot name is a name kt writes, or the import is refused and nothing is written."""
+    folder = Path(tempfile.mkdtemp(dir=tmp_path))
+    source = folder / "source.json"
+    for step in (["init", "--authority", "Test Council"], ["board", "add", "01/11/2025"]):
+        assert kt("--db", str(source), *step).exit_code == 0
+    document = json.loads(kt("--db", str(source), "export", "--format", "json").stdout)
+    (snapshot,) = document["snapshots"].values()
+    document["records"]["boards"][0]["snapshot_file"] = name
+    document["snapshots"] = {name: snapshot}
+    crafted = folder / "crafted.json"
+    crafted.write_text(json.dumps(document), encoding="utf-8", errors="surrogatepass")
+    victim = folder / "victim" / "plan.json"
+    assert kt("--db", str(victim), "init", "--authority", "Test Council").exit_code == 0
+    before = store_files(victim)
+    outside = sorted(p for p in folder.rglob("*") if "victim" not in p.parts)
+    result = kt("--db", str(victim), "import", str(crafted))
+    if re.fullmatch(r"board-\d{4}-\d{2}-\d{2}-B[1-9]\d*-t\d{6,}\.json", name):
+        assert result.exit_code == 0  # a name kt itself writes
+    else:
+        assert result.exit_code == 4, result.stderr
+        if name:
+            assert "records.boards[0] (B1), snapshot_file: " in result.stderr
+        else:  # no snapshot named: a meeting still to come, but "" is no file name for the snapshot given
+            assert "  snapshots: '' is not a file name" in result.stderr
+        assert_terminal_safe(result.stderr)
+        assert store_files(victim) == before
+    assert sorted(p for p in folder.rglob("*") if "victim" not in p.parts) == outside
+    assert not list(tmp_path.rglob("evil*"))  # ../../../../tmp/x/ from the victim lands in tmp_path
+    assert not Path("/tmp/x/evil.json").exists()
+    count("traversal imports refused")

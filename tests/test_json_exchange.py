@@ -8,11 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.fault_counts import add as count
 
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.errors import ConflictError, ValidationError
+from knowsley_tracker.filenames import snapshot_stem
 from knowsley_tracker.models import RECORD_TYPES, Action, Board, LogEntry
-from knowsley_tracker.storage import Store
+from knowsley_tracker.storage import Store, StorePaths
 
 NOW = "2025-11-30T09:00:00+00:00"  # the conftest clock
 
@@ -190,7 +192,7 @@ def test_board_snapshots_travel_with_the_export(
     snapshot = {"kind": "a frozen board snapshot", "actions": [{"ref": "A1", "rag": "red"}]}
     store = Store.open(db, write=True)
     with store.transaction(by="Test Officer", what="board freeze B1"):
-        name = store.save_snapshot("board-2025-11-30", snapshot)
+        name = store.save_snapshot(snapshot_stem(date(2025, 11, 30), "B1"), snapshot)
         store.add(Board(date=date(2025, 11, 30), snapshot_file=name, frozen_at=NOW, rag_counts={"red": 1}))
     store.close()
     document = export_json(kt)
@@ -201,7 +203,7 @@ def test_board_snapshots_travel_with_the_export(
     assert kt("import", str(dump)).exit_code == 0
     check = Store.open(restored)
     board = check.get(Board, 1)
-    assert board.snapshot_file.startswith("board-2025-11-30-t")
+    assert board.snapshot_file.startswith("board-2025-11-30-B1-t")
     assert check.load_snapshot(board.snapshot_file) == snapshot
     assert board.rag_counts == {"red": 1}
 
@@ -225,3 +227,181 @@ def test_a_long_log_in_sealed_segments_is_restored(
     restored = export_json(kt)
     assert [e["note"] for e in restored["records"]["log"]] == [f"Note {n}" for n in range(2100)]
     assert Store.open(db.with_name("restored.json")).get(Action, 1).title == "A long-running action"
+
+
+# -- stored names are names, never paths -------------------------------------------------
+
+
+def tree_bytes(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes (the lock aside: it is empty and shared)."""
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "lock"
+    }
+
+
+def board_export(kt: Any) -> dict[str, Any]:
+    """An export holding one frozen board meeting (its snapshot travels in 'snapshots')."""
+    assert kt("init", "--authority", "Test Council").exit_code == 0
+    assert kt("board", "add", "01/11/2025").exit_code == 0
+    return export_json(kt)
+
+
+def test_a_board_snapshot_named_by_a_path_writes_nothing_outside_the_store(
+    kt: Any, db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The attack from issue 10: a crafted export whose board names its snapshot
+    ../../../../tmp/x/evil.json made kt create a file wherever the importer chose."""
+    document = board_export(kt)
+    attack = "../../../../tmp/x/evil.json"
+    (old_name,) = document["snapshots"]
+    document["records"]["boards"][0]["snapshot_file"] = attack
+    document["snapshots"] = {attack: document["snapshots"][old_name]}
+    crafted = tmp_path / "crafted.json"
+    crafted.write_text(json.dumps(document))
+    # Deep enough that the name's four steps up stay inside this test's folder: tmp_path/tmp/x.
+    victim = tmp_path / "a" / "b" / "victim.json"
+    monkeypatch.setenv("KNOWSLEY_TRACKER_DB", str(victim))
+    assert kt("init", "--authority", "New Council").exit_code == 0
+    # Where the name points from the victim's snapshots folder: made to exist, so only kt's check stops the write.
+    landing = (StorePaths(victim).snapshots / attack).parent.resolve()
+    assert landing == tmp_path / "tmp" / "x"
+    landing.mkdir(parents=True, exist_ok=True)
+    before = (victim.read_bytes(), tree_bytes(StorePaths(victim).aux), sorted(landing.iterdir()))
+
+    result = kt("import", str(crafted))
+
+    assert result.exit_code == ValidationError.exit_code
+    assert result.stderr == (
+        f"Error: {crafted} has 2 problems; nothing was imported.\n"
+        "  snapshots: '../../../../tmp/x/evil.json' is a path, not a file name: a snapshot file name looks like "
+        "board-2025-10-15-B6-t000042.json.\n"
+        "  records.boards[0] (B1), snapshot_file: '../../../../tmp/x/evil.json' is a path, not a file name: "
+        "a snapshot file name looks like board-2025-10-15-B6-t000042.json.\n"
+    )
+    assert (victim.read_bytes(), tree_bytes(StorePaths(victim).aux), sorted(landing.iterdir())) == before
+    assert not list(landing.glob("evil*"))
+    assert not Path("/tmp/x/evil.json").exists()
+    count("traversal imports refused")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "/tmp/evil.json",
+        "..",
+        "board-2025-11-01-B1-t000002.json/../../../evil.json",
+        "..\\..\\evil.json",
+        "board-2025-11-01-B1-t000002.json\x00.txt",
+        "lock",
+        "highwater.json",
+        "../backups/plan-t000001-20251130T090000Z.json",
+        "board-2025-11-01-B1.json",
+        "",
+    ],
+    ids=repr,
+)
+def test_only_names_kt_writes_are_accepted_for_snapshots(
+    kt: Any, db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str
+) -> None:
+    document = board_export(kt)
+    (old_name,) = document["snapshots"]
+    document["records"]["boards"][0]["snapshot_file"] = name
+    document["snapshots"] = {name: document["snapshots"][old_name]}
+    crafted = tmp_path / "crafted.json"
+    crafted.write_text(json.dumps(document))
+    victim = switch_store(kt, db, monkeypatch, "victim.json")
+    before = (victim.read_bytes(), tree_bytes(StorePaths(victim).aux))
+    result = kt("import", str(crafted))
+    if name == "":  # no snapshot: a meeting still to come, which is fine
+        assert result.exit_code == ValidationError.exit_code
+        assert "snapshots: '' is not a file name" in result.stderr
+    else:
+        assert result.exit_code == ValidationError.exit_code, result.stderr
+        assert "records.boards[0] (B1), snapshot_file: " in result.stderr
+    assert (victim.read_bytes(), tree_bytes(StorePaths(victim).aux)) == before
+    count("traversal imports refused")
+
+
+def test_an_imported_snapshot_is_named_afresh_after_its_board(
+    kt: Any, db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    document = board_export(kt)
+    (old_name,) = document["snapshots"]
+    assert old_name == "board-2025-11-01-B1-t000001.json"
+    # A well-formed name that does not match its board is renamed, not trusted.
+    document["records"]["boards"][0]["snapshot_file"] = "board-1999-01-01-B7-t000001.json"
+    document["snapshots"] = {"board-1999-01-01-B7-t000001.json": document["snapshots"][old_name]}
+    crafted = tmp_path / "renamed.json"
+    crafted.write_text(json.dumps(document))
+    victim = switch_store(kt, db, monkeypatch, "victim.json")
+    assert kt("import", str(crafted)).exit_code == 0
+    assert sorted(p.name for p in StorePaths(victim).snapshots.iterdir()) == ["board-2025-11-01-B1-t000001.json"]
+    assert Store.open(victim).get(Board, 1).snapshot_file == "board-2025-11-01-B1-t000001.json"
+    assert kt("board", "show", "B1").exit_code == 0
+
+
+def test_settings_are_checked_on_import(plan: Any, db: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    document = export_json(plan)
+    document["store"]["settings"] = {
+        "rag.amber_days": "soon",
+        "backups": "many",
+        "small_numbers": True,
+        "visit_interval_months": 4,
+        "colour": "blue",
+    }
+    crafted = tmp_path / "settings.json"
+    crafted.write_text(json.dumps(document))
+    fresh = switch_store(plan, db, monkeypatch, "fresh.json")
+    before = store_state(fresh)
+    result = plan("import", str(crafted))
+    assert result.exit_code == ValidationError.exit_code
+    assert result.stderr == (
+        f"Error: {crafted} has 4 problems; nothing was imported.\n"
+        "  store.settings, rag.amber_days: 'soon' is not accepted: rag.amber_days takes a whole number from 0 to 365.\n"
+        "  store.settings, backups: 'many' is not accepted: backups takes a whole number from 1 to 1,000.\n"
+        "  store.settings, small_numbers: true is not accepted: small_numbers takes a whole number from 0 to 1,000.\n"
+        "  store.settings, colour: not a setting this knowsley-tracker knows (it knows rag.amber_days, "
+        "rag.amber_progress, backups, small_numbers, visit_interval_months, import.json_max_mb).\n"
+    )
+    assert store_state(fresh) == before
+    document["store"]["settings"] = {"visit_interval_months": 4}
+    crafted.write_text(json.dumps(document))
+    assert plan("import", str(crafted)).exit_code == 0
+    assert plan("config", "get", "visit_interval_months").stdout == "4\n"
+
+
+# -- bounded imports -----------------------------------------------------------------------
+
+
+def test_an_export_over_the_size_limit_is_refused_before_it_is_read(kt: Any, db: Path, tmp_path: Path) -> None:
+    assert kt("init", "--authority", "Test Council").exit_code == 0
+    before = store_state(db)
+    huge = tmp_path / "huge.json"
+    with huge.open("wb") as f:
+        f.truncate(5 * 1024**3)  # 5 GiB, sparse: reading it all would take minutes and all the memory
+    result = kt("import", str(huge))
+    assert result.exit_code == ValidationError.exit_code
+    assert result.stderr == (
+        f"Error: {huge} is 5,368.7 MB, over the 100 MB limit for an import (the import.json_max_mb setting); "
+        "nothing was imported. For a genuine export, raise it with kt config set import.json_max_mb MB.\n"
+    )
+    assert store_state(db) == before
+
+
+def test_the_size_limit_is_a_setting_and_holds_for_standard_input(kt: Any, db: Path, tmp_path: Path) -> None:
+    assert kt("init", "--authority", "Test Council").exit_code == 0
+    assert kt("config", "set", "import.json_max_mb", "1").exit_code == 0
+    document = export_json(kt)
+    padded = json.dumps(document).encode() + b" " * 1_000_000  # valid JSON, just over 1 MB
+    before = store_state(db)
+    piped = kt("import", "-", "--format", "json", input=padded)
+    assert piped.exit_code == ValidationError.exit_code
+    assert piped.stderr == (
+        "Error: standard input holds more than 1 MB, over the 1 MB limit for an import (the import.json_max_mb "
+        "setting); nothing was imported. For a genuine export, raise it with kt config set import.json_max_mb MB.\n"
+    )
+    assert store_state(db) == before
+    assert kt("config", "set", "import.json_max_mb", "2").exit_code == 0
+    assert kt("import", "-", "--format", "json", input=padded).exit_code == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 from rich.console import Console
 
 from knowsley_tracker.render import rich_out
@@ -57,3 +58,19 @@ def test_rich_detail_shows_markup_literally() -> None:
 def test_empty_table_message() -> None:
     view = TableView([Column("ID")], empty="No actions match.")
     assert render_rich(rich_out.table(view)).strip() == "No actions match."
+
+
+@pytest.mark.parametrize(
+    "code",
+    [*range(0x200B, 0x2010), *range(0x2060, 0x2065), 0xFEFF, 0x00AD, 0x180E, 0x2028, 0x2029, 0x3164, 0xE0041],
+    ids=lambda c: f"U+{c:04X}",
+)
+def test_invisible_characters_are_shown_as_escapes(code: int) -> None:
+    escape = f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+    assert safe(f"Sam{chr(code)}Carter") == f"Sam{escape}Carter"
+    assert safe(f"Sam{chr(code)}Carter") != safe("Sam Carter")
+
+
+@pytest.mark.parametrize("text", ["Café réunion", "Sam\u00a0Carter", "गु", "日本語", "🇬🇧", "\u05d0\u05d1"])
+def test_visible_text_is_left_alone(text: str) -> None:
+    assert safe(text) == text

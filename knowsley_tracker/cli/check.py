@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from knowsley_tracker.cli._context import app_context, print_json
+from knowsley_tracker.errors import TrackerError
 from knowsley_tracker.render import check_out
 from knowsley_tracker.render.text import emit
 from knowsley_tracker.service.check import CheckOptions, run_check
@@ -19,9 +20,9 @@ from knowsley_tracker.service.check import CheckOptions, run_check
 EXIT_CODES_HELP = (
     "Exit status: 0 nothing needs attention (nothing is printed, so cron sends no mail); "
     "1 something needs attention (the digest is printed); 2 usage error (unknown option, bad number); "
-    "4 KNOWSLEY_TRACKER_NOW is not a date; 8 no store at that path; 9 store unreadable (damaged, "
-    "not a store, or from a newer version); 10 other store error such as permission denied; "
-    "11 the digest could not be written in full (a full disk); 13 a link where a store file should be. "
+    "4 KNOWSLEY_TRACKER_NOW is not a date, or is outside 1 Jan 1900 to 31 Dec 2999; 8 no store at that path; "
+    "9 store unreadable (damaged, not a store, from a newer version, or holding a setting kt cannot use); "
+    "11 the digest could not be written in full (a full disk); 13 a link where a store file should be; 10 any other error, such as permission denied or a fault in kt (never 1). "
     "kt check takes no lock: it reads the last saved plan, so it never waits for a writer."
 )
 
@@ -72,11 +73,22 @@ def check(
         stale=None if no_stale else stale,
         deadline_within=None if no_deadlines else deadline_within,
     )
-    with app_context(ctx).reading() as s:
-        result = run_check(s, options)
-    if as_json:
-        print_json(check_out.to_json(result))
-    elif result.needs_attention:
-        emit(check_out.digest(result))
+    try:
+        with app_context(ctx).reading() as s:
+            result = run_check(s, options)
+        document = check_out.to_json(result) if as_json else None
+        text = check_out.digest(result) if result.needs_attention and not as_json else None
+    except TrackerError:
+        raise
+    except Exception as exc:
+        # Exit 1 tells cron that something needs attention; a fault in kt must not say that.
+        raise TrackerError(
+            f"kt check could not finish ({type(exc).__name__}: {exc}), so it cannot say whether anything needs "
+            "attention; run kt doctor, and report this to whoever supports knowsley-tracker."
+        ) from None
+    if document is not None:
+        print_json(document)
+    elif text is not None:
+        emit(text)
     if result.needs_attention:
         raise typer.Exit(1)

@@ -6,6 +6,7 @@ Each format's code (csv, icalendar) is imported only when that format is used.
 
 from __future__ import annotations
 
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -17,7 +18,7 @@ from knowsley_tracker.cli._context import AllowPersonalData, ByOption, app_conte
 from knowsley_tracker.errors import NotFoundError, TrackerError, ValidationError
 from knowsley_tracker.outputs import write_output, write_stdout
 from knowsley_tracker.render.text import emit, is_terminal, safe
-from knowsley_tracker.service.exchange import ImportRejectedError
+from knowsley_tracker.service.exchange import ImportLimit, ImportRejectedError
 from knowsley_tracker.service.session import Session
 
 export_app = typer.Typer(add_completion=False)
@@ -124,7 +125,8 @@ IMPORT_HELP = (
     "latest_update are optional. Dates are day-first (30/09/2025). Rows whose recommendation cells are empty "
     "belong to the recommendation above (merged cells). Nothing is saved unless every row is valid, and rows "
     "already in the plan are left as they are, so importing a file twice changes nothing. "
-    "JSON: an export from kt export --format json, restored only into an empty store (kt init first)."
+    "JSON: an export from kt export --format json, restored only into an empty store (kt init first); a file "
+    "over the import.json_max_mb setting (default 100 MB) is refused before it is read."
 )
 
 
@@ -151,8 +153,15 @@ def import_(
     from_stdin = str(file) == "-"
     fmt = _format_from(None if from_stdin else file, format.value if format else None, ImportFormat, "--format")
     source = "standard input" if from_stdin else str(file)
-    raw = sys.stdin.buffer.read() if from_stdin else _read(file)
     app = app_context(ctx)
+    if fmt == ImportFormat.JSON:
+        from knowsley_tracker.service.json_exchange import import_limit
+
+        with app.reading() as s:
+            limit = import_limit(s)
+        raw = _read_bounded(None if from_stdin else file, source, limit)
+    else:
+        raw = sys.stdin.buffer.read() if from_stdin else _read(file)
     try:
         if dry_run:
             if allow_personal_data is not None and not allow_personal_data.strip():
@@ -182,6 +191,32 @@ def _read(file: Path) -> bytes:
         raise ValidationError(f"{file} is a folder, not a file.") from None
     except OSError as exc:
         raise TrackerError(f"Could not read {file} ({exc.strerror or exc}).") from None
+
+
+def _read_bounded(file: Path | None, source: str, limit: ImportLimit) -> bytes:
+    """Read a file (standard input when None) of at most ``limit.max_bytes``, refusing a larger
+    one before reading it all: by its size first, then never more than one byte past the limit."""
+    try:
+        stream = sys.stdin.buffer if file is None else open(file, "rb")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        raise NotFoundError(f"No file {file}.") from None
+    except IsADirectoryError:
+        raise ValidationError(f"{file} is a folder, not a file.") from None
+    except OSError as exc:
+        raise TrackerError(f"Could not read {file} ({exc.strerror or exc}).") from None
+    try:
+        size = os.fstat(stream.fileno()).st_size if file is not None else 0
+        if size > limit.max_bytes:
+            raise ValidationError(limit.refusal(source, size))
+        raw = stream.read(limit.max_bytes + 1)
+    except OSError as exc:
+        raise TrackerError(f"Could not read {source} ({exc.strerror or exc}).") from None
+    finally:
+        if file is not None:
+            stream.close()
+    if len(raw) > limit.max_bytes:
+        raise ValidationError(limit.refusal(source, None))
+    return raw
 
 
 def _import(s: Session, fmt: str, raw: bytes, source: str, *, dry_run: bool) -> list[str]:

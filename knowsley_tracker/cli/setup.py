@@ -40,6 +40,10 @@ def init(
     say("Next: kt inspection add, kt focus add, kt owner add, kt rec add, kt action add (see kt --help).")
 
 
+def _accepted_list() -> str:
+    return " ".join(f"{name}: {setting.kind.accepted}." for name, setting in settings_service.SETTINGS.items())
+
+
 @config_app.command("list")
 def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """Show every setting with its value.
@@ -51,22 +55,38 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     with app_context(ctx).reading() as s:
         rows = settings_service.list_settings(s)
     if as_json:
-        print_json({setting.name: value for setting, value in rows})
+        print_json({row.setting.name: row.value for row in rows})
         return
     table = TableView(
         [Column("Setting"), Column("Value", justify="right"), Column("Default", justify="right"), Column("Meaning")],
         title="Settings",
     )
-    for setting, value in rows:
-        table.add([setting.name, value, setting.default, setting.help])
+    for row in rows:
+        meaning = row.setting.help
+        if row.problem is not None:
+            meaning = f"Not usable ({row.problem}): fix it with kt config set or kt config unset. {meaning}"
+        table.add([row.setting.name, row.shown, row.setting.kind.show(row.setting.default), meaning])
     print_table(table)
 
 
-@config_app.command("set")
+@config_app.command("get")
+def config_get(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The setting, e.g. backups.")]) -> None:
+    """Print one setting's value (its default when unset), for scripts.
+
+    Example:
+
+        kt config get rag.amber_days
+    """
+    with app_context(ctx).reading() as s:
+        row = settings_service.get_setting(s, name)
+    say(safe(row.shown))
+
+
+@config_app.command("set", epilog="Accepted values: " + _accepted_list())
 def config_set(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The setting, e.g. rag.amber_days.")],
-    value: Annotated[str, typer.Argument(help="Its new value (a whole number).")],
+    value: Annotated[str, typer.Argument(help="Its new value (kt config list shows each setting's meaning).")],
 ) -> None:
     """Change a setting for everyone using this plan.
 
@@ -75,8 +95,8 @@ def config_set(
         kt config set rag.amber_days 21
     """
     with app_context(ctx).writing(f"config set {name}") as s:
-        setting, number = settings_service.set_setting(s, name, value)
-    say(f"{setting.name} is now {number}.")
+        setting, typed = settings_service.set_setting(s, name, value)
+    say(f"{setting.name} is now {safe(setting.kind.show(typed))}.")
 
 
 @config_app.command("unset")
@@ -89,4 +109,7 @@ def config_unset(ctx: typer.Context, name: Annotated[str, typer.Argument(help="T
     """
     with app_context(ctx).writing(f"config unset {name}") as s:
         setting = settings_service.unset_setting(s, name)
-    say(f"{setting.name} is back to its default, {setting.default}.")
+    if isinstance(setting, str):
+        say(f"Removed the setting {safe(setting)}, which this knowsley-tracker does not know.")
+    else:
+        say(f"{setting.name} is back to its default, {setting.kind.show(setting.default)}.")

@@ -10,30 +10,50 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-# Characters that would move the cursor, recolour the terminal or reorder text
-# (C0/C1 controls, DEL, bidirectional overrides) are shown as escapes instead.
-_BIDI = set(range(0x202A, 0x202F)) | set(range(0x2066, 0x206A)) | {0x200E, 0x200F, 0x061C}
+# Characters shown as escapes (``\x1b``, ``\u200b``) instead of printed: those that would
+# move the cursor, recolour the terminal or reorder text (C0/C1 controls, DEL,
+# bidirectional controls), and those that print as nothing at all, so that
+# "Sam Carter" and "Sam\u200bCarter" can be told apart. By Unicode category:
+# Cc controls, Cf format characters (zero-width spaces and joiners U+200B-U+200F,
+# word joiner and invisible operators U+2060-U+2064, the byte-order mark U+FEFF,
+# bidi controls, soft hyphen...), Cs lone surrogates, Zl/Zp line and paragraph
+# separators; plus letters that are blank by design (Hangul fillers and the like).
+_ESCAPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
+_BLANK_LETTERS = frozenset(map(chr, (0x034F, 0x115F, 0x1160, 0x17B4, 0x17B5, 0x3164, 0xFFA0)))
 
 
 def _escape_char(ch: str) -> str:
     code = ord(ch)
     if code < 0x100:
         return f"\\x{code:02x}"
+    if code > 0xFFFF:
+        return f"\\U{code:08x}"
     return f"\\u{code:04x}"
 
 
+def _is_hidden(ch: str) -> bool:
+    """True for a character that must reach a terminal as a visible escape."""
+    if ch in _BLANK_LETTERS:
+        return True
+    if ch.isprintable():  # no escaped category is printable
+        return False
+    import unicodedata  # only for text that is not plainly printable
+
+    return unicodedata.category(ch) in _ESCAPED_CATEGORIES
+
+
 def safe(text: object, *, keep_newlines: bool = False) -> str:
-    """User text made safe to print: control characters and lone surrogates become
-    visible escapes (``\\x1b``), so nothing typed can recolour or rewrite the terminal."""
+    """User text made safe to print: control characters, invisible characters and lone
+    surrogates become visible escapes (``\\x1b``, ``\\u200b``), so nothing typed can recolour
+    or rewrite the terminal, or pass for other text."""
     s = str(text)
-    if s.isprintable() and s.isascii():
+    if s.isprintable() and _BLANK_LETTERS.isdisjoint(s):
         return s
     out: list[str] = []
     for ch in s:
-        code = ord(ch)
         if ch == "\n" and keep_newlines:
             out.append(ch)
-        elif code < 0x20 or 0x7F <= code < 0xA0 or code in _BIDI or 0xD800 <= code <= 0xDFFF:
+        elif _is_hidden(ch):
             out.append(_escape_char(ch))
         else:
             out.append(ch)

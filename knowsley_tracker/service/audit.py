@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from knowsley_tracker import dates
+from knowsley_tracker.config import read_setting_or_default, setting_problems, show_value
 from knowsley_tracker.errors import ConflictError, NotFoundError, TrackerError, UnsafeStoreError, ValidationError
+from knowsley_tracker.filenames import name_problem, shown
 from knowsley_tracker.models import (
     PREFIXES,
     RECORD_TYPES,
@@ -374,7 +376,7 @@ def backups(path: Path) -> BackupList:
     data, _ = probe(path)
     keep = DEFAULT_BACKUPS
     if data is not None:
-        keep = int(data[META]["1"].get("settings", {}).get("backups", DEFAULT_BACKUPS))
+        keep = read_setting_or_default(data[META]["1"].get("settings", {}), "backups")
     return BackupList(
         paths.backups,
         keep,
@@ -500,6 +502,8 @@ def diagnose(path: Path) -> DoctorReport:
     store = Store(paths, data, writable=False)
     problems += check_files(store)
     problems += check_shared_folder(paths)
+    problems += _check_stored_names(store)
+    problems += _check_settings(store)
     damaged = _check_rows(store)
     problems += damaged
     if not damaged:  # records that cannot be read are reported once, above
@@ -525,6 +529,53 @@ def reference_problems_safe(store: PlanStore) -> list[Problem]:
         return reference_problems(store)
     except TrackerError:
         return []  # a missing segment is reported by the file checks
+
+
+def _check_stored_names(store: Store) -> list[Problem]:
+    """Board rows naming a snapshot file kt would not have written (segment names are
+    checked with the segments): kt refuses to open them, so say which record and field."""
+    problems: list[Problem] = []
+    try:
+        boards = list(store.rows("boards"))
+    except TrackerError:
+        return problems
+    for board_id, row in boards:
+        name = row.get("snapshot_file")
+        problem = name_problem("snapshot", name) if name else None
+        if problem is not None:
+            problems.append(
+                Problem(
+                    "problem",
+                    f"{ref_of('boards', board_id)}'s snapshot_file {shown(name)} {problem}; kt will not open it.",
+                    "Restore a backup from before it was changed (kt backup list, kt restore NAME).",
+                )
+            )
+    return problems
+
+
+def _check_settings(store: Store) -> list[Problem]:
+    """Settings edited into the store by hand that kt cannot use, and names it does not know."""
+    problems: list[Problem] = []
+    for bad in setting_problems(store.meta.get("settings", {})):
+        if bad.setting is not None:
+            problems.append(
+                Problem(
+                    "problem",
+                    f"The setting {bad.name} is {show_value(bad.value)}, which kt cannot use: it takes "
+                    f"{bad.setting.kind.accepted}.",
+                    f"Run kt config set {bad.name} VALUE, or kt config unset {bad.name} for the default "
+                    f"({bad.setting.kind.show(bad.setting.default)}).",
+                )
+            )
+        else:
+            problems.append(
+                Problem(
+                    "warning",
+                    f"The store holds a setting {show_value(bad.name)}, which is {bad.message}.",
+                    f"Remove it with kt config unset {bad.name} (kt config list shows the settings in use).",
+                )
+            )
+    return problems
 
 
 def _check_rows(store: Store) -> list[Problem]:

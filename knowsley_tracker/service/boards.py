@@ -16,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 from knowsley_tracker.dates import format_date, local_date_of
 from knowsley_tracker.errors import ConflictError, CorruptStoreError, ValidationError
+from knowsley_tracker.filenames import name_problem, shown, snapshot_stem
 from knowsley_tracker.models import Action, Board, Evidence, LogEntry, Rag, Status, parse_ref
 from knowsley_tracker.rag import DEFAULT_AMBER_DAYS, DEFAULT_AMBER_PROGRESS, RagRules, rate
 from knowsley_tracker.service.actions import PlanIndex
@@ -306,6 +307,12 @@ def state_as_of(s: Session, day: date, index: PlanIndex, book: KpiBook) -> PlanS
 
 def load_state(s: Session, board: Board) -> PlanState:
     """The frozen snapshot of a board meeting."""
+    problem = name_problem("snapshot", board.snapshot_file)
+    if problem is not None:
+        raise CorruptStoreError(
+            f"Board {board.ref}'s snapshot_file {shown(board.snapshot_file)} {problem}; kt will not open it. "
+            "Run kt doctor."
+        )
     data = s.store.load_snapshot(board.snapshot_file)
     try:
         return PlanState.from_json(data)
@@ -324,7 +331,7 @@ def _freeze(s: Session, board: Board) -> Board:
     state = state_as_of(s, board.date, index, book)
     stamp = s.stamp()
     board.snapshot_file = s.store.save_snapshot(
-        f"board-{board.date.isoformat()}-{board.ref}", state.to_json(board=board.ref, taken_at=stamp)
+        snapshot_stem(board.date, board.ref), state.to_json(board=board.ref, taken_at=stamp)
     )
     board.snapshot_method = state.method
     board.frozen_at = stamp

@@ -38,6 +38,26 @@ class ImportRejectedError(ValidationError):
         self.problems = problems
 
 
+@dataclass(frozen=True)
+class ImportLimit:
+    """The most an import file may hold, from a setting, so a huge file is refused before it is read."""
+
+    max_bytes: int
+    setting: str
+
+    @property
+    def megabytes(self) -> int:
+        return self.max_bytes // 1_000_000
+
+    def refusal(self, source: str, size: int | None) -> str:
+        """Why a file of ``size`` bytes (None: more than the limit, size unknown) is refused."""
+        held = f"is {size / 1_000_000:,.1f} MB" if size is not None else f"holds more than {self.megabytes:,} MB"
+        return (
+            f"{source} {held}, over the {self.megabytes:,} MB limit for an import (the {self.setting} setting); "
+            f"nothing was imported. For a genuine export, raise it with kt config set {self.setting} MB."
+        )
+
+
 def reject(source: str, problems: list[Problem]) -> ImportRejectedError:
     count = len(problems)
     noun = "problem" if count == 1 else "problems"

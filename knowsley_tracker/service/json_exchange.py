@@ -16,10 +16,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowsley_tracker import __version__
+from knowsley_tracker.config import setting_problems
 from knowsley_tracker.errors import ConflictError, TrackerError, ValidationError
+from knowsley_tracker.filenames import name_problem, shown, snapshot_stem
 from knowsley_tracker.models import RECORD_TYPES, TABLES, Board, Record
 from knowsley_tracker.relations import RELATIONS
-from knowsley_tracker.service.exchange import Problem, reject
+from knowsley_tracker.service.exchange import ImportLimit, Problem, reject
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import FORMAT as STORE_FORMAT
 from knowsley_tracker.storage import decode
@@ -116,6 +118,13 @@ class _Checked:
     store: dict[str, Any]
 
 
+def import_limit(s: Session) -> ImportLimit:
+    """The largest JSON export kt import reads (the import.json_max_mb setting, MB of 1,000,000 bytes).
+    Parsing takes about five times the file's size in memory: the regional benchmark plan's
+    58 MB export peaked at 320 MB."""
+    return ImportLimit(s.setting("import.json_max_mb") * 1_000_000, "import.json_max_mb")
+
+
 def import_store(s: Session, raw: bytes, source: str, *, dry_run: bool = False) -> RestoreSummary:
     """Restore an export into this store, which must hold no records. All or nothing."""
     document = _parse(raw, source)
@@ -182,8 +191,12 @@ def _check(document: dict[str, Any], source: str) -> _Checked:
         for name in ("authority", "created_at"):
             if not isinstance(store.get(name), str) or not store[name].strip():
                 problems.append(Problem("store", name, "missing or not text."))
-        if not isinstance(store.get("settings", {}), dict):
+        settings = store.get("settings", {})
+        if not isinstance(settings, dict):
             problems.append(Problem("store", "settings", "must be an object of setting names and values."))
+        else:
+            for bad in setting_problems(settings):
+                problems.append(Problem("store.settings", str(bad.name), f"{bad.message}."))
         counters = store.get("counters", {})
         if not isinstance(counters, dict) or not all(
             isinstance(v, int) and not isinstance(v, bool) for v in counters.values()
@@ -273,9 +286,21 @@ def _check_references(
                             f"refers to {relation.target.PREFIX}{ref}, which is not in records.{target}.",
                         )
                     )
+    for name in snapshots:
+        problem = name_problem("snapshot", name)
+        if problem is not None:
+            problems.append(Problem("snapshots", "", f"{shown(name)} {problem}."))
     for at, record in records.get(Board.TABLE, []):
         assert isinstance(record, Board)
-        if record.snapshot_file and not isinstance(snapshots.get(record.snapshot_file), dict):
+        problem = name_problem("snapshot", record.snapshot_file) if record.snapshot_file else None
+        if problem is not None:
+            # A stored name is a name, never a path: kt writes nothing outside the store's folders.
+            problems.append(
+                Problem(
+                    f"records.boards[{at}] ({record.ref})", "snapshot_file", f"{shown(record.snapshot_file)} {problem}."
+                )
+            )
+        elif record.snapshot_file and not isinstance(snapshots.get(record.snapshot_file), dict):
             problems.append(
                 Problem(
                     f"records.boards[{at}] ({record.ref})",
@@ -290,9 +315,9 @@ def _restore(s: Session, checked: _Checked) -> None:
     for cls in RECORD_TYPES:
         for record in checked.records[cls.TABLE]:
             if isinstance(record, Board) and record.snapshot_file:
-                # The store names snapshot files after the transaction that wrote them.
-                base = re.sub(r"(-t\d+)?\.json$", "", record.snapshot_file)
-                record.snapshot_file = store.save_snapshot(base, checked.snapshots[record.snapshot_file])
+                # Named afresh, as kt names every snapshot: after the board and the transaction that wrote it.
+                snapshot = checked.snapshots[record.snapshot_file]
+                record.snapshot_file = store.save_snapshot(snapshot_stem(record.date, record.ref), snapshot)
             store.add_with_id(record)
     for name, value in checked.store.get("settings", {}).items():
         store.set_setting(name, value)

@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import Literal, NamedTuple
 
 from knowsley_tracker import dates
+from knowsley_tracker.config import SETTINGS
 from knowsley_tracker.errors import ConflictError, ValidationError
 from knowsley_tracker.models import FocusArea, Kpi, KpiValue, Recommendation
 from knowsley_tracker.service.session import Session
@@ -58,7 +59,7 @@ def _is_percent_unit(unit: str) -> bool:
     return unit.strip().lower() in ("%", "percent", "per cent", "percentage")
 
 
-DEFAULT_SMALL_NUMBERS = 5
+DEFAULT_SMALL_NUMBERS: int = SETTINGS["small_numbers"].default
 
 
 class Figures:
@@ -78,7 +79,7 @@ class Figures:
 
     @classmethod
     def for_session(cls, s: Session) -> Figures:
-        return cls(int(s.store.setting("small_numbers", DEFAULT_SMALL_NUMBERS)))
+        return cls(s.setting("small_numbers"))
 
     def figure(
         self, value: float | None, *, unit: str = "", count: bool = False, based_on: tuple[int | None, ...] = ()

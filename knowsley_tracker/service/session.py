@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from knowsley_tracker import dates, guard
+from knowsley_tracker.config import read_setting
 from knowsley_tracker.errors import NotFoundError, PersonalDataError, ValidationError
 from knowsley_tracker.models import (
     Action,
@@ -54,6 +55,11 @@ class Session:
     @cached_property
     def rag_rules(self) -> RagRules:
         return RagRules.from_settings(self.store.settings())
+
+    def setting(self, name: str) -> Any:
+        """A plan setting declared in knowsley_tracker.config (its default when unset). A value
+        kt cannot use, edited into the store by hand, is an error that says how to fix it."""
+        return read_setting(self.store.settings(), name)
 
     def transaction(self, what: str) -> Any:
         """Start the one transaction a command's changes are saved in."""

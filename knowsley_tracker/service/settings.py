@@ -1,66 +1,78 @@
-"""Plan-wide settings, stored in the plan so every officer and cron job agrees."""
+"""kt config: list, read, change and reset the plan's settings.
+
+Every setting is declared once, in :mod:`knowsley_tracker.config` (name, type,
+accepted values, default, help); this module only applies those declarations
+to a session's store.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from knowsley_tracker.config import (
+    SETTINGS,
+    Setting,
+    find_setting,
+    parse_setting,
+    read_setting,
+)
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.rag import DEFAULT_AMBER_DAYS, DEFAULT_AMBER_PROGRESS
 from knowsley_tracker.service.session import Session
-from knowsley_tracker.storage import DEFAULT_BACKUPS
+
+__all__ = ["SETTINGS", "Setting", "SettingRow", "get_setting", "list_settings", "set_setting", "unset_setting"]
 
 
 @dataclass(frozen=True)
-class Setting:
-    name: str
-    default: int
-    low: int
-    high: int
-    help: str
+class SettingRow:
+    setting: Setting
+    value: Any  # as stored (the default when unset)
+    problem: str | None  # what kt accepts, when a hand-edited value is not it; None when it can use it
+
+    @property
+    def shown(self) -> str:
+        return self.setting.kind.show(self.value) if self.problem is None else repr(self.value)
 
 
-SETTINGS: dict[str, Setting] = {
-    s.name: s
-    for s in (
-        Setting("rag.amber_days", DEFAULT_AMBER_DAYS, 0, 365, "Amber when due within this many days..."),
-        Setting("rag.amber_progress", DEFAULT_AMBER_PROGRESS, 0, 100, "...and progress is under this percentage."),
-        Setting("backups", DEFAULT_BACKUPS, 1, 1000, "How many previous versions of the store to keep."),
-        Setting("small_numbers", 5, 0, 1000, "Counts below this are suppressed in reports (shown as 'c')."),
-        Setting("visit_interval_months", 5, 1, 24, "Months between projected monitoring visits."),
-    )
-}
+def list_settings(s: Session) -> list[SettingRow]:
+    """Every declared setting with its value, flagging values kt cannot use (without failing)."""
+    stored = s.store.settings()
+    rows = []
+    for setting in SETTINGS.values():
+        value = stored.get(setting.name)
+        if value is None:
+            rows.append(SettingRow(setting, setting.default, None))
+        else:
+            usable = setting.kind.check(value) is None
+            rows.append(SettingRow(setting, value, None if usable else f"it takes {setting.kind.accepted}"))
+    return rows
 
 
-def _setting(name: str) -> Setting:
-    found = SETTINGS.get(name.strip().lower())
-    if found is None:
-        raise ValidationError(f"Unknown setting {name!r}: use {', '.join(SETTINGS)}.")
-    return found
-
-
-def list_settings(s: Session) -> list[tuple[Setting, Any]]:
-    return [(setting, s.store.setting(setting.name, setting.default)) for setting in SETTINGS.values()]
+def get_setting(s: Session, name: str) -> SettingRow:
+    """One setting's value (a value kt cannot use is an error saying how to fix it)."""
+    setting = find_setting(name)
+    return SettingRow(setting, read_setting(s.store.settings(), setting.name), None)
 
 
 def set_setting(s: Session, name: str, value: str) -> tuple[Setting, Any]:
-    setting = _setting(name)
-    try:
-        number = int(value)
-    except ValueError:
-        raise ValidationError(f"{setting.name} takes a whole number, not {value!r}.") from None
-    if not setting.low <= number <= setting.high:
-        raise ValidationError(f"{setting.name} must be from {setting.low} to {setting.high}.")
-    s.store.set_setting(setting.name, number)
-    return setting, number
+    """Change a setting from what the user typed, checked against its declaration."""
+    setting = find_setting(name)
+    typed = parse_setting(setting, value, s.today)
+    s.store.set_setting(setting.name, typed)
+    return setting, typed
 
 
-def unset_setting(s: Session, name: str) -> Setting:
-    setting = _setting(name)
+def unset_setting(s: Session, name: str) -> Setting | str:
+    """Put a setting back to its default; a name kt does not know (edited into the store
+    by hand, or left by a newer version) is removed. Returns the setting, or the name removed."""
+    stored = s.store.settings()
+    key = name.strip().lower()
+    if key not in SETTINGS:
+        for stored_name in stored:
+            if stored_name == name or str(stored_name).lower() == key:
+                s.store.set_setting(stored_name, None)
+                return str(stored_name)
+        raise ValidationError(f"Unknown setting {name!r}: use {', '.join(SETTINGS)}.")
+    setting = SETTINGS[key]
     s.store.set_setting(setting.name, None)
     return setting
-
-
-def setting_value(s: Session, name: str) -> int:
-    setting = SETTINGS[name]
-    return int(s.store.setting(name, setting.default))

@@ -101,11 +101,10 @@ def project_visits(s: Session, *, count: int = 3, every_months: int | None = Non
     """
     from knowsley_tracker.dates import add_months
     from knowsley_tracker.models import Inspection, Judgement
-    from knowsley_tracker.service.settings import setting_value
 
     if not 1 <= count <= 12:
         raise ValidationError("Project between 1 and 12 visits.")
-    interval = every_months if every_months is not None else setting_value(s, "visit_interval_months")
+    interval = every_months if every_months is not None else s.setting("visit_interval_months")
     if not 1 <= interval <= 24:
         raise ValidationError("Visits are projected 1 to 24 months apart.")
     monitoring = [v for v in s.store.all(Visit) if v.type is InspectionType.MONITORING_VISIT]

@@ -20,6 +20,8 @@ ORDER = (
     "lock timeouts",
     "corrupt stores refused",
     "hostile texts",
+    "traversal imports refused",
+    "out-of-range dates refused",
     "store checks",
     "records verified",
 )

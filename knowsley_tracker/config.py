@@ -1,0 +1,280 @@
+"""Every plan setting, declared once: its name, type, accepted values, default and help.
+
+``kt config list|get|set|unset``, ``kt import FILE.json``, the code that reads a
+setting and ``kt doctor`` all work from :data:`SETTINGS`, so a value is checked
+the same way on every path in (a typed command, an import file, a hand-edited
+store). Settings live in the store's ``_meta`` so every officer and cron job
+agrees on them.
+
+To add a setting, add one line to :data:`SETTINGS`, for example::
+
+    Setting("reminders.days_before", Whole(1, 60), 7, "Remind owners this many days before an action is due."),
+
+and read it with ``session.setting("reminders.days_before")`` (or
+:func:`read_setting` below the service layer). Kinds: :class:`Whole` (a range),
+:class:`Choice`, :class:`Text`, :class:`Flag` and :class:`Day` (a date in the
+supported range). Nothing here imports storage, rendering or the CLI. Plain classes and NamedTuples, not
+dataclasses: every command imports this module, and generating dataclass methods
+cost about 2 ms of start-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any, NamedTuple
+
+from knowsley_tracker.errors import CorruptStoreError, ValidationError
+
+
+class Kind:
+    """What values a setting takes: read from typed text, checked as stored JSON."""
+
+    @property
+    def accepted(self) -> str:
+        """The values accepted, as a phrase: ``a whole number from 0 to 365``."""
+        raise NotImplementedError
+
+    def from_text(self, text: str, today: date) -> Any:
+        """The stored value for what a user typed; raises ValueError."""
+        raise NotImplementedError
+
+    def check(self, value: Any) -> str | None:
+        """Why a stored or imported value is not accepted (None when it is)."""
+        raise NotImplementedError
+
+    def show(self, value: Any) -> str:
+        return str(value)
+
+
+def _typed(value: Any) -> str:
+    """A value as a message quotes it: ``'soon'``, ``1.5``, ``true`` (JSON's spelling for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text if len(text) <= 40 else text[:36] + "...'"
+
+
+class Whole(Kind):
+    """A whole number from ``low`` to ``high``."""
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+
+    @property
+    def accepted(self) -> str:
+        return f"a whole number from {self.low:,} to {self.high:,}"
+
+    def from_text(self, text: str, today: date) -> Any:
+        word = text.strip()
+        if not (word.isascii() and word.lstrip("-").isdigit()):
+            raise ValueError(f"not a whole number: {text!r}")
+        return int(word)
+
+    def check(self, value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"{_typed(value)} is not a whole number"
+        if not self.low <= value <= self.high:
+            return f"{value:,} is out of range"
+        return None
+
+
+class Choice(Kind):
+    """One of a few words, matched in any case and stored as declared."""
+
+    def __init__(self, values: tuple[str, ...]) -> None:
+        self.values = values
+
+    @property
+    def accepted(self) -> str:
+        return "one of " + ", ".join(self.values)
+
+    def from_text(self, text: str, today: date) -> Any:
+        for value in self.values:
+            if value.casefold() == text.strip().casefold():
+                return value
+        raise ValueError(f"not one of the choices: {text!r}")
+
+    def check(self, value: Any) -> str | None:
+        return None if isinstance(value, str) and value in self.values else f"{_typed(value)} is not one of them"
+
+
+class Text(Kind):
+    """One line of text (for names and labels)."""
+
+    def __init__(self, max_length: int = 200) -> None:
+        self.max_length = max_length
+
+    @property
+    def accepted(self) -> str:
+        return f"text of 1 to {self.max_length} characters on one line"
+
+    def from_text(self, text: str, today: date) -> Any:
+        value = text.strip()
+        problem = self.check(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, str):
+            return f"{_typed(value)} is not text"
+        if not value.strip() or len(value) > self.max_length:
+            return "the text is empty" if not value.strip() else f"the text is {len(value):,} characters long"
+        if not value.isprintable():
+            return "the text holds line breaks or control characters"
+        return None
+
+
+_YES = {"yes", "y", "true", "on", "1"}
+_NO = {"no", "n", "false", "off", "0"}
+
+
+class Flag(Kind):
+    """Yes or no, stored as true or false."""
+
+    @property
+    def accepted(self) -> str:
+        return "yes or no"
+
+    def from_text(self, text: str, today: date) -> Any:
+        word = text.strip().lower()
+        if word in _YES or word in _NO:
+            return word in _YES
+        raise ValueError(f"not yes or no: {text!r}")
+
+    def check(self, value: Any) -> str | None:
+        return None if isinstance(value, bool) else f"{_typed(value)} is not true or false"
+
+    def show(self, value: Any) -> str:
+        return "yes" if value else "no"
+
+
+class Day(Kind):
+    """A calendar date in the range kt handles, stored as ISO ``YYYY-MM-DD``."""
+
+    @property
+    def accepted(self) -> str:
+        from knowsley_tracker.dates import RANGE_TEXT
+
+        return f"a date from {RANGE_TEXT}"
+
+    def from_text(self, text: str, today: date) -> Any:
+        from knowsley_tracker.dates import parse_date
+
+        return parse_date(text, today).isoformat()
+
+    def check(self, value: Any) -> str | None:
+        from knowsley_tracker.dates import in_range
+
+        if not isinstance(value, str):
+            return f"{_typed(value)} is not an ISO date"
+        try:
+            day = date.fromisoformat(value)
+        except ValueError:
+            return f"{_typed(value)} is not an ISO date (YYYY-MM-DD)"
+        return None if in_range(day) else f"{value} is out of range"
+
+    def show(self, value: Any) -> str:
+        from knowsley_tracker.dates import format_date
+
+        return format_date(date.fromisoformat(value)) if isinstance(value, str) else str(value)
+
+
+class Setting(NamedTuple):
+    name: str
+    kind: Kind
+    default: Any
+    help: str
+
+
+SETTINGS: dict[str, Setting] = {
+    s.name: s
+    for s in (
+        Setting("rag.amber_days", Whole(0, 365), 14, "Amber when due within this many days..."),
+        Setting("rag.amber_progress", Whole(0, 100), 75, "...and progress is under this percentage."),
+        Setting("backups", Whole(1, 1000), 10, "How many previous versions of the store to keep."),
+        Setting("small_numbers", Whole(0, 1000), 5, "Counts from 1 to this are suppressed in reports (shown as 'c')."),
+        Setting("visit_interval_months", Whole(1, 24), 5, "Months between projected monitoring visits."),
+        Setting("import.json_max_mb", Whole(1, 4096), 100, "kt import refuses a JSON export over this many MB."),
+    )
+}
+
+
+def find_setting(name: str) -> Setting:
+    """A declared setting by name (any case); ValidationError naming them all otherwise."""
+    found = SETTINGS.get(name.strip().lower())
+    if found is None:
+        raise ValidationError(f"Unknown setting {name!r}: use {', '.join(SETTINGS)}.")
+    return found
+
+
+def parse_setting(setting: Setting, text: str, today: date) -> Any:
+    """The value to store for what a user typed (kt config set); ValidationError otherwise."""
+    try:
+        value = setting.kind.from_text(text, today)
+    except ValueError:
+        value = _Unreadable()
+    problem = None if isinstance(value, _Unreadable) else setting.kind.check(value)
+    if isinstance(value, _Unreadable) or problem:
+        raise ValidationError(f"{setting.name} takes {setting.kind.accepted}, not {_typed(text)}.")
+    return value
+
+
+class _Unreadable:
+    pass
+
+
+def read_setting(settings: Mapping[str, Any], name: str) -> Any:
+    """A setting's value from a store's settings (its default when unset). A value that
+    someone edited into the store by hand and kt cannot use raises CorruptStoreError
+    saying how to fix it, rather than failing somewhere later."""
+    setting = SETTINGS[name]
+    value = settings.get(name)
+    if value is None:
+        return setting.default
+    if setting.kind.check(value) is not None:
+        raise CorruptStoreError(
+            f"The plan's setting {name} is {_typed(value)}, which kt cannot use: it takes {setting.kind.accepted}. "
+            f"Fix it with kt config set {name} VALUE, or kt config unset {name} for the default "
+            f"({setting.kind.show(setting.default)}); kt doctor lists every setting that needs fixing."
+        )
+    return value
+
+
+def read_setting_or_default(settings: Mapping[str, Any], name: str) -> Any:
+    """Like :func:`read_setting`, but the default for a value kt cannot use: for housekeeping
+    (pruning backups, listing them) that must not stop a command. kt doctor reports the value."""
+    setting = SETTINGS[name]
+    value = settings.get(name)
+    return setting.default if value is None or setting.kind.check(value) is not None else value
+
+
+class SettingProblem(NamedTuple):
+    """A stored or imported setting kt cannot use: a value of the wrong kind, or a name it does not know."""
+
+    name: str
+    value: Any
+    setting: Setting | None  # None: not a setting this knowsley-tracker knows
+
+    @property
+    def message(self) -> str:
+        """``'soon' is not accepted: rag.amber_days takes a whole number from 0 to 365``."""
+        if self.setting is None:
+            return f"not a setting this knowsley-tracker knows (it knows {', '.join(SETTINGS)})"
+        return f"{_typed(self.value)} is not accepted: {self.name} takes {self.setting.kind.accepted}"
+
+
+def setting_problems(settings: Mapping[str, Any]) -> list[SettingProblem]:
+    """Every stored setting kt cannot use, and every name it does not know (kt doctor, kt import)."""
+    problems: list[SettingProblem] = []
+    for name, value in settings.items():
+        setting = SETTINGS.get(name)
+        if setting is None or (value is not None and setting.kind.check(value) is not None):
+            problems.append(SettingProblem(name, value, setting))
+    return problems
+
+
+def show_value(value: Any) -> str:
+    """A stored value as a message shows it."""
+    return _typed(value)
