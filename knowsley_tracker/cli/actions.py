@@ -9,6 +9,7 @@ import typer
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_json,
@@ -65,6 +66,7 @@ def list_(
         int | None, typer.Option("--due-within", metavar="DAYS", help="Only open actions due in the next DAYS days.")
     ] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List actions, soonest due first, with their RAG (* marks an override).
 
@@ -76,7 +78,7 @@ def list_(
         found = service.list_actions(
             s, focus=focus, owner=owner, status=status, rec=rec, rag=rag, overdue=overdue, due_within=due_within
         )
-    output(as_json, lambda: [views.action_json(v) for v in found], lambda: views.actions_table(found))
+    output(as_json, lambda: [views.action_json(v) for v in found], lambda: views.actions_table(found), wide=wide)
 
 
 @app.command("show")
@@ -84,6 +86,7 @@ def show(
     ctx: typer.Context,
     action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show one action with its progress log and evidence.
 
@@ -93,7 +96,7 @@ def show(
     """
     with app_context(ctx).reading() as s:
         detail = service.show_action(s, action)
-    output(as_json, lambda: views.action_detail_json(detail), lambda: views.action_detail(detail))
+    output(as_json, lambda: views.action_detail_json(detail), lambda: views.action_detail(detail), wide=wide)
 
 
 @app.command("edit")

@@ -10,6 +10,7 @@ from knowsley_tracker.cli._context import (
     AllowPersonalData,
     ByOption,
     JsonOption,
+    WideOption,
     app_context,
     output,
     say,
@@ -50,6 +51,7 @@ def list_(
     ctx: typer.Context,
     action: Annotated[str | None, typer.Argument(help="Only this action's evidence.")] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List evidence, for one action or the whole plan.
 
@@ -59,7 +61,9 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         items = service.list_evidence(s, action)
-    output(as_json, lambda: [views.evidence_json(e, a) for e, a in items], lambda: views.evidence_table(items))
+    output(
+        as_json, lambda: [views.evidence_json(e, a) for e, a in items], lambda: views.evidence_table(items), wide=wide
+    )
 
 
 @app.command("remove")

@@ -9,6 +9,7 @@ import typer
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     print_detail,
     print_json,
@@ -46,7 +47,7 @@ def add(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List focus areas with their leads and how many recommendations and actions each has.
 
     Example:
@@ -71,12 +72,15 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
             ]
         )
     else:
-        print_table(views.focus_table(areas, counts))
+        print_table(views.focus_table(areas, counts), wide=wide)
 
 
 @app.command("show")
 def show(
-    ctx: typer.Context, key: Annotated[str, typer.Argument(help="The focus area's key.")], as_json: JsonOption = False
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The focus area's key.")],
+    as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show a focus area with its recommendations and actions.
 
@@ -99,7 +103,7 @@ def show(
         )
         return
     fields = [("Name", area.name), ("Lead", area.lead), ("Description", area.description)]
-    print_detail(f"{area.key}", fields, [views.recs_table(recs), views.actions_table(actions)])
+    print_detail(f"{area.key}", fields, [views.recs_table(recs), views.actions_table(actions)], wide=wide)
 
 
 @app.command("edit")

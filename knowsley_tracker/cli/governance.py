@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
+from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, WideOption, app_context, output, say
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -55,7 +55,7 @@ def intervention_add(
 
 
 @intervention_app.command("list")
-def intervention_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def intervention_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List DfE interventions, oldest first, with how long each was in force.
 
     Example:
@@ -64,7 +64,12 @@ def intervention_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     with app_context(ctx).reading() as s:
         items = service.list_interventions(s)
-    output(as_json, lambda: [views.intervention_json(v) for v in items], lambda: views.interventions_table(items))
+    output(
+        as_json,
+        lambda: [views.intervention_json(v) for v in items],
+        lambda: views.interventions_table(items),
+        wide=wide,
+    )
 
 
 @intervention_app.command("edit")
@@ -126,6 +131,7 @@ def partner_list(
     ctx: typer.Context,
     active: Annotated[bool, typer.Option("--active", help="Only engagements running today.")] = False,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List improvement partners and what they address.
 
@@ -135,7 +141,7 @@ def partner_list(
     """
     with app_context(ctx).reading() as s:
         items = service.list_partners(s, active_only=active)
-    output(as_json, lambda: [views.partner_json(v) for v in items], lambda: views.partners_table(items))
+    output(as_json, lambda: [views.partner_json(v) for v in items], lambda: views.partners_table(items), wide=wide)
 
 
 @partner_app.command("edit")

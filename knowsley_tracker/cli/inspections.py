@@ -9,6 +9,7 @@ import typer
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_json,
@@ -134,7 +135,7 @@ def edit(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List inspections and visits, oldest first.
 
     Example:
@@ -143,7 +144,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     with app_context(ctx).reading() as s:
         items = service.list_inspections(s)
-    output(as_json, lambda: [views.record_json(i) for i in items], lambda: views.inspections_table(items))
+    output(as_json, lambda: [views.record_json(i) for i in items], lambda: views.inspections_table(items), wide=wide)
 
 
 @app.command("show")
@@ -151,6 +152,7 @@ def show(
     ctx: typer.Context,
     inspection: Annotated[str, typer.Argument(help="The inspection, e.g. I2.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show an inspection with each area's judgement.
 
@@ -160,4 +162,4 @@ def show(
     """
     with app_context(ctx).reading() as s:
         item = service.get_inspection(s, inspection)
-    output(as_json, lambda: views.record_json(item), lambda: views.inspection_detail(item))
+    output(as_json, lambda: views.record_json(item), lambda: views.inspection_detail(item), wide=wide)

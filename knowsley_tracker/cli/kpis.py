@@ -10,6 +10,7 @@ from knowsley_tracker.cli._context import (
     AllowPersonalData,
     ByOption,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_json,
@@ -113,6 +114,7 @@ def list_(
     ctx: typer.Context,
     focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area's KPIs.")] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show the KPI scorecard: latest value, target, met or not, and trend.
 
@@ -122,7 +124,7 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         items = service.list_kpis(s, focus)
-    output(as_json, lambda: [kpi_json(st) for st in items], lambda: views.scorecard_table(items))
+    output(as_json, lambda: [kpi_json(st) for st in items], lambda: views.scorecard_table(items), wide=wide)
 
 
 @app.command("show")
@@ -130,6 +132,7 @@ def show(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="The KPI, e.g. HP-01.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show one KPI with every value reported.
 
@@ -139,4 +142,4 @@ def show(
     """
     with app_context(ctx).reading() as s:
         status = service.show_kpi(s, key)
-    output(as_json, lambda: views.kpi_detail_json(status), lambda: views.kpi_detail(status))
+    output(as_json, lambda: views.kpi_detail_json(status), lambda: views.kpi_detail(status), wide=wide)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
+from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, WideOption, app_context, output, say
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Action
 from knowsley_tracker.render import views
@@ -43,6 +43,7 @@ def list_(
     ctx: typer.Context,
     active: Annotated[bool, typer.Option("--active", help="Only owners still in post.")] = False,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List owners and how many open actions each has.
 
@@ -57,6 +58,7 @@ def list_(
         as_json,
         lambda: [views.record_json(o, open_actions=owned.get(o.id, 0)) for o in owners],
         lambda: views.owners_table(owners, dict(owned)),
+        wide=wide,
     )
 
 

@@ -9,6 +9,7 @@ import typer
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_detail,
@@ -59,6 +60,7 @@ def list_(
     ctx: typer.Context,
     focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area.")] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List recommendations with how many actions each has and how many are done.
 
@@ -68,7 +70,7 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         recs = service.list_recommendations(s, focus=focus)
-    output(as_json, lambda: [views.rec_json(r) for r in recs], lambda: views.recs_table(recs))
+    output(as_json, lambda: [views.rec_json(r) for r in recs], lambda: views.recs_table(recs), wide=wide)
 
 
 @app.command("show")
@@ -76,6 +78,7 @@ def show(
     ctx: typer.Context,
     rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show a recommendation and its actions.
 
@@ -92,7 +95,7 @@ def show(
         print_json(out)
         return
     detail = views.rec_detail(view, actions)
-    print_detail(detail.title, detail.fields, detail.tables)
+    print_detail(detail.title, detail.fields, detail.tables, wide=wide)
 
 
 @app.command("edit")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import app_context, say
+from knowsley_tracker.cli._context import WideOption, app_context, say
 from knowsley_tracker.errors import TrackerError, ValidationError
 from knowsley_tracker.rag import rules_text
 from knowsley_tracker.render.text import emit, is_terminal, safe
@@ -99,6 +99,7 @@ def report(
         typer.Option("--since", help="Measure movement from this date, not the last board before today."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """Print the board status report, or write it as a board pack.
 
@@ -110,9 +111,10 @@ def report(
     with app_context(ctx).reading() as s:
         built = build_report(s, focus=focus, since=since)
     if output is None and chosen == "text" and is_terminal():
-        from knowsley_tracker.render.report_text import print_rich
+        from knowsley_tracker.render import terminal
+        from knowsley_tracker.render.report_terminal import terminal_lines
 
-        print_rich(built)
+        terminal.write_lines(terminal_lines(built, terminal.terminal_width(), terminal.Painter(), wide=wide))
         return
     content = render(built, chosen)
     if output is None:

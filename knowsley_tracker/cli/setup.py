@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import JsonOption, app_context, print_json, print_table, say
+from knowsley_tracker.cli._context import JsonOption, WideOption, app_context, print_json, print_table, say
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.guard import describe, find_personal_data
 from knowsley_tracker.render.text import Column, TableView, safe
@@ -41,7 +41,7 @@ def init(
 
 
 @config_app.command("list")
-def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def config_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Show every setting with its value.
 
     Example:
@@ -59,7 +59,7 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     )
     for setting, value in rows:
         table.add([setting.name, value, setting.default, setting.help])
-    print_table(table)
+    print_table(table, wide=wide)
 
 
 @config_app.command("set")
