@@ -71,7 +71,7 @@ def test_a_snapshot_rebuilt_from_the_log_matches_the_plan_as_it_was(store: Store
     step(store, "2025-10-05", actions.edit_action, "A1", due="30/11/2025", reason="Audit tool delayed")
     step(store, "2025-10-06", kpis.record_value, "DIS-01", "70", period="2025-09")
     look("2025-10-10")
-    step(store, "2025-10-15", actions.log_progress, "A2", "Board asked for more", status="in-progress")
+    step(store, "2025-10-15", actions.log_progress, "A2", "Board asked for more", status="in-progress", progress=80)
     step(store, "2025-10-16", actions.edit_action, "A2", rag="amber", reason="Needs rework")
     step(store, "2025-10-20", actions.add_action, "R1", "Brief staff", due="15/11/2025")
     step(store, "2025-10-25", actions.log_progress, "A3", "Superseded by regional review", status="dropped")

@@ -75,7 +75,7 @@ def test_done_completes(plan: Any) -> None:
     assert result.stdout == "A3 is complete: Recruit two more personal advisers (logged L3).\n"
     again = plan("done", "A3")
     assert again.exit_code == ValidationError.exit_code
-    assert again.stderr == "Error: A3 is already complete (since 2025-11-30).\n"
+    assert again.stderr == "Error: A3 is already complete (since 30 Nov 2025).\n"
 
 
 def test_bad_input_is_one_line_and_store_unchanged(plan: Any, db: Any) -> None:

@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker import lifecycle
 from knowsley_tracker.cli._context import AllowPersonalData, ByOption, app_context, say
+from knowsley_tracker.models import Status
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.render.views import describe_changes
 from knowsley_tracker.service import actions as service
@@ -37,6 +39,8 @@ def log(
     with app_context(ctx).writing(f"log {action}", by=by, allow_personal_data=allow_personal_data) as s:
         updated, entry = service.log_progress(s, action, note, progress=progress, status=status)
     change = describe_changes(entry.changes)
+    if status is None and entry.changes.get("status", [None, None])[1] == Status.COMPLETE.value:
+        change += f" ({lifecycle.COMPLETES})"  # say so: the officer asked for 100%, not for complete
     say(f"Logged {entry.ref} on {updated.ref}" + (f": {change}" if change else "") + ".")
 
 

@@ -130,6 +130,14 @@ def describe_changes(changes: dict[str, list[Any]]) -> str:
             parts.append(f"due {format_date(_iso(old))} -> {format_date(_iso(new))}")
         elif name == "rag_override":
             parts.append(f"RAG override {old or 'none'} -> {new or 'cleared'}")
+        elif name == "completed_on":
+            parts.append(
+                f"completion date {format_date(_iso(old))} -> {format_date(_iso(new))}"
+                if old and new
+                else f"completion date {format_date(_iso(new))}"
+                if new
+                else "completion date cleared"
+            )
         else:
             parts.append(f"{name} {old} -> {new}")
     return "; ".join(parts)

@@ -33,6 +33,7 @@ from knowsley_tracker.models import (
     Record,
     Visit,
 )
+from knowsley_tracker.service import consistency
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import (
     DEFAULT_BACKUPS,
@@ -402,6 +403,7 @@ def undo(s: Session, txn: int | None = None) -> UndoResult:
             f"Cannot undo txn {entry_txn} ({row.get('what')}): records would be left pointing at nothing "
             f"({broken[0].message.rstrip('.')}). Change that first, or restore a backup (kt backup list)."
         )
+    consistency.check_undo(s, touched, f"Cannot undo txn {entry_txn} ({row.get('what')})")
     own = (store._pending or [])[start:]
     entry = _entry(entry_txn, row, _expand_all(store, changes, {}))
     return UndoResult(entry, _expand_all(store, own, {}), later_by_others)
@@ -585,6 +587,7 @@ def diagnose(path: Path) -> DoctorReport:
     problems += _check_rows(store)
     problems += reference_problems_safe(store)
     problems += _check_last_logged(store)
+    problems += consistency.status_problems(store)
     if not newest and store.txn > 0:
         problems.append(
             Problem(
@@ -709,6 +712,7 @@ def repair(s: Session) -> list[str]:
         if changed:
             store.save(action)
             done.append(f"Copied the latest log entry's time and note onto {action.ref}.")
+    done += consistency.repair_status(s)
     return done
 
 

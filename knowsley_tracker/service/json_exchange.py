@@ -15,9 +15,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowsley_tracker import __version__
+from knowsley_tracker import __version__, lifecycle
 from knowsley_tracker.errors import ConflictError, TrackerError, ValidationError
-from knowsley_tracker.models import RECORD_TYPES, TABLES, Board, Record
+from knowsley_tracker.models import RECORD_TYPES, TABLES, Action, Board, Record
 from knowsley_tracker.service.exchange import Problem, reject
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import FORMAT as STORE_FORMAT
@@ -117,6 +117,9 @@ class RestoreSummary:
     exported_at: str
     counts: dict[str, int] = field(default_factory=dict)
     settings: int = 0
+    # Actions whose status and progress break the rules (kt doctor --fix repairs them);
+    # a restore keeps the records exactly as exported.
+    breaking_rules: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -141,6 +144,9 @@ def import_store(s: Session, raw: bytes, source: str, *, dry_run: bool = False) 
         exported_at=str(document.get("exported_at", "")),
         counts={table: len(items) for table, items in checked.records.items()},
         settings=len(checked.store.get("settings", {})),
+        breaking_rules=[
+            r.ref for r in checked.records.get(Action.TABLE, []) if isinstance(r, Action) and lifecycle.breaches(r)
+        ],
     )
     if not dry_run:
         _restore(s, checked)
