@@ -48,6 +48,12 @@ class Vocabulary(StrEnum):
             return cls(alias)
         label = what or cls.__name__.lower()
         choices = ", ".join(m.value for m in cls)
+        from knowsley_tracker.suggest import nearest
+
+        names = {normalise_word(m.value): m.value for m in cls} | {a: v for a, v in cls.aliases().items()}
+        guess = nearest(word, names) if word else None
+        if guess is not None:
+            raise ValidationError(f"Unknown {label} {text!r}; did you mean {guess}? (Choose one of {choices}.)")
         raise ValidationError(f"Unknown {label} {text!r}: choose one of {choices}.")
 
     @property
@@ -830,6 +836,32 @@ def parse_ref(text: str, cls: type[Record]) -> int:
         s = s[len(cls.PREFIX) :]
     if s.isdigit() and int(s) > 0:
         return int(s)
-    kind = re.sub(r"(?<!^)(?=[A-Z])", " ", cls.__name__).lower()
+    raise ValidationError(_not_an_id(text, cls))
+
+
+def record_noun(cls: type[Record]) -> str:
+    """``action``, ``focus area``, ``KPI``: a record kind in words."""
+    return {"Kpi": "KPI", "KpiValue": "KPI value"}.get(cls.__name__) or re.sub(
+        r"(?<!^)(?=[A-Z])", " ", cls.__name__
+    ).lower()
+
+
+def _not_an_id(text: str, cls: type[Record]) -> str:
+    """Why ``text`` is not an id of this kind, with the id that was probably meant."""
+    from knowsley_tracker.suggest import as_digits
+
+    kind = record_noun(cls)
     article = "an" if kind[0] in "aeio" else "a"
-    raise ValidationError(f"{text!r} is not {article} {kind} id: use {cls.PREFIX} and a number, e.g. {cls.PREFIX}3.")
+    head = f"{text!r} is not {article} {kind} id"
+    fixed = as_digits(text.strip()).upper()
+    if fixed.startswith(cls.PREFIX) and fixed[len(cls.PREFIX) :].isdigit() and int(fixed[len(cls.PREFIX) :]) > 0:
+        return f"{head}; did you mean {fixed}?"
+    m = re.fullmatch(r"([A-Z]+)(\d+)", fixed)
+    other = PREFIXES.get(m[1]) if m else None
+    if other is not None and other is not cls:
+        other_kind = record_noun(other)
+        return (
+            f"{head}: {text.strip().upper()} is {'an' if other_kind[0] in 'aeio' else 'a'} {other_kind}; "
+            f"{kind} ids start with {cls.PREFIX}, e.g. {cls.PREFIX}3."
+        )
+    return f"{head}: use {cls.PREFIX} and a number, e.g. {cls.PREFIX}3."

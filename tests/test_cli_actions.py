@@ -81,7 +81,7 @@ def test_done_completes(plan: Any) -> None:
 def test_bad_input_is_one_line_and_store_unchanged(plan: Any, db: Any) -> None:
     before = db.read_bytes()
     cases = [
-        (["log", "A9", "x"], NotFoundError.exit_code, "Error: No action A9.\n"),
+        (["log", "A9", "x"], NotFoundError.exit_code, "Error: No action A9: the highest is A4 (see kt action list).\n"),
         (
             ["log", "A1", "--progress", "101"],
             ValidationError.exit_code,
@@ -97,7 +97,11 @@ def test_bad_input_is_one_line_and_store_unchanged(plan: Any, db: Any) -> None:
             ValidationError.exit_code,
             "Error: The action title cannot be empty.\n",
         ),
-        (["action", "add", "R9", "New", "--due", "today"], NotFoundError.exit_code, "Error: No recommendation R9.\n"),
+        (
+            ["action", "add", "R9", "New", "--due", "today"],
+            NotFoundError.exit_code,
+            "Error: No recommendation R9: the highest is R2 (see kt rec list).\n",
+        ),
         (
             ["action", "add", "R1", "New", "--due", "next tuesday"],
             ValidationError.exit_code,

@@ -143,8 +143,38 @@ def _usage_error(exc: typer.TyperException) -> int:
         return code
     hint = f" See '{ctx.command_path} --help'." if ctx is not None else ""
     message = " ".join(safe(exc.format_message()).split())
+    quoted = _quote_hint(ctx, message) if ctx is not None else ""
+    if quoted:
+        hint = f" If they belong to the text, put it in quotes: {safe(quoted)}"
+    if not message.endswith((".", "?", "!")):
+        message += "."
     emit(f"Error: {message}{hint}", err=True)
     return code
+
+
+def _quote_hint(ctx: Any, message: str) -> str:
+    """For words left over after the last argument (``kt log A1 Audit complete``), the
+    command as it was meant, with the text in quotes."""
+    import re
+    import shlex
+
+    found = re.search(r"unexpected extra argument(?:s|\(s\))? \((.*)\)", message)
+    arguments = [p for p in ctx.command.params if p.param_type_name == "argument"]
+    if found is None or not arguments:
+        return ""
+    values = [ctx.params.get(p.name) for p in arguments]
+    if not all(isinstance(v, str) and v for v in values):
+        return ""
+    text = f"{values[-1]} {found[1]}"
+    quoted = f'"{text}"' if not re.search(r'["$`\\!]', text) else shlex.quote(text)
+    options = []
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if param.param_type_name != "option" or source is None or source.name != "COMMANDLINE":
+            continue
+        value = ctx.params.get(param.name)
+        options.append(param.opts[0] if param.is_flag else f"{param.opts[0]} {shlex.quote(str(value))}")
+    return " ".join([ctx.command_path, *(shlex.quote(str(v)) for v in values[:-1]), quoted, *options])
 
 
 app = typer.Typer(

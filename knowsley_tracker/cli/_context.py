@@ -184,6 +184,15 @@ def output(
         print_view(view(), wide=wide)
 
 
+def updated_message(record: Any, changes: dict[str, list[Any]], *, name: str = "", logged: str = "") -> str:
+    """``Updated A3: due date 31 Oct 2025 -> 3 Apr 2026 (reason logged).``: what an edit changed, in words."""
+    from knowsley_tracker.render.words import describe_update
+
+    what = describe_update(record, changes)
+    label = name or record.ref
+    return f"Updated {safe(label)}: {what}{logged}." if what else f"{safe(label)} already had those values."
+
+
 def say(message: str) -> None:
     """A one-line confirmation on stdout (user text inside is escaped by the caller)."""
     emit(message)

@@ -14,6 +14,7 @@ from knowsley_tracker.cli._context import (
     output,
     print_json,
     say,
+    updated_message,
 )
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
@@ -127,8 +128,8 @@ def edit(
         updated, changes = service.edit_action(
             s, action, title=title, owner=owner, due=due, reason=reason, success_measure=success, rec=rec, rag=rag
         )
-    fields = ", ".join(name for name in changes if name not in ("last_logged_at", "last_note"))
-    say(f"Updated {updated.ref}: {fields}." if fields else f"{updated.ref} already had those values.")
+    logged = " (reason logged)" if reason and ("due" in changes or "rag_override" in changes) else ""
+    say(updated_message(updated, changes, logged=logged))
 
 
 @app.command("remove")

@@ -15,6 +15,7 @@ from knowsley_tracker.cli._context import (
     output,
     say,
 )
+from knowsley_tracker.dates import format_date
 from knowsley_tracker.render import views
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service import actions as service
@@ -43,7 +44,7 @@ def add(
     """
     with app_context(ctx).writing(f"evidence add {action}", by=by, allow_personal_data=allow_personal_data) as s:
         evidence = service.add_evidence(s, action, title, date=date, link=link, kind=kind)
-    say(f"Added {evidence.ref} to A{evidence.action_id}: {safe(evidence.title)}")
+    say(f"Added {evidence.ref} to A{evidence.action_id}, dated {format_date(evidence.date)}: {safe(evidence.title)}")
 
 
 @app.command("list")

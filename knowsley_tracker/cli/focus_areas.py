@@ -15,6 +15,7 @@ from knowsley_tracker.cli._context import (
     print_json,
     print_table,
     say,
+    updated_message,
 )
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -129,7 +130,7 @@ def edit(
         area, changes = service.edit_focus(
             s, key, new_key=new_key, name=name, lead_role=lead, lead_name=lead_name, description=description
         )
-    say(f"Updated focus area {area.key}: {', '.join(changes)}." if changes else f"{area.key} already had those values.")
+    say(updated_message(area, changes, name=f"focus area {area.key}"))
 
 
 @app.command("remove")

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, WideOption, app_context, output, say
+from knowsley_tracker.cli._context import (
+    AllowPersonalData,
+    JsonOption,
+    WideOption,
+    app_context,
+    output,
+    say,
+    updated_message,
+)
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -96,7 +104,7 @@ def intervention_edit(
         updated, changes = service.edit_intervention(
             s, intervention, type=type, issued=issued, revised=revised, lifted=lifted, people=person, note=note
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 RecOption = Annotated[list[str] | None, typer.Option("--rec", help="A recommendation it addresses; repeat for each.")]
@@ -123,7 +131,8 @@ def partner_add(
     """
     with app_context(ctx).writing("partner add", allow_personal_data=allow_personal_data) as s:
         partner = service.add_partner(s, name, purpose=purpose, start=start, end=end, kind=kind, recs=rec, focus=focus)
-    say(f"Added {partner.ref}: {safe(partner.name)}, from {format_date(partner.start)}.")
+    until = f" to {format_date(partner.end)}" if partner.end else ""
+    say(f"Added {partner.ref}: {safe(partner.name)}, from {format_date(partner.start)}{until}.")
 
 
 @partner_app.command("list")
@@ -169,4 +178,4 @@ def partner_edit(
         updated, changes = service.edit_partner(
             s, partner, name=name, purpose=purpose, start=start, end=end, kind=kind, recs=rec, focus=focus
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))

@@ -14,6 +14,7 @@ from knowsley_tracker.cli._context import (
     output,
     print_json,
     say,
+    updated_message,
 )
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
@@ -131,7 +132,7 @@ def edit(
             action_plan_due=action_plan_due,
             action_plan_sent=action_plan_sent,
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 @app.command("list")

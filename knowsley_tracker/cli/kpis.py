@@ -16,6 +16,7 @@ from knowsley_tracker.cli._context import (
     print_json,
     say,
 )
+from knowsley_tracker.dates import format_date
 from knowsley_tracker.render import report_kpis as views
 from knowsley_tracker.render.report_json import kpi_json
 from knowsley_tracker.render.text import safe
@@ -67,7 +68,8 @@ def add(
         print_json(record_json(status.kpi))
         return
     direction = ", lower is better" if status.kpi.lower_is_better else ""
-    say(f"Added KPI {status.kpi.key}: {safe(status.kpi.name)} (target {status.target.text}{direction}).")
+    by = f" by {format_date(status.kpi.target_date)}" if status.kpi.target_date else ""
+    say(f"Added KPI {status.kpi.key}: {safe(status.kpi.name)} (target {status.target.text}{by}{direction}).")
 
 
 @app.command("record")

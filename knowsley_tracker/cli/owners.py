@@ -7,7 +7,15 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, WideOption, app_context, output, say
+from knowsley_tracker.cli._context import (
+    AllowPersonalData,
+    JsonOption,
+    WideOption,
+    app_context,
+    output,
+    say,
+    updated_message,
+)
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Action
 from knowsley_tracker.render import views
@@ -86,7 +94,7 @@ def edit(
         updated, changes = service.edit_owner(
             s, owner, role=role, name=name, email=email, active=None if inactive is None else not inactive
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 @app.command("remove")

@@ -10,7 +10,7 @@ from knowsley_tracker import lifecycle
 from knowsley_tracker.cli._context import AllowPersonalData, ByOption, app_context, say
 from knowsley_tracker.models import Status
 from knowsley_tracker.render.text import safe
-from knowsley_tracker.render.views import describe_changes
+from knowsley_tracker.render.words import describe_changes
 from knowsley_tracker.service import actions as service
 
 log_app = typer.Typer(add_completion=False)

@@ -15,6 +15,7 @@ from knowsley_tracker.cli._context import (
     print_detail,
     print_json,
     say,
+    updated_message,
 )
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -121,7 +122,7 @@ def edit(
         updated, changes = service.edit_recommendation(
             s, rec, text=text, focus=focus, inspection=inspection, report_ref=report_ref, summary=summary
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 @app.command("remove")

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, WideOption, app_context, output, say
+from knowsley_tracker.cli._context import (
+    AllowPersonalData,
+    JsonOption,
+    WideOption,
+    app_context,
+    output,
+    say,
+    updated_message,
+)
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -83,7 +91,7 @@ def edit(
         updated, changes = service.edit_visit(
             s, visit, when=date, type=type, themes=theme, status=status, outcome=outcome
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 @app.command("project")

@@ -13,6 +13,7 @@ from typing import Any
 from knowsley_tracker.dates import format_timestamp
 from knowsley_tracker.guard import describe as guard_describe
 from knowsley_tracker.render.text import Column, TableView, safe
+from knowsley_tracker.render.words import field_words
 from knowsley_tracker.service.audit import (
     BackupInfo,
     BackupList,
@@ -107,7 +108,8 @@ def _effects(changes: list[RecordChange]) -> str:
     parts: list[str] = []
     for change in changes:
         if change.op == "update":
-            names = ", ".join(item.name for item in change.fields)
+            words = [w for item in change.fields if (w := field_words(item.name)) is not None]
+            names = ", ".join(dict.fromkeys(words)) or "log summary"
             text = f"put back {change.ref}'s {names}" if change.table != "_meta" else f"put back {names}"
         elif change.op == "delete":
             text = f"removed {change.ref}"

@@ -23,6 +23,7 @@ from knowsley_tracker.models import (
     Record,
 )
 from knowsley_tracker.render.text import Column, TableView
+from knowsley_tracker.render.words import describe_changes
 from knowsley_tracker.service.actions import ActionDetail, ActionView
 from knowsley_tracker.service.governance import InterventionView, PartnerView
 from knowsley_tracker.service.plan import RecommendationView
@@ -118,35 +119,6 @@ def action_json(v: ActionView) -> dict[str, Any]:
         rag_why=v.rating.reason,
         evidence_count=v.evidence_count,
     )
-
-
-def describe_changes(changes: dict[str, list[Any]]) -> str:
-    """``progress 40% -> 60%; status in-progress -> complete``."""
-    parts = []
-    for name, (old, new) in changes.items():
-        if name == "progress":
-            parts.append(f"progress {old}% -> {new}%")
-        elif name == "due":
-            parts.append(f"due {format_date(_iso(old))} -> {format_date(_iso(new))}")
-        elif name == "rag_override":
-            parts.append(f"RAG override {old or 'none'} -> {new or 'cleared'}")
-        elif name == "completed_on":
-            parts.append(
-                f"completion date {format_date(_iso(old))} -> {format_date(_iso(new))}"
-                if old and new
-                else f"completion date {format_date(_iso(new))}"
-                if new
-                else "completion date cleared"
-            )
-        else:
-            parts.append(f"{name} {old} -> {new}")
-    return "; ".join(parts)
-
-
-def _iso(value: Any) -> Any:
-    from datetime import date
-
-    return date.fromisoformat(value) if isinstance(value, str) else value
 
 
 def log_table(entries: list[LogEntry], title: str = "Progress log") -> TableView:

@@ -286,9 +286,8 @@ def list_evidence(s: Session, ref: str | None = None) -> list[tuple[Evidence, Ac
 
 
 def remove_evidence(s: Session, ref: str) -> Evidence:
-    from knowsley_tracker.models import parse_ref
 
-    evidence = s.store.get(Evidence, parse_ref(ref, Evidence))
+    evidence = s.record(Evidence, ref, "kt evidence list")
     s.store.delete(Evidence, evidence.id)
     return evidence
 

@@ -19,7 +19,6 @@ from knowsley_tracker.models import (
     Partner,
     Recommendation,
     Visit,
-    parse_ref,
 )
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.workdays import action_plan_deadline
@@ -159,7 +158,7 @@ def list_inspections(s: Session) -> list[Inspection]:
 
 
 def get_inspection(s: Session, ref: str) -> Inspection:
-    return s.store.get(Inspection, parse_ref(ref, Inspection))
+    return s.record(Inspection, ref, "kt inspection list")
 
 
 def latest_graded_inspection(s: Session) -> Inspection | None:
