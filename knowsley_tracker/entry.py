@@ -11,10 +11,21 @@ store, 140 -> 106 ms to build the report, 85 -> 31 ms to lay it out as text).
 from __future__ import annotations
 
 import gc
+import os
+import sys
 
 
 def main() -> None:
     gc.disable()
+    if "_KT_COMPLETE" in os.environ or "_KNOWSLEY_TRACKER_COMPLETE" in os.environ:
+        # Tab completion of an id, key, owner or status is answered from the store
+        # without loading the command tree (knowsley_tracker/completing.py).
+        from knowsley_tracker.completing import answer
+
+        prog = os.path.basename(sys.argv[0]) if sys.argv else ""
+        if answer(prog if prog in ("kt", "knowsley-tracker") else "kt"):
+            sys.stdout.flush()
+            os._exit(0)
     from knowsley_tracker.cli import main as run
 
     run()

@@ -21,6 +21,7 @@ import typer
 from typer.core import TyperGroup
 
 from knowsley_tracker import __version__
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import AppContext, default_db_path
 from knowsley_tracker.errors import TrackerError
 from knowsley_tracker.render.text import emit, safe
@@ -112,10 +113,16 @@ class RootGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        _complete.prepare(prog_name or _prog_name())
+        args = _complete.default_shell(list(sys.argv[1:] if args is None else args))
         code = run_with_errors(lambda: super(RootGroup, self).main(args, prog_name, complete_var, False, **extra))
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _prog_name() -> str:
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] and not sys.argv[0].endswith(".py") else "kt"
 
 
 def run_with_errors(invoke: Any) -> int:
@@ -181,6 +188,7 @@ app = typer.Typer(
     cls=RootGroup,
     name="kt",
     no_args_is_help=True,
+    add_completion=False,  # our own --show-completion/--install-completion take the shell's name
     suggest_commands=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -220,6 +228,28 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="[SHELL]",
+            callback=_complete.show_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for SHELL (bash, zsh or fish; default: the shell running kt).",
+        ),
+    ] = None,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="[SHELL]",
+            callback=_complete.install_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Install completion for SHELL (bash, zsh or fish; default: the shell running kt).",
+        ),
+    ] = None,
 ) -> None:
     """Track a children's services improvement plan after an Ofsted inspection.
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
@@ -28,12 +29,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Actions: wha
 @app.command("add")
 def add(
     ctx: typer.Context,
-    rec: Annotated[str, typer.Argument(help="The recommendation it delivers, e.g. R3.")],
+    rec: Annotated[
+        str, typer.Argument(help="The recommendation it delivers, e.g. R3.", autocompletion=_complete.recommendations)
+    ],
     title: Annotated[str, typer.Argument(help="What will be done.")],
     due: Annotated[str, typer.Option("--due", "-d", help="Due date: 30/09/2025, 30 Sep 2025, +6w, visit-2w...")],
-    owner: Annotated[str | None, typer.Option("--owner", "-o", help="Owner: id (O2), role or name.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", "-o", help="Owner: id (O2), role or name.", autocompletion=_complete.owners)
+    ] = None,
     success: Annotated[str, typer.Option("--success", help="How we will know it worked (the success measure).")] = "",
-    status: Annotated[str | None, typer.Option("--status", help="Starting status (default not-started).")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Starting status (default not-started).", autocompletion=_complete.statuses),
+    ] = None,
     progress: Annotated[int | None, typer.Option("--progress", help="Starting progress, 0-100.")] = None,
     as_json: JsonOption = False,
     allow_personal_data: AllowPersonalData = None,
@@ -57,11 +65,25 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area (key).")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", "-o", help="Only this owner (id, role or name).")] = None,
-    status: Annotated[str | None, typer.Option("--status", "-s", help="Only this status.")] = None,
-    rec: Annotated[str | None, typer.Option("--rec", "-r", help="Only this recommendation.")] = None,
-    rag: Annotated[str | None, typer.Option("--rag", help="Only this RAG: red, amber, green, blue, complete.")] = None,
+    focus: Annotated[
+        str | None,
+        typer.Option("--focus", "-f", help="Only this focus area (key).", autocompletion=_complete.focus_areas),
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", "-o", help="Only this owner (id, role or name).", autocompletion=_complete.owners),
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", "-s", help="Only this status.", autocompletion=_complete.statuses)
+    ] = None,
+    rec: Annotated[
+        str | None,
+        typer.Option("--rec", "-r", help="Only this recommendation.", autocompletion=_complete.recommendations),
+    ] = None,
+    rag: Annotated[
+        str | None,
+        typer.Option("--rag", help="Only this RAG: red, amber, green, blue, complete.", autocompletion=_complete.rags),
+    ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open actions past their due date.")] = False,
     due_within: Annotated[
         int | None, typer.Option("--due-within", metavar="DAYS", help="Only open actions due in the next DAYS days.")
@@ -85,7 +107,7 @@ def list_(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.", autocompletion=_complete.actions)],
     as_json: JsonOption = False,
     wide: WideOption = False,
 ) -> None:
@@ -103,13 +125,18 @@ def show(
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.", autocompletion=_complete.actions)],
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", "-o", help="New owner: id, role or name.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", "-o", help="New owner: id, role or name.", autocompletion=_complete.owners)
+    ] = None,
     due: Annotated[str | None, typer.Option("--due", "-d", help="New due date (needs --reason).")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why the due date or RAG changed (logged).")] = None,
     success: Annotated[str | None, typer.Option("--success", help="New success measure.")] = None,
-    rec: Annotated[str | None, typer.Option("--rec", help="Move it under another recommendation.")] = None,
+    rec: Annotated[
+        str | None,
+        typer.Option("--rec", help="Move it under another recommendation.", autocompletion=_complete.recommendations),
+    ] = None,
     rag: Annotated[
         str | None,
         typer.Option("--rag", help="Override the RAG: red, amber or green (needs --reason); auto clears it."),
@@ -133,7 +160,10 @@ def edit(
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, action: Annotated[str, typer.Argument(help="The action, e.g. A12.")]) -> None:
+def remove(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.", autocompletion=_complete.actions)],
+) -> None:
     """Delete an action nothing refers to yet (otherwise drop it with a reason).
 
     Example:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     ByOption,
@@ -26,7 +27,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Evidence att
 @app.command("add")
 def add(
     ctx: typer.Context,
-    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.", autocompletion=_complete.actions)],
     title: Annotated[str, typer.Argument(help="What the evidence is.")],
     date: Annotated[str, typer.Option("--date", help="When it was produced (default today).")] = "today",
     link: Annotated[str, typer.Option("--link", help="Where to find it: a URL or a file path.")] = "",

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
@@ -79,7 +80,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = Fa
 @app.command("show")
 def show(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The focus area's key.")],
+    key: Annotated[str, typer.Argument(help="The focus area's key.", autocompletion=_complete.focus_areas)],
     as_json: JsonOption = False,
     wide: WideOption = False,
 ) -> None:
@@ -110,7 +111,7 @@ def show(
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The focus area's key.")],
+    key: Annotated[str, typer.Argument(help="The focus area's key.", autocompletion=_complete.focus_areas)],
     new_key: Annotated[str | None, typer.Option("--key", help="A new key.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
     lead: Annotated[str | None, typer.Option("--lead", help="The lead's role.")] = None,
@@ -134,7 +135,10 @@ def edit(
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, key: Annotated[str, typer.Argument(help="The focus area's key.")]) -> None:
+def remove(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The focus area's key.", autocompletion=_complete.focus_areas)],
+) -> None:
     """Remove a focus area that nothing refers to.
 
     Example:

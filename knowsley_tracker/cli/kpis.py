@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     ByOption,
@@ -38,7 +39,9 @@ def add(
     lower_is_better: Annotated[
         bool, typer.Option("--lower-is-better", help="Lower values are better (re-referrals, caseloads).")
     ] = False,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Its focus area (key).")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", "-f", help="Its focus area (key).", autocompletion=_complete.focus_areas)
+    ] = None,
     rec: Annotated[
         list[str] | None, typer.Option("--rec", "-r", help="A recommendation it evidences; repeat for each.")
     ] = None,
@@ -114,7 +117,10 @@ def record(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area's KPIs.")] = None,
+    focus: Annotated[
+        str | None,
+        typer.Option("--focus", "-f", help="Only this focus area's KPIs.", autocompletion=_complete.focus_areas),
+    ] = None,
     as_json: JsonOption = False,
     wide: WideOption = False,
 ) -> None:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
@@ -73,7 +74,7 @@ def list_(
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    owner: Annotated[str, typer.Argument(help="The owner: id (O2), role or name.")],
+    owner: Annotated[str, typer.Argument(help="The owner: id (O2), role or name.", autocompletion=_complete.owners)],
     role: Annotated[str | None, typer.Option("--role", help="A new role.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="The person now in the role.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="A new email.")] = None,
@@ -98,7 +99,10 @@ def edit(
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, owner: Annotated[str, typer.Argument(help="The owner: id, role or name.")]) -> None:
+def remove(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Argument(help="The owner: id, role or name.", autocompletion=_complete.owners)],
+) -> None:
     """Remove an owner who owns no actions (otherwise mark them --inactive).
 
     Example:

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
@@ -30,7 +31,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="The inspecti
 def add(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The recommendation as printed in the report.")],
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Its focus area (key).")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", "-f", help="Its focus area (key).", autocompletion=_complete.focus_areas)
+    ] = None,
     inspection: Annotated[
         str | None,
         typer.Option("--inspection", help="The report it comes from (default: the latest graded inspection)."),
@@ -59,7 +62,9 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area.")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", "-f", help="Only this focus area.", autocompletion=_complete.focus_areas)
+    ] = None,
     as_json: JsonOption = False,
     wide: WideOption = False,
 ) -> None:
@@ -77,7 +82,7 @@ def list_(
 @app.command("show")
 def show(
     ctx: typer.Context,
-    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.")],
+    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.", autocompletion=_complete.recommendations)],
     as_json: JsonOption = False,
     wide: WideOption = False,
 ) -> None:
@@ -102,9 +107,11 @@ def show(
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.")],
+    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.", autocompletion=_complete.recommendations)],
     text: Annotated[str | None, typer.Option("--text", help="Corrected text.")] = None,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="A new focus area.")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", "-f", help="A new focus area.", autocompletion=_complete.focus_areas)
+    ] = None,
     inspection: Annotated[str | None, typer.Option("--inspection", help="The report it comes from.")] = None,
     report_ref: Annotated[str | None, typer.Option("--ref", help="Its reference in the report.")] = None,
     summary: Annotated[str | None, typer.Option("--summary", help="A short label for tables.")] = None,
@@ -126,7 +133,10 @@ def edit(
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.")]) -> None:
+def remove(
+    ctx: typer.Context,
+    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.", autocompletion=_complete.recommendations)],
+) -> None:
     """Remove a recommendation that has no actions or KPIs.
 
     Example:

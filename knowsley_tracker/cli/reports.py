@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import WideOption, app_context, say
 from knowsley_tracker.errors import TrackerError, ValidationError
 from knowsley_tracker.rag import rules_text
@@ -93,7 +94,10 @@ def report(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of the screen.", dir_okay=False)
     ] = None,
-    focus: Annotated[str | None, typer.Option("--focus", help="Only this focus area (key, e.g. DIS).")] = None,
+    focus: Annotated[
+        str | None,
+        typer.Option("--focus", help="Only this focus area (key, e.g. DIS).", autocompletion=_complete.focus_areas),
+    ] = None,
     since: Annotated[
         str | None,
         typer.Option("--since", help="Measure movement from this date, not the last board before today."),
