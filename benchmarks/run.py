@@ -116,7 +116,9 @@ def ensure_plan(name: str, spec: dict[str, int], seed: int, rebuild: bool) -> Pa
 
 def run_once(argv: list[str], env: dict[str, str]) -> float:
     began = time.perf_counter()
-    result = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    # Run from the work folder: from the checkout, "python -m" would import the package in the
+    # current directory first, whatever PYTHONPATH (and --baseline) says.
+    result = subprocess.run(argv, env=env, cwd=WORK, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     took = time.perf_counter() - began
     if result.returncode not in (0, 1):  # kt check exits 1 when something needs attention
         raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.decode()[:500]}")
@@ -148,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     # Installed packages carry compiled bytecode; make sure the checkout does too,
     # and that no setting stops Python from using it.
     compileall.compile_dir(str(ROOT / "knowsley_tracker"), quiet=1)
+    WORK.mkdir(parents=True, exist_ok=True)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
     env["KNOWSLEY_TRACKER_NOW"] = AS_OF
     env.pop("TTY_COMPATIBLE", None)

@@ -110,14 +110,9 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 
 def print_json(data: Any) -> None:
-    import json
+    from knowsley_tracker.render.json_out import dumps
 
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: escape them rather than fail
-        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, default=str)
-    emit(text)
+    emit(dumps(data))
 
 
 def print_table(view: TableView, *, wide: bool = False) -> None:
