@@ -76,7 +76,7 @@ def _cut(text: str, width: int) -> str:
 
 def clip(text: str, width: int) -> str:
     """``text`` cut to ``width`` cells with an ellipsis, when it is longer."""
-    return text if cell_width(text) <= width else _cut(text, width)
+    return text if (len(text) if text.isascii() else cell_width(text)) <= width else _cut(text, width)
 
 
 def _shorten(words: list[str], width: int) -> str:
@@ -109,7 +109,8 @@ def wrap(text: str, width: int, lines: int | None = 2, *, whole: bool = False) -
     (None: as many as needed). A word too long for a line is shortened with an ellipsis,
     and so is the last line when text is left over. ``whole`` (a detail view, ``--wide``):
     every character is kept, so a word too long for any line is split over lines."""
-    if cell_width(text) <= width:
+    measure = len if text.isascii() else cell_width
+    if measure(text) <= width:
         return [text]
     words = text.split()
     if whole and width > 0:
@@ -119,7 +120,7 @@ def wrap(text: str, width: int, lines: int | None = 2, *, whole: bool = False) -
     groups: list[list[str]] = [[]]
     used = 0
     for word in words:
-        w = cell_width(word)
+        w = measure(word)
         if groups[-1] and used + 1 + w > width:
             groups.append([word])
             used = w
@@ -168,11 +169,12 @@ def fit(specs: Sequence[Spec], rows: Sequence[Sequence[str]], width: int, *, wid
     text, wrapped to as many lines as it needs (wider than ``width`` only if it must be)."""
     n = len(specs)
     content = [0] * n
-    for row in rows:
-        for i, cell in enumerate(row):
-            w = cell_width(cell)
-            if w > content[i]:
-                content[i] = w
+    for i in range(n):
+        column = [row[i] for row in rows]
+        if "".join(column).isascii():  # the usual case: widths are lengths, measured in C
+            content[i] = max(map(len, column), default=0)
+        else:
+            content[i] = max(map(cell_width, column), default=0)
     fixed = []
     need = []  # the narrowest useful width
     capped = []  # the width text is given first (its max_width)
@@ -216,7 +218,7 @@ def fit(specs: Sequence[Spec], rows: Sequence[Sequence[str]], width: int, *, wid
         cells = []
         for i in kept:
             cell = row[i]
-            if fixed[i] or cell_width(cell) <= widths[i]:
+            if fixed[i] or (len(cell) if cell.isascii() else cell_width(cell)) <= widths[i]:
                 cells.append([cell])
             elif wide:
                 cells.append(wrap(cell, widths[i], None, whole=True))

@@ -117,38 +117,43 @@ def draw(
     (``total``: the last row is a totals row, drawn in bold below a rule)."""
     gutter = " " * GUTTER
     shown = fitted.shown
+    widths = fitted.widths
+    right = [specs[i].right for i in shown]
     last = len(shown) - 1
     lines: list[str] = []
     if title:
         lines.append(paint(title, "heading"))
     for k in range(max((len(h) for h in fitted.header), default=0)):
         parts = []
-        for j, i in enumerate(shown):
-            head = fitted.header[j]
+        for j, head in enumerate(fitted.header):
             text = head[k] if k < len(head) else ""
-            if j != last or specs[i].right:
-                text = _pad(text, fitted.widths[j], specs[i].right)
+            if j != last or right[j]:
+                text = _pad(text, widths[j], right[j])
             parts.append(paint(text, "heading"))
         lines.append(gutter.join(parts).rstrip())
-    rule = paint(gutter.join("\u2500" * w for w in fitted.widths), "muted")
+    rule = paint(gutter.join("\u2500" * w for w in widths), "muted")
     lines.append(rule)
     totals_at = len(fitted.rows) - 1 if total else -1
+    columns = range(len(shown))
     for r, cells in enumerate(fitted.rows):
-        row_styles = styles[r] if r < len(styles) else {}
+        row_styles = styles[r] if r < len(styles) else None
         plain = "heading" if r == totals_at else ""
         if r == totals_at:
             lines.append(rule)
-        height = max(len(c) for c in cells) if cells else 1
+        height = max(map(len, cells)) if cells else 1
         for k in range(height):
             parts = []
-            for j, i in enumerate(shown):
+            for j in columns:
                 cell = cells[j]
                 text = cell[k] if k < len(cell) else ""
-                style = row_styles.get(i, plain)
-                if j == last and not specs[i].right and not (style and text):
-                    parts.append(paint(text, style))
-                else:
-                    parts.append(paint(_pad(text, fitted.widths[j], specs[i].right), style if text else ""))
+                style = row_styles.get(shown[j], plain) if row_styles else plain
+                if j == last and not right[j] and not (style and text):
+                    parts.append(paint(text, style) if style else text)
+                    continue
+                gap = widths[j] - (len(text) if text.isascii() else cell_width(text))
+                if gap > 0:
+                    text = " " * gap + text if right[j] else text + " " * gap
+                parts.append(paint(text, style) if style and text.strip() else text)
             lines.append(gutter.join(parts).rstrip())
     return lines
 
