@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, path in plans.items():
         for command in commands:
             for suffix, extra in variants.items():
+                if suffix and command.env:
+                    continue  # completion requests: older code answered them another way
                 job_env = dict(env, KNOWSLEY_TRACKER_DB=str(path), **extra, **dict(command.env))
                 if "(terminal)" in command.label:
                     job_env["TTY_COMPATIBLE"] = "1"
@@ -191,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = []
     for command in commands:
         for suffix in variants:
+            if suffix and command.env:
+                continue
             label = command.label + suffix
             row: dict[str, object] = {
                 "command": label,

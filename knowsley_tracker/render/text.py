@@ -91,7 +91,7 @@ class TableView:
     more: str = ""
 
     def add(self, cells: Sequence[object], styles: dict[int, str] | None = None) -> None:
-        self.rows.append(["" if c is None else str(c) for c in cells])
+        self.rows.append([c if type(c) is str else "" if c is None else str(c) for c in cells])
         self.row_styles.append(styles or {})
 
 
@@ -99,10 +99,12 @@ def tsv(view: TableView) -> str:
     """Tab-separated, one header line, user text escaped (tabs and newlines too)."""
     keep = [i for i, c in enumerate(view.columns) if c.piped]
     lines = ["\t".join(view.columns[i].title.lower().replace(" ", "_") for i in keep)]
-    if len(keep) == len(view.columns):
-        lines += ["\t".join(safe(cell) for cell in row) for row in view.rows]
-    else:
-        lines += ["\t".join(safe(row[i]) for i in keep) for row in view.rows]
+    every = len(keep) == len(view.columns)
+    for row in view.rows:
+        cells = row if every else [row[i] for i in keep]
+        joined = "".join(cells)
+        # One check for the whole row; escaping cell by cell only when something needs it.
+        lines.append("\t".join(cells) if joined.isascii() and joined.isprintable() else "\t".join(map(safe, cells)))
     return "\n".join(lines)
 
 
