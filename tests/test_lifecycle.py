@@ -265,13 +265,13 @@ def test_doctor_finds_and_fixes_records_that_break_the_rules(plan: Any, db: Path
         assert f"Problem: {line}" in found.stdout, found.stdout
     fixed = plan("doctor", "--fix")
     assert fixed.exit_code == 0, fixed.stdout
-    assert [line for line in fixed.stdout.splitlines() if "Repaired" in line] == [
-        "Fixed: Repaired A1: progress 40% -> 100% (complete means 100%); completion date 30 Nov 2025 (a complete "
+    assert [line for line in fixed.stdout.splitlines() if "status rules" in line] == [
+        "Fixed: Brought A1 within the status rules: progress 40% -> 100% (complete means 100%); completion date 30 Nov 2025 (a complete "
         "action has one).",
-        "Fixed: Repaired A2: status blocked -> complete (100% means complete).",
-        "Fixed: Repaired A3: status not-started -> in-progress (progress means it has started); completion date "
+        "Fixed: Brought A2 within the status rules: status blocked -> complete (100% means complete).",
+        "Fixed: Brought A3 within the status rules: status not-started -> in-progress (progress means it has started); completion date "
         "cleared (only a complete action has one).",
-        "Fixed: Repaired A4: RAG override cleared (only an open action takes one).",
+        "Fixed: Brought A4 within the status rules: RAG override cleared (only an open action takes one).",
     ]
     a1 = json.loads(plan("action", "show", "A1", "--json").stdout)
     assert (a1["status"], a1["progress"], a1["completed_on"]) == ("complete", 100, "2025-11-30")

@@ -137,7 +137,6 @@ PIPED_COMMANDS = {
     "intervention-list": ["intervention", "list"],
     "partner-list": ["partner", "list"],
     "kpi-list": ["kpi", "list"],
-    "kpi-show-HP-01": ["kpi", "show", "HP-01"],
     "board-list": ["board", "list"],
     "board-show-B6": ["board", "show", "B6"],
     "history": ["history"],
@@ -149,7 +148,9 @@ PIPED_COMMANDS = {
 @pytest.mark.parametrize("name", list(PIPED_COMMANDS))
 def test_piped_output_is_byte_for_byte_what_it_was(example: Path, name: str) -> None:
     """tests/snapshots/piped/ holds what these commands printed to a pipe before tables were
-    fitted to terminals (captured with the code of commit 69f1d26)."""
+    fitted to terminals (captured with the code of commit 69f1d26). Detail views whose
+    fields now give a recommendation's paragraph number (action, rec and kpi show) are
+    left out; their tables are the same TSV as the lists here."""
     result = subprocess.run(
         [sys.executable, "-m", "knowsley_tracker", "--db", str(example), *PIPED_COMMANDS[name]],
         env=base_env(COLUMNS="60"),

@@ -64,7 +64,7 @@ def repair_status(s: Session) -> list[str]:
             continue
         append_log(s, action, note=f"kt doctor --fix: {'; '.join(reasons)}.", changes=changes)
         s.store.save(action)
-        done.append(f"Repaired {action.ref}: {'; '.join(reasons)}.")
+        done.append(f"Brought {action.ref} within the status rules: {'; '.join(reasons)}.")
     return done
 
 
