@@ -169,10 +169,14 @@ def _rows(db: Path, table: str) -> list[tuple[int, dict[str, Any]]]:
         return []
 
 
-def _help(text: object) -> str:
+def _safe(text: object) -> str:
     from knowsley_tracker.render.text import safe
 
-    shown = " ".join(safe(text).split())
+    return safe(text)
+
+
+def _help(text: object) -> str:
+    shown = " ".join(_safe(text).split())
     return shown if len(shown) <= HELP_WIDTH else shown[: HELP_WIDTH - 1].rstrip() + "\u2026"
 
 
@@ -211,7 +215,8 @@ def candidates(kind: str, db: Path, typed: str) -> list[tuple[str, str]]:
         if typed[:1].upper() == "O" and typed[1:].isdigit() or typed in ("O", "o"):
             return [(f"{typed[:1]}{r['id']}", _owner(r)) for r in rows if f"O{r['id']}".startswith(typed.upper())]
         wanted = typed.casefold()
-        return [(str(r["role"]), _owner(r)) for r in rows if str(r.get("role", "")).casefold().startswith(wanted)]
+        # A role is offered as typed text; one holding control characters is shown escaped.
+        return [(_safe(r["role"]), _owner(r)) for r in rows if str(r.get("role", "")).casefold().startswith(wanted)]
     words = (
         ("not-started", "in-progress", "blocked", "complete", "dropped")
         if kind == "status"

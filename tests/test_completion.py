@@ -190,3 +190,9 @@ def test_the_fast_tables_match_what_each_command_declares() -> None:
         for opt, kind in options.items():
             tables[(words, opt)] = kind
     assert tables == _declared()
+
+
+def test_a_role_holding_control_characters_is_offered_escaped(plan: Any, db: Path) -> None:
+    assert plan("owner", "add", "Head\x1b[2J of Audit").exit_code == 0
+    assert bash(db, "kt action list --owner Head\x1b") == ["Head\\x1b[2J of Audit"]
+    assert "\x1b" not in zsh(db, "kt action list --owner H")

@@ -11,14 +11,12 @@ unless a completion is asked for.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import typer
 
 SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
-HELP_WIDTH = 60
 
 
 def complete_var(prog_name: str) -> str:
@@ -87,89 +85,37 @@ def prepare(prog_name: str) -> None:
 
 
 # -- values from the store ---------------------------------------------------------------
+# The same answers knowsley_tracker.completing gives before the tree loads; Typer asks
+# these when that fast path stands aside (a shell it does not speak, no default folder).
 
 
-def _rows(ctx: typer.Context, table: str) -> list[tuple[int, dict[str, Any]]]:
+def _ask(ctx: typer.Context, kind: str, incomplete: str) -> list[tuple[str, str]]:
     from knowsley_tracker.cli._context import default_db_path
-    from knowsley_tracker.errors import TrackerError
-    from knowsley_tracker.storage import Store
+    from knowsley_tracker.completing import candidates
 
     db = ctx.find_root().params.get("db") or os.environ.get("KNOWSLEY_TRACKER_DB") or default_db_path()
-    try:
-        return list(Store.open(Path(db), write=False).rows(table))
-    except (TrackerError, OSError):
-        return []  # no store (yet), or one kt cannot read: offer nothing, say nothing
-
-
-def _help(text: object) -> str:
-    from knowsley_tracker.render.text import safe
-
-    shown = " ".join(safe(text).split())
-    return shown if len(shown) <= HELP_WIDTH else shown[: HELP_WIDTH - 1].rstrip() + "\u2026"
-
-
-def _refs(ctx: typer.Context, table: str, prefix: str, incomplete: str, about: str) -> list[tuple[str, str]]:
-    """``A12``-style ids starting as typed (``a1`` offers ``a12``), each with its title."""
-    typed_prefix = incomplete[: len(prefix)] if incomplete[: len(prefix)].upper() == prefix else prefix
-    digits = incomplete[len(prefix) :] if incomplete.upper().startswith(prefix) else incomplete
-    if digits and not digits.isdigit():
-        return []
-    return [
-        (f"{typed_prefix}{record_id}", _help(row.get(about, "")))
-        for record_id, row in _rows(ctx, table)
-        if str(record_id).startswith(digits)
-    ]
+    return candidates(kind, Path(db), incomplete)
 
 
 def actions(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    return _refs(ctx, "actions", "A", incomplete, "title")
+    return _ask(ctx, "action", incomplete)
 
 
 def recommendations(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    rows = _refs(ctx, "recommendations", "R", incomplete, "summary")
-    texts = {f"R{i}": row for i, row in _rows(ctx, "recommendations")} if any(not h for _, h in rows) else {}
-    return [(ref, about or _help(texts.get(ref.upper(), {}).get("text", ""))) for ref, about in rows]
+    return _ask(ctx, "rec", incomplete)
 
 
 def owners(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    """Owner ids (``O3``), or the role itself when a role is being typed."""
-    rows = [(i, row) for i, row in _rows(ctx, "owners") if row.get("active", True)]
-    if incomplete[:1].upper() == "O" and (len(incomplete) == 1 or incomplete[1:].isdigit()):
-        described = {f"O{i}": _owner(row) for i, row in rows}
-        return [
-            (incomplete[:1] + ref[1:], about) for ref, about in described.items() if ref.startswith(incomplete.upper())
-        ]
-    wanted = incomplete.casefold()
-    return [
-        (str(row["role"]), _owner(row)) for _, row in rows if str(row.get("role", "")).casefold().startswith(wanted)
-    ]
-
-
-def _owner(row: dict[str, Any]) -> str:
-    role, name = row.get("role", ""), row.get("name", "")
-    return _help(f"{role} ({name})" if name else role)
+    return _ask(ctx, "owner", incomplete)
 
 
 def focus_areas(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
-    wanted = incomplete.upper()
-    return [
-        (str(row["key"]), _help(row.get("name", "")))
-        for _, row in _rows(ctx, "focus_areas")
-        if str(row.get("key", "")).startswith(wanted)
-    ]
+    return _ask(ctx, "focus", incomplete)
 
 
-def _words(values: Iterable[str], incomplete: str) -> list[str]:
-    return [v for v in values if v.startswith(incomplete.lower())]
+def statuses(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    return _ask(ctx, "status", incomplete)
 
 
-def statuses(incomplete: str) -> list[str]:
-    from knowsley_tracker.models import Status
-
-    return _words((s.value for s in Status), incomplete)
-
-
-def rags(incomplete: str) -> list[str]:
-    from knowsley_tracker.models import Rag
-
-    return _words((r.value for r in Rag if r is not Rag.DROPPED), incomplete)
+def rags(ctx: typer.Context, incomplete: str) -> list[tuple[str, str]]:
+    return _ask(ctx, "rag", incomplete)
