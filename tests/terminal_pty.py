@@ -2,7 +2,8 @@
 
 Used by tests/test_terminal_tables.py and by ``python tests/terminal_pty.py
 --update`` (which rewrites the snapshots in tests/snapshots/terminal/; look at
-each one before committing it).
+each one before committing it). ``--update-piped`` rewrites the piped ones, for
+a change meant to alter what scripts read.
 """
 
 from __future__ import annotations
@@ -29,6 +30,28 @@ COMMANDS = (
     ("action-list", ["action", "list"]),
     ("report", ["report"]),
 )
+PIPED = Path(__file__).resolve().parent / "snapshots" / "piped"
+# What piped output is kept byte for byte (tests/snapshots/piped/NAME.txt).
+PIPED_COMMANDS = {
+    "action-list": ["action", "list"],
+    "action-list-overdue": ["action", "list", "--overdue"],
+    "rec-list": ["rec", "list"],
+    "focus-list": ["focus", "list"],
+    "focus-show-HP": ["focus", "show", "HP"],
+    "owner-list": ["owner", "list"],
+    "evidence-list": ["evidence", "list"],
+    "visit-list": ["visit", "list"],
+    "inspection-list": ["inspection", "list"],
+    "inspection-show-I1": ["inspection", "show", "I1"],
+    "intervention-list": ["intervention", "list"],
+    "partner-list": ["partner", "list"],
+    "kpi-list": ["kpi", "list"],
+    "board-list": ["board", "list"],
+    "board-show-B6": ["board", "show", "B6"],
+    "history": ["history"],
+    "config-list": ["config", "list"],
+    "report": ["report"],
+}
 
 
 def base_env(**extra: str) -> dict[str, str]:
@@ -97,12 +120,34 @@ def render(db: Path, args: list[str], width: int) -> str:
     return out
 
 
+def piped(db: Path, args: list[str]) -> bytes:
+    """What kt writes to a pipe (COLUMNS set, to show that it changes nothing)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "knowsley_tracker", "--db", str(db), *args],
+        env=base_env(COLUMNS="60"),
+        capture_output=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise AssertionError(f"kt {' '.join(args)} exited {result.returncode}: {result.stderr!r}")
+    return result.stdout
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description="Rewrite the terminal snapshots (review each before committing).")
     parser.add_argument("--update", action="store_true", help="write tests/snapshots/terminal/*.txt")
+    parser.add_argument(
+        "--update-piped",
+        action="store_true",
+        help="write tests/snapshots/piped/*.txt (only when piped output is meant to change: say why in the commit)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = example_copy(Path(tmp))
+        if args.update_piped:
+            for name, kt_args in PIPED_COMMANDS.items():
+                (PIPED / f"{name}.txt").write_bytes(piped(db, kt_args))
+                print(f"wrote tests/snapshots/piped/{name}.txt")
         for stem, kt_args in COMMANDS:
             for width in WIDTHS:
                 text = render(db, kt_args, width)
