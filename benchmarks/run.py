@@ -1,7 +1,8 @@
 """Time kt as whole processes on a large-council plan and a regional plan.
 
     python benchmarks/run.py            # build the plans if needed, then time
-    python benchmarks/run.py --runs 11  # more runs per command
+    python benchmarks/run.py --runs 21  # more runs per command
+    python benchmarks/run.py --command report --baseline /tmp/kt-before   # side by side with older code
 
 Each command runs as a fresh process, as it does for an officer or a cron job.
 Runs are interleaved (every command once per round, rounds repeated), the first
@@ -41,18 +42,46 @@ PLANS = {
 class Command:
     label: str
     args: list[str]
-    target: float | None  # ratio to the floor on the large-council plan
+    # Targets as ratios to the floor (issue 13): on the large-council plan and on the
+    # region plan. None: timed for information only.
+    target: float | None
+    region_target: float | None
+    env: tuple[tuple[str, str], ...] = ()  # extra environment (shell completion requests)
 
 
 def kt_commands() -> list[Command]:
+    """The commands of issue 13's performance table, plus two timed for information.
+
+    "(terminal)" runs with TTY_COMPATIBLE=1, so kt draws what a terminal shows (colour,
+    fitted tables) although the output goes to /dev/null; the others are piped.
+    """
     return [
-        Command("kt check", ["check"], 8),
-        Command("kt check --json", ["check", "--json"], 8),
-        Command("kt log", ["log", "A7", "Benchmark note: audit sample reviewed", "--by", "Benchmark"], 10),
-        Command("kt action list", ["action", "list"], 11),
-        Command("kt report", ["report"], 13),
-        Command("kt report (terminal)", ["report"], 13),
-        Command("kt report --format html", ["report", "--format", "html", "-o", "{out}"], 13),
+        Command("kt report (terminal)", ["report"], 9, 12),
+        Command("kt --help", ["--help"], 8, 8),
+        Command("kt action list --json", ["action", "list", "--json"], 8, 9),
+        Command("kt report --format html -o", ["report", "--format", "html", "-o", "{out}"], 9, 10),
+        Command("kt report (piped)", ["report"], 8, 10),
+        Command("kt check", ["check"], 7, 9),
+        Command("kt log", ["log", "A7", "Benchmark note: audit sample reviewed", "--by", "Benchmark"], 7, 9),
+        Command("kt action list (piped)", ["action", "list"], 7, 9),
+        Command("kt action list (terminal)", ["action", "list"], None, None),
+        Command("kt check --json", ["check", "--json"], None, None),
+        # Tab completion, as zsh asks for it: every action id with its title (the
+        # issue asks for under 100 ms on the region plan, an absolute figure).
+        Command(
+            "complete: kt log A<TAB>",
+            [],
+            None,
+            None,
+            (("_KT_COMPLETE", "complete_zsh"), ("_TYPER_COMPLETE_ARGS", "kt log A")),
+        ),
+        Command(
+            "complete: kt action list --owner <TAB>",
+            [],
+            None,
+            None,
+            (("_KT_COMPLETE", "complete_bash"), ("COMP_WORDS", "kt action list --owner "), ("COMP_CWORD", "4")),
+        ),
     ]
 
 
@@ -87,7 +116,9 @@ def ensure_plan(name: str, spec: dict[str, int], seed: int, rebuild: bool) -> Pa
 
 def run_once(argv: list[str], env: dict[str, str]) -> float:
     began = time.perf_counter()
-    result = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
+    # Run from the work folder: from the checkout, "python -m" would import the package in the
+    # current directory first, whatever PYTHONPATH (and --baseline) says.
+    result = subprocess.run(argv, env=env, cwd=WORK, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False)
     took = time.perf_counter() - began
     if result.returncode not in (0, 1):  # kt check exits 1 when something needs attention
         raise SystemExit(f"{' '.join(argv)} failed ({result.returncode}): {result.stderr.decode()[:500]}")
@@ -96,7 +127,21 @@ def run_once(argv: list[str], env: dict[str, str]) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=7, help="timed rounds after the warm-up (default 7)")
+    parser.add_argument("--runs", type=int, default=11, help="timed rounds after the warm-up (default 11)")
+    parser.add_argument(
+        "--command",
+        action="append",
+        metavar="TEXT",
+        help="time only commands whose label contains TEXT (repeatable); the floor is always timed",
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="DIR",
+        type=Path,
+        help="also time the knowsley_tracker package found in DIR (e.g. an older checkout, from "
+        "git archive), in the same interleaved rounds, and print the ratio of this code to it",
+    )
+    parser.add_argument("--save", metavar="NAME", default="latest", help="write results/NAME.json (default latest)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rebuild", action="store_true", help="regenerate the plans")
     parser.add_argument("--only", choices=list(PLANS), help="time one plan only")
@@ -105,26 +150,39 @@ def main(argv: list[str] | None = None) -> int:
     # Installed packages carry compiled bytecode; make sure the checkout does too,
     # and that no setting stops Python from using it.
     compileall.compile_dir(str(ROOT / "knowsley_tracker"), quiet=1)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    WORK.mkdir(parents=True, exist_ok=True)
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPATH")}
     env["KNOWSLEY_TRACKER_NOW"] = AS_OF
     env.pop("TTY_COMPATIBLE", None)
+    variants: dict[str, dict[str, str]] = {"": {}}
+    if args.baseline is not None:
+        baseline = args.baseline.resolve()
+        if not (baseline / "knowsley_tracker" / "__init__.py").is_file():
+            raise SystemExit(f"No knowsley_tracker package in {baseline}.")
+        compileall.compile_dir(str(baseline / "knowsley_tracker"), quiet=1)
+        variants[" [baseline]"] = {"PYTHONPATH": str(baseline)}
     kt = [sys.executable, "-m", "knowsley_tracker"]
     plans = {
         name: ensure_plan(name, spec, args.seed, args.rebuild)
         for name, spec in PLANS.items()
         if args.only in (None, name)
     }
-    commands = kt_commands()
+    commands = [c for c in kt_commands() if not args.command or any(t in c.label for t in args.command)]
     jobs: list[tuple[str, str, list[str], dict[str, str]]] = [
         ("floor", "python -c pass", [sys.executable, "-c", "pass"], env)
     ]
     for name, path in plans.items():
         for command in commands:
-            job_env = dict(env, KNOWSLEY_TRACKER_DB=str(path))
-            if "(terminal)" in command.label:
-                job_env["TTY_COMPATIBLE"] = "1"
-            out = str(WORK / f"report-{name.replace(' ', '-')}.html")
-            jobs.append((name, command.label, kt + [a.replace("{out}", out) for a in command.args], job_env))
+            for suffix, extra in variants.items():
+                if suffix and command.env:
+                    continue  # completion requests: older code answered them another way
+                job_env = dict(env, KNOWSLEY_TRACKER_DB=str(path), **extra, **dict(command.env))
+                if "(terminal)" in command.label:
+                    job_env["TTY_COMPATIBLE"] = "1"
+                    job_env["COLUMNS"] = "100"  # a typical officer's terminal; no real one to ask
+                out = str(WORK / f"report-{name.replace(' ', '-')}.html")
+                argv_ = kt + [a.replace("{out}", out) for a in command.args]
+                jobs.append((name, command.label + suffix, argv_, job_env))
     times: dict[tuple[str, str], list[float]] = {(plan, label): [] for plan, label, _, _ in jobs}
     for round_number in range(args.runs + 1):
         for plan, label, job_argv, job_env in jobs:
@@ -134,49 +192,67 @@ def main(argv: list[str] | None = None) -> int:
     floor = statistics.median(times[("floor", "python -c pass")])
     rows = []
     for command in commands:
-        row: dict[str, object] = {"command": command.label, "target_ratio": command.target}
-        for name in plans:
-            median = statistics.median(times[(name, command.label)])
-            row[name] = {"median_ms": round(median * 1000, 1), "ratio": round(median / floor, 2)}
-        if len(plans) == 2:
-            large, region = (row[n]["median_ms"] for n in PLANS)  # type: ignore[index]
-            row["region_over_large"] = round(region / large, 2)
-        rows.append(row)
+        for suffix in variants:
+            if suffix and command.env:
+                continue
+            label = command.label + suffix
+            row: dict[str, object] = {
+                "command": label,
+                "target_ratio": command.target if not suffix else None,
+                "region_target_ratio": command.region_target if not suffix else None,
+            }
+            for name in plans:
+                median = statistics.median(times[(name, label)])
+                row[name] = {"median_ms": round(median * 1000, 1), "ratio": round(median / floor, 2)}
+                if suffix:
+                    now = statistics.median(times[(name, command.label)])
+                    row[name]["now_over_baseline"] = round(now / median, 2)  # type: ignore[index]
+            if len(plans) == 2:
+                large, region = (row[n]["median_ms"] for n in PLANS)  # type: ignore[index]
+                row["region_over_large"] = round(region / large, 2)
+            rows.append(row)
     report = {
         "floor_ms": round(floor * 1000, 1),
         "runs": args.runs,
         "python": platform.python_version(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "baseline": str(args.baseline) if args.baseline else None,
         "plans": {name: {**PLANS[name], "store_bytes": plans[name].stat().st_size} for name in plans},
         "commands": rows,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "latest.json").write_text(json.dumps(report, indent=2) + "\n")
-    print_table(report, list(plans))
+    saved = RESULTS / f"{args.save}.json"
+    saved.write_text(json.dumps(report, indent=2) + "\n")
+    print_table(report, list(plans), saved)
     return 0
 
 
-def print_table(report: dict[str, object], plans: list[str]) -> None:
+def print_table(report: dict[str, object], plans: list[str], saved: Path) -> None:
     print(f"\nFloor (python -c pass): {report['floor_ms']} ms, median of {report['runs']} runs.\n")
-    header = f"{'command':<26}" + "".join(f"{p + ' ms':>16}{'x floor':>9}" for p in plans)
-    header += f"{'region/large':>14}{'target':>8}"
+    header = f"{'command':<38}" + "".join(f"{p + ' ms':>16}{'x floor':>9}" for p in plans)
+    header += f"{'region/large':>14}{'targets':>10}"
     print(header)
     print("-" * len(header))
     for row in report["commands"]:  # type: ignore[attr-defined]
-        line = f"{row['command']:<26}"
+        line = f"{row['command']:<38}"
         for p in plans:
             line += f"{row[p]['median_ms']:>16.1f}{row[p]['ratio']:>9.2f}"
         if "region_over_large" in row:
             line += f"{row['region_over_large']:>14.2f}"
         else:
             line += f"{'':>14}"
-        target = row["target_ratio"]
-        if target is not None and "large council" in plans:
-            met = row["large council"]["ratio"] <= target and row.get("region_over_large", 0) <= 2
-            line += f"{'<=' + str(target):>8} {'met' if met else 'MISSED'}"
+        targets = {"large council": row["target_ratio"], "region": row["region_target_ratio"]}
+        if any(t is not None for t in targets.values()):
+            shown = "/".join(str(targets[p]) for p in plans)
+            met = all(targets[p] is None or row[p]["ratio"] <= targets[p] for p in plans)
+            line += f"{'<=' + shown:>10} {'met' if met else 'MISSED'}"
+        ratios = [f"{p}: {row[p]['now_over_baseline']:.2f}" for p in plans if "now_over_baseline" in row[p]]
+        if ratios:
+            line += "   this code / baseline: " + ", ".join(ratios)
         print(line)
-    print(f"\nWritten to {RESULTS / 'latest.json'}")
+    print(f"\nWritten to {saved}")
 
 
 if __name__ == "__main__":

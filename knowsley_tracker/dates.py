@@ -65,6 +65,17 @@ def _bad(text: str, why: str = "") -> ValueError:
     return ValueError(f"Cannot read {text!r} as a date{reason}: use {DATE_HELP}.")
 
 
+def _month_first(text: str, year: int, first: int, second: int) -> ValueError:
+    """A date written month first (``09/30/2025``): say that dates are day-first, and
+    name the date probably meant."""
+    why = f"Cannot read {text!r} as a date: dates are day-first, as in the UK (1/9/2025 is 1 September 2025), "
+    try:
+        meant = date(year, first, second)
+    except ValueError:
+        return ValueError(why + f"and there is no month {second}.")
+    return ValueError(why + f"so there is no month {second}; did you mean {format_date(meant)} ({meant:%d/%m/%Y})?")
+
+
 def _make(text: str, year: int, month: int, day: int) -> date:
     try:
         return date(year, month, day)
@@ -128,6 +139,8 @@ def _parse_date(text: str, today: date, anchors: AnchorResolver | None) -> date:
         year = int(m[3])
         if len(m[3]) == 2:
             year += 2000
+        if int(m[2]) > 12:
+            raise _month_first(raw, year, int(m[1]), int(m[2]))
         return _make(raw, year, int(m[2]), int(m[1]))
     if s == "today":
         return today

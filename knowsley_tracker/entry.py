@@ -11,10 +11,21 @@ store, 140 -> 106 ms to build the report, 85 -> 31 ms to lay it out as text).
 from __future__ import annotations
 
 import gc
+import os
+import sys
 
 
 def main() -> None:
     gc.disable()
+    if "_KT_COMPLETE" in os.environ or "_KNOWSLEY_TRACKER_COMPLETE" in os.environ:
+        # Tab completion of an id, key, owner or status is answered from the store
+        # without loading the command tree (knowsley_tracker/completing.py).
+        from knowsley_tracker.completing import answer
+
+        prog = os.path.basename(sys.argv[0]) if sys.argv else ""
+        if answer(prog if prog in ("kt", "knowsley-tracker") else "kt"):
+            sys.stdout.flush()
+            os._exit(0)
     _fill_standard_descriptors()
     import signal
 
@@ -25,8 +36,6 @@ def main() -> None:
     from knowsley_tracker.cli import main as run
 
     if received:
-        import os
-
         os.write(2, b"Interrupted: nothing was saved.\n")
         os._exit(130)
     signal.signal(signal.SIGINT, previous)
@@ -38,8 +47,6 @@ def _fill_standard_descriptors() -> None:
     /dev/null there, so the first file kt opens (the store, its lock) cannot become
     descriptor 1 and receive what was meant for the terminal. Python has already set
     the closed stream to None, so writing to it is still reported as a failure."""
-    import os
-
     for fd in (0, 1, 2):
         try:
             os.fstat(fd)

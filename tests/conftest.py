@@ -44,6 +44,10 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", NOW)
     monkeypatch.delenv("KNOWSLEY_TRACKER_LOCK_TIMEOUT", raising=False)
     monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
+    # Terminal output depends on these: the same for every test, wherever it runs.
+    for name in ("NO_COLOR", "COLORTERM", "COLUMNS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("TERM", "xterm")
     monkeypatch.setenv("TZ", "UTC")
     time.tzset()
     yield db

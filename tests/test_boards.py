@@ -78,7 +78,7 @@ def test_a_snapshot_rebuilt_from_the_log_matches_the_plan_as_it_was(store: PlanS
     step(store, "2025-10-05", actions.edit_action, 1, due=date(2025, 11, 30), reason="Audit tool delayed")
     step(store, "2025-10-06", kpis.record_value, "DIS-01", "70", period="2025-09")
     look("2025-10-10")
-    step(store, "2025-10-15", actions.log_progress, 2, "Board asked for more", status=Status.IN_PROGRESS)
+    step(store, "2025-10-15", actions.log_progress, 2, "Board asked for more", status=Status.IN_PROGRESS, progress=80)
     step(store, "2025-10-16", actions.edit_action, 2, rag=Rag.AMBER, reason="Needs rework")
     step(store, "2025-10-20", actions.add_action, 1, "Brief staff", due=date(2025, 11, 15))
     step(store, "2025-10-25", actions.log_progress, 3, "Superseded by regional review", status=Status.DROPPED)

@@ -75,13 +75,13 @@ def test_done_completes(plan: Any) -> None:
     assert result.stdout == "A3 is complete: Recruit two more personal advisers (logged L3).\n"
     again = plan("done", "A3")
     assert again.exit_code == ValidationError.exit_code
-    assert again.stderr == "Error: A3 is already complete (since 2025-11-30).\n"
+    assert again.stderr == "Error: A3 is already complete (since 30 Nov 2025).\n"
 
 
 def test_bad_input_is_one_line_and_store_unchanged(plan: Any, db: Any) -> None:
     before = db.read_bytes()
     cases = [
-        (["log", "A9", "x"], NotFoundError.exit_code, "Error: No action A9.\n"),
+        (["log", "A9", "x"], NotFoundError.exit_code, "Error: No action A9: the highest is A4 (see kt action list).\n"),
         (
             ["log", "A1", "--progress", "101"],
             ValidationError.exit_code,
@@ -97,7 +97,11 @@ def test_bad_input_is_one_line_and_store_unchanged(plan: Any, db: Any) -> None:
             ValidationError.exit_code,
             "Error: The action title cannot be empty.\n",
         ),
-        (["action", "add", "R9", "New", "--due", "today"], NotFoundError.exit_code, "Error: No recommendation R9.\n"),
+        (
+            ["action", "add", "R9", "New", "--due", "today"],
+            NotFoundError.exit_code,
+            "Error: No recommendation R9: the highest is R2 (see kt rec list).\n",
+        ),
         (
             ["action", "add", "R1", "New", "--due", "next tuesday"],
             ValidationError.exit_code,

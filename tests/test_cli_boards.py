@@ -138,7 +138,7 @@ def test_errors(plan: Any, db: Path) -> None:
         (["board", "add", "soon"], ValidationError.exit_code,
          "Error: Cannot read 'soon' as a date: use 1/9/2025, 2025-09-01, 1 Sep 2025, today, tomorrow, +10d, "
          "+2w or +3m.\n"),
-        (["board", "show", "B9"], NotFoundError.exit_code, "Error: No board B9.\n"),
+        (["board", "show", "B9"], NotFoundError.exit_code, "Error: No board B9: the highest is B1 (see kt board list).\n"),
         (["board", "freeze", "X1"], ValidationError.exit_code,
          "Error: 'X1' is not a board id: use B and a number, e.g. B3.\n"),
     ]  # fmt: skip

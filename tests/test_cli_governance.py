@@ -64,11 +64,12 @@ def test_action_plan_deadline_shown_and_sent(kt: Any) -> None:
     assert "Action plan due:  30 Apr 2025 (70 working days after the report)" in shown
     assert "Action plan sent: not yet" in shown
     assert (
-        kt("inspection", "edit", "I1", "--action-plan-sent", "25/04/2025").stdout == "Updated I1: action_plan_sent.\n"
+        kt("inspection", "edit", "I1", "--action-plan-sent", "25/04/2025").stdout
+        == "Updated I1: action plan sent 25 Apr 2025.\n"
     )
     assert "Action plan sent: 25 Apr 2025" in kt("inspection", "show", "I1").stdout
     override = kt("inspection", "edit", "I1", "--action-plan-due", "2/5/2025")
-    assert override.stdout == "Updated I1: action_plan_due.\n"
+    assert override.stdout == "Updated I1: action plan due date 30 Apr 2025 -> 2 May 2025.\n"
 
 
 def test_intervention_edit_revises_and_replaces_people(kt: Any) -> None:
@@ -85,7 +86,7 @@ def test_intervention_edit_revises_and_replaces_people(kt: Any) -> None:
         "--person",
         "Improvement adviser=Ash Example",
     )
-    assert result.stdout == "Updated N1: revised, people.\n"
+    assert result.stdout == "Updated N1: dates revised 14 Feb 2025; people.\n"
     item = json.loads(kt("intervention", "list", "--json").stdout)[0]
     assert item["type"] == "statutory-direction"
     assert item["revised"] == ["2025-02-14"]
@@ -137,7 +138,7 @@ def test_partners_active_and_linked(plan: Any) -> None:
         "--focus",
         "DIS",
     )
-    assert added.stdout == "Added P1: Neighbouring council (SLIP), from 1 Sep 2025.\n"
+    assert added.stdout == "Added P1: Neighbouring council (SLIP), from 1 Sep 2025 to 31 Mar 2026.\n"
     plan(
         "partner",
         "add",

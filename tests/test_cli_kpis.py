@@ -97,7 +97,7 @@ def test_show_has_the_history(kpis: Any) -> None:
         "Target:          95% by 31 Mar 2026\n"
         "Better when:     higher\n"
         "Focus area:      DIS Children with disabilities\n"
-        "Recommendations: R1\n"
+        "Recommendations: R1 (rec 3)\n"
         "Latest:          62% (Sep 2025)\n"
         "Target met:      no\n"
         "Trend:           ▲ improving\n"

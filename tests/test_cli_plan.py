@@ -147,7 +147,11 @@ def test_inspection_bad_input(kt: Any, db: Path) -> None:
             ValidationError.exit_code,
             "Error: Give each area as AREA=JUDGEMENT (e.g. leaders=inadequate), not 'leaders'.\n",
         ),
-        (["inspection", "show", "I9"], NotFoundError.exit_code, "Error: No inspection I9.\n"),
+        (
+            ["inspection", "show", "I9"],
+            NotFoundError.exit_code,
+            "Error: No inspection I9: the plan has no inspections yet.\n",
+        ),
     ]
     for args, code, stderr in cases:
         result = kt(*args)
@@ -168,7 +172,7 @@ def test_focus_areas(plan: Any) -> None:
         "Error: Focus area DIS already exists (Children with disabilities).\n",
     )
     edited = plan("focus", "edit", "dis", "--lead-name", "Sam Carter")
-    assert edited.stdout == "Updated focus area DIS: lead_name.\n"
+    assert edited.stdout == "Updated focus area DIS: lead's name.\n"
     shown = json.loads(plan("focus", "show", "DIS", "--json").stdout)
     assert shown["lead"] == "Head of Service, Disabled Children (Sam Carter)"
     assert [a["ref"] for a in shown["actions"]] == ["A1", "A2"]
@@ -235,7 +239,7 @@ def test_visits_with_days_to_go(plan: Any) -> None:
     upcoming = json.loads(plan("visit", "list", "--upcoming", "--json").stdout)
     assert [(v["ref"], v["days_to_go"], v["date"]) for v in upcoming] == [("V1", 72, "2026-02-10")]
     assert plan("visit", "edit", "V1", "--status", "done", "--outcome", "Letter awaited").stdout == (
-        "Updated V1: status, outcome.\n"
+        "Updated V1: status confirmed -> done; outcome.\n"
     )
 
 
@@ -249,7 +253,7 @@ def test_evidence(plan: Any) -> None:
     added = plan(
         "evidence", "add", "A4", "Corporate parenting board minutes", "--kind", "minutes", "--date", "12/11/2025"
     )
-    assert added.stdout == "Added E1 to A4: Corporate parenting board minutes\n"
+    assert added.stdout == "Added E1 to A4, dated 12 Nov 2025: Corporate parenting board minutes\n"
     listed = plan("evidence", "list", "A4").stdout.splitlines()
     assert listed == [
         "id\taction\tdate\tkind\ttitle\tlink",

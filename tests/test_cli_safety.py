@@ -47,7 +47,7 @@ def test_undo_after_a_mistaken_done_reopens_the_action(plan: Any) -> None:
     assert (result.exit_code, result.stderr) == (0, "")
     assert result.stdout == (
         f"Undid txn 14: done A3 (by Test Officer, {SAVED}).\n"
-        "It put back A3's completed_on, last_logged_at, last_note, progress, status; removed L3.\n"
+        "It put back A3's completion date, progress, status; removed L3.\n"
         "Saved as txn 15; run kt undo again to go one more step back.\n"
     )
     after = action(plan, "A3")
@@ -80,7 +80,7 @@ def test_undo_keeps_other_peoples_later_commands(plan: Any, monkeypatch: pytest.
     result = plan("undo")
     assert result.stdout == (
         f"Undid txn 14: done A3 (by Test Officer, {SAVED}).\n"
-        "It put back A3's completed_on, last_logged_at, progress, status; removed L3.\n"
+        "It put back A3's completion date, progress, status; removed L3.\n"
         "1 later command by other people was kept.\n"
         "Saved as txn 16; run kt undo again to go one more step back.\n"
     )

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from typer.main import get_command
 
-from knowsley_tracker.cli import COMMANDS, app
+from knowsley_tracker.cli import COMMANDS, SUMMARIES, app
 from knowsley_tracker.errors import EXIT_CODES
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -33,7 +33,8 @@ def test_every_command_has_help_with_an_example(name: str, command: Any) -> None
     first_line = help_text.strip().splitlines()[0]
     assert first_line.endswith("."), name
     assert "Example:" in help_text, name
-    example = help_text.split("Example:", 1)[1].strip().splitlines()[0].strip()
+    # "\b" asks Click to keep the example's lines as written (see cli._plain_help).
+    example = help_text.split("Example:", 1)[1].replace("\b", "").strip().splitlines()[0].strip()
     assert example.startswith("kt "), name
     assert f"kt {name}" in example or example.startswith("kt --db") or name in ("init",), name
 
@@ -58,3 +59,40 @@ def test_the_readme_exit_code_table_is_the_one_in_errors() -> None:
     table = [(int(code), meaning) for code, meaning in (row.strip("| ").split(" | ", 1) for row in rows)]
     assert table == EXIT_CODES
     assert len({code for code, _ in EXIT_CODES}) == len(EXIT_CODES)
+
+
+def test_root_help_summaries_are_each_commands_own_first_line() -> None:
+    root = get_command(app)
+    for name in COMMANDS:
+        command = root.get_command(None, name)  # type: ignore[attr-defined]
+        assert SUMMARIES[name] == (command.help or "").strip().splitlines()[0], name
+    assert set(SUMMARIES) == set(COMMANDS)
+
+
+def test_help_loads_no_command_group_and_no_rich() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, io, contextlib\n"
+        "from knowsley_tracker.cli import app\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        "    app(['--help'], standalone_mode=False)\n"
+        "assert 'Every day:' in out.getvalue()\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'rich' or m.startswith('knowsley_tracker.cli.')"
+        " or m.startswith('markdown_it')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        0,
+        "['knowsley_tracker.cli._complete', 'knowsley_tracker.cli._context']\n",
+        "",
+    )
+
+
+def test_an_example_keeps_its_line_in_help(kt: Any) -> None:
+    shown = kt("action", "add", "--help").stdout
+    assert (
+        '      kt action add R3 "Audit all open disabled children\'s cases" --owner "Head of Service, Disabled '
+        'Children" --due 30/09/2025\n' in shown
+    )

@@ -418,7 +418,7 @@ def test_a_lock_file_that_cannot_be_closed_after_the_save_exits_12(
     assert saved_notes(db) == ["Saved all the same"]
     # Before any save, the command's own error is what is reported.
     missing = kt("log", "A9", "x")
-    assert (missing.exit_code, missing.stderr) == (3, "Error: No action A9.\n")
+    assert (missing.exit_code, missing.stderr) == (3, "Error: No action A9: the highest is A1 (see kt action list).\n")
     monkeypatch.setattr(locking, "_close", real_close)
     assert kt("--lock-timeout", "0", "log", "A1", "The lock was free").exit_code == 0
 

@@ -28,12 +28,11 @@ from typing import Any
 from helpers.fault_counts import add as count
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
-from rich.console import Console
 
 from knowsley_tracker.cli import COMMANDS
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.models import Action, LogEntry, Recommendation
-from knowsley_tracker.render import audit_views, rich_out, views
+from knowsley_tracker.render import audit_views, terminal, views
 from knowsley_tracker.render.text import detail_lines, safe, tsv
 from knowsley_tracker.service import actions as action_service
 from knowsley_tracker.service import audit
@@ -186,7 +185,7 @@ class Output:
     name: str
     argv: tuple[str, ...]
     check: Callable[[str, str], None]  # (output, the hostile text)
-    terminal: bool = False  # print as on a terminal (Rich)
+    terminal: bool = False  # print as on a terminal (fitted, coloured)
 
     @property
     def command(self) -> str:
@@ -201,8 +200,8 @@ def plain(out: str, text: str) -> None:
 _SGR = re.compile(r"\x1b\[[0-9;]*m")
 
 
-def terminal(out: str, text: str) -> None:
-    """On a terminal Rich adds its own colour codes (SGR); anything else is the user's."""
+def on_terminal(out: str, text: str) -> None:
+    """On a terminal kt adds its own colour codes (SGR); anything else is the user's."""
     out = _SGR.sub("", out)
     assert_terminal_safe(out)
     assert_shown_literally(out, text)
@@ -233,13 +232,13 @@ def ics_export(out: str, text: str) -> None:
 
 OUTPUTS: list[Output] = [
     Output("action list (piped)", ("action", "list"), tsv_rows),
-    Output("action list (terminal)", ("action", "list"), terminal, terminal=True),
+    Output("action list (terminal)", ("action", "list", "--wide"), on_terminal, terminal=True),
     Output("action list --json", ("action", "list", "--json"), json_exact),
     Output("action show (piped)", ("action", "show", "{ref}"), plain),
-    Output("action show (terminal)", ("action", "show", "{ref}"), terminal, terminal=True),
+    Output("action show (terminal)", ("action", "show", "{ref}"), on_terminal, terminal=True),
     Output("action show --json", ("action", "show", "{ref}", "--json"), json_exact),
     Output("history (piped)", ("history", "{ref}"), tsv_rows),
-    Output("history (terminal)", ("history", "{ref}"), terminal, terminal=True),
+    Output("history (terminal)", ("history", "{ref}", "--wide"), on_terminal, terminal=True),
     Output("history --json", ("history", "{ref}", "--json"), json_exact),
     Output("report (text)", ("report",), text_report),
     Output("report (terminal)", ("report",), text_report, terminal=True),
@@ -329,15 +328,16 @@ def check_renderers(folder: Path, text: str) -> str:
     lines = detail_lines(detail.fields)
     assert_terminal_safe(lines)
     assert safe(text) in lines
-    console = Console(file=io.StringIO(), width=200, record=True, force_terminal=True, color_system="truecolor")
-    console.print(rich_out.detail(detail.title, detail.fields, detail.tables, detail.rag))
+    styled_lines = terminal.detail_lines(
+        detail.title, detail.fields, detail.tables, 200, terminal.Painter(colour=True), title_style=detail.rag
+    )
     for table in tables:
-        console.print(rich_out.table(table))
-    shown = console.export_text(styles=False)
+        styled_lines += terminal.table_lines(table, 200, terminal.Painter(colour=True), wide=True)
+    styled = "\n".join(styled_lines)
+    assert not re.search(r"\x1b(?!\[[0-9;]*m)", styled), "an escape that is not a style reached the terminal"
+    shown = _SGR.sub("", styled)
     assert_terminal_safe(shown)
     assert squash(safe(text)) in squash(shown)
-    styled = console.export_text(styles=True)
-    assert not re.search(r"\x1b(?!\[[0-9;]*m)", styled), "an escape that is not a style reached the terminal"
     store.close()
     return shown
 
@@ -600,7 +600,7 @@ def test_lookalike_owners_can_be_told_apart_in_every_terminal_view(kt: Any, tmp_
     monkeypatch.setenv("TTY_COMPATIBLE", "0")
     missing = kt("--db", str(db), "action", "list", "--owner", "Sam\u2060Carter")
     assert missing.exit_code == 3
-    assert missing.stderr.startswith("Error: No owner 'Sam\\u2060Carter'.")
+    assert missing.stderr == "Error: No owner 'Sam\\u2060Carter'; did you mean 'Sam\\u200bCarter' (O2)?\n"
     exported = json.loads(kt("--db", str(db), "action", "show", "A1", "--json").stdout)
     assert exported["title"] == "Audit\u200d cases"  # stored and exported exactly; only terminals see escapes
     count("hostile texts", shown)

@@ -104,10 +104,25 @@ def test_parse_ref(text: str, expected: int) -> None:
     assert parse_ref(text, Action) == expected
 
 
-@pytest.mark.parametrize("text", ["R12", "A", "A-1", "A0", "twelve"])
+@pytest.mark.parametrize("text", ["A", "A-1", "A0", "twelve"])
 def test_parse_ref_refuses(text: str) -> None:
     with pytest.raises(ValidationError, match="is not an action id: use A and a number, e.g. A3."):
         parse_ref(text, Action)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("R12", "'R12' is not an action id: R12 is a recommendation; action ids start with A, e.g. A3."),
+        ("a1O", "'a1O' is not an action id; did you mean A10?"),
+        ("Al2", "'Al2' is not an action id; did you mean A12?"),
+        ("KV3", "'KV3' is not an action id: KV3 is a KPI value; action ids start with A, e.g. A3."),
+    ],
+)
+def test_parse_ref_names_the_id_probably_meant(text: str, message: str) -> None:
+    with pytest.raises(ValidationError) as refused:
+        parse_ref(text, Action)
+    assert refused.value.message == message
 
 
 titles = st.text(min_size=1).filter(lambda t: t.strip() != "")

@@ -51,7 +51,7 @@ def test_removing_a_recommendation_a_partner_links_to_clears_the_link(kt: Any) -
     assert (doctor.exit_code, doctor.stdout.splitlines()[-1]) == (0, "No problems found.")
 
     undone = kt("undo")
-    assert undone.stdout.splitlines()[1] == "It brought back R1; put back P1's rec_ids."
+    assert undone.stdout.splitlines()[1] == "It brought back R1; put back P1's recommendations."
     [partner] = json.loads(kt("partner", "list", "--json").stdout)
     assert partner["rec_ids"] == [1, 2]
     assert kt("doctor").exit_code == 0

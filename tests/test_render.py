@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from rich.console import Console
 
-from knowsley_tracker.render import rich_out
+from knowsley_tracker.render import terminal
 from knowsley_tracker.render.text import Column, TableView, detail_lines, safe, tsv
 
 HOSTILE = '[bold red]Alert[/] \x1b[2J\x07 =HYPERLINK("x") \u202eevil\ud800'
@@ -32,32 +29,54 @@ def test_detail_lines_align_and_skip_empty() -> None:
     )
 
 
-def render_rich(renderable: object) -> str:
-    buffer = io.StringIO()
-    console = Console(file=buffer, width=100, record=True, color_system=None, force_terminal=True)
-    console.print(renderable)
-    return console.export_text()
+def on_terminal(lines: list[str]) -> str:
+    return "\n".join(lines)
 
 
-def test_rich_table_shows_markup_literally() -> None:
+def test_terminal_table_shows_markup_literally() -> None:
     view = TableView([Column("Title")], title="[red]Actions[/]")
     view.add([HOSTILE])
-    text = render_rich(rich_out.table(view))
+    text = on_terminal(terminal.table_lines(view, 100, terminal.Painter(colour=False)))
     assert "[red]Actions[/]" in text
     assert "[bold red]Alert[/]" in text
     assert "\\x1b[2J" in text
     assert "\x1b" not in text
 
 
-def test_rich_detail_shows_markup_literally() -> None:
-    text = render_rich(rich_out.detail("[b]A1[/b]", [("Note", "[link=http://x]click[/link]")], []))
-    assert "[b]A1[/b]" in text
-    assert "[link=http://x]click[/link]" in text
+def test_terminal_detail_shows_markup_literally() -> None:
+    lines = terminal.detail_lines(
+        "[b]A1[/b]", [("Note", "[link=http://x]click[/link]")], [], 100, terminal.Painter(False)
+    )
+    assert lines == ["[b]A1[/b]", "Note:  [link=http://x]click[/link]"]
 
 
 def test_empty_table_message() -> None:
     view = TableView([Column("ID")], empty="No actions match.")
-    assert render_rich(rich_out.table(view)).strip() == "No actions match."
+    assert terminal.table_lines(view, 100, terminal.Painter(colour=False)) == ["No actions match."]
+
+
+def test_colour_codes_wrap_only_the_styled_cells() -> None:
+    view = TableView([Column("ID"), Column("RAG"), Column("Title")], title="Actions")
+    view.add(["A1", "Red", "Recruit four more personal advisers"], {1: "rag.red"})
+    paint = terminal.Painter(colour=True, depth256=False)
+    assert terminal.table_lines(view, 40, paint) == [
+        "\x1b[1mActions\x1b[0m",
+        "\x1b[1mID\x1b[0m  \x1b[1mRAG\x1b[0m  \x1b[1mTitle\x1b[0m",
+        "\x1b[2m──  ───  ───────────────────────────────\x1b[0m",
+        "A1  \x1b[1;37;41mRed\x1b[0m  Recruit four more personal",
+        "         advisers",
+    ]
+
+
+def test_a_terminal_only_column_leaves_the_piped_columns_as_they_were() -> None:
+    view = TableView([Column("Rec", terminal=False), Column("Rec", piped=False), Column("RAG")])
+    view.add(["R1", "R1 (rec 9)", "Red"], {2: "rag.red"})
+    assert tsv(view) == "rec\trag\nR1\tRed"
+    assert terminal.table_lines(view, 40, terminal.Painter(colour=False)) == [
+        "Rec         RAG",
+        "──────────  ───",
+        "R1 (rec 9)  Red",
+    ]
 
 
 @pytest.mark.parametrize(

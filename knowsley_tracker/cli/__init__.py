@@ -21,6 +21,7 @@ import typer
 from typer.core import TyperGroup
 
 from knowsley_tracker import __version__
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import AppContext, default_db_path
 from knowsley_tracker.errors import TrackerError
 from knowsley_tracker.render.text import emit, safe
@@ -53,6 +54,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("safety", "doctor_app", "Safety"),
 }
 
+_KEEP_EXAMPLES = __import__("re").compile(r"\n\n( {4}\S[^\n]*(?:\n {4}[^\n]*)*)")
+
 ALIASES: dict[str, str] = {
     "actions": "action",
     "inspections": "inspection",
@@ -71,17 +74,64 @@ ALIASES: dict[str, str] = {
 }
 
 
+# Each command's one-line summary, for kt --help without importing every command
+# group (tests/test_docs.py checks each against the command's own help).
+SUMMARIES: dict[str, str] = {
+    "log": "Add a progress note to an action, optionally updating its progress or status.",
+    "done": "Mark an action complete (progress 100%), with an optional closing note.",
+    "action": "Actions: what will be done, by whom, by when.",
+    "evidence": "Evidence attached to actions.",
+    "init": "Create a new, empty store (never overwrites an existing one).",
+    "inspection": "Inspections, focused visits and their judgements.",
+    "focus": "Focus areas and their leads.",
+    "owner": "Action owners, named by role so the plan survives staff changes.",
+    "rec": "The inspection report's recommendations.",
+    "visit": "Ofsted monitoring visits and other visits.",
+    "intervention": "DfE intervention: improvement notices and statutory directions.",
+    "partner": "Improvement partners: SLIPs, specialists and advisers.",
+    "config": "Show and change the plan's settings.",
+    "report": "Print the board status report, or write it as a board pack.",
+    "kpi": "KPIs: targets, the value each period, and the scorecard.",
+    "board": "Improvement board meetings and their frozen snapshots.",
+    "check": "Report statutory deadlines, overdue actions, actions due soon, visits coming up and stale actions.",
+    "export": "Export the plan as a spreadsheet (csv), a calendar (ics) or a whole-store backup (json).",
+    "import": "Import a plan from a spreadsheet (CSV), or restore a JSON export into an empty store.",
+    "history": "Show who changed what and when: every field's old and new value.",
+    "undo": "Reverse your last command; run it again to go one more step back.",
+    "backup": "The previous versions of the store kept beside it (kt restore brings one back).",
+    "restore": "Bring back a backup; what it replaces (even a damaged file) is kept too.",
+    "doctor": "Check the store and say how to fix each problem; exit 0 when it is healthy.",
+}
+
+
 def _load(name: str) -> Any:
     module_name, attribute, panel = COMMANDS[name]
     module = importlib.import_module(f"knowsley_tracker.cli.{module_name}")
     command = typer.main.get_command(getattr(module, attribute))
     command.name = name
     command.rich_help_panel = panel  # type: ignore[attr-defined]
+    _plain_help(command)
     return command
+
+
+def _plain_help(command: Any) -> None:
+    """Help in plain text, as Click writes it, not through Rich: Typer's Rich help
+    imported rich.markdown and markdown_it, a third of kt --help's time. An example
+    (an indented paragraph) is kept on its own lines, as written, not re-wrapped."""
+    command.rich_markup_mode = None
+    if command.help:
+        command.help = _KEEP_EXAMPLES.sub("\n\n\b\n\\1", command.help)
+    for sub in getattr(command, "commands", {}).values():
+        if sub is not command:
+            _plain_help(sub)
 
 
 class RootGroup(TyperGroup):
     """Loads command groups lazily and turns every error into one line on stderr."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _plain_help(self)
 
     def list_commands(self, ctx: Any) -> list[str]:
         return list(COMMANDS)
@@ -92,6 +142,16 @@ class RootGroup(TyperGroup):
         if command is None and name in COMMANDS:
             command = self.commands[name] = _load(name)
         return command
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The commands in their groups (Every day, The plan...), from SUMMARIES."""
+        width = max(len(name) for name in COMMANDS)
+        panels: dict[str, list[tuple[str, str]]] = {}
+        for name, (_, _, panel) in COMMANDS.items():
+            panels.setdefault(panel, []).append((name.ljust(width), SUMMARIES[name]))
+        for panel, rows in panels.items():
+            with formatter.section(panel):
+                formatter.write_dl(rows)
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         try:
@@ -112,10 +172,16 @@ class RootGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        _complete.prepare(prog_name or _prog_name())
+        args = _complete.default_shell(list(sys.argv[1:] if args is None else args))
         code = run_with_errors(lambda: super(RootGroup, self).main(args, prog_name, complete_var, False, **extra))
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _prog_name() -> str:
+    return os.path.basename(sys.argv[0]) if sys.argv and sys.argv[0] and not sys.argv[0].endswith(".py") else "kt"
 
 
 def run_with_errors(invoke: Any) -> int:
@@ -223,14 +289,46 @@ def _usage_error(exc: typer.TyperException) -> int:
         return code
     hint = f" See '{ctx.command_path} --help'." if ctx is not None else ""
     message = " ".join(safe(exc.format_message()).split())
+    quoted = _quote_hint(ctx, message) if ctx is not None else ""
+    if quoted:
+        hint = f" If they belong to the text, put it in quotes: {safe(quoted)}"
+    if not message.endswith((".", "?", "!")):
+        message += "."
     emit(f"Error: {message}{hint}", err=True)
     return code
+
+
+def _quote_hint(ctx: Any, message: str) -> str:
+    """For words left over after the last argument (``kt log A1 Audit complete``), the
+    command as it was meant, with the text in quotes."""
+    import re
+    import shlex
+
+    found = re.search(r"unexpected extra argument(?:s|\(s\))? \((.*)\)", message)
+    arguments = [p for p in ctx.command.params if p.param_type_name == "argument"]
+    if found is None or not arguments:
+        return ""
+    values = [ctx.params.get(p.name) for p in arguments]
+    if not all(isinstance(v, str) and v for v in values):
+        return ""
+    text = f"{values[-1]} {found[1]}"
+    quoted = f'"{text}"' if not re.search(r'["$`\\!]', text) else shlex.quote(text)
+    options = []
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name)
+        if param.param_type_name != "option" or source is None or source.name != "COMMANDLINE":
+            continue
+        value = ctx.params.get(param.name)
+        options.append(param.opts[0] if param.is_flag else f"{param.opts[0]} {shlex.quote(str(value))}")
+    return " ".join([ctx.command_path, *(shlex.quote(str(v)) for v in values[:-1]), quoted, *options])
 
 
 app = typer.Typer(
     cls=RootGroup,
     name="kt",
     no_args_is_help=True,
+    add_completion=False,  # our own --show-completion/--install-completion take the shell's name
+    rich_markup_mode=None,  # plain help: see _plain_help
     suggest_commands=False,
     pretty_exceptions_show_locals=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -270,6 +368,28 @@ def root(
     version: Annotated[
         bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    show_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--show-completion",
+            metavar="[SHELL]",
+            callback=_complete.show_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Print the completion script for SHELL (bash, zsh or fish; default: the shell running kt).",
+        ),
+    ] = None,
+    install_completion: Annotated[
+        str | None,
+        typer.Option(
+            "--install-completion",
+            metavar="[SHELL]",
+            callback=_complete.install_completion,
+            is_eager=True,
+            expose_value=False,
+            help="Install completion for SHELL (bash, zsh or fish; default: the shell running kt).",
+        ),
+    ] = None,
 ) -> None:
     """Track a children's services improvement plan after an Ofsted inspection.
 

@@ -24,6 +24,10 @@ from knowsley_tracker.storage import DEFAULT_LOCK_TIMEOUT, Store
 APP_NAME = "knowsley-tracker"
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON: stable field names, ISO dates.")]
+WideOption = Annotated[
+    bool,
+    typer.Option("--wide", help="On a terminal, show every column and all of each text, however wide."),
+]
 ByOption = Annotated[
     str | None,
     typer.Option("--by", help="Who is making the entry (default: $KNOWSLEY_TRACKER_USER, else your login name)."),
@@ -121,23 +125,32 @@ def print_json(data: Any) -> None:
     emit(dumps(data))
 
 
-def print_table(view: TableView) -> None:
-    """A Rich table on a terminal; tab-separated text when piped."""
+def print_table(view: TableView, *, wide: bool = False) -> None:
+    """A table fitted to the terminal; tab-separated text, complete, when piped."""
     if is_terminal():
-        from knowsley_tracker.render import rich_out
+        from knowsley_tracker.render import terminal
 
-        rich_out.console().print(rich_out.table(view))
+        terminal.write_lines(terminal.table_lines(view, terminal.terminal_width(), terminal.Painter(), wide=wide))
     elif view.rows:
         emit(tsv(view))
 
 
 def print_detail(
-    title: str, fields: list[tuple[str, str]], tables: Sequence[TableView] = (), title_style: str = ""
+    title: str,
+    fields: list[tuple[str, str]],
+    tables: Sequence[TableView] = (),
+    title_style: str = "",
+    *,
+    wide: bool = False,
 ) -> None:
     if is_terminal():
-        from knowsley_tracker.render import rich_out
+        from knowsley_tracker.render import terminal
 
-        rich_out.console().print(rich_out.detail(title, fields, list(tables), title_style))
+        width = terminal.terminal_width()
+        lines = terminal.detail_lines(
+            title, fields, tables, width, terminal.Painter(), title_style=title_style, wide=wide
+        )
+        terminal.write_lines(lines)
         return
     emit(safe(title))
     emit(detail_lines(fields))
@@ -156,21 +169,33 @@ class DetailLike(Protocol):
     rag: str
 
 
-def print_view(view: TableView | DetailLike) -> None:
+def print_view(view: TableView | DetailLike, *, wide: bool = False) -> None:
     """A table or a detail view, for a terminal or a pipe."""
     if isinstance(view, TableView):
-        print_table(view)
+        print_table(view, wide=wide)
     else:
-        print_detail(view.title, view.fields, view.tables, title_style=view.rag)
+        print_detail(view.title, view.fields, view.tables, title_style=view.rag, wide=wide)
 
 
-def output(as_json: bool, data: Callable[[], Any], view: Callable[[], TableView | DetailLike]) -> None:
+def output(
+    as_json: bool, data: Callable[[], Any], view: Callable[[], TableView | DetailLike], *, wide: bool = False
+) -> None:
     """What every list and show command ends with: JSON for --json, else the table or
-    detail view. Each side is built only when it is the one printed."""
+    detail view (``wide``: every column, on a terminal). Each side is built only when it
+    is the one printed."""
     if as_json:
         print_json(data())
     else:
-        print_view(view())
+        print_view(view(), wide=wide)
+
+
+def updated_message(record: Any, changes: dict[str, list[Any]], *, name: str = "", logged: str = "") -> str:
+    """``Updated A3: due date 31 Oct 2025 -> 3 Apr 2026 (reason logged).``: what an edit changed, in words."""
+    from knowsley_tracker.render.words import describe_update
+
+    what = describe_update(record, changes)
+    label = name or record.ref
+    return f"Updated {safe(label)}: {what}{logged}." if what else f"{safe(label)} already had those values."
 
 
 def say(message: str) -> None:

@@ -6,13 +6,16 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_json,
     say,
+    updated_message,
 )
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
@@ -27,12 +30,19 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Actions: wha
 @app.command("add")
 def add(
     ctx: typer.Context,
-    rec: Annotated[str, typer.Argument(help="The recommendation it delivers, e.g. R3.")],
+    rec: Annotated[
+        str, typer.Argument(help="The recommendation it delivers, e.g. R3.", autocompletion=_complete.recommendations)
+    ],
     title: Annotated[str, typer.Argument(help="What will be done.")],
     due: Annotated[str, typer.Option("--due", "-d", help="Due date: 30/09/2025, 30 Sep 2025, +6w, visit-2w...")],
-    owner: Annotated[str | None, typer.Option("--owner", "-o", help="Owner: id (O2), role or name.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", "-o", help="Owner: id (O2), role or name.", autocompletion=_complete.owners)
+    ] = None,
     success: Annotated[str, typer.Option("--success", help="How we will know it worked (the success measure).")] = "",
-    status: Annotated[str | None, typer.Option("--status", help="Starting status (default not-started).")] = None,
+    status: Annotated[
+        str | None,
+        typer.Option("--status", help="Starting status (default not-started).", autocompletion=_complete.statuses),
+    ] = None,
     progress: Annotated[int | None, typer.Option("--progress", help="Starting progress, 0-100.")] = None,
     as_json: JsonOption = False,
     allow_personal_data: AllowPersonalData = None,
@@ -50,7 +60,7 @@ def add(
             title,
             due=s.parse_date(due),
             owner_id=s.owner(owner).id if owner else None,
-            status=Status.parse(status, "status") if status else Status.NOT_STARTED,
+            status=Status.parse(status, "status") if status else None,
             progress=progress,
             success_measure=success,
         )
@@ -63,16 +73,31 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area (key).")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", "-o", help="Only this owner (id, role or name).")] = None,
-    status: Annotated[str | None, typer.Option("--status", "-s", help="Only this status.")] = None,
-    rec: Annotated[str | None, typer.Option("--rec", "-r", help="Only this recommendation.")] = None,
-    rag: Annotated[str | None, typer.Option("--rag", help="Only this RAG: red, amber, green, blue, complete.")] = None,
+    focus: Annotated[
+        str | None,
+        typer.Option("--focus", "-f", help="Only this focus area (key).", autocompletion=_complete.focus_areas),
+    ] = None,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", "-o", help="Only this owner (id, role or name).", autocompletion=_complete.owners),
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", "-s", help="Only this status.", autocompletion=_complete.statuses)
+    ] = None,
+    rec: Annotated[
+        str | None,
+        typer.Option("--rec", "-r", help="Only this recommendation.", autocompletion=_complete.recommendations),
+    ] = None,
+    rag: Annotated[
+        str | None,
+        typer.Option("--rag", help="Only this RAG: red, amber, green, blue, complete.", autocompletion=_complete.rags),
+    ] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open actions past their due date.")] = False,
     due_within: Annotated[
         int | None, typer.Option("--due-within", metavar="DAYS", help="Only open actions due in the next DAYS days.")
     ] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List actions, soonest due first, with their RAG (* marks an override).
 
@@ -84,14 +109,15 @@ def list_(
         found = service.list_actions(
             s, focus=focus, owner=owner, status=status, rec=rec, rag=rag, overdue=overdue, due_within=due_within
         )
-    output(as_json, lambda: [views.action_json(v) for v in found], lambda: views.actions_table(found))
+    output(as_json, lambda: [views.action_json(v) for v in found], lambda: views.actions_table(found), wide=wide)
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
-    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.", autocompletion=_complete.actions)],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show one action with its progress log and evidence.
 
@@ -101,19 +127,24 @@ def show(
     """
     with app_context(ctx).reading() as s:
         detail = service.show_action(s, action)
-    output(as_json, lambda: views.action_detail_json(detail), lambda: views.action_detail(detail))
+    output(as_json, lambda: views.action_detail_json(detail), lambda: views.action_detail(detail), wide=wide)
 
 
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.", autocompletion=_complete.actions)],
     title: Annotated[str | None, typer.Option("--title", help="New title.")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", "-o", help="New owner: id, role or name.")] = None,
+    owner: Annotated[
+        str | None, typer.Option("--owner", "-o", help="New owner: id, role or name.", autocompletion=_complete.owners)
+    ] = None,
     due: Annotated[str | None, typer.Option("--due", "-d", help="New due date (needs --reason).")] = None,
     reason: Annotated[str | None, typer.Option("--reason", help="Why the due date or RAG changed (logged).")] = None,
     success: Annotated[str | None, typer.Option("--success", help="New success measure.")] = None,
-    rec: Annotated[str | None, typer.Option("--rec", help="Move it under another recommendation.")] = None,
+    rec: Annotated[
+        str | None,
+        typer.Option("--rec", help="Move it under another recommendation.", autocompletion=_complete.recommendations),
+    ] = None,
     rag: Annotated[
         str | None,
         typer.Option("--rag", help="Override the RAG: red, amber or green (needs --reason); auto clears it."),
@@ -142,12 +173,15 @@ def edit(
             rag=Rag.parse(rag, "RAG") if rag is not None and not clear_rag else None,
             clear_rag=clear_rag,
         )
-    fields = ", ".join(name for name in changes if name not in ("last_logged_at", "last_note"))
-    say(f"Updated {updated.ref}: {fields}." if fields else f"{updated.ref} already had those values.")
+    logged = " (reason logged)" if reason and ("due" in changes or "rag_override" in changes) else ""
+    say(updated_message(updated, changes, logged=logged))
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, action: Annotated[str, typer.Argument(help="The action, e.g. A12.")]) -> None:
+def remove(
+    ctx: typer.Context,
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.", autocompletion=_complete.actions)],
+) -> None:
     """Delete an action nothing refers to yet (otherwise drop it with a reason).
 
     Example:

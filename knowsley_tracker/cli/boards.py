@@ -9,6 +9,7 @@ import typer
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_json,
@@ -75,7 +76,7 @@ def freeze(ctx: typer.Context, board: Annotated[str, typer.Argument(help="The me
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List board meetings, oldest first, with the RAG counts each snapshot froze.
 
     Example:
@@ -84,7 +85,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     with app_context(ctx).reading() as s:
         boards = service.list_boards(s)
-    output(as_json, lambda: [views.board_json(b) for b in boards], lambda: views.boards_table(boards))
+    output(as_json, lambda: [views.board_json(b) for b in boards], lambda: views.boards_table(boards), wide=wide)
 
 
 @app.command("show")
@@ -92,6 +93,7 @@ def show(
     ctx: typer.Context,
     board: Annotated[str, typer.Argument(help="The meeting, e.g. B7.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show a board meeting's snapshot: every action and KPI as they stood.
 
@@ -101,4 +103,4 @@ def show(
     """
     with app_context(ctx).reading() as s:
         view = service.show_board(s, board)
-    output(as_json, lambda: views.board_detail_json(view), lambda: views.board_detail(view))
+    output(as_json, lambda: views.board_detail_json(view), lambda: views.board_detail(view), wide=wide)

@@ -6,15 +6,18 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     ByOption,
     JsonOption,
+    WideOption,
     app_context,
     output,
     say,
 )
-from knowsley_tracker.models import Evidence, EvidenceKind, parse_ref
+from knowsley_tracker.dates import format_date
+from knowsley_tracker.models import Evidence, EvidenceKind
 from knowsley_tracker.render import views
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service import actions as service
@@ -25,7 +28,7 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="Evidence att
 @app.command("add")
 def add(
     ctx: typer.Context,
-    action: Annotated[str, typer.Argument(help="The action, e.g. A12.")],
+    action: Annotated[str, typer.Argument(help="The action, e.g. A12.", autocompletion=_complete.actions)],
     title: Annotated[str, typer.Argument(help="What the evidence is.")],
     date: Annotated[str, typer.Option("--date", help="When it was produced (default today).")] = "today",
     link: Annotated[str, typer.Option("--link", help="Where to find it: a URL or a file path.")] = "",
@@ -50,7 +53,7 @@ def add(
             link=link,
             kind=EvidenceKind.parse(kind, "evidence kind"),
         )
-    say(f"Added {evidence.ref} to A{evidence.action_id}: {safe(evidence.title)}")
+    say(f"Added {evidence.ref} to A{evidence.action_id}, dated {format_date(evidence.date)}: {safe(evidence.title)}")
 
 
 @app.command("list")
@@ -58,6 +61,7 @@ def list_(
     ctx: typer.Context,
     action: Annotated[str | None, typer.Argument(help="Only this action's evidence.")] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List evidence, for one action or the whole plan.
 
@@ -67,7 +71,9 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         items = service.list_evidence(s, action)
-    output(as_json, lambda: [views.evidence_json(e, a) for e, a in items], lambda: views.evidence_table(items))
+    output(
+        as_json, lambda: [views.evidence_json(e, a) for e, a in items], lambda: views.evidence_table(items), wide=wide
+    )
 
 
 @app.command("remove")
@@ -79,5 +85,5 @@ def remove(ctx: typer.Context, evidence: Annotated[str, typer.Argument(help="The
         kt evidence remove E4
     """
     with app_context(ctx).writing(f"evidence remove {evidence}") as s:
-        removed = service.remove_evidence(s, parse_ref(evidence, Evidence)).record
+        removed = service.remove_evidence(s, s.record(Evidence, evidence, "kt evidence list").id).record
     say(f"Removed {removed.ref}: {safe(removed.title)}")

@@ -236,6 +236,12 @@ def _import(s: Session, fmt: str, raw: bytes, source: str, *, dry_run: bool) -> 
     except ValueError:  # not a timestamp: show it as written
         exported = f", exported {safe(summary.exported_at)}"
     plan = f"{safe(summary.authority)}'s plan from {safe(source)}{exported}"
-    if dry_run:
-        return [f"Dry run: would restore {plan}: {held}{settings}. Nothing was saved."]
-    return [f"Restored {plan}: {held}{settings}."]
+    lines = [f"Dry run: would restore {plan}: {held}{settings}. Nothing was saved."] if dry_run else []
+    lines += [] if dry_run else [f"Restored {plan}: {held}{settings}."]
+    if summary.breaking_rules:
+        refs = ", ".join(summary.breaking_rules)
+        lines.append(
+            f"{refs} {'breaks' if len(summary.breaking_rules) == 1 else 'break'} the status rules (for example, "
+            "complete at under 100%): kept as exported; kt doctor shows how, and kt doctor --fix repairs them."
+        )
+    return lines

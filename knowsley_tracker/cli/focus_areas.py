@@ -6,14 +6,17 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     print_detail,
     print_json,
     print_table,
     say,
+    updated_message,
 )
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -47,7 +50,7 @@ def add(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List focus areas with their leads and how many recommendations and actions each has.
 
     Example:
@@ -72,12 +75,15 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
             ]
         )
     else:
-        print_table(views.focus_table(areas, counts))
+        print_table(views.focus_table(areas, counts), wide=wide)
 
 
 @app.command("show")
 def show(
-    ctx: typer.Context, key: Annotated[str, typer.Argument(help="The focus area's key.")], as_json: JsonOption = False
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The focus area's key.", autocompletion=_complete.focus_areas)],
+    as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show a focus area with its recommendations and actions.
 
@@ -100,13 +106,13 @@ def show(
         )
         return
     fields = [("Name", area.name), ("Lead", area.lead), ("Description", area.description)]
-    print_detail(f"{area.key}", fields, [views.recs_table(recs), views.actions_table(actions)])
+    print_detail(f"{area.key}", fields, [views.recs_table(recs), views.actions_table(actions)], wide=wide)
 
 
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    key: Annotated[str, typer.Argument(help="The focus area's key.")],
+    key: Annotated[str, typer.Argument(help="The focus area's key.", autocompletion=_complete.focus_areas)],
     new_key: Annotated[str | None, typer.Option("--key", help="A new key.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="A new name.")] = None,
     lead: Annotated[str | None, typer.Option("--lead", help="The lead's role.")] = None,
@@ -126,11 +132,14 @@ def edit(
         area, changes = service.edit_focus(
             s, key, new_key=new_key, name=name, lead_role=lead, lead_name=lead_name, description=description
         )
-    say(f"Updated focus area {area.key}: {', '.join(changes)}." if changes else f"{area.key} already had those values.")
+    say(updated_message(area, changes, name=f"focus area {area.key}"))
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, key: Annotated[str, typer.Argument(help="The focus area's key.")]) -> None:
+def remove(
+    ctx: typer.Context,
+    key: Annotated[str, typer.Argument(help="The focus area's key.", autocompletion=_complete.focus_areas)],
+) -> None:
     """Remove a focus area no recommendation, KPI or visit refers to (partners' links to it are cleared).
 
     Example:

@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
+from knowsley_tracker.cli._context import (
+    AllowPersonalData,
+    JsonOption,
+    WideOption,
+    app_context,
+    output,
+    say,
+    updated_message,
+)
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.render import views
@@ -55,7 +63,7 @@ def intervention_add(
 
 
 @intervention_app.command("list")
-def intervention_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def intervention_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List DfE interventions, oldest first, with how long each was in force.
 
     Example:
@@ -64,7 +72,12 @@ def intervention_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     with app_context(ctx).reading() as s:
         items = service.list_interventions(s)
-    output(as_json, lambda: [views.intervention_json(v) for v in items], lambda: views.interventions_table(items))
+    output(
+        as_json,
+        lambda: [views.intervention_json(v) for v in items],
+        lambda: views.interventions_table(items),
+        wide=wide,
+    )
 
 
 @intervention_app.command("edit")
@@ -91,7 +104,7 @@ def intervention_edit(
         updated, changes = service.edit_intervention(
             s, intervention, type=type, issued=issued, revised=revised, lifted=lifted, people=person, note=note
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 RecOption = Annotated[list[str] | None, typer.Option("--rec", help="A recommendation it addresses; repeat for each.")]
@@ -118,7 +131,8 @@ def partner_add(
     """
     with app_context(ctx).writing("partner add", allow_personal_data=allow_personal_data) as s:
         partner = service.add_partner(s, name, purpose=purpose, start=start, end=end, kind=kind, recs=rec, focus=focus)
-    say(f"Added {partner.ref}: {safe(partner.name)}, from {format_date(partner.start)}.")
+    until = f" to {format_date(partner.end)}" if partner.end else ""
+    say(f"Added {partner.ref}: {safe(partner.name)}, from {format_date(partner.start)}{until}.")
 
 
 @partner_app.command("list")
@@ -126,6 +140,7 @@ def partner_list(
     ctx: typer.Context,
     active: Annotated[bool, typer.Option("--active", help="Only engagements running today.")] = False,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List improvement partners and what they address.
 
@@ -135,7 +150,7 @@ def partner_list(
     """
     with app_context(ctx).reading() as s:
         items = service.list_partners(s, active_only=active)
-    output(as_json, lambda: [views.partner_json(v) for v in items], lambda: views.partners_table(items))
+    output(as_json, lambda: [views.partner_json(v) for v in items], lambda: views.partners_table(items), wide=wide)
 
 
 @partner_app.command("edit")
@@ -163,4 +178,4 @@ def partner_edit(
         updated, changes = service.edit_partner(
             s, partner, name=name, purpose=purpose, start=start, end=end, kind=kind, recs=rec, focus=focus
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))

@@ -9,10 +9,12 @@ import typer
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_json,
     say,
+    updated_message,
 )
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
@@ -130,11 +132,11 @@ def edit(
             action_plan_due=action_plan_due,
             action_plan_sent=action_plan_sent,
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def list_(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List inspections and visits, oldest first.
 
     Example:
@@ -143,7 +145,7 @@ def list_(ctx: typer.Context, as_json: JsonOption = False) -> None:
     """
     with app_context(ctx).reading() as s:
         items = service.list_inspections(s)
-    output(as_json, lambda: [views.record_json(i) for i in items], lambda: views.inspections_table(items))
+    output(as_json, lambda: [views.record_json(i) for i in items], lambda: views.inspections_table(items), wide=wide)
 
 
 @app.command("show")
@@ -151,6 +153,7 @@ def show(
     ctx: typer.Context,
     inspection: Annotated[str, typer.Argument(help="The inspection, e.g. I2.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show an inspection with each area's judgement.
 
@@ -160,4 +163,4 @@ def show(
     """
     with app_context(ctx).reading() as s:
         item = service.get_inspection(s, inspection)
-    output(as_json, lambda: views.record_json(item), lambda: views.inspection_detail(item))
+    output(as_json, lambda: views.record_json(item), lambda: views.inspection_detail(item), wide=wide)

@@ -6,15 +6,18 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     ByOption,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_json,
     say,
 )
+from knowsley_tracker.dates import format_date
 from knowsley_tracker.render import report_kpis as views
 from knowsley_tracker.render.report_json import kpi_json
 from knowsley_tracker.render.text import safe
@@ -36,7 +39,9 @@ def add(
     lower_is_better: Annotated[
         bool, typer.Option("--lower-is-better", help="Lower values are better (re-referrals, caseloads).")
     ] = False,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Its focus area (key).")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", "-f", help="Its focus area (key).", autocompletion=_complete.focus_areas)
+    ] = None,
     rec: Annotated[
         list[str] | None, typer.Option("--rec", "-r", help="A recommendation it evidences; repeat for each.")
     ] = None,
@@ -66,7 +71,8 @@ def add(
         print_json(record_json(status.kpi))
         return
     direction = ", lower is better" if status.kpi.lower_is_better else ""
-    say(f"Added KPI {status.kpi.key}: {safe(status.kpi.name)} (target {status.target.text}{direction}).")
+    by = f" by {format_date(status.kpi.target_date)}" if status.kpi.target_date else ""
+    say(f"Added KPI {status.kpi.key}: {safe(status.kpi.name)} (target {status.target.text}{by}{direction}).")
 
 
 @app.command("record")
@@ -111,8 +117,12 @@ def record(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area's KPIs.")] = None,
+    focus: Annotated[
+        str | None,
+        typer.Option("--focus", "-f", help="Only this focus area's KPIs.", autocompletion=_complete.focus_areas),
+    ] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show the KPI scorecard: latest value, target, met or not, and trend.
 
@@ -122,7 +132,7 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         items = service.list_kpis(s, focus)
-    output(as_json, lambda: [kpi_json(st) for st in items], lambda: views.scorecard_table(items))
+    output(as_json, lambda: [kpi_json(st) for st in items], lambda: views.scorecard_table(items), wide=wide)
 
 
 @app.command("show")
@@ -130,6 +140,7 @@ def show(
     ctx: typer.Context,
     key: Annotated[str, typer.Argument(help="The KPI, e.g. HP-01.")],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show one KPI with every value reported.
 
@@ -139,4 +150,4 @@ def show(
     """
     with app_context(ctx).reading() as s:
         status = service.show_kpi(s, key)
-    output(as_json, lambda: views.kpi_detail_json(status), lambda: views.kpi_detail(status))
+    output(as_json, lambda: views.kpi_detail_json(status), lambda: views.kpi_detail(status), wide=wide)

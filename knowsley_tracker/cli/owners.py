@@ -7,7 +7,16 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
+from knowsley_tracker.cli import _complete
+from knowsley_tracker.cli._context import (
+    AllowPersonalData,
+    JsonOption,
+    WideOption,
+    app_context,
+    output,
+    say,
+    updated_message,
+)
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Action
 from knowsley_tracker.render import views
@@ -43,6 +52,7 @@ def list_(
     ctx: typer.Context,
     active: Annotated[bool, typer.Option("--active", help="Only owners still in post.")] = False,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List owners and how many open actions each has.
 
@@ -57,13 +67,14 @@ def list_(
         as_json,
         lambda: [views.record_json(o, open_actions=owned.get(o.id, 0)) for o in owners],
         lambda: views.owners_table(owners, dict(owned)),
+        wide=wide,
     )
 
 
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    owner: Annotated[str, typer.Argument(help="The owner: id (O2), role or name.")],
+    owner: Annotated[str, typer.Argument(help="The owner: id (O2), role or name.", autocompletion=_complete.owners)],
     role: Annotated[str | None, typer.Option("--role", help="A new role.")] = None,
     name: Annotated[str | None, typer.Option("--name", help="The person now in the role.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="A new email.")] = None,
@@ -84,11 +95,14 @@ def edit(
         updated, changes = service.edit_owner(
             s, owner, role=role, name=name, email=email, active=None if inactive is None else not inactive
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, owner: Annotated[str, typer.Argument(help="The owner: id, role or name.")]) -> None:
+def remove(
+    ctx: typer.Context,
+    owner: Annotated[str, typer.Argument(help="The owner: id, role or name.", autocompletion=_complete.owners)],
+) -> None:
     """Remove an owner who owns no actions (otherwise mark them --inactive).
 
     Example:

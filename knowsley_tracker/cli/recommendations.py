@@ -6,14 +6,17 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import (
     AllowPersonalData,
     JsonOption,
+    WideOption,
     app_context,
     output,
     print_detail,
     print_json,
     say,
+    updated_message,
 )
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Recommendation, parse_ref
@@ -30,7 +33,9 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, help="The inspecti
 def add(
     ctx: typer.Context,
     text: Annotated[str, typer.Argument(help="The recommendation as printed in the report.")],
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Its focus area (key).")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", "-f", help="Its focus area (key).", autocompletion=_complete.focus_areas)
+    ] = None,
     inspection: Annotated[
         str | None,
         typer.Option("--inspection", help="The report it comes from (default: the latest graded inspection)."),
@@ -59,8 +64,11 @@ def add(
 @app.command("list")
 def list_(
     ctx: typer.Context,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="Only this focus area.")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", "-f", help="Only this focus area.", autocompletion=_complete.focus_areas)
+    ] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List recommendations with how many actions each has and how many are done.
 
@@ -70,14 +78,15 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         recs = service.list_recommendations(s, focus=focus)
-    output(as_json, lambda: [views.rec_json(r) for r in recs], lambda: views.recs_table(recs))
+    output(as_json, lambda: [views.rec_json(r) for r in recs], lambda: views.recs_table(recs), wide=wide)
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
-    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.")],
+    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.", autocompletion=_complete.recommendations)],
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show a recommendation and its actions.
 
@@ -94,15 +103,17 @@ def show(
         print_json(out)
         return
     detail = views.rec_detail(view, actions)
-    print_detail(detail.title, detail.fields, detail.tables)
+    print_detail(detail.title, detail.fields, detail.tables, wide=wide)
 
 
 @app.command("edit")
 def edit(
     ctx: typer.Context,
-    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.")],
+    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.", autocompletion=_complete.recommendations)],
     text: Annotated[str | None, typer.Option("--text", help="Corrected text.")] = None,
-    focus: Annotated[str | None, typer.Option("--focus", "-f", help="A new focus area.")] = None,
+    focus: Annotated[
+        str | None, typer.Option("--focus", "-f", help="A new focus area.", autocompletion=_complete.focus_areas)
+    ] = None,
     inspection: Annotated[str | None, typer.Option("--inspection", help="The report it comes from.")] = None,
     report_ref: Annotated[str | None, typer.Option("--ref", help="Its reference in the report.")] = None,
     summary: Annotated[str | None, typer.Option("--summary", help="A short label for tables.")] = None,
@@ -120,11 +131,14 @@ def edit(
         updated, changes = service.edit_recommendation(
             s, rec, text=text, focus=focus, inspection=inspection, report_ref=report_ref, summary=summary
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 @app.command("remove")
-def remove(ctx: typer.Context, rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.")]) -> None:
+def remove(
+    ctx: typer.Context,
+    rec: Annotated[str, typer.Argument(help="The recommendation, e.g. R3.", autocompletion=_complete.recommendations)],
+) -> None:
     """Remove a recommendation that has no actions or KPIs (partners' links to it are cleared).
 
     Example:

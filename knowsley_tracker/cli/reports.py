@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import app_context, format_from_suffix, say
+from knowsley_tracker.cli import _complete
+from knowsley_tracker.cli._context import WideOption, app_context, format_from_suffix, say
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.outputs import write_output
 from knowsley_tracker.rag import rules_text
@@ -80,12 +81,16 @@ def report(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write to this file instead of the screen.", dir_okay=False)
     ] = None,
-    focus: Annotated[str | None, typer.Option("--focus", help="Only this focus area (key, e.g. DIS).")] = None,
+    focus: Annotated[
+        str | None,
+        typer.Option("--focus", help="Only this focus area (key, e.g. DIS).", autocompletion=_complete.focus_areas),
+    ] = None,
     since: Annotated[
         str | None,
         typer.Option("--since", help="Measure movement from this date, not the last board before today."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    wide: WideOption = False,
 ) -> None:
     """Print the board status report, or write it as a board pack.
 
@@ -97,9 +102,10 @@ def report(
     with app_context(ctx).reading() as s:
         built = build_report(s, focus=focus, since=since)
     if output is None and chosen == "text" and is_terminal():
-        from knowsley_tracker.render.report_text import print_rich
+        from knowsley_tracker.render import terminal
+        from knowsley_tracker.render.report_terminal import terminal_lines
 
-        print_rich(built)
+        terminal.write_lines(terminal_lines(built, terminal.terminal_width(), terminal.Painter(), wide=wide))
         return
     content = render(built, chosen)
     if output is None:

@@ -13,6 +13,7 @@ import typer
 from knowsley_tracker.cli._context import (
     ByOption,
     JsonOption,
+    WideOption,
     app_context,
     current_user,
     output,
@@ -43,6 +44,7 @@ def history(
         typer.Option("--limit", "-n", help="Only the last N commands (default 20 when no RECORD or --since)."),
     ] = None,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """Show who changed what and when: every field's old and new value.
 
@@ -52,7 +54,7 @@ def history(
     """
     with app_context(ctx).reading() as s:
         entries = audit.history(s, record, since=since, limit=limit)
-    output(as_json, lambda: audit_views.history_json(entries), lambda: audit_views.history_table(entries))
+    output(as_json, lambda: audit_views.history_json(entries), lambda: audit_views.history_table(entries), wide=wide)
 
 
 @undo_app.command("undo")
@@ -84,7 +86,7 @@ def backup() -> None:
 
 
 @backup_app.command("list")
-def backup_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def backup_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """List the store's backups, newest first, and whether each can be restored.
 
     Example:
@@ -92,7 +94,7 @@ def backup_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         kt backup list
     """
     listing = audit.backups(app_context(ctx).db)
-    output(as_json, lambda: audit_views.backups_json(listing), lambda: audit_views.backups_table(listing))
+    output(as_json, lambda: audit_views.backups_json(listing), lambda: audit_views.backups_table(listing), wide=wide)
 
 
 @restore_app.command("restore")

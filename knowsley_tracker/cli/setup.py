@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import JsonOption, app_context, print_json, print_table, say
+from knowsley_tracker.cli._context import JsonOption, WideOption, app_context, print_json, print_table, say
 from knowsley_tracker.errors import PersonalDataError, ValidationError
 from knowsley_tracker.guard import describe, find_personal_data
 from knowsley_tracker.render.text import Column, TableView, safe
@@ -45,7 +45,7 @@ def _accepted_list() -> str:
 
 
 @config_app.command("list")
-def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
+def config_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOption = False) -> None:
     """Show every setting with its value.
 
     Example:
@@ -66,7 +66,7 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         if row.problem is not None:
             meaning = f"Not usable ({row.problem}): fix it with kt config set or kt config unset. {meaning}"
         table.add([row.setting.name, row.shown, row.setting.kind.show(row.setting.default), meaning])
-    print_table(table)
+    print_table(table, wide=wide)
 
 
 @config_app.command("get")

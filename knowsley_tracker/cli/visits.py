@@ -6,7 +6,15 @@ from typing import Annotated
 
 import typer
 
-from knowsley_tracker.cli._context import AllowPersonalData, JsonOption, app_context, output, say
+from knowsley_tracker.cli._context import (
+    AllowPersonalData,
+    JsonOption,
+    WideOption,
+    app_context,
+    output,
+    say,
+    updated_message,
+)
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Visit, parse_ref
@@ -48,6 +56,7 @@ def list_(
     ctx: typer.Context,
     upcoming: Annotated[bool, typer.Option("--upcoming", help="Only visits still to come.")] = False,
     as_json: JsonOption = False,
+    wide: WideOption = False,
 ) -> None:
     """List visits in date order, with days to go for those still to come.
 
@@ -57,7 +66,7 @@ def list_(
     """
     with app_context(ctx).reading() as s:
         items = service.list_visits(s, upcoming_only=upcoming)
-    output(as_json, lambda: [views.visit_json(v) for v in items], lambda: views.visits_table(items))
+    output(as_json, lambda: [views.visit_json(v) for v in items], lambda: views.visits_table(items), wide=wide)
 
 
 @app.command("edit")
@@ -83,7 +92,7 @@ def edit(
         updated, changes = service.edit_visit(
             s, visit, when=date, type=type, themes=theme, status=status, outcome=outcome
         )
-    say(f"Updated {updated.ref}: {', '.join(changes)}." if changes else f"{updated.ref} already had those values.")
+    say(updated_message(updated, changes))
 
 
 @app.command("project")

@@ -14,6 +14,7 @@ from knowsley_tracker.dates import format_timestamp
 from knowsley_tracker.errors import UnsafeStoreError
 from knowsley_tracker.guard import describe as guard_describe
 from knowsley_tracker.render.text import Column, TableView, safe
+from knowsley_tracker.render.words import field_words
 from knowsley_tracker.service.audit import (
     BackupInfo,
     BackupList,
@@ -52,15 +53,15 @@ def history_table(entries: list[HistoryEntry], title: str = "History") -> TableV
     """One line per field changed: who, when, which command, old and new value."""
     table = TableView(
         [
-            Column("Txn", justify="right"),
-            Column("When"),
-            Column("By", max_width=24),
-            Column("Command", max_width=30),
-            Column("Record"),
-            Column("Change"),
-            Column("Field"),
-            Column("Old", max_width=40),
-            Column("New", max_width=40),
+            Column("Txn", justify="right", priority=0),
+            Column("When", no_wrap=True, priority=6),
+            Column("By", max_width=24, priority=8),
+            Column("Command", max_width=30, priority=7),
+            Column("Record", priority=1),
+            Column("Change", priority=5),
+            Column("Field", priority=2),
+            Column("Old", max_width=40, priority=4),
+            Column("New", max_width=40, priority=3),
         ],
         title=title,
         empty="No changes recorded.",
@@ -108,7 +109,8 @@ def _effects(changes: list[RecordChange]) -> str:
     parts: list[str] = []
     for change in changes:
         if change.op == "update":
-            names = ", ".join(item.name for item in change.fields)
+            words = [w for item in change.fields if (w := field_words(item.name)) is not None]
+            names = ", ".join(dict.fromkeys(words)) or "log summary"
             text = f"put back {change.ref}'s {names}" if change.table != "_meta" else f"put back {names}"
         elif change.op == "delete":
             text = f"removed {change.ref}"

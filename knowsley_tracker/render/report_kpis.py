@@ -15,7 +15,7 @@ from knowsley_tracker.rag import rag_label
 from knowsley_tracker.render.report_common import kpi_name, met_text, trend_text
 from knowsley_tracker.render.report_json import kpi_json
 from knowsley_tracker.render.text import Column, TableView
-from knowsley_tracker.render.views import DetailView, record_json
+from knowsley_tracker.render.views import DetailView, rec_label, record_json
 from knowsley_tracker.service.boards import BoardView
 from knowsley_tracker.service.kpis import KpiStatus, Recorded
 
@@ -70,7 +70,7 @@ def kpi_detail(st: KpiStatus) -> DetailView:
         ("Target", st.target.text + (f" by {format_date(kpi.target_date)}" if kpi.target_date else "")),
         ("Better when", "lower" if kpi.lower_is_better else "higher"),
         ("Focus area", f"{st.focus.key} {st.focus.name}" if st.focus else ""),
-        ("Recommendations", ", ".join(r.ref for r in st.recs)),
+        ("Recommendations", ", ".join(rec_label(r) for r in st.recs)),
         ("Latest", f"{latest.value.text} ({latest.period_label})" if latest else "no values yet"),
         ("Target met", met_text(st.met)),
         ("Trend", trend_text(st.trend) if st.trend else ""),

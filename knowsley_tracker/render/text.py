@@ -85,16 +85,26 @@ def emit(text: str = "", *, err: bool = False) -> None:
 
 @dataclass
 class Column:
+    """A column of a :class:`TableView`. On a terminal the table is fitted to the width
+    (:mod:`knowsley_tracker.render.fit`); piped, every column is printed in full."""
+
     title: str
-    justify: str = "left"  # left | right | center
-    style: str = ""  # a Rich style for terminal tables; ignored in plain text
-    max_width: int | None = None
-    no_wrap: bool = False  # short values (ids, dates, statuses) stay on one line in terminal tables
+    justify: str = "left"  # left | right
+    max_width: int | None = None  # text wider than this wraps, even when there is room
+    no_wrap: bool = False  # ids, dates, statuses: never cut; shown whole or left out whole
+    priority: int | None = None  # 0 is always shown, higher is left out first; None: by position
+    min_width: int = 12  # the narrowest a text column is worth showing
+    lines: int = 2  # text wraps at spaces to this many lines, then ends in an ellipsis
+    short: str = ""  # a shorter heading for a terminal short of room ("%" for Progress)
+    # Where the column appears: a terminal-only column can say more ("R1 (rec 9)") while
+    # the piped twin keeps the tab-separated output that scripts read unchanged.
+    terminal: bool = True
+    piped: bool = True
 
 
 @dataclass
 class TableView:
-    """A table as strings: rendered as a Rich table on a terminal, TSV otherwise."""
+    """A table as strings: fitted to the terminal there, TSV otherwise."""
 
     columns: list[Column]
     rows: list[list[str]] = field(default_factory=list)
@@ -102,17 +112,24 @@ class TableView:
     # Per-row RAG (or other) keys used to colour the row's cells on a terminal.
     row_styles: list[dict[int, str]] = field(default_factory=list)
     empty: str = "Nothing to show."
+    # How to see one row in full when columns are left out: "kt action show A12".
+    more: str = ""
 
     def add(self, cells: Sequence[object], styles: dict[int, str] | None = None) -> None:
-        self.rows.append(["" if c is None else str(c) for c in cells])
+        self.rows.append([c if type(c) is str else "" if c is None else str(c) for c in cells])
         self.row_styles.append(styles or {})
 
 
 def tsv(view: TableView) -> str:
     """Tab-separated, one header line, user text escaped (tabs and newlines too)."""
-    lines = ["\t".join(c.title.lower().replace(" ", "_") for c in view.columns)]
+    keep = [i for i, c in enumerate(view.columns) if c.piped]
+    lines = ["\t".join(view.columns[i].title.lower().replace(" ", "_") for i in keep)]
+    every = len(keep) == len(view.columns)
     for row in view.rows:
-        lines.append("\t".join(safe(cell) for cell in row))
+        cells = row if every else [row[i] for i in keep]
+        joined = "".join(cells)
+        # One check for the whole row; escaping cell by cell only when something needs it.
+        lines.append("\t".join(cells) if joined.isascii() and joined.isprintable() else "\t".join(map(safe, cells)))
     return "\n".join(lines)
 
 

@@ -19,10 +19,12 @@ from knowsley_tracker.models import (
     LogEntry,
     Owner,
     Rag,
+    Recommendation,
     Record,
 )
 from knowsley_tracker.rag import rag_label
 from knowsley_tracker.render.text import Column, TableView, pct
+from knowsley_tracker.render.words import describe_changes
 from knowsley_tracker.service.actions import ActionDetail, ActionView
 from knowsley_tracker.service.governance import InterventionView, PartnerView
 from knowsley_tracker.service.plan import RecommendationView
@@ -54,21 +56,28 @@ def rag_style(rag: Rag) -> str:
     return f"rag.{rag.value}"
 
 
+def rec_label(rec: Recommendation) -> str:
+    """``R1 (rec 9)``: the tracker's id beside the report's own paragraph number, which boards use."""
+    return f"{rec.ref} (rec {rec.report_ref})" if rec.report_ref else rec.ref
+
+
 def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
     table = TableView(
         [
-            Column("ID", no_wrap=True),
-            Column("Due", no_wrap=True),
-            Column("Status", no_wrap=True),
-            Column("Progress", justify="right", no_wrap=True),
-            Column("RAG", no_wrap=True),
-            Column("Owner", max_width=28),
-            Column("Rec", no_wrap=True),
-            Column("Focus", no_wrap=True),
-            Column("Title", max_width=60),
+            Column("ID", no_wrap=True, priority=0),
+            Column("Due", no_wrap=True, priority=1),
+            Column("Status", no_wrap=True, priority=4),
+            Column("Progress", justify="right", no_wrap=True, priority=5, short="%"),
+            Column("RAG", no_wrap=True, priority=2),
+            Column("Owner", max_width=28, min_width=16, priority=6),
+            Column("Rec", no_wrap=True, priority=7, terminal=False),
+            Column("Rec", no_wrap=True, priority=7, piped=False),
+            Column("Focus", no_wrap=True, priority=8),
+            Column("Title", max_width=60, min_width=30, priority=3),
         ],
         title=title,
         empty="No actions match.",
+        more="kt action show ID",
     )
     for v in views:
         a = v.action
@@ -81,6 +90,7 @@ def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
                 rag_label(v.rating.rag, v.rating.overridden),
                 v.owner.display if v.owner else "",
                 v.rec.ref if v.rec else "",
+                rec_label(v.rec) if v.rec else "",
                 v.focus.key if v.focus else "",
                 a.title,
             ],
@@ -103,30 +113,14 @@ def action_json(v: ActionView) -> dict[str, Any]:
     )
 
 
-def describe_changes(changes: dict[str, list[Any]]) -> str:
-    """``progress 40% -> 60%; status in-progress -> complete``."""
-    parts = []
-    for name, (old, new) in changes.items():
-        if name == "progress":
-            parts.append(f"progress {old}% -> {new}%")
-        elif name == "due":
-            parts.append(f"due {format_date(_iso(old))} -> {format_date(_iso(new))}")
-        elif name == "rag_override":
-            parts.append(f"RAG override {old or 'none'} -> {new or 'cleared'}")
-        else:
-            parts.append(f"{name} {old} -> {new}")
-    return "; ".join(parts)
-
-
-def _iso(value: Any) -> Any:
-    from datetime import date
-
-    return date.fromisoformat(value) if isinstance(value, str) else value
-
-
 def log_table(entries: list[LogEntry], title: str = "Progress log") -> TableView:
     table = TableView(
-        [Column("When"), Column("By", max_width=24), Column("Change", max_width=40), Column("Note", max_width=70)],
+        [
+            Column("When", no_wrap=True, priority=0),
+            Column("By", max_width=24, priority=3),
+            Column("Change", max_width=40, min_width=20, priority=1),
+            Column("Note", max_width=70, min_width=24, priority=2),
+        ],
         title=title,
         empty="No log entries yet.",
     )
@@ -170,7 +164,7 @@ def action_detail(d: ActionDetail) -> DetailView:
         rating += f" (rules say {v.rating.computed.label})"
     fields = [
         ("Action", a.title),
-        ("Recommendation", f"{v.rec.ref} {v.rec.short}" if v.rec else ""),
+        ("Recommendation", f"{rec_label(v.rec)} {v.rec.short}" if v.rec else ""),
         ("Focus area", f"{v.focus.key} {v.focus.name}" if v.focus else ""),
         ("Owner", v.owner.display if v.owner else "(none)"),
         ("Due", due),
@@ -321,7 +315,7 @@ def rec_detail(r: RecommendationView, action_views: list[ActionView]) -> DetailV
             f"{r.inspection.ref} {r.inspection.type.label}, {format_date(r.inspection.start)}" if r.inspection else "",
         ),
     ]
-    return DetailView(r.rec.ref, fields, [actions_table(action_views, title="Actions")])
+    return DetailView(rec_label(r.rec), fields, [actions_table(action_views, title="Actions")])
 
 
 # -- visits -------------------------------------------------------------------------
@@ -333,7 +327,7 @@ def visits_table(items: list[VisitView]) -> TableView:
             Column("ID"),
             Column("No.", justify="right"),
             Column("Date"),
-            Column("Days to go", justify="right"),
+            Column("Days to go", justify="right", short="Days"),
             Column("Type"),
             Column("Status"),
             Column("Themes", max_width=30),
@@ -402,8 +396,8 @@ def intervention_json(v: InterventionView) -> dict[str, Any]:
 def partners_table(items: list[PartnerView]) -> TableView:
     table = TableView(
         [
-            Column("ID"),
-            Column("Partner", max_width=30),
+            Column("ID", priority=0),
+            Column("Partner", max_width=30, min_width=20),
             Column("Kind"),
             Column("Engaged for", max_width=50),
             Column("From"),

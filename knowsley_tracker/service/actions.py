@@ -6,6 +6,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from knowsley_tracker import lifecycle
+from knowsley_tracker.dates import format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import (
     Action,
@@ -81,7 +83,7 @@ def add_action(
     due: date,
     owner_id: int | None = None,
     success_measure: str = "",
-    status: Status = Status.NOT_STARTED,
+    status: Status | None = None,
     progress: int | None = None,
 ) -> Action:
     """Add an action under a recommendation."""
@@ -89,21 +91,26 @@ def add_action(
     recommendation = s.store.get(Recommendation, rec_id)
     if owner_id is not None:
         s.store.get(Owner, owner_id)
+    if status is Status.DROPPED:
+        raise ValidationError("A new action cannot start dropped.")
+    start = lifecycle.resolve(
+        "the new action",
+        None,
+        0,
+        status=status,
+        progress=check_progress(progress) if progress is not None else None,
+    )
     action = Action(
         rec_id=recommendation.id,
         title=title,
         due=due,
         owner_id=owner_id,
-        status=status,
-        progress=check_progress(progress) if progress is not None else 0,
+        status=start.status,
+        progress=start.progress,
         success_measure=success_measure.strip(),
         created_at=s.stamp(),
+        completed_on=s.today if start.status is Status.COMPLETE else None,
     )
-    if action.status is Status.COMPLETE:
-        action.progress = 100
-        action.completed_on = s.today
-    if action.status is Status.DROPPED:
-        raise ValidationError("A new action cannot start dropped.")
     return s.store.add(action)
 
 
@@ -150,7 +157,7 @@ def edit_action(
     if not logged and reason and due is None and rag is None and not clear_rag:
         raise ValidationError("--reason goes with --due or --rag.")
     if logged:
-        _append_log(s, updated, note=(reason or "").strip(), changes=logged)
+        append_log(s, updated, note=(reason or "").strip(), changes=logged)
     return updated, s.store.save(updated)
 
 
@@ -198,19 +205,17 @@ def log_progress(
     action = s.store.get(Action, action_id)
     updated = replace(action)
     logged: dict[str, list[Any]] = {}
-    new_status = status
+    asked = status
     if progress is not None:
         check_progress(progress)
-    if new_status is Status.DROPPED and not note:
+    if asked is Status.DROPPED and not note:
         raise ValidationError(f'Dropping {action.ref} needs a reason: kt log {action.ref} "why" --status dropped.')
-    if new_status is None and progress is not None and progress > 0 and action.status is Status.NOT_STARTED:
-        new_status = Status.IN_PROGRESS
-    if new_status is Status.COMPLETE and progress is None:
-        progress = 100
-    if progress is not None and progress != action.progress:
-        updated.progress = progress
-        logged["progress"] = [action.progress, progress]
-    if new_status is not None and new_status is not action.status:
+    outcome = lifecycle.resolve(action.ref, action.status, action.progress, status=asked, progress=progress)
+    if outcome.progress != action.progress:
+        updated.progress = outcome.progress
+        logged["progress"] = [action.progress, outcome.progress]
+    new_status = outcome.status
+    if new_status is not action.status:
         updated.status = new_status
         logged["status"] = [action.status.value, new_status.value]
         updated.completed_on = s.today if new_status is Status.COMPLETE else None
@@ -220,7 +225,7 @@ def log_progress(
             # snapshots rebuilt from the log see it too.
             logged["rag_override"] = [updated.rag_override.value, None]
             updated.rag_override, updated.rag_reason = None, ""
-    entry = _append_log(s, updated, note=note, changes=logged)
+    entry = append_log(s, updated, note=note, changes=logged)
     s.store.save(updated)
     return updated, entry
 
@@ -229,11 +234,12 @@ def complete_action(s: Session, action_id: int, note: str = "") -> tuple[Action,
     """Mark an action complete (progress 100) with an optional closing note."""
     action = s.store.get(Action, action_id)
     if action.status is Status.COMPLETE:
-        raise ValidationError(f"{action.ref} is already complete (since {action.completed_on}).")
+        since = f" (since {format_date(action.completed_on)})" if action.completed_on else ""
+        raise ValidationError(f"{action.ref} is already complete{since}.")
     return log_progress(s, action_id, note, status=Status.COMPLETE)
 
 
-def _append_log(s: Session, action: Action, *, note: str, changes: dict[str, list[Any]]) -> LogEntry:
+def append_log(s: Session, action: Action, *, note: str, changes: dict[str, list[Any]]) -> LogEntry:
     """Add a log entry and update the action's latest-entry fields (the caller saves the action)."""
     entry = s.store.add(LogEntry(action_id=action.id, at=s.stamp(), by=s.user, note=note, changes=changes))
     action.last_logged_at = entry.at

@@ -27,6 +27,7 @@ from knowsley_tracker.models import (
     Action,
     LogEntry,
 )
+from knowsley_tracker.service import consistency
 from knowsley_tracker.service.removal import Dangling, dangling
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import (
@@ -288,6 +289,7 @@ def undo(s: Session, txn: int | None = None) -> UndoResult:
             f"Cannot undo txn {target.txn} ({target.what}): records would be left pointing at nothing "
             f"({broken[0].message.rstrip('.')}). Change that first, or restore a backup (kt backup list)."
         )
+    consistency.check_undo(s, touched, f"Cannot undo txn {target.txn} ({target.what})")
     own = store.pending_changes()[start:]
     return UndoResult(
         _entry(target, _expand_all(store, target.changes, {})), _expand_all(store, own, {}), later_by_others
@@ -509,6 +511,7 @@ def diagnose(path: Path) -> DoctorReport:
     if not damaged:  # records that cannot be read are reported once, above
         problems += reference_problems_safe(store)
         problems += _check_last_logged(store)
+        problems += consistency.status_problems(store)
     if not newest and store.txn > 0:
         problems.append(
             Problem(
@@ -667,6 +670,7 @@ def repair(s: Session) -> list[str]:
         if changed:
             store.save(action)
             done.append(f"Copied the latest log entry's time and note onto {action.ref}.")
+    done += consistency.repair_status(s)
     return done
 
 

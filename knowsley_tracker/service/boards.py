@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 from knowsley_tracker.dates import format_date, local_date_of
 from knowsley_tracker.errors import ConflictError, CorruptStoreError, ValidationError
 from knowsley_tracker.filenames import name_problem, shown, snapshot_stem
-from knowsley_tracker.models import Action, Board, Evidence, LogEntry, Rag, Status, parse_ref
+from knowsley_tracker.models import Action, Board, Evidence, LogEntry, Rag, Status
 from knowsley_tracker.rag import DEFAULT_AMBER_DAYS, DEFAULT_AMBER_PROGRESS, RagRules, rate
 from knowsley_tracker.service.actions import PlanIndex
 from knowsley_tracker.service.kpis import Figure, KpiBook, latest_as_of
@@ -358,7 +358,7 @@ def add_board(s: Session, when: str, note: str = "") -> Board:
 
 def freeze_board(s: Session, ref: str) -> Board:
     """Freeze the snapshot of a meeting recorded in advance, once its day has come."""
-    board = s.store.get(Board, parse_ref(ref, Board))
+    board = s.record(Board, ref, "kt board list")
     if board.is_frozen:
         raise ConflictError(f"{board.ref} was frozen already; a board snapshot never changes.")
     if board.date > s.today:
@@ -382,7 +382,7 @@ class BoardView(NamedTuple):
 
 
 def show_board(s: Session, ref: str) -> BoardView:
-    board = s.store.get(Board, parse_ref(ref, Board))
+    board = s.record(Board, ref, "kt board list")
     if not board.is_frozen:
         return BoardView(board, None, {})
     state = load_state(s, board)

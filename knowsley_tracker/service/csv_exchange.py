@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
+from knowsley_tracker import lifecycle
 from knowsley_tracker.errors import TrackerError, ValidationError
 from knowsley_tracker.models import (
     OVERRIDABLE_RAGS,
@@ -546,10 +547,11 @@ class _Planner:
                 self.problem(row, "action_id", f"{exc.message} Leave it empty for a new action.")
         if not self.row_ok or target is None or due is None:
             return
-        if status is None:
-            status = Status.IN_PROGRESS if progress else Status.NOT_STARTED
-        if status is Status.COMPLETE:
-            progress = 100
+        try:
+            status, progress = lifecycle.resolve("the action", None, 0, status=status, progress=progress)[:2]
+        except lifecycle.StatusConflict as exc:
+            self.problem(row, "status" if get["status"] else "progress", exc.sheet)
+            return
         if status is Status.DROPPED and not note:
             self.problem(row, "latest_update", "A dropped action needs the reason it was dropped in latest_update.")
             return

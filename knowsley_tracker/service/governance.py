@@ -14,7 +14,6 @@ from knowsley_tracker.models import (
     Partner,
     PartnerKind,
     Recommendation,
-    parse_ref,
 )
 from knowsley_tracker.service.session import Session
 
@@ -79,7 +78,7 @@ def edit_intervention(
 
     A person given with a role already listed replaces that role's name."""
     s.texts(note=note)
-    current = s.store.get(Intervention, parse_ref(ref, Intervention))
+    current = s.record(Intervention, ref, "kt intervention list")
     merged = [dict(p) for p in current.people]
     new_people = parse_people(people or [])
     _guard_people(s, new_people)
@@ -185,7 +184,7 @@ def edit_partner(
     focus: list[str] | None = None,
 ) -> tuple[Partner, dict[str, list[Any]]]:
     s.texts(name=name, purpose=purpose)
-    current = s.store.get(Partner, parse_ref(ref, Partner))
+    current = s.record(Partner, ref, "kt partner list")
     updated = replace(
         current,
         name=name if name is not None else current.name,

@@ -15,11 +15,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from knowsley_tracker import __version__
+from knowsley_tracker import __version__, lifecycle
 from knowsley_tracker.config import setting_problems
 from knowsley_tracker.errors import ConflictError, TrackerError, ValidationError
 from knowsley_tracker.filenames import name_problem, shown, snapshot_stem
-from knowsley_tracker.models import RECORD_TYPES, TABLES, Board, Record
+from knowsley_tracker.models import RECORD_TYPES, TABLES, Action, Board, Record
 from knowsley_tracker.relations import RELATIONS
 from knowsley_tracker.service.exchange import ImportLimit, Problem, reject
 from knowsley_tracker.service.session import Session
@@ -105,6 +105,9 @@ class RestoreSummary:
     exported_at: str
     counts: dict[str, int] = field(default_factory=dict)
     settings: int = 0
+    # Actions whose status and progress break the rules (kt doctor --fix repairs them);
+    # a restore keeps the records exactly as exported.
+    breaking_rules: list[str] = field(default_factory=list)
 
     @property
     def total(self) -> int:
@@ -136,6 +139,9 @@ def import_store(s: Session, raw: bytes, source: str, *, dry_run: bool = False) 
         exported_at=str(document.get("exported_at", "")),
         counts={table: len(items) for table, items in checked.records.items()},
         settings=len(checked.store.get("settings", {})),
+        breaking_rules=[
+            r.ref for r in checked.records.get(Action.TABLE, []) if isinstance(r, Action) and lifecycle.breaches(r)
+        ],
     )
     if not dry_run:
         _restore(s, checked)

@@ -16,7 +16,6 @@ from knowsley_tracker.models import (
     Judgement,
     Owner,
     Recommendation,
-    parse_ref,
 )
 from knowsley_tracker.service import removal
 from knowsley_tracker.service.removal import Removed
@@ -158,7 +157,7 @@ def list_inspections(s: Session) -> list[Inspection]:
 
 
 def get_inspection(s: Session, ref: str) -> Inspection:
-    return s.store.get(Inspection, parse_ref(ref, Inspection))
+    return s.record(Inspection, ref, "kt inspection list")
 
 
 def latest_graded_inspection(s: Session) -> Inspection | None:

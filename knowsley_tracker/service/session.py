@@ -26,6 +26,7 @@ from knowsley_tracker.models import (
     Visit,
     VisitStatus,
     parse_ref,
+    record_noun,
 )
 from knowsley_tracker.rag import RagRules
 from knowsley_tracker.store_interface import PlanStore
@@ -112,14 +113,37 @@ class Session:
 
     # -- lookups ----------------------------------------------------------------
 
+    def record(self, cls: type[R], ref: str, listing: str = "") -> R:
+        """A record by id (``A12``, ``a12`` or ``12``); a missing id names the one probably meant."""
+        record_id = parse_ref(ref, cls)
+        found = self.store.find(cls, record_id)
+        if found is not None:
+            return found
+        from knowsley_tracker.suggest import nearest_id
+
+        ids = [r.id for r in self.store.all(cls)]
+        kind = record_noun(cls)
+        head = f"No {kind} {cls.PREFIX}{record_id}"
+        guess = nearest_id(record_id, ids)
+        if guess is not None:
+            meant = self.store.get(cls, guess)
+            about = getattr(meant, "title", "") or getattr(meant, "short", "")
+            what = f" ({_clip(about)})" if about else ""
+            raise NotFoundError(f"{head}; did you mean {cls.PREFIX}{guess}{what}?")
+        if not ids:
+            kinds = kind[:-1] + "ies" if kind.endswith("y") else kind + "s"
+            raise NotFoundError(f"{head}: the plan has no {kinds} yet.")
+        see = f" (see {listing})" if listing else ""
+        raise NotFoundError(f"{head}: the highest is {cls.PREFIX}{max(ids)}{see}.")
+
     def action(self, ref: str) -> Action:
-        return self.store.get(Action, parse_ref(ref, Action))
+        return self.record(Action, ref, "kt action list")
 
     def recommendation(self, ref: str) -> Recommendation:
-        return self.store.get(Recommendation, parse_ref(ref, Recommendation))
+        return self.record(Recommendation, ref, "kt rec list")
 
     def visit(self, ref: str) -> Visit:
-        return self.store.get(Visit, parse_ref(ref, Visit))
+        return self.record(Visit, ref, "kt visit list")
 
     def focus(self, text: str) -> FocusArea:
         """A focus area by key (``DIS``), id (``F2``) or exact name, ignoring case."""
@@ -128,6 +152,11 @@ class Session:
         for area in areas:
             if area.key == wanted or area.ref == wanted or area.name.upper() == wanted:
                 return area
+        from knowsley_tracker.suggest import nearest
+
+        guess = nearest(text, {a.key: a for a in areas} | {a.name: a for a in areas})
+        if guess is not None:
+            raise NotFoundError(f"No focus area {text!r}; did you mean {guess.key} ({guess.name})?")
         known = ", ".join(a.key for a in areas) or "none yet (add one with kt focus add)"
         raise NotFoundError(f"No focus area {text!r}. Known keys: {known}.")
 
@@ -137,6 +166,11 @@ class Session:
         for kpi in kpis:
             if kpi.key == wanted or kpi.ref == wanted:
                 return kpi
+        from knowsley_tracker.suggest import nearest
+
+        guess = nearest(text, {k.key: k for k in kpis} | {k.name: k for k in kpis})
+        if guess is not None:
+            raise NotFoundError(f"No KPI {text!r}; did you mean {guess.key} ({_clip(guess.name)})?")
         known = ", ".join(k.key for k in kpis) or "none yet (add one with kt kpi add)"
         raise NotFoundError(f"No KPI {text!r}. Known keys: {known}.")
 
@@ -154,7 +188,19 @@ class Session:
         if len(active) > 1:
             refs = ", ".join(f"{o.ref} ({o.display})" for o in active)
             raise ValidationError(f"{text!r} matches several owners: {refs}. Use the id.")
+        from knowsley_tracker.suggest import nearest
+
+        names = {o.role: (o.role, o) for o in owners} | {o.name: (o.name, o) for o in owners if o.name}
+        names |= {o.email: (o.email, o) for o in owners if o.email}
+        guess = nearest(text, names)
+        if guess is not None:
+            said, meant = guess
+            raise NotFoundError(f"No owner {text!r}; did you mean {said!r} ({meant.ref})?")
         raise NotFoundError(f"No owner {text!r}. Add one with: kt owner add {_quote(text)} (see kt owner list).")
+
+
+def _clip(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1].rstrip() + "\u2026"
 
 
 def _quote(text: str) -> str:

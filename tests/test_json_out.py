@@ -1,0 +1,64 @@
+"""--json output written by orjson is byte-for-byte what the standard library wrote
+(with the characters a terminal would act on escaped, as kt always writes them)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from knowsley_tracker.models import Rag, Status
+from knowsley_tracker.render.json_out import dumps, terminal_safe
+
+
+def stdlib(data: Any) -> str:
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, default=str)
+    return terminal_safe(text)
+
+
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**63), max_value=2**63 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text()
+    | st.dates()
+    | st.sampled_from([*Status, *Rag])
+)
+documents = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4), max_leaves=30
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents)
+def test_any_document_is_written_as_the_standard_library_writes_it(data: Any) -> None:
+    assert dumps(data) == stdlib(data)
+
+
+def test_awkward_values() -> None:
+    awkward: tuple[Any, ...] = (
+        {"tiny": 1e-05, "tinier": 2.5e-07, "big": 1e16, "third": 100 / 3},
+        {"moment": datetime(2025, 11, 30, 9, 0, tzinfo=UTC), "day": date(2025, 11, 30)},
+        {"surrogate": "\ud800 lone", "escape": "\x1b[31m", "nul": "\x00", "del": "\x7f"},
+        {1: "int key", 2: "another"},
+        {"a": [(1, 2)]},
+        {"set": {1, 2}},
+        [],
+        {},
+    )
+    for data in awkward:
+        assert dumps(data) == stdlib(data), data
+
+
+def test_characters_a_terminal_acts_on_are_escaped() -> None:
+    assert dumps({"del": "\x7f", "bidi": "a\u202eb", "csi": "\x9b"}) == (
+        '{\n  "bidi": "a\\u202eb",\n  "csi": "\\u009b",\n  "del": "\\u007f"\n}'
+    )
