@@ -72,6 +72,12 @@ class StoreWriteError(TrackerError):
     exit_code = 11
 
 
+class ExtraMissingError(TrackerError):
+    """An optional extra the command needs is not installed (e.g. knowsley-tracker[pdf])."""
+
+    exit_code = 17
+
+
 EXIT_CODES: list[tuple[int, str]] = [
     (0, "success (kt check: nothing needs attention)"),
     (1, "kt check: something needs attention; kt doctor: the store has problems"),
@@ -85,5 +91,6 @@ EXIT_CODES: list[tuple[int, str]] = [
     (CorruptStoreError.exit_code, "store unreadable: empty, truncated, not a tracker store, or newer"),
     (TrackerError.exit_code, "other error reported by the tracker"),
     (StoreWriteError.exit_code, "saving failed (disk full, I/O error); the previous store is intact"),
+    (ExtraMissingError.exit_code, "an optional extra is not installed (e.g. knowsley-tracker[pdf] for PDF)"),
     (130, "interrupted (Ctrl-C); nothing was saved"),
 ]

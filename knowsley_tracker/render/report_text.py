@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, text_bar
+from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, paper_head_lines, text_bar
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.reports import Report
 
@@ -71,10 +71,22 @@ def _plain_table(table: Table) -> list[str]:
     return lines
 
 
+def _fields(fields: list[tuple[str, str]]) -> list[str]:
+    width = max((len(label) for label, _ in fields), default=0) + 1
+    return [f"{label + ':':<{width}} {safe(value)}" for label, value in fields]
+
+
+def _heading(text: str) -> list[str]:
+    return [text, "-" * len(text), ""]
+
+
 def plain_lines(doc: Layout) -> list[str]:
-    lines = [safe(doc.title), "=" * len(safe(doc.title)), ""]
-    width = max(len(label) for label, _ in doc.fields) + 1
-    lines += [f"{label + ':':<{width}} {safe(value)}" for label, value in doc.fields]
+    c = doc.cover
+    lines = [safe(c.marking), safe(c.board_name), safe(doc.title), safe(c.meeting), "=" * len(safe(doc.title)), ""]
+    lines += _fields(c.fields)
+    for heading, body in paper_head_lines(doc):
+        lines += ["", "", *_heading(heading), *(safe(line) for line in body)]
+    lines += ["", "", *_heading("Position at a glance"), *_fields(doc.fields)]
     for number, section in enumerate(doc.sections, start=1):
         heading = f"{number}. {section.title}"
         lines += ["", "", heading, "-" * len(heading), ""]
@@ -91,6 +103,7 @@ def plain_lines(doc: Layout) -> list[str]:
             if i:
                 lines.append("")
             lines += _plain_table(table)
+    lines += ["", "", *_heading("Next meetings"), *_fields(doc.closing), "", safe(c.marking)]
     return lines
 
 
@@ -187,13 +200,29 @@ def print_rich(report: Report, console: Console | None = None) -> None:
 
     doc = layout(report)
     out = console or rich_out.console()
+
+    def facts(fields: list[tuple[str, str]]) -> None:
+        grid = RichTable.grid(padding=(0, 2))
+        grid.add_column(style=_style("heading"), no_wrap=True)
+        grid.add_column(overflow="fold")
+        for label, value in fields:
+            grid.add_row(rich_out.text(label), rich_out.text(value))
+        out.print(grid)
+
+    c = doc.cover
+    out.print(rich_out.text(c.marking, "bold"))
+    out.print(rich_out.text(c.board_name, "bold"))
     out.print(rich_out.text(doc.title, "bold underline"))
-    grid = RichTable.grid(padding=(0, 2))
-    grid.add_column(style=_style("heading"), no_wrap=True)
-    grid.add_column(overflow="fold")
-    for label, value in doc.fields:
-        grid.add_row(rich_out.text(label), rich_out.text(value))
-    out.print(grid)
+    out.print(rich_out.text(c.meeting))
+    facts(c.fields)
+    for heading, body in paper_head_lines(doc):
+        out.print()
+        out.rule(rich_out.text(heading, "bold"), align="left")
+        for line in body:
+            out.print(rich_out.text(line))
+    out.print()
+    out.rule(rich_out.text("Position at a glance", "bold"), align="left")
+    facts(doc.fields)
     for number, section in enumerate(doc.sections, start=1):
         out.print()
         out.rule(rich_out.text(f"{number}. {section.title}", "bold"), align="left")
@@ -217,3 +246,7 @@ def print_rich(report: Report, console: Console | None = None) -> None:
             if table.note:
                 out.print(Text(table.note, style=_style("muted")))
         out.print(Group(*parts))
+    out.print()
+    out.rule(rich_out.text("Next meetings", "bold"), align="left")
+    facts(doc.closing)
+    out.print(rich_out.text(c.marking, "bold"))
