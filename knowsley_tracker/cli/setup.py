@@ -66,13 +66,19 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def config_set(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The setting, e.g. rag.amber_days.")],
-    value: Annotated[str, typer.Argument(help="Its new value (a whole number).")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="Its new value: a whole number, or text (board.name, paper.marking, paper.author), "
+            "or a PNG or JPEG file (paper.logo)."
+        ),
+    ],
 ) -> None:
     """Change a setting for everyone using this plan.
 
     Example:
 
-        kt config set rag.amber_days 21
+        kt config set paper.marking OFFICIAL-SENSITIVE
     """
     with app_context(ctx).writing(f"config set {name}") as s:
         setting, number = settings_service.set_setting(s, name, value)

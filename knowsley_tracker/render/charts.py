@@ -70,7 +70,7 @@ def nice_step(span: float, ticks: int = 4, whole: bool = False) -> float:
         return 1.0
     raw = span / ticks
     power = 10.0 ** math.floor(math.log10(raw))
-    for factor in (1.0, 2.0, 2.5, 5.0, 10.0):
+    for factor in (1.0, 2.0, 5.0, 10.0) if whole else (1.0, 2.0, 2.5, 5.0, 10.0):
         step = factor * power
         if step >= raw - 1e-12:
             break

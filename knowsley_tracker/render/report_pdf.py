@@ -13,6 +13,7 @@ external assets, and the fetcher refuses every address but ``data:``.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from knowsley_tracker.errors import ExtraMissingError
@@ -24,7 +25,9 @@ INSTALL = "pip install 'knowsley-tracker[pdf]'"
 
 def _weasyprint() -> Any:
     try:
-        import weasyprint
+        with warnings.catch_warnings():  # its notices about optional system libraries are not the user's business
+            warnings.simplefilter("ignore")
+            import weasyprint
     except ImportError:
         raise ExtraMissingError(
             f"PDF papers need the optional pdf extra (WeasyPrint): {INSTALL}, or write --format docx or html."
@@ -43,5 +46,7 @@ def to_pdf(report: Report) -> bytes:
     from weasyprint.urls import URLFetcher
 
     fetcher = URLFetcher(allowed_protocols={"data"})
-    pdf: bytes = weasyprint.HTML(string=to_html(report), url_fetcher=fetcher).write_pdf()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pdf: bytes = weasyprint.HTML(string=to_html(report), url_fetcher=fetcher).write_pdf()
     return pdf

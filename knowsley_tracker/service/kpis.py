@@ -237,11 +237,17 @@ def sparkline(values: list[float | None]) -> str:
 _FINANCIAL_YEAR = re.compile(r"(\d{4})-(\d{2})")
 
 
+def _is_financial_year(text: str) -> bool:
+    """``2024-25``: a year and the next one's last two digits (so ``2025-03`` is March 2025)."""
+    m = _FINANCIAL_YEAR.fullmatch(text)
+    return m is not None and (int(m[1]) + 1) % 100 == int(m[2])
+
+
 def comparator_period(text: str, today: date) -> str:
     """The period a published comparator describes: a financial or academic year (``2024-25``),
     a calendar year (``2024``), or a KPI period (month, quarter, date). Returns the stored label."""
     cleaned = text.strip()
-    if (m := _FINANCIAL_YEAR.fullmatch(cleaned)) and (int(m[1]) + 1) % 100 == int(m[2]):
+    if _is_financial_year(cleaned):
         return cleaned
     if re.fullmatch(r"\d{4}", cleaned) and 1900 <= int(cleaned) <= today.year:
         return cleaned
@@ -257,7 +263,7 @@ def comparator_period(text: str, today: date) -> str:
 
 def comparator_period_label(label: str) -> str:
     """``2024-25``, ``2024``, else as a KPI period is shown (``Mar 2025``)."""
-    if _FINANCIAL_YEAR.fullmatch(label) or re.fullmatch(r"\d{4}", label):
+    if _is_financial_year(label) or re.fullmatch(r"\d{4}", label):
         return label
     return dates.format_period(label)
 
