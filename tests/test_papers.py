@@ -515,3 +515,14 @@ def test_a_jpeg_logo_is_read_too() -> None:
         check_image(b"\xff\xd8\xff\xd9", "empty.jpg")
     with pytest.raises(ValidationError):
         check_image(io.BytesIO(png()).read()[:20], "short.png")
+
+
+def test_the_example_plans_paper_fits_six_a4_pages(kt: Any, tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "knowsley-2025" / "plan.json"
+    target = tmp_path / "paper.pdf"
+    result = kt("--db", str(example), "report", "-o", str(target))
+    assert result.exit_code == 0, result.stderr
+    pages = pdf_pages(target)
+    assert json.loads(kt("--db", str(example), "report", "--json").stdout)["totals"]["actions"] == 36
+    assert len(pages) <= 6, len(pages)
+    assert "Agree tolerances of 5 points for the timeliness KPIs" in " ".join(" ".join(pages).split())

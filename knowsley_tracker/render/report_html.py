@@ -95,8 +95,13 @@ footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
   thead { display: table-header-group; }
   tr, .chart, .kpi-card, dl.facts, ul.headline li, #decisions li { break-inside: avoid; page-break-inside: avoid; }
   .kpi-grid { display: block; }
-  .kpi-card { display: inline-block; width: 32.5%; vertical-align: top; margin: 0 0 4pt; }
+  .kpi-card { display: inline-block; width: 32%; vertical-align: top; margin: 0 0 4pt; }
+  .kpi-card svg { width: 100%; height: auto; }
   footer { font-size: 7.5pt; }
+  #readiness td:nth-child(2) { min-width: 24mm; }
+  #readiness td:nth-child(11) { min-width: 30mm; }
+  #exceptions td:nth-child(2) { min-width: 34mm; }
+  #kpis td:nth-child(2) { min-width: 38mm; }
 }
 """
 
