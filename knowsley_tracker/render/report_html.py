@@ -98,9 +98,28 @@ footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
   .kpi-card { display: inline-block; width: 32%; vertical-align: top; margin: 0 0 4pt; }
   .kpi-card svg { width: 100%; height: auto; }
   footer { font-size: 7.5pt; }
-  #readiness td:nth-child(2) { min-width: 24mm; }
-  #readiness td:nth-child(11) { min-width: 30mm; }
-  #exceptions td:nth-child(2) { min-width: 34mm; }
+  #readiness table, #exceptions table:first-of-type { table-layout: fixed; }
+  #readiness td, #exceptions td, #readiness th { white-space: normal; }
+  #readiness th:nth-child(1) { width: 9%; }
+  #readiness th:nth-child(2) { width: 13%; }
+  #readiness th:nth-child(3) { width: 6%; }
+  #readiness th:nth-child(4) { width: 8%; }
+  #readiness th:nth-child(5) { width: 7%; }
+  #readiness th:nth-child(6) { width: 9%; }
+  #readiness th:nth-child(7) { width: 7%; }
+  #readiness th:nth-child(8) { width: 7%; }
+  #readiness th:nth-child(9) { width: 7%; }
+  #readiness th:nth-child(10) { width: 11%; }
+  #readiness th:nth-child(11) { width: 16%; }
+  #exceptions table:first-of-type th:nth-child(1) { width: 6%; }
+  #exceptions table:first-of-type th:nth-child(2) { width: 20%; }
+  #exceptions table:first-of-type th:nth-child(3) { width: 16%; }
+  #exceptions table:first-of-type th:nth-child(4) { width: 9%; }
+  #exceptions table:first-of-type th:nth-child(5) { width: 8%; }
+  #exceptions table:first-of-type th:nth-child(6) { width: 7%; }
+  #exceptions table:first-of-type th:nth-child(7) { width: 6%; }
+  #exceptions table:first-of-type th:nth-child(8) { width: 13%; }
+  #exceptions table:first-of-type th:nth-child(9) { width: 15%; }
   #kpis td:nth-child(2) { min-width: 38mm; }
 }
 """
