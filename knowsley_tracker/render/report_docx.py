@@ -214,8 +214,8 @@ class _Writer:
 
 
 TEXT_WIDTH_MM = 180.0  # A4 less 15 mm margins
-CHAR_MM = 1.75  # an average character of 7.5 pt Arial (bold headers), with a little to spare
-PAD_MM = 2.2  # a cell's left and right padding
+CHAR_MM = 1.8  # an average character of 7.5 pt Arial (bold headers), with a little to spare
+PAD_MM = 5.0  # a cell's left and right margins (Word's default 1.9 mm each) and its border
 
 
 def column_widths(table: Table, total: float) -> list[float]:
