@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.models import EvidenceKind, Rag, Status
-from knowsley_tracker.service import actions, boards, governance, kpis, plan, visits
+from knowsley_tracker.service import actions, boards, governance, kpis, plan, settings, visits
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import Store, remove_store
 
@@ -422,6 +422,7 @@ def build(path: Path) -> None:
         # snapshot rebuilt from the progress log, as it would for a plan adopted late.
         for day, note in BOARDS:
             b.do(AS_OF.strftime("%d/%m/%Y"), "board add", boards.add_board, day, note, hour=17)
+        _build_paper(b)
     finally:
         store.close()
 
@@ -469,6 +470,52 @@ def _build_governance(b: Builder) -> None:
         recs=["R10"],
     )
     b.do("25/04/2025", "inspection edit", plan.edit_inspection, "I3", action_plan_sent="25/04/2025")
+
+
+# The paper for the January board (B7), as drafted on the example's date. Invented, like the actions.
+NARRATIVE = """\
+The service has held its improvement since the first monitoring visit in October. Inspectors saw
+**stronger management oversight** at the front door and better recording of supervision, and asked
+us to go further on the timeliness of assessments.
+
+Three things need the board's attention:
+
+- **Assessments:** timeliness has risen for nine months in a row but is still below target, and the
+  recruitment of two more team managers is behind plan.
+- **Quality assurance:** audit moderation with our sector-led improvement partner has started, but the
+  share of audits graded good or better is still low.
+- **Workforce:** reliance on agency staff is down, and supervision within timescale is close to target.
+
+We expect to be ready for the second monitoring visit in February, with the evidence packs for help
+and protection *in draft* by the end of December.
+"""
+DECISIONS = [
+    "Agree the revised date of 31 January 2026 for A8, the plan for the disabled children's service.",
+    "Agree tolerances of 5 points for the timeliness KPIs (HP-01, HP-02, WF-04).",
+    "Agree help and protection, and care leavers, as the themes of the February deep dive.",
+]
+# KPI tolerances and comparators; the comparator figures are illustrative, not published statistics.
+TOLERANCES = {"HP-01": "5", "HP-02": "5", "WF-04": "5"}
+COMPARATORS = {
+    "HP-01": {"england": "82", "neighbours": "80", "regional": "79"},
+    "HP-03": {"england": "22", "neighbours": "23"},
+    "CL-02": {"england": "88", "regional": "86"},
+}
+
+
+def _build_paper(b: Builder) -> None:
+    on = AS_OF.strftime("%d/%m/%Y")
+    for name, value in (
+        ("board.name", "Knowsley Children's Services Improvement Board"),
+        ("paper.author", "Director of Children's Services"),
+        ("paper.marking", "OFFICIAL"),
+    ):
+        b.do(on, f"config set {name}", settings.set_setting, name, value)
+    for key, tolerance in TOLERANCES.items():
+        b.do(on, f"kpi edit {key}", kpis.edit_kpi, key, tolerance=tolerance)
+    for key, figures in COMPARATORS.items():
+        b.do(on, f"kpi edit {key}", kpis.edit_kpi, key, comparators=figures, comparator_period_text="2024-25")
+    b.do(on, "board edit B7", boards.edit_board, "B7", narrative=NARRATIVE, decisions=DECISIONS, hour=18)
 
 
 def _build_kpis(b: Builder) -> None:

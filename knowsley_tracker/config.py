@@ -12,10 +12,10 @@ To add a setting, add one line to :data:`SETTINGS`, for example::
 
 and read it with ``session.setting("reminders.days_before")`` (or
 :func:`read_setting` below the service layer). Kinds: :class:`Whole` (a range),
-:class:`Choice`, :class:`Text`, :class:`Flag` and :class:`Day` (a date in the
-supported range). Nothing here imports storage, rendering or the CLI. Plain classes and NamedTuples, not
-dataclasses: every command imports this module, and generating dataclass methods
-cost about 2 ms of start-up.
+:class:`Choice`, :class:`Text`, :class:`Flag`, :class:`Day` (a date in the
+supported range) and :class:`ImageFile`. Nothing here imports storage, rendering
+or the CLI. Plain classes and NamedTuples, not dataclasses: every command imports
+this module, and generating dataclass methods cost about 2 ms of start-up.
 """
 
 from __future__ import annotations
@@ -100,14 +100,14 @@ class Choice(Kind):
 
 
 class Text(Kind):
-    """One line of text (for names and labels)."""
+    """One line of text (for names and labels); ``optional`` text may be empty."""
 
-    def __init__(self, max_length: int = 200) -> None:
-        self.max_length = max_length
+    def __init__(self, max_length: int = 200, *, optional: bool = False) -> None:
+        self.max_length, self.optional = max_length, optional
 
     @property
     def accepted(self) -> str:
-        return f"text of 1 to {self.max_length} characters on one line"
+        return f"text of {0 if self.optional else 1} to {self.max_length} characters on one line"
 
     def from_text(self, text: str, today: date) -> Any:
         value = text.strip()
@@ -119,9 +119,9 @@ class Text(Kind):
     def check(self, value: Any) -> str | None:
         if not isinstance(value, str):
             return f"{_typed(value)} is not text"
-        if not value.strip() or len(value) > self.max_length:
+        if (not value.strip() and not self.optional) or len(value) > self.max_length:
             return "the text is empty" if not value.strip() else f"the text is {len(value):,} characters long"
-        if not value.isprintable():
+        if value and not value.isprintable():
             return "the text holds line breaks or control characters"
         return None
 
@@ -181,6 +181,33 @@ class Day(Kind):
         return format_date(date.fromisoformat(value)) if isinstance(value, str) else str(value)
 
 
+class ImageFile(Kind):
+    """A PNG or JPEG file, checked when set and stored as its absolute path (empty: none).
+    The paper embeds the image; it never links to it."""
+
+    @property
+    def accepted(self) -> str:
+        return "the path of a PNG or JPEG file (empty for none)"
+
+    def from_text(self, text: str, today: date) -> Any:
+        from pathlib import Path
+
+        from knowsley_tracker.images import read_image
+
+        if not text.strip():
+            return ""
+        path = Path(text.strip()).expanduser().absolute()
+        read_image(path)  # ValidationError says what is wrong with the file
+        return str(path)
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, str):
+            return f"{_typed(value)} is not a file path"
+        if value and (not value.startswith("/") or not value.isprintable()):
+            return f"{_typed(value)} is not an absolute file path"
+        return None
+
+
 class Setting(NamedTuple):
     name: str
     kind: Kind
@@ -197,6 +224,16 @@ SETTINGS: dict[str, Setting] = {
         Setting("small_numbers", Whole(0, 1000), 5, "Counts from 1 to this are suppressed in reports (shown as 'c')."),
         Setting("visit_interval_months", Whole(1, 24), 5, "Months between projected monitoring visits."),
         Setting("import.json_max_mb", Whole(1, 4096), 100, "kt import refuses a JSON export over this many MB."),
+        # Board papers (kt report): the cover and every page's header and footer.
+        Setting("board.name", Text(120, optional=True), "", "The board's name on the paper's cover."),
+        Setting("paper.marking", Text(60), "OFFICIAL", "Protective marking on every page of the paper."),
+        Setting(
+            "paper.author",
+            Text(120, optional=True),
+            "",
+            "The author's role on the cover, e.g. Director of Children's Services.",
+        ),
+        Setting("paper.logo", ImageFile(), "", "A PNG or JPEG logo embedded on the cover."),
     )
 }
 
@@ -213,6 +250,8 @@ def parse_setting(setting: Setting, text: str, today: date) -> Any:
     """The value to store for what a user typed (kt config set); ValidationError otherwise."""
     try:
         value = setting.kind.from_text(text, today)
+    except ValidationError:
+        raise  # the kind said exactly what is wrong (an image file that is not one)
     except ValueError:
         value = _Unreadable()
     problem = None if isinstance(value, _Unreadable) else setting.kind.check(value)
@@ -261,7 +300,7 @@ class SettingProblem(NamedTuple):
     def message(self) -> str:
         """``'soon' is not accepted: rag.amber_days takes a whole number from 0 to 365``."""
         if self.setting is None:
-            return f"not a setting this knowsley-tracker knows (it knows {', '.join(SETTINGS)})"
+            return "not a setting this knowsley-tracker knows (kt config list shows the ones it does)"
         return f"{_typed(self.value)} is not accepted: {self.name} takes {self.setting.kind.accepted}"
 
 

@@ -96,6 +96,12 @@ class StoreWriteError(TrackerError):
     exit_code = 11
 
 
+class ExtraMissingError(TrackerError):
+    """An optional extra the command needs is not installed (e.g. knowsley-tracker[pdf])."""
+
+    exit_code = 17
+
+
 class OutputWriteError(StoreWriteError):
     """An output (a file given with -o, or standard output) could not be written completely."""
 
@@ -165,6 +171,10 @@ EXIT_CODES: list[tuple[int, str]] = [
         UnsafeStoreError.exit_code,
         "a link, pipe or second name where a store file or folder should be (planted, or `--db` through a link): "
         "nothing was read or written",
+    ),
+    (
+        ExtraMissingError.exit_code,
+        "an optional extra is not installed: `pip install 'knowsley-tracker[pdf]'` for PDF papers",
     ),
     (130, "interrupted with Ctrl-C before anything was saved"),
 ]

@@ -783,6 +783,10 @@ class Kpi(Record):
     rec_ids: list[int] = field(default_factory=list)
     target_date: date | None = None
     created_at: str = ""
+    # Within this distance of the target (in the KPI's own unit) a value is amber, not red.
+    tolerance: float | None = None
+    # Published figures to compare with: {"kind": one of COMPARATOR_KINDS, "value": 78.0, "period": "2024-25"}.
+    comparators: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.key = require_text(self.key, "KPI key").upper()
@@ -790,8 +794,26 @@ class Kpi(Record):
             raise ValidationError(f"KPI key {self.key!r} must be 1-32 letters, digits, '-', '_' or '.'.")
         self.name = require_text(self.name, "KPI name")
         self.unit = optional_text(self.unit)
-        if isinstance(self.target, bool) or not isinstance(self.target, int | float) or not math.isfinite(self.target):
+        if not _is_number(self.target):
             raise ValidationError(f"The target of {self.key} must be a number, not {self.target!r}.")
+        if self.tolerance is not None and not (_is_number(self.tolerance) and self.tolerance >= 0):
+            raise ValidationError(f"The tolerance of {self.key} must be a number, 0 or more, not {self.tolerance!r}.")
+        kinds: list[str] = []
+        for item in self.comparators:
+            if (
+                not isinstance(item, dict)
+                or set(item) != {"kind", "value", "period"}
+                or item["kind"] not in COMPARATOR_KINDS
+                or item["kind"] in kinds
+                or not _is_number(item["value"])
+                or not isinstance(item["period"], str)
+                or not item["period"].strip()
+            ):
+                raise ValidationError(
+                    f"A comparator of {self.key} must be one each of {', '.join(COMPARATOR_KINDS)}, "
+                    "with a number and the period it describes."
+                )
+            kinds.append(item["kind"])
 
     @property
     def is_count(self) -> bool:
@@ -804,6 +826,25 @@ class Kpi(Record):
     def meets_target(self, value: float) -> bool:
         """True when ``value`` is at or better than the target (in the KPI's direction)."""
         return value <= self.target if self.lower_is_better else value >= self.target
+
+    def within_tolerance(self, value: float) -> bool:
+        """True when ``value`` misses the target by no more than the tolerance (amber, not red)."""
+        if self.tolerance is None:
+            return False
+        short = value - self.target if self.lower_is_better else self.target - value
+        return short <= self.tolerance + 1e-9
+
+
+# Comparators a KPI can be shown against, in the order reports give them, with their labels.
+COMPARATOR_KINDS: dict[str, str] = {
+    "england": "England",
+    "neighbours": "Statistical neighbours",
+    "regional": "Region",
+}
+
+
+def _is_number(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
 @dataclass(slots=True, repr=False, eq=False)
@@ -858,9 +899,22 @@ class Board(Record):
     frozen_at: str = ""
     rag_counts: dict[str, int] = field(default_factory=dict)
     created_at: str = ""
+    # The paper for the meeting: the board's own number for it, the Director's narrative
+    # (Markdown) and the decisions or asks put to the board.
+    number: int | None = None
+    narrative: str = ""
+    decisions: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.note = optional_text(self.note)
+        self.narrative = self.narrative.strip()
+        if self.number is not None and (
+            isinstance(self.number, bool) or not isinstance(self.number, int) or self.number < 1
+        ):
+            raise ValidationError(f"A board meeting's number must be a whole number from 1, not {self.number!r}.")
+        if not isinstance(self.decisions, list) or not all(isinstance(d, str) and d.strip() for d in self.decisions):
+            raise ValidationError("Each decision or ask of the board must be text.")
+        self.decisions = [d.strip() for d in self.decisions]
 
     @property
     def is_frozen(self) -> bool:

@@ -15,7 +15,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 
 from knowsley_tracker.dates import format_date, local_date_of
-from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.errors import NotFoundError, ValidationError
+from knowsley_tracker.images import Image, read_image
 from knowsley_tracker.models import (
     Action,
     Board,
@@ -30,7 +31,7 @@ from knowsley_tracker.models import (
 )
 from knowsley_tracker.rag import RagRules, Rollup, is_overdue, rag_label, rollup
 from knowsley_tracker.service.actions import ActionView, PlanIndex
-from knowsley_tracker.service.boards import ActionState, Baseline, KpiState, baseline
+from knowsley_tracker.service.boards import ActionState, Baseline, KpiState, baseline, meeting_number
 from knowsley_tracker.service.governance import InterventionView, PartnerView, current_intervention, list_partners
 from knowsley_tracker.service.kpis import Figure, KpiBook, KpiStatus, Trend, trend
 from knowsley_tracker.service.plan import ActionPlanDeadline, action_plan_deadlines, latest_graded_inspection
@@ -179,6 +180,20 @@ class Movement(NamedTuple):
     kpi_changes: list[KpiChange]
 
 
+class Paper(NamedTuple):
+    """What makes the report a board paper: who it is for, the meeting it goes to, its marking,
+    and the Director's narrative and decisions stored with that meeting."""
+
+    board_name: str
+    marking: str  # printed in every page's header and footer
+    author: str  # the author's role
+    logo: Image | None
+    meeting: Board | None  # the meeting the paper goes to (None: none recorded)
+    meeting_number: int | None
+    next_board: Board | None  # the meeting after it
+    next_board_number: int | None
+
+
 class Report(NamedTuple):
     header: Header
     totals: Rollup
@@ -188,6 +203,7 @@ class Report(NamedTuple):
     due_soon: list[ActionLine]  # other open actions due within DUE_SOON_DAYS
     movement: Movement | None  # None: no board before today to measure from
     kpis: list[KpiStatus]
+    paper: Paper
     partners: list[PartnerView] = []  # improvement partners engaged today (shared default, never mutated)
 
 
@@ -350,8 +366,40 @@ def _movement(
     )
 
 
-def build_report(s: Session, *, focus: str | None = None, since: str | None = None) -> Report:
-    """The board status report as of today, for the whole plan or one focus area."""
+def build_paper(s: Session, board: str | None = None) -> Paper:
+    """The paper's settings and meeting: ``board`` names it (``B7``), else the next meeting
+    on or after today."""
+    from pathlib import Path
+
+    from knowsley_tracker.models import parse_ref
+
+    boards = sorted(s.store.all(Board), key=lambda b: (b.date, b.id))
+    if board is not None:
+        wanted = parse_ref(board, Board)
+        meeting = next((b for b in boards if b.id == wanted), None)
+        if meeting is None:
+            known = ", ".join(b.ref for b in boards) or "none yet (kt board add DATE)"
+            raise NotFoundError(f"No board meeting {board!r}. Known: {known}.")
+    else:
+        meeting = next((b for b in boards if b.date >= s.today), None)
+    after = [b for b in boards if meeting is not None and b.date > meeting.date]
+    logo_path = s.setting("paper.logo")
+    name = s.setting("board.name") or f"{s.store.authority} Improvement Board"
+    return Paper(
+        board_name=name,
+        marking=s.setting("paper.marking"),
+        author=s.setting("paper.author"),
+        logo=read_image(Path(logo_path)) if logo_path else None,
+        meeting=meeting,
+        meeting_number=meeting_number(meeting, boards) if meeting is not None else None,
+        next_board=after[0] if after else None,
+        next_board_number=meeting_number(after[0], boards) if after else None,
+    )
+
+
+def build_report(s: Session, *, focus: str | None = None, since: str | None = None, board: str | None = None) -> Report:
+    """The board status report as of today, for the whole plan or one focus area, as the
+    paper for a board meeting (``board``, else the next one)."""
     area = s.focus(focus) if focus else None
     since_day = s.parse_date(since) if since else None
     today = s.today
@@ -443,4 +491,5 @@ def build_report(s: Session, *, focus: str | None = None, since: str | None = No
         movement=movement,
         kpis=kpis,
         partners=partners,
+        paper=build_paper(s, board),
     )

@@ -33,6 +33,9 @@ def test_add_today_freezes_the_plan(plan: Any, db: Path) -> None:
             "frozen_at": "2025-11-30T09:00:00+00:00",
             "rag_counts": {"red": 1, "amber": 1, "green": 1, "complete": 1},
             "created_at": "2025-11-30T09:00:00+00:00",
+            "number": None,
+            "narrative": "",
+            "decisions": [],
         }
     ]
     frozen = json.loads(snapshots[0].read_text())

@@ -148,11 +148,11 @@ def test_board_pack_files(pack: Any, tmp_path: Path) -> None:
         target = tmp_path / name
         result = pack("report", "-o", str(target))
         assert (result.exit_code, result.stderr) == (0, "")
-        assert result.stdout == f"Wrote the {fmt} board pack to {target}.\n"
+        assert result.stdout == f"Wrote the {fmt} board paper to {target}.\n"
     assert (tmp_path / "pack.md").read_text(encoding="utf-8") == EXPECTED_MARKDOWN
     assert json.loads((tmp_path / "pack.json").read_text(encoding="utf-8"))["report_date"] == "2025-11-30"
     assert "\x1b" not in (tmp_path / "pack.txt").read_text(encoding="utf-8")
-    forced = tmp_path / "pack.out"
+    forced = tmp_path / "pack"  # no suffix: --format says what it holds
     assert pack("report", "--format", "md", "-o", str(forced)).exit_code == 0
     assert forced.read_text(encoding="utf-8") == EXPECTED_MARKDOWN
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
@@ -214,28 +214,93 @@ def test_report_on_a_new_plan(kt: Any) -> None:
     result = kt("report")
     assert result.exit_code == 0
     assert result.stdout == (
+        "OFFICIAL\n"
+        "New Council Improvement Board\n"
         "Board status report\n"
+        "Meeting: none recorded (kt board add DATE)\n"
         "===================\n"
         "\n"
-        "Authority:             New Council\n"
+        "Authority:   New Council\n"
+        "Report date: 30 Nov 2025\n"
+        "Author:      not set (kt config set paper.author ROLE)\n"
+        "\n"
+        "\n"
+        "Summary\n"
+        "-------\n"
+        "\n"
+        "- No actions are recorded yet.\n"
+        "\n"
+        "\n"
+        "Director's narrative\n"
+        "--------------------\n"
+        "\n"
+        "No board meeting is recorded for this paper (kt board add DATE).\n"
+        "\n"
+        "\n"
+        "Decisions and asks of the board\n"
+        "-------------------------------\n"
+        "\n"
+        "No board meeting is recorded for this paper (kt board add DATE).\n"
+        "\n"
+        "\n"
+        "Position at a glance\n"
+        "--------------------\n"
+        "\n"
         "Latest inspection:     none recorded (kt inspection add)\n"
         "Next monitoring visit: none expected (kt visit add)\n"
-        "Report date:           30 Nov 2025\n"
-        "\n\n1. Focus areas\n--------------\n\nNo focus areas yet (kt focus add).\n"
-        "\n\n2. Readiness by recommendation\n------------------------------\n\nNo recommendations yet (kt rec add).\n"
-        "\n\n3. Exceptions\n-------------\n\nRed or overdue:\n\nNo red or overdue actions.\n\n"
-        "Due in the next 30 days:\n\nNo other open actions are due in the next 30 days.\n"
-        "\n\n4. Since the last board\n-----------------------\n\n"
+        "\n"
+        "\n"
+        "1. Focus areas\n"
+        "--------------\n"
+        "\n"
+        "No focus areas yet (kt focus add).\n"
+        "\n"
+        "\n"
+        "2. Readiness by recommendation\n"
+        "------------------------------\n"
+        "\n"
+        "No recommendations yet (kt rec add).\n"
+        "\n"
+        "\n"
+        "3. Exceptions\n"
+        "-------------\n"
+        "\n"
+        "Red or overdue:\n"
+        "\n"
+        "No red or overdue actions.\n"
+        "\n"
+        "Due in the next 30 days:\n"
+        "\n"
+        "No other open actions are due in the next 30 days.\n"
+        "\n"
+        "\n"
+        "4. Since the last board\n"
+        "-----------------------\n"
+        "\n"
         "No board meeting before today is recorded: record one with kt board add DATE.\n"
-        "\n\n5. KPI scorecard\n----------------\n\nNo KPIs yet (kt kpi add).\n"
+        "\n"
+        "\n"
+        "5. KPI scorecard\n"
+        "----------------\n"
+        "\n"
+        "No KPIs yet (kt kpi add).\n"
+        "\n"
+        "\n"
+        "Next meetings\n"
+        "-------------\n"
+        "\n"
+        "Next board meeting:    none recorded (kt board add DATE)\n"
+        "Next monitoring visit: none expected (kt visit add)\n"
+        "\n"
+        "OFFICIAL\n"
     )
 
 
 def test_errors_are_one_line_and_change_nothing(pack: Any, db: Path, tmp_path: Path) -> None:
     before = db.read_bytes()
     cases = [
-        (["report", "--format", "pdf"], ValidationError.exit_code,
-         "Error: Unknown format 'pdf': choose text, markdown, html or json.\n"),
+        (["report", "--format", "rtf"], ValidationError.exit_code,
+         "Error: Unknown format 'rtf': choose text, markdown, html, json, pdf or docx.\n"),
         (["report", "--json", "--format", "html"], ValidationError.exit_code,
          "Error: --json and --format disagree: give one of them.\n"),
         (["report", "--focus", "XX"], NotFoundError.exit_code, "Error: No focus area 'XX'. Known keys: DIS, CL.\n"),
@@ -276,7 +341,7 @@ def test_every_kpi_figure_goes_through_one_function(pack: Any, monkeypatch: pyte
 
     monkeypatch.setattr(Figures, "figure", suppressed)
     md = pack("report", "--format", "md").stdout
-    kpi_part = md[md.index("### KPI changes") :]
+    kpi_part = md[md.index("### KPI changes") : md.index("## Next meetings")]
     for number in ("55", "62", "70", "24", "28", "95", "20"):
         assert number not in kpi_part.replace("2025", "").replace("DIS-01", "").replace("CL-04", ""), number
     # No "met" or "not met" beside a suppressed value (Markdown escapes the dash).
@@ -310,36 +375,64 @@ def test_every_kpi_figure_goes_through_one_function(pack: Any, monkeypatch: pyte
 
 
 EXPECTED_MARKDOWN = (
+    "**OFFICIAL**\n"
+    "\n"
     "# Board status report\n"
     "\n"
+    "**Test Council Improvement Board**, Meeting 2, 14 Jan 2026\n"
+    "\n"
     "- **Authority:** Test Council\n"
+    "- **Report date:** 30 Nov 2025\n"
+    "- **Author:** not set (kt config set paper.author ROLE)\n"
+    "\n"
+    "## Summary\n"
+    "\n"
+    "- 1 of 5 actions is red (1 overdue) and 1 is complete with evidence; 3 amber.\n"
+    "- 1 recommendation has no evidence yet (recommendation 3).\n"
+    "- The next monitoring visit is in 72 days (10 Feb 2026).\n"
+    "- The action plan to Ofsted was due 214 days ago (30 Apr 2025) and is not recorded as sent"
+    ".\n"
+    "- KPIs: 0 of 2 on target, 2 off target.\n"
+    "- Since the board on 15 Oct 2025, 3 actions got worse, 1 due date slipped and 1 action was"
+    " added.\n"
+    "\n"
+    "## Director's narrative\n"
+    "\n"
+    "No narrative is recorded with meeting B2 (kt board edit B2 --narrative-file FILE).\n"
+    "\n"
+    "## Decisions and asks of the board\n"
+    "\n"
+    'No decisions or asks are recorded with meeting B2 (kt board edit B2 --decision "...").\n'
+    "\n"
+    "## Position at a glance\n"
+    "\n"
     "- **Latest inspection:** Inadequate (standard inspection, published 20 Jan 2025)\n"
     "- **Next monitoring visit:** 10 Feb 2026, in 72 days (confirmed, visit 1)\n"
-    "- **Report date:** 30 Nov 2025\n"
     "- **Action plan to Ofsted:** due 30 Apr 2025, 214 days ago; not recorded as sent\n"
     "\n"
     "## 1. Focus areas\n"
     "\n"
-    "| Key | Focus area | Recs | Actions | Complete | Overdue | Red | Amber | Green | Blue | Pr"
+    "| Key | Focus area | Recs | Actions | Overdue | Red | Amber | Green | Complete | Blue | Pr"
     "ogress |\n"
     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n"
-    "| DIS | Children with disabilities | 1 | 3 | 0 | 1 | 1 | 2 | 0 | 0 | █░░░░░░░░░ 13% |\n"
-    "| CL | Care-experienced young people | 1 | 2 | 1 | 0 | 0 | 1 | 0 | 1 | █████░░░░░ 50% |\n"
-    "|  | **All focus areas** | **2** | **5** | **1** | **1** | **1** | **3** | **0** | **1** |"
+    "| DIS | Children with disabilities | 1 | 3 | 1 | 1 | 2 | 0 | 0 | 0 | █░░░░░░░░░ 13% |\n"
+    "| CL | Care-experienced young people | 1 | 2 | 0 | 0 | 1 | 0 | 0 | 1 | █████░░░░░ 50% |\n"
+    "|  | **All focus areas** | **2** | **5** | **1** | **1** | **3** | **0** | **0** | **1** |"
     " **███░░░░░░░ 28%** |\n"
     "\n"
-    "*Blue: complete with evidence (counted in Complete too). Progress: the average of the acti"
-    "ons, complete counting as 100%; dropped actions are left out.*\n"
+    "*Red, Amber, Green, Complete and Blue add up to Actions. Complete: complete, no evidence y"
+    "et; Blue: complete with evidence. Progress: the average of the actions, complete counting "
+    "as 100%; dropped actions are left out.*\n"
     "\n"
     "## 2. Readiness by recommendation\n"
     "\n"
     "| Rec | Recommendation | Focus | Status | RAG | Actions | Progress | Evidence | Days since"
     " update | KPIs | Gaps |\n"
     "|---|---|---|---|---|---|---:|---:|---:|---|---|\n"
-    "| R1 | Disabled children: practice and oversight | DIS | In progress | Red | 1 red, 2 ambe"
-    "r | 13% | 0 | 20 | DIS-01 not met | 3 actions without evidence (A1, A2, A6) |\n"
-    "| R2 | The caseloads of personal advisers (PAs). | CL | In progress | Amber | 1 amber, 1 b"
-    "lue | 50% | 1 | 25 | CL-04 not met | 1 action without evidence (A3) |\n"
+    "| R1 (rec 3) | Disabled children: practice and oversight | DIS | In progress | Red | 1 red"
+    ", 2 amber | 13% | 0 | 20 | DIS-01 not met | 3 actions without evidence (A1, A2, A6) |\n"
+    "| R2 (rec 9) | The caseloads of personal advisers (PAs). | CL | In progress | Amber | 1 am"
+    "ber, 1 blue | 50% | 1 | 25 | CL-04 not met | 1 action without evidence (A3) |\n"
     "\n"
     "## 3. Exceptions\n"
     "\n"
@@ -366,8 +459,10 @@ EXPECTED_MARKDOWN = (
     "| Action | Title | Was | Now | Why |\n"
     "|---|---|---|---|---|\n"
     "| A1 | Audit open disabled children's cases | Green | Red | overdue by 15 days |\n"
-    "| A2 | Publish a plan for the disabled children's service | Green | Amber | due date slipped |\n"
-    "| A3 | Recruit two more personal advisers | Green | Amber\\* | Recruitment market is difficult |\n"
+    "| A2 | Publish a plan for the disabled children's service | Green | Amber | due date slipp"
+    "ed |\n"
+    "| A3 | Recruit two more personal advisers | Green | Amber\\* | Recruitment market is diffic"
+    "ult |\n"
     "| A4 | Agree a PA caseload cap | Complete | Blue | complete with 1 evidence |\n"
     "| A5 | Commission an external review of PA caseloads | Green | Dropped | Superseded by the"
     " regional review |\n"
@@ -407,19 +502,60 @@ EXPECTED_MARKDOWN = (
     "| CL-04 | Average personal adviser caseload (young people per PA) | 24 | 2025 Q3 | 20 | no"
     " | ▲ improving | █▁ |\n"
     "\n"
-    "*Trend compares the latest value with the one before, judged by the KPI's direction (for s"
-    "ome, lower is better).*\n"
+    "*Met: yes, near (within the KPI's tolerance of its target: amber) or no. Trend compares th"
+    "e latest value with the one before, judged by the KPI's direction (for some, lower is bett"
+    "er).*\n"
+    "\n"
+    "## Next meetings\n"
+    "\n"
+    "- **Next board meeting:** none recorded after this one (kt board add DATE)\n"
+    "- **Next monitoring visit:** 10 Feb 2026, in 72 days\n"
+    "\n"
+    "**OFFICIAL**\n"
 )
 
 
 EXPECTED_CL_TEXT = (
+    "OFFICIAL\n"
+    "Test Council Improvement Board\n"
     "Board status report: CL Care-experienced young people\n"
+    "Meeting 2, 14 Jan 2026\n"
     "=====================================================\n"
     "\n"
-    "Authority:             Test Council\n"
+    "Authority:   Test Council\n"
+    "Report date: 30 Nov 2025\n"
+    "Author:      not set (kt config set paper.author ROLE)\n"
+    "\n"
+    "\n"
+    "Summary\n"
+    "-------\n"
+    "\n"
+    "- 0 of 2 actions are red and 1 is complete with evidence; 1 amber.\n"
+    "- Every recommendation with actions has evidence (1 of 1).\n"
+    "- The next monitoring visit is in 72 days (10 Feb 2026).\n"
+    "- The action plan to Ofsted was due 214 days ago (30 Apr 2025) and is not recorded as sent"
+    ".\n"
+    "- KPIs: 0 of 1 on target, 1 off target.\n"
+    "- Since the board on 15 Oct 2025, 1 action got worse.\n"
+    "\n"
+    "\n"
+    "Director's narrative\n"
+    "--------------------\n"
+    "\n"
+    "No narrative is recorded with meeting B2 (kt board edit B2 --narrative-file FILE).\n"
+    "\n"
+    "\n"
+    "Decisions and asks of the board\n"
+    "-------------------------------\n"
+    "\n"
+    'No decisions or asks are recorded with meeting B2 (kt board edit B2 --decision "...").\n'
+    "\n"
+    "\n"
+    "Position at a glance\n"
+    "--------------------\n"
+    "\n"
     "Latest inspection:     Inadequate (standard inspection, published 20 Jan 2025)\n"
     "Next monitoring visit: 10 Feb 2026, in 72 days (confirmed, visit 1)\n"
-    "Report date:           30 Nov 2025\n"
     "Action plan to Ofsted: due 30 Apr 2025, 214 days ago; not recorded as sent\n"
     "Focus area:            CL Care-experienced young people\n"
     "\n"
@@ -427,26 +563,29 @@ EXPECTED_CL_TEXT = (
     "1. Focus areas\n"
     "--------------\n"
     "\n"
-    "Key  Focus area                     Recs  Actions  Complete  Overdue  Red  Amber  Green  B"
+    "Key  Focus area                     Recs  Actions  Overdue  Red  Amber  Green  Complete  B"
     "lue  Progress\n"
-    "---  -----------------------------  ----  -------  --------  -------  ---  -----  -----  -"
+    "---  -----------------------------  ----  -------  -------  ---  -----  -----  --------  -"
     "---  --------------\n"
-    "CL   Care-experienced young people     1        2         1        0    0      1      0   "
+    "CL   Care-experienced young people     1        2        0    0      1      0         0   "
     "  1  █████░░░░░ 50%\n"
     "\n"
-    "Blue: complete with evidence (counted in Complete too). Progress: the average of the actio"
-    "ns, complete counting as 100%; dropped actions are left out.\n"
+    "Red, Amber, Green, Complete and Blue add up to Actions. Complete: complete, no evidence ye"
+    "t; Blue: complete with evidence. Progress: the average of the actions, complete counting a"
+    "s 100%; dropped actions are left out.\n"
     "\n"
     "\n"
     "2. Readiness by recommendation\n"
     "------------------------------\n"
     "\n"
-    "Rec  Recommendation                             Focus  Status       RAG    Actions        "
-    "  Progress  Evidence  Days since update  KPIs           Gaps\n"
-    "---  -----------------------------------------  -----  -----------  -----  ---------------"
-    "  --------  --------  -----------------  -------------  ------------------------------\n"
-    "R2   The caseloads of personal advisers (PAs).  CL     In progress  Amber  1 amber, 1 blue"
-    "       50%         1                 25  CL-04 not met  1 action without evidence (A3)\n"
+    "Rec         Recommendation                             Focus  Status       RAG    Actions "
+    "         Progress  Evidence  Days since update  KPIs           Gaps\n"
+    "----------  -----------------------------------------  -----  -----------  -----  --------"
+    "-------  --------  --------  -----------------  -------------  ---------------------------"
+    "---\n"
+    "R2 (rec 9)  The caseloads of personal advisers (PAs).  CL     In progress  Amber  1 amber,"
+    " 1 blue       50%         1                 25  CL-04 not met  1 action without evidence ("
+    "A3)\n"
     "\n"
     "\n"
     "3. Exceptions\n"
@@ -495,16 +634,24 @@ EXPECTED_CL_TEXT = (
     "CL-04  Average personal adviser caseload (young people per PA)      24  2025 Q3      20  n"
     "o   ▲ improving  █▁\n"
     "\n"
-    "Trend compares the latest value with the one before, judged by the KPI's direction (for so"
-    "me, lower is better).\n"
+    "Met: yes, near (within the KPI's tolerance of its target: amber) or no. Trend compares the"
+    " latest value with the one before, judged by the KPI's direction (for some, lower is bette"
+    "r).\n"
+    "\n"
+    "\n"
+    "Next meetings\n"
+    "-------------\n"
+    "\n"
+    "Next board meeting:    none recorded after this one (kt board add DATE)\n"
+    "Next monitoring visit: 10 Feb 2026, in 72 days\n"
+    "\n"
+    "OFFICIAL\n"
 )
 
 
 EXPECTED_CL_JSON = {
     "action_plan": {"days_left": -214, "due": "2025-04-30", "inspection": "I1", "sent": None},
     "authority": "Test Council",
-    "intervention": None,
-    "partners": [],
     "due_soon": [],
     "exceptions": [],
     "focus": {"key": "CL", "name": "Care-experienced young people"},
@@ -531,8 +678,10 @@ EXPECTED_CL_JSON = {
         "start": "2024-11-18",
         "type": "standard",
     },
+    "intervention": None,
     "kpis": [
         {
+            "comparators": [],
             "direction": "down",
             "focus": "CL",
             "history": [
@@ -575,15 +724,36 @@ EXPECTED_CL_JSON = {
                 "period_end": "2025-06-30",
                 "value": {"text": "28", "value": 28.0},
             },
+            "rag": "red",
             "recommendations": ["R2"],
             "sparkline": "█▁",
             "target": {"text": "20", "value": 20.0},
             "target_date": None,
+            "tolerance": {"text": "", "value": None},
             "trend": "improving",
             "unit": "young people per PA",
         }
     ],
     "next_monitoring_visit": {"date": "2026-02-10", "days_to_go": 72, "number": 1, "ref": "V1", "status": "confirmed"},
+    "paper": {
+        "author": "",
+        "board_name": "Test Council Improvement Board",
+        "decisions": [],
+        "headline": [
+            "0 of 2 actions are red and 1 is complete with evidence; 1 amber.",
+            "Every recommendation with actions has evidence (1 of 1).",
+            "The next monitoring visit is in 72 days (10 Feb 2026).",
+            "The action plan to Ofsted was due 214 days ago (30 Apr 2025) and is not recorded as sent.",
+            "KPIs: 0 of 1 on target, 1 off target.",
+            "Since the board on 15 Oct 2025, 1 action got worse.",
+        ],
+        "logo": None,
+        "marking": "OFFICIAL",
+        "meeting": {"date": "2026-01-14", "number": 2, "ref": "B2"},
+        "narrative": "",
+        "next_meeting": None,
+    },
+    "partners": [],
     "rag_rules": {"amber_days": 14, "amber_progress": 75},
     "recommendations": [
         {

@@ -362,8 +362,7 @@ def test_settings_are_checked_on_import(plan: Any, db: Path, monkeypatch: pytest
         "  store.settings, rag.amber_days: 'soon' is not accepted: rag.amber_days takes a whole number from 0 to 365.\n"
         "  store.settings, backups: 'many' is not accepted: backups takes a whole number from 1 to 1,000.\n"
         "  store.settings, small_numbers: true is not accepted: small_numbers takes a whole number from 0 to 1,000.\n"
-        "  store.settings, colour: not a setting this knowsley-tracker knows (it knows rag.amber_days, "
-        "rag.amber_progress, backups, small_numbers, visit_interval_months, import.json_max_mb).\n"
+        "  store.settings, colour: not a setting this knowsley-tracker knows (kt config list shows the ones it does).\n"
     )
     assert store_state(fresh) == before
     document["store"]["settings"] = {"visit_interval_months": 4}

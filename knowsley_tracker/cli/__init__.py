@@ -90,7 +90,7 @@ SUMMARIES: dict[str, str] = {
     "intervention": "DfE intervention: improvement notices and statutory directions.",
     "partner": "Improvement partners: SLIPs, specialists and advisers.",
     "config": "Show and change the plan's settings.",
-    "report": "Print the board status report, or write it as a board pack.",
+    "report": "Print the board status report, or write it as a board paper (Word, PDF, HTML, Markdown).",
     "kpi": "KPIs: targets, the value each period, and the scorecard.",
     "board": "Improvement board meetings and their frozen snapshots.",
     "check": "Report statutory deadlines, overdue actions, actions due soon, visits coming up and stale actions.",

@@ -86,13 +86,19 @@ def config_get(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The
 def config_set(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The setting, e.g. rag.amber_days.")],
-    value: Annotated[str, typer.Argument(help="Its new value (kt config list shows each setting's meaning).")],
+    value: Annotated[
+        str,
+        typer.Argument(
+            help="Its new value (kt config list shows each setting's meaning and what it takes); "
+            "paper.logo takes a PNG or JPEG file."
+        ),
+    ],
 ) -> None:
     """Change a setting for everyone using this plan.
 
     Example:
 
-        kt config set rag.amber_days 21
+        kt config set paper.marking OFFICIAL-SENSITIVE
     """
     with app_context(ctx).writing(f"config set {name}") as s:
         setting, typed = settings_service.set_setting(s, name, value)

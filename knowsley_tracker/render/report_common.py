@@ -12,8 +12,10 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from knowsley_tracker.dates import format_date, format_period, in_days
-from knowsley_tracker.models import Rag
+from knowsley_tracker.images import Image
+from knowsley_tracker.models import Board, Rag, Recommendation
 from knowsley_tracker.rag import Rollup, rag_label
+from knowsley_tracker.render.narrative import Block, parse, plain
 from knowsley_tracker.render.text import pct
 from knowsley_tracker.reports import (
     DUE_SOON_DAYS,
@@ -22,7 +24,7 @@ from knowsley_tracker.reports import (
     Report,
 )
 from knowsley_tracker.service.governance import InterventionView
-from knowsley_tracker.service.kpis import KpiStatus
+from knowsley_tracker.service.kpis import KpiStatus, format_number
 from knowsley_tracker.service.plan import ActionPlanDeadline
 
 TREND_MARKS = {"improving": "▲", "worsening": "▼", "flat": "►"}
@@ -34,7 +36,7 @@ class Cell(NamedTuple):
     text: str
     rag: Rag | None = None  # colours the cell in the terminal and HTML
     progress: float | None = None  # draws a progress bar (0-100) before the text
-    spark: str = ""  # a KPI's values for the HTML chart, as "1,2,3"
+    kpi: KpiStatus | None = None  # a KPI whose recent values HTML draws as a small chart
 
 
 class Col(NamedTuple):
@@ -67,10 +69,27 @@ class Section(NamedTuple):
     empty: str = ""  # shown instead of the tables when none has rows
 
 
+class Cover(NamedTuple):
+    """The paper's first lines: who it is for, which meeting, and its protective marking."""
+
+    board_name: str
+    title: str
+    meeting: str  # "Meeting 7, 14 Jan 2026"
+    fields: list[tuple[str, str]]  # authority, report date, author
+    marking: str  # also printed in every page's header and footer
+    logo: Image | None
+
+
 class Layout(NamedTuple):
     title: str
-    fields: list[tuple[str, str]]
+    fields: list[tuple[str, str]]  # the position at a glance: inspection, visit, intervention...
     sections: list[Section]
+    cover: Cover
+    headline: list[str]  # computed sentences
+    narrative: list[Block]  # the Director's narrative, read from its Markdown
+    decisions: list[str]  # the decisions or asks of the board
+    missing: tuple[str, str]  # what to print where the narrative or the decisions are not recorded
+    closing: list[tuple[str, str]]  # the next board meeting and the next monitoring visit
 
 
 # -- words and numbers ----------------------------------------------------------------------
@@ -98,6 +117,11 @@ def rag_mix(roll: Rollup) -> str:
     return ", ".join(parts) or "none"
 
 
+def rec_label(rec: Recommendation) -> str:
+    """``R1 (rec 9)``: the tracker's id beside the report's own number, which boards speak of."""
+    return f"{rec.ref} (rec {rec.report_ref})" if rec.report_ref else rec.ref
+
+
 def kpi_name(status: KpiStatus) -> str:
     kpi = status.kpi
     if kpi.unit and not kpi.is_percent and kpi.unit.lower() not in ("count", "number", "no."):
@@ -113,21 +137,45 @@ def met_text(met: bool | None) -> str:
     return "-" if met is None else "yes" if met else "no"
 
 
+KPI_RAG_WORDS = {Rag.GREEN: "yes", Rag.AMBER: "near", Rag.RED: "no"}
+
+
+def kpi_met_text(status: KpiStatus) -> str:
+    """``yes``, ``near`` (within the tolerance: amber), ``no``; ``-`` with no value or a suppressed one."""
+    rag = status.rag
+    return "-" if rag is None else KPI_RAG_WORDS[rag]
+
+
+def target_text(status: KpiStatus) -> str:
+    """``92% (amber from 87%)``, ``20 (amber up to 22) by 31 Mar 2026``."""
+    kpi = status.kpi
+    text = status.target.text
+    if kpi.tolerance:
+        edge = kpi.target + kpi.tolerance if kpi.lower_is_better else kpi.target - kpi.tolerance
+        suffix = "%" if kpi.is_percent else ""
+        text += f" (amber {'up to' if kpi.lower_is_better else 'from'} {format_number(edge)}{suffix})"
+    if kpi.target_date:
+        text += f" by {format_date(kpi.target_date)}"
+    return text
+
+
+def comparators_text(status: KpiStatus) -> str:
+    """``England 78% (2024-25); Statistical neighbours 74% (2024-25)``."""
+    return "; ".join(f"{c.label} {c.value.text} ({c.period_label})" for c in status.comparators) or "-"
+
+
 def kpi_links(statuses: list[KpiStatus]) -> str:
     parts = []
     for st in statuses:
+        rag = st.rag
         if st.latest is None:
             state = "no data"
-        elif st.met is None:
+        elif rag is None:
             state = st.latest.value.text  # suppressed: "c", never met or not met
         else:
-            state = "met" if st.met else "not met"
+            state = {Rag.GREEN: "met", Rag.AMBER: "near target", Rag.RED: "not met"}[rag]
         parts.append(f"{st.kpi.key} {state}")
     return ", ".join(parts) or "-"
-
-
-def spark_values(status: KpiStatus) -> str:
-    return ",".join(f"{p.value.value:g}" for p in status.history[-12:] if p.value.value is not None)
 
 
 # -- the header ---------------------------------------------------------------------------------
@@ -189,15 +237,15 @@ def action_plan_text(d: ActionPlanDeadline) -> str:
 # -- sections ---------------------------------------------------------------------------------------
 
 
+# The focus-area table's RAG columns, in order: together they add up to its Actions column.
+ROLLUP_RAGS = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.COMPLETE, Rag.BLUE)
+
+
 def _rollup_cells(roll: Rollup) -> list[Cell]:
     return [
         Cell(str(roll.actions)),
-        Cell(str(roll.complete)),
         Cell(str(roll.overdue), Rag.RED if roll.overdue else None),
-        Cell(str(roll.count(Rag.RED)), Rag.RED if roll.count(Rag.RED) else None),
-        Cell(str(roll.count(Rag.AMBER)), Rag.AMBER if roll.count(Rag.AMBER) else None),
-        Cell(str(roll.count(Rag.GREEN)), Rag.GREEN if roll.count(Rag.GREEN) else None),
-        Cell(str(roll.count(Rag.BLUE)), Rag.BLUE if roll.count(Rag.BLUE) else None),
+        *(Cell(str(roll.count(rag)), rag if roll.count(rag) else None) for rag in ROLLUP_RAGS),
         Cell(pct(roll.progress), progress=roll.progress if roll.progress is not None else None),
     ]
 
@@ -205,12 +253,13 @@ def _rollup_cells(roll: Rollup) -> list[Cell]:
 def focus_section(report: Report) -> Section:
     table = Table(
         "",
-        [Col("Key"), Col("Focus area"), Col("Recs", True), Col("Actions", True), Col("Complete", True)]
-        + [Col("Overdue", True), Col("Red", True), Col("Amber", True), Col("Green", True), Col("Blue", True)]
+        [Col("Key"), Col("Focus area"), Col("Recs", True), Col("Actions", True), Col("Overdue", True)]
+        + [Col(rag_label(rag), True) for rag in ROLLUP_RAGS]
         + [Col("Progress")],
         empty="No focus areas yet (kt focus add).",
-        note="Blue: complete with evidence (counted in Complete too). Progress: the average of the actions, "
-        "complete counting as 100%; dropped actions are left out.",
+        note="Red, Amber, Green, Complete and Blue add up to Actions. Complete: complete, no evidence yet; "
+        "Blue: complete with evidence. Progress: the average of the actions, complete counting as 100%; "
+        "dropped actions are left out.",
     )
     for row in report.focus_areas:
         table.add(Cell(row.key), Cell(row.name), Cell(str(row.recs)), *_rollup_cells(row.rollup))
@@ -224,7 +273,7 @@ def _rec_cells(row: RecRow) -> list[Cell]:
     rag = row.rollup.rag
     days = "never" if row.days_since_update is None else str(row.days_since_update)
     return [
-        Cell(row.rec.ref),
+        Cell(rec_label(row.rec)),
         Cell(row.rec.short),
         Cell(row.focus.key if row.focus else "-"),
         Cell(row.status),
@@ -362,13 +411,16 @@ def movement_section(report: Report) -> Section:
 
 
 def kpi_section(report: Report) -> Section:
+    compared = any(st.comparators for st in report.kpis)
     table = Table(
         "",
-        [Col("KPI"), Col("Name"), Col("Latest", True), Col("Period"), Col("Target", True), Col("Met")]
-        + [Col("Trend"), Col("Last values")],
+        [Col("KPI"), Col("Name"), Col("Latest", True), Col("Period")]
+        + ([Col("Comparators")] if compared else [])
+        + [Col("Target", True), Col("Met"), Col("Trend"), Col("Last values")],
         empty="No KPIs yet (kt kpi add).",
-        note="Trend compares the latest value with the one before, judged by the KPI's direction "
-        "(for some, lower is better).",
+        note="Met: yes, near (within the KPI's tolerance of its target: amber) or no. Trend compares the latest "
+        "value with the one before, judged by the KPI's direction (for some, lower is better)."
+        + (" Comparators are published figures for the period shown." if compared else ""),
     )
     for st in report.kpis:
         latest = st.latest
@@ -377,10 +429,11 @@ def kpi_section(report: Report) -> Section:
             kpi_name(st),
             latest.value.text if latest else "-",
             latest.period_label if latest else "-",
-            st.target.text + (f" by {format_date(st.kpi.target_date)}" if st.kpi.target_date else ""),
-            Cell(met_text(st.met), None if st.met is None else Rag.GREEN if st.met else Rag.RED),
+            *([comparators_text(st)] if compared else []),
+            target_text(st),
+            Cell(kpi_met_text(st), st.rag),
             trend_text(st.trend),
-            Cell(st.sparkline or "-", spark=spark_values(st)),
+            Cell(st.sparkline.rstrip() or "-", kpi=st),
         )
     return Section("kpis", "KPI scorecard", tables=[table])
 
@@ -392,9 +445,188 @@ def partners_section(report: Report) -> Section:
     )
     for v in report.partners:
         p = v.partner
-        links = ", ".join([r.ref for r in v.recs] + [f.key for f in v.areas]) or "-"
+        links = ", ".join([rec_label(r) for r in v.recs] + [f.key for f in v.areas]) or "-"
         table.add(p.name, p.kind.label, p.purpose, format_date(p.start), format_date(p.end) or "open-ended", links)
     return Section("partners", "Improvement partners", tables=[table])
+
+
+# -- the paper: cover, headline, narrative and decisions, closing ----------------------------------
+
+
+def narrative_lines(blocks: list[Block]) -> list[str]:
+    """The narrative as plain lines (formatting dropped; a blank line between blocks)."""
+    lines: list[str] = []
+    for block in blocks:
+        if lines:
+            lines.append("")
+        if block.kind in ("p", "h"):
+            lines.append(plain(block.items[0]))
+        else:
+            for n, item in enumerate(block.items, start=1):
+                lines.append(f"{n}. {plain(item)}" if block.kind == "ol" else f"- {plain(item)}")
+    return lines
+
+
+def paper_head_lines(doc: Layout) -> list[tuple[str, list[str]]]:
+    """The paper's opening parts, as (heading, lines) for plain text; the lines hold raw user
+    text for the renderer to escape. The position at a glance follows them."""
+    return [
+        ("Summary", [f"- {sentence}" for sentence in doc.headline]),
+        ("Director's narrative", narrative_lines(doc.narrative) or [doc.missing[0]]),
+        (
+            "Decisions and asks of the board",
+            [f"{n}. {d}" for n, d in enumerate(doc.decisions, start=1)] or [doc.missing[1]],
+        ),
+    ]
+
+
+def meeting_text(board: Board | None, number: int | None) -> str:
+    """``Meeting 7, 14 Jan 2026``."""
+    if board is None:
+        return "Meeting: none recorded (kt board add DATE)"
+    return f"Meeting {number}, {format_date(board.date)}" if number is not None else format_date(board.date)
+
+
+def cover(report: Report, title: str) -> Cover:
+    paper = report.paper
+    fields = [
+        ("Authority", report.header.authority),
+        ("Report date", format_date(report.header.report_date)),
+        ("Author", paper.author or "not set (kt config set paper.author ROLE)"),
+    ]
+    return Cover(
+        board_name=paper.board_name,
+        title=title,
+        meeting=meeting_text(paper.meeting, paper.meeting_number),
+        fields=fields,
+        marking=paper.marking,
+        logo=paper.logo,
+    )
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _rec_names(rows: list[RecRow]) -> str:
+    """``recommendations 3, 7 and 9`` (the report's numbers; R-ids where none is recorded)."""
+    names = [r.rec.report_ref or r.rec.ref for r in rows]
+    shown = names[:8] + ([f"{len(names) - 8} more"] if len(names) > 8 else [])
+    return ("recommendation " if len(rows) == 1 else "recommendations ") + _and(shown)
+
+
+def headline(report: Report) -> list[str]:
+    """The headline summary: sentences whose every figure is worked out from the plan.
+    Only counts of actions, recommendations and KPIs appear, never a KPI's value, so
+    small-number suppression holds (a suppressed KPI is counted as not shown)."""
+    out: list[str] = []
+    t = report.totals
+    if t.actions:
+        red, blue = t.count(Rag.RED), t.count(Rag.BLUE)
+        rest = [
+            f"{t.count(rag)} {label}"
+            for rag, label in ((Rag.AMBER, "amber"), (Rag.GREEN, "green"), (Rag.COMPLETE, "complete awaiting evidence"))
+            if t.count(rag)
+        ]
+        sentence = f"{red} of {plural(t.actions, 'action')} {'is' if red == 1 else 'are'} red"
+        if t.overdue:
+            sentence += f" ({t.overdue} overdue)"
+        sentence += f" and {blue} {'is' if blue == 1 else 'are'} complete with evidence"
+        if rest:
+            sentence += "; " + _and(rest)
+        out.append(sentence + ".")
+    else:
+        out.append("No actions are recorded yet.")
+    live = [r for r in report.recommendations if r.rollup.actions]
+    unevidenced = [r for r in live if r.evidence == 0]
+    no_actions = [r for r in report.recommendations if not r.rollup.actions]
+    if unevidenced:
+        verb = "has" if len(unevidenced) == 1 else "have"
+        out.append(f"{plural(len(unevidenced), 'recommendation')} {verb} no evidence yet ({_rec_names(unevidenced)}).")
+    elif live:
+        out.append(f"Every recommendation with actions has evidence ({len(live)} of {len(report.recommendations)}).")
+    if no_actions:
+        verb = "has" if len(no_actions) == 1 else "have"
+        out.append(f"{plural(len(no_actions), 'recommendation')} {verb} no actions ({_rec_names(no_actions)}).")
+    visit = report.header.next_visit
+    if visit is not None:
+        out.append(f"The next monitoring visit is {in_days(visit.days_to_go or 0)} ({format_date(visit.visit.date)}).")
+    plan = report.header.action_plan
+    if plan is not None:
+        if plan.sent is not None:
+            late = (plan.sent - plan.due).days
+            when = "on time" if late <= 0 else f"{plural(late, 'day')} late"
+            out.append(f"The action plan was sent to Ofsted {when} ({format_date(plan.sent)}).")
+        elif plan.days_left < 0:
+            out.append(
+                f"The action plan to Ofsted was due {plural(-plan.days_left, 'day')} ago "
+                f"({format_date(plan.due)}) and is not recorded as sent."
+            )
+        else:
+            out.append(f"The action plan to Ofsted is due {in_days(plan.days_left)} ({format_date(plan.due)}).")
+    if report.kpis:
+        counts = {Rag.GREEN: 0, Rag.AMBER: 0, Rag.RED: 0}
+        hidden = empty = 0
+        for st in report.kpis:
+            rag = st.rag
+            if rag is not None:
+                counts[rag] += 1
+            elif st.latest is None:
+                empty += 1
+            else:
+                hidden += 1
+        parts = [f"{counts[Rag.GREEN]} of {len(report.kpis)} on target"]
+        if counts[Rag.AMBER]:
+            parts.append(f"{counts[Rag.AMBER]} within tolerance")
+        parts.append(f"{counts[Rag.RED]} off target")
+        sentence = "KPIs: " + ", ".join(parts)
+        notes = []
+        if hidden:
+            notes.append(f"{hidden} cannot be shown (small numbers)")
+        if empty:
+            notes.append(f"{empty} with no value yet")
+        out.append(sentence + ("; " + _and(notes) if notes else "") + ".")
+    m = report.movement
+    if m is not None:
+        worse = sum(1 for c in m.rag_changes if c.worse)
+        moved = [
+            f"{plural(worse, 'action')} got worse" if worse else "",
+            f"{len(m.completed)} {'was' if len(m.completed) == 1 else 'were'} completed" if m.completed else "",
+            f"{plural(len(m.slipped), 'due date')} slipped" if m.slipped else "",
+            f"{plural(len(m.new_actions), 'action')} {'was' if len(m.new_actions) == 1 else 'were'} added"
+            if m.new_actions
+            else "",
+        ]
+        since = f"the board on {format_date(m.since)}" if m.board is not None else format_date(m.since)
+        shown = [p for p in moved if p]
+        out.append(f"Since {since}, " + (_and(shown) if shown else "nothing moved") + ".")
+    return out
+
+
+def closing(report: Report) -> list[tuple[str, str]]:
+    paper = report.paper
+    v = report.header.next_visit
+    visit = (
+        "none expected (kt visit add)" if v is None else f"{format_date(v.visit.date)}, {in_days(v.days_to_go or 0)}"
+    )
+    board = meeting_text(paper.next_board, paper.next_board_number)
+    if paper.next_board is None:
+        board = (
+            "none recorded after this one (kt board add DATE)" if paper.meeting else "none recorded (kt board add DATE)"
+        )
+    return [("Next board meeting", board), ("Next monitoring visit", visit)]
+
+
+def missing_texts(meeting: Board | None) -> tuple[str, str]:
+    """What the paper says where its meeting has no narrative, or no decisions, recorded."""
+    if meeting is None:
+        none = "No board meeting is recorded for this paper (kt board add DATE)."
+        return none, none
+    ref = meeting.ref
+    return (
+        f"No narrative is recorded with meeting {ref} (kt board edit {ref} --narrative-file FILE).",
+        f'No decisions or asks are recorded with meeting {ref} (kt board edit {ref} --decision "...").',
+    )
 
 
 def layout(report: Report) -> Layout:
@@ -402,9 +634,17 @@ def layout(report: Report) -> Layout:
     title = "Board status report"
     if report.header.focus is not None:
         title += f": {report.header.focus.key} {report.header.focus.name}"
+    meeting = report.paper.meeting
     return Layout(
+        cover=cover(report, title),
+        headline=headline(report),
+        narrative=parse(meeting.narrative) if meeting is not None and meeting.narrative else [],
+        decisions=list(meeting.decisions) if meeting is not None else [],
+        closing=closing(report),
+        missing=missing_texts(meeting),
         title=title,
-        fields=header_fields(report),
+        # The cover gives the authority and the report date.
+        fields=[f for f in header_fields(report) if f[0] not in ("Authority", "Report date")],
         sections=[
             focus_section(report),
             readiness_section(report),

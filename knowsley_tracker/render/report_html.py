@@ -8,14 +8,17 @@ out on A4 with headings kept with their tables. All user text passes through
 
 from __future__ import annotations
 
+import base64
 import html
 
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.models import Rag
+from knowsley_tracker.render import charts
+from knowsley_tracker.render.narrative import Block, Span
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout
 from knowsley_tracker.render.text import pct, safe
 from knowsley_tracker.reports import FocusRow, Report
-from knowsley_tracker.service.kpis import KpiStatus, format_number
+from knowsley_tracker.service.kpis import KpiStatus
 
 RAG_COLOURS = {
     Rag.RED: "#c62828",
@@ -31,14 +34,25 @@ GRID = "#e5e7eb"
 TARGET = "#7c3aed"
 
 CSS = """
-@page { size: A4; margin: 14mm 12mm 16mm; }
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
-body { font-family: "Segoe UI", Arial, Helvetica, sans-serif; color: #1f2937; margin: 0 auto;
+body { font-family: "Segoe UI", Arial, Helvetica, "Liberation Sans", sans-serif; color: #1f2937; margin: 0 auto;
   max-width: 1100px; padding: 24px; font-size: 13px; line-height: 1.35; }
-h1 { font-size: 24px; margin: 0 0 8px; }
-h2 { font-size: 17px; margin: 28px 0 8px; padding-bottom: 4px; border-bottom: 2px solid #1f2937; }
-h3 { font-size: 14px; margin: 16px 0 6px; }
+h1 { font-size: 24px; margin: 0 0 4px; }
+h2 { font-size: 17px; margin: 24px 0 8px; padding-bottom: 4px; border-bottom: 2px solid #1f2937; }
+h3 { font-size: 14px; margin: 14px 0 6px; }
+.marking-banner { text-align: center; font-weight: 700; letter-spacing: 0.05em; margin: 0 0 12px; }
+.marking-banner:last-child { margin: 16px 0 0; }
+.cover { border-bottom: 3px solid #1f2937; padding-bottom: 10px; }
+.cover-top { display: flex; justify-content: space-between; align-items: flex-start; }
+.cover-top .logo { max-height: 56px; max-width: 220px; }
+.marking-tag { margin: 0 0 0 auto; font-weight: 700; border: 1.5px solid #1f2937; padding: 2px 8px; }
+.board-name { font-size: 15px; font-weight: 600; margin: 10px 0 2px; color: #374151; }
+.meeting { font-size: 15px; margin: 0 0 8px; }
+ul.headline { margin: 4px 0; padding-left: 18px; }
+ul.headline li { margin: 2px 0; }
+#narrative p, #narrative li, #decisions li { max-width: 60em; }
+#decisions ol { font-weight: 600; }
 dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0 0 8px; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
@@ -49,7 +63,7 @@ th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 6px; text-align: left; v
   overflow-wrap: break-word; }
 th { background: #f3f4f6; font-weight: 600; font-size: 12px; }
 td.num, th.num { text-align: right; white-space: nowrap; }
-td.progress { white-space: nowrap; }
+td.progress, td.s { white-space: nowrap; }
 tr.total td { font-weight: 700; border-top: 2px solid #9ca3af; }
 td.rag { font-weight: 700; white-space: nowrap; text-align: center; }
 td.rag-red { background: #c62828; color: #fff; }
@@ -67,18 +81,46 @@ td.rag-dropped { color: #6b7280; }
 .kpi-card { border: 1px solid #e5e7eb; border-radius: 4px; padding: 6px 8px; break-inside: avoid; }
 .kpi-card h4 { margin: 0; font-size: 12px; }
 .kpi-card p { margin: 0 0 4px; font-size: 11px; color: #6b7280; }
-footer { margin-top: 28px; color: #6b7280; font-size: 11px; }
+footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 8.5pt; }
+  body { max-width: none; padding: 0; font-size: 8pt; }
+  .marking-banner { display: none; }
   h1 { font-size: 17pt; }
-  h2 { font-size: 12.5pt; margin-top: 16pt; break-after: avoid; page-break-after: avoid; }
+  h2 { font-size: 12pt; margin-top: 12pt; break-after: avoid; page-break-after: avoid; }
   h3 { font-size: 10pt; break-after: avoid; page-break-after: avoid; }
-  th { font-size: 8pt; }
-  th, td { padding: 2pt 4pt; }
+  .board-name, .meeting { font-size: 11pt; }
+  th { font-size: 7.5pt; }
+  th, td { padding: 1.5pt 4pt; }
   .bar { width: 36pt; }
   thead { display: table-header-group; }
-  tr, .chart, .kpi-card { break-inside: avoid; page-break-inside: avoid; }
-  .kpi-grid { grid-template-columns: repeat(3, 1fr); }
+  tr, .chart, .kpi-card, dl.facts, ul.headline li, #decisions li { break-inside: avoid; page-break-inside: avoid; }
+  .kpi-grid { display: block; }
+  .kpi-card { display: inline-block; width: 32%; vertical-align: top; margin: 0 0 4pt; }
+  .kpi-card svg { width: 100%; height: auto; }
+  footer { font-size: 7.5pt; }
+  #readiness table, #exceptions table:first-of-type { table-layout: fixed; }
+  #readiness td, #exceptions td, #readiness th { white-space: normal; }
+  #readiness th:nth-child(1) { width: 9%; }
+  #readiness th:nth-child(2) { width: 13%; }
+  #readiness th:nth-child(3) { width: 6%; }
+  #readiness th:nth-child(4) { width: 8%; }
+  #readiness th:nth-child(5) { width: 7%; }
+  #readiness th:nth-child(6) { width: 9%; }
+  #readiness th:nth-child(7) { width: 7%; }
+  #readiness th:nth-child(8) { width: 7%; }
+  #readiness th:nth-child(9) { width: 7%; }
+  #readiness th:nth-child(10) { width: 11%; }
+  #readiness th:nth-child(11) { width: 16%; }
+  #exceptions table:first-of-type th:nth-child(1) { width: 6%; }
+  #exceptions table:first-of-type th:nth-child(2) { width: 20%; }
+  #exceptions table:first-of-type th:nth-child(3) { width: 16%; }
+  #exceptions table:first-of-type th:nth-child(4) { width: 9%; }
+  #exceptions table:first-of-type th:nth-child(5) { width: 8%; }
+  #exceptions table:first-of-type th:nth-child(6) { width: 7%; }
+  #exceptions table:first-of-type th:nth-child(7) { width: 6%; }
+  #exceptions table:first-of-type th:nth-child(8) { width: 13%; }
+  #exceptions table:first-of-type th:nth-child(9) { width: 15%; }
+  #kpis td:nth-child(2) { min-width: 38mm; }
 }
 """
 
@@ -97,8 +139,14 @@ def h(text: object) -> str:
 # -- tables -----------------------------------------------------------------------------------
 
 
+# Cells this short (a date, a status, "R1 (rec 9)") never wrap, leaving the width to long text.
+SHORT = 14
+
+
 def _cell(cell: Cell, right: bool) -> str:
-    if not right and cell.rag is None and cell.progress is None and not cell.spark:
+    if not right and cell.rag is None and cell.progress is None and cell.kpi is None:
+        if len(cell.text) <= SHORT:
+            return f'<td class="s">{h(cell.text)}</td>'
         return f"<td>{h(cell.text)}</td>"  # most cells: plain text
     classes = []
     if right:
@@ -112,9 +160,8 @@ def _cell(cell: Cell, right: bool) -> str:
         width = max(0.0, min(100.0, cell.progress))
         bar = f'<span class="bar"><span style="width:{width:.0f}%"></span></span>'
         return f"<td{attr}>{bar}{h(cell.text)}</td>"
-    if cell.spark:
-        values = [float(v) for v in cell.spark.split(",")]
-        return f"<td{attr}>{spark_svg(values, cell.text)}</td>"
+    if cell.kpi is not None:
+        return f"<td{attr}>{spark_svg(cell.kpi, cell.text)}</td>"
     return f"<td{attr}>{h(cell.text)}</td>"
 
 
@@ -149,23 +196,37 @@ def _num(value: float) -> str:
     return "%g" % round(value, 1)  # noqa: UP031 - one formatting step, faster than f-string + strips
 
 
-def spark_svg(values: list[float], label: str, width: int = 96, height: int = 22) -> str:
-    """A small line of the last values, for a table cell."""
-    if not values:
+def spark_svg(st: KpiStatus, label: str, width: int = 96, height: int = 22) -> str:
+    """A small chart of the last values in a table cell: in time, broken at suppressed values."""
+    chart = charts.kpi_chart(st)
+    if not chart.runs:
         return h(label)
-    low, high = min(values), max(values)
+    shown = [m.value for m in chart.marks if m.value is not None]
+    low, high = min(shown), max(shown)
     span = (high - low) or 1.0
-    step = (width - 4) / max(len(values) - 1, 1)
-    points = " ".join(
-        f"{_num(2 + i * step)},{_num(height - 3 - (v - low) / span * (height - 6))}" for i, v in enumerate(values)
-    )
-    last_x = 2 + (len(values) - 1) * step
-    last_y = height - 3 - (values[-1] - low) / span * (height - 6)
-    return (
+
+    def xy(mark: charts.Mark) -> tuple[float, float]:
+        assert mark.value is not None
+        return 2 + mark.x * (width - 4), height - 3 - (mark.value - low) / span * (height - 6)
+
+    parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{h(label)}"><polyline points="{points}" fill="none" stroke="{INK}" '
-        f'stroke-width="1.5"/><circle cx="{_num(last_x)}" cy="{_num(last_y)}" r="2.2" fill="{INK}"/></svg>'
-    )
+        f'role="img" aria-label="{h(label)}">'
+    ]
+    for run in chart.runs:
+        if len(run) > 1:
+            coords = " ".join(f"{_num(x)},{_num(y)}" for x, y in map(xy, run))
+            parts.append(f'<polyline points="{coords}" fill="none" stroke="{INK}" stroke-width="1.5"/>')
+    for mark in chart.marks:
+        if mark.value is None:
+            x = 2 + mark.x * (width - 4)
+            parts.append(
+                f'<text x="{_num(x)}" y="{height - 2}" font-size="8" text-anchor="middle" fill="{MUTED}">c</text>'
+            )
+    last = chart.runs[-1][-1]
+    x, y = xy(last)
+    parts.append(f'<circle cx="{_num(x)}" cy="{_num(y)}" r="2.2" fill="{INK}"/></svg>')
+    return "".join(parts)
 
 
 def focus_chart(rows: list[FocusRow], totals: FocusRow | None) -> str:
@@ -173,7 +234,7 @@ def focus_chart(rows: list[FocusRow], totals: FocusRow | None) -> str:
     shown = [*rows, *([totals] if totals else [])]
     if not shown:
         return ""
-    label_w, bar_x, bar_w, row_h = 250, 260, 380, 34
+    label_w, bar_x, bar_w, row_h = 250, 260, 380, 25
     height = 24 + row_h * len(shown) + 26
     width = bar_x + bar_w + 60
     parts = [
@@ -227,69 +288,96 @@ def focus_chart(rows: list[FocusRow], totals: FocusRow | None) -> str:
     return f'<div class="chart">{"".join(parts)}<p class="note">{legend}</p></div>'
 
 
-def kpi_chart(st: KpiStatus, width: int = 250, height: int = 120) -> str:
-    """One KPI's recent values as a line, with its target as a dashed line."""
-    points = [p for p in st.history[-12:] if p.value.value is not None]
-    values = [p.value.value for p in points if p.value.value is not None]
-    target = st.target.value
+REFERENCE_STYLES = {
+    "target": (TARGET, "4 3"),
+    "england": ("#374151", "7 2 1.5 2"),
+    "neighbours": ("#0f766e", "2 2"),
+    "regional": ("#9a3412", "9 3"),
+}
+
+
+def kpi_chart(st: KpiStatus, width: int = 250, height: int = 118) -> str:
+    """One KPI's recent values on a time axis, broken at suppressed values, with its target and
+    comparators as labelled reference lines and round ticks (see render/charts.py)."""
+    chart = charts.kpi_chart(st)
+    axis = chart.axis
     left, right, top, bottom = 34, 8, 8, 20
     plot_w, plot_h = width - left - right, height - top - bottom
-    scale = [*values, *([target] if target is not None else [])]
-    low, high = (min(scale), max(scale)) if scale else (0.0, 1.0)
-    if high - low < 1e-9:
-        low, high = low - 1, high + 1
-    pad = (high - low) * 0.1
-    low, high = low - pad, high + pad
-    if st.kpi.is_percent:
-        low, high = max(low, 0.0), min(high, 100.0)
+    legend = [*chart.references]
+    legend_h = 12 * len(legend) + (12 if axis.note else 0)
+    total_h = height + legend_h
 
     def y_of(v: float) -> float:
-        return top + plot_h - (v - low) / (high - low) * plot_h
+        return top + plot_h - (v - axis.low) / (axis.high - axis.low) * plot_h
 
-    def x_of(i: int) -> float:
-        return left + (plot_w * i / (len(values) - 1) if len(values) > 1 else plot_w / 2)
+    def x_of(fraction: float) -> float:
+        return left + 6 + fraction * (plot_w - 12)
 
-    suffix = "%" if st.kpi.is_percent else ""
+    colour = RAG_COLOURS.get(st.rag or Rag.GREEN, INK) if st.rag is not None else INK
     parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{h(st.kpi.key)} trend" '
-        'font-family="Segoe UI, Arial, Helvetica, sans-serif" font-size="10">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{total_h}" '
+        f'viewBox="0 0 {width} {total_h}" role="img" aria-label="{h(st.kpi.key)} trend" '
+        'font-family="Segoe UI, Arial, Helvetica, sans-serif" font-size="9">',
         f'<rect x="{left}" y="{top}" width="{plot_w}" height="{plot_h}" fill="#fafafa" stroke="{GRID}"/>',
-        f'<text x="{left - 3}" y="{_num(top + 8)}" text-anchor="end" fill="{MUTED}">'
-        f"{format_number(high)}{suffix}</text>",
-        f'<text x="{left - 3}" y="{top + plot_h}" text-anchor="end" fill="{MUTED}">{format_number(low)}{suffix}</text>',
     ]
-    if target is not None:
-        ty = y_of(target)
+    for tick in axis.ticks:
+        ty = y_of(tick)
+        parts.append(f'<line x1="{left}" y1="{_num(ty)}" x2="{left + plot_w}" y2="{_num(ty)}" stroke="{GRID}"/>')
         parts.append(
-            f'<line x1="{left}" y1="{_num(ty)}" x2="{left + plot_w}" y2="{_num(ty)}" stroke="{TARGET}" '
-            f'stroke-dasharray="4 3" stroke-width="1.2"><title>Target {h(st.target.text)}</title></line>'
+            f'<text x="{left - 3}" y="{_num(ty + 3)}" text-anchor="end" fill="{MUTED}">{h(axis.label(tick))}</text>'
         )
+    for ref in chart.references:
+        stroke, dash = REFERENCE_STYLES[ref.kind]
+        ry = y_of(ref.value)
         parts.append(
-            f'<text x="{left + plot_w - 2}" y="{_num(ty - 3)}" text-anchor="end" fill="{TARGET}">'
-            f"target {h(st.target.text)}</text>"
+            f'<line x1="{left}" y1="{_num(ry)}" x2="{left + plot_w}" y2="{_num(ry)}" stroke="{stroke}" '
+            f'stroke-dasharray="{dash}" stroke-width="1.2"><title>{h(ref.label)}</title></line>'
         )
-    if values:
-        colour = RAG_COLOURS[Rag.GREEN] if st.met else RAG_COLOURS[Rag.RED]
-        coords = " ".join(f"{_num(x_of(i))},{_num(y_of(v))}" for i, v in enumerate(values))
-        parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>')
-        for i, (p, v) in enumerate(zip(points, values, strict=True)):
+    for mark in chart.marks:
+        x = x_of(mark.x)
+        parts.append(
+            f'<line x1="{_num(x)}" y1="{top + plot_h}" x2="{_num(x)}" y2="{top + plot_h + 3}" stroke="{MUTED}"/>'
+        )
+        if mark.value is None:
             parts.append(
-                f'<circle cx="{_num(x_of(i))}" cy="{_num(y_of(v))}" r="2.6" fill="{colour}">'
-                f"<title>{h(p.period_label)}: {h(p.value.text)}</title></circle>"
+                f'<text x="{_num(x)}" y="{top + plot_h - 3}" text-anchor="middle" fill="{MUTED}">c'
+                f"<title>{h(mark.point.period_label)}: suppressed (a small number)</title></text>"
             )
+    for run in chart.runs:
+        if len(run) > 1:
+            coords = " ".join(f"{_num(x_of(m.x))},{_num(y_of(m.value or 0.0))}" for m in run)
+            parts.append(f'<polyline points="{coords}" fill="none" stroke="{colour}" stroke-width="2"/>')
+        for m in run:
+            parts.append(
+                f'<circle cx="{_num(x_of(m.x))}" cy="{_num(y_of(m.value or 0.0))}" r="2.6" fill="{colour}">'
+                f"<title>{h(m.point.period_label)}: {h(m.point.value.text)}</title></circle>"
+            )
+    if chart.marks:
         parts.append(
-            f'<text x="{left}" y="{height - 6}" fill="{MUTED}">{h(points[0].period_label)}</text>'
-            f'<text x="{left + plot_w}" y="{height - 6}" text-anchor="end" fill="{MUTED}">'
-            f"{h(points[-1].period_label)}</text>"
+            f'<text x="{left}" y="{height - 6}" fill="{MUTED}">{h(chart.first)}</text>'
+            f'<text x="{left + plot_w}" y="{height - 6}" text-anchor="end" fill="{MUTED}">{h(chart.last)}</text>'
         )
     else:
         parts.append(
             f'<text x="{left + plot_w / 2}" y="{top + plot_h / 2}" text-anchor="middle" fill="{MUTED}">'
             "no values yet</text>"
         )
+    y = height + 2
+    for ref in legend:
+        stroke, dash = REFERENCE_STYLES[ref.kind]
+        parts.append(
+            f'<line x1="{left}" y1="{y + 4}" x2="{left + 22}" y2="{y + 4}" stroke="{stroke}" '
+            f'stroke-dasharray="{dash}" stroke-width="1.4"/>'
+            f'<text x="{left + 27}" y="{y + 7}" fill="{INK}">{h(ref.label)}</text>'
+        )
+        y += 12
+    if axis.note:
+        parts.append(f'<text x="{left}" y="{y + 7}" fill="{MUTED}" font-size="8">{h(axis.note)}</text>')
     parts.append("</svg>")
     return "".join(parts)
+
+
+KPI_STATE = {Rag.GREEN: "target met", Rag.AMBER: "within tolerance of the target", Rag.RED: "target not met"}
 
 
 def kpi_cards(kpis: list[KpiStatus]) -> str:
@@ -300,20 +388,104 @@ def kpi_cards(kpis: list[KpiStatus]) -> str:
         latest = st.latest
         status = "no values yet"
         if latest is not None:
-            met = "target met" if st.met else "target not met"
+            state = KPI_STATE[st.rag] if st.rag is not None else "shown as c: a small number"
             trend = f", {st.trend}" if st.trend else ""
-            status = f"{latest.value.text} in {latest.period_label}: {met}{trend}"
+            status = f"{latest.value.text} in {latest.period_label}: {state}{trend}"
         cards.append(
             f'<div class="kpi-card"><h4>{h(st.kpi.key)}: {h(st.kpi.name)}</h4><p>{h(status)}</p>{kpi_chart(st)}</div>'
         )
     return '<h3>KPI trends</h3><div class="kpi-grid">' + "".join(cards) + "</div>"
 
 
-# -- the page -------------------------------------------------------------------------------------
+# -- the paper ------------------------------------------------------------------------------------
+
+
+def css_string(text: str) -> str:
+    """User text as a CSS string literal: everything but letters, digits and spaces hex-escaped."""
+    return '"' + "".join(ch if ch.isalnum() and ch.isascii() or ch == " " else f"\\{ord(ch):06x} " for ch in text) + '"'
+
+
+def page_css(doc: Layout) -> str:
+    """Print rules naming this paper: the marking at the top and bottom of every page, the board
+    and meeting bottom left, "Page N of M" bottom right."""
+    marking = css_string(doc.cover.marking)
+    where = css_string(f"{doc.cover.board_name}, {doc.cover.meeting}")
+    box = "font-family: Arial, Helvetica, sans-serif; font-size: 7.5pt; color: #374151;"
+    return (
+        "@page { size: A4; margin: 16mm 12mm 16mm; "
+        f"@top-center {{ content: {marking}; font-family: Arial, Helvetica, sans-serif; font-size: 9pt; "
+        "font-weight: bold; color: #111; } "
+        f"@bottom-center {{ content: {marking}; font-family: Arial, Helvetica, sans-serif; font-size: 9pt; "
+        "font-weight: bold; color: #111; } "
+        f"@bottom-left {{ content: {where}; {box} width: 70mm; }} "
+        f'@bottom-right {{ content: "Page " counter(page) " of " counter(pages); {box} }} }}'
+    )
+
+
+def _spans(spans: list[Span]) -> str:
+    out = []
+    for span in spans:
+        text = h(span.text)
+        if span.italic:
+            text = f"<em>{text}</em>"
+        if span.bold:
+            text = f"<strong>{text}</strong>"
+        out.append(text)
+    return "".join(out)
+
+
+def narrative_html(blocks: list[Block]) -> list[str]:
+    out: list[str] = []
+    for block in blocks:
+        if block.kind == "h":
+            out.append(f"<h3>{_spans(block.items[0])}</h3>")
+        elif block.kind == "p":
+            out.append(f"<p>{_spans(block.items[0])}</p>")
+        else:
+            items = "".join(f"<li>{_spans(item)}</li>" for item in block.items)
+            out.append(f"<{block.kind}>{items}</{block.kind}>")
+    return out
+
+
+def cover_html(doc: Layout) -> list[str]:
+    c = doc.cover
+    out = ['<header class="cover">', '<div class="cover-top">']
+    if c.logo is not None:
+        data = base64.b64encode(c.logo.data).decode("ascii")
+        out.append(f'<img class="logo" alt="Logo" src="data:{c.logo.mime};base64,{data}">')
+    out.append(f'<p class="marking-tag">{h(c.marking)}</p></div>')
+    out.append(f'<p class="board-name">{h(c.board_name)}</p>')
+    out.append(f"<h1>{h(c.title)}</h1>")
+    out.append(f'<p class="meeting">{h(c.meeting)}</p>')
+    out.append('<dl class="facts">')
+    out += [f"<dt>{h(label)}</dt><dd>{h(value)}</dd>" for label, value in c.fields]
+    out += ["</dl>", "</header>"]
+    return out
+
+
+def paper_head(doc: Layout) -> list[str]:
+    """The cover, headline, narrative, decisions and position at a glance, before the sections."""
+    out = cover_html(doc)
+    out.append('<section id="summary"><h2>Summary</h2><ul class="headline">')
+    out += [f"<li>{h(sentence)}</li>" for sentence in doc.headline]
+    out.append("</ul></section>")
+    out.append('<section id="narrative"><h2>Director\'s narrative</h2>')
+    out += narrative_html(doc.narrative) or [f'<p class="empty">{h(doc.missing[0])}</p>']
+    out.append("</section>")
+    out.append('<section id="decisions"><h2>Decisions and asks of the board</h2>')
+    if doc.decisions:
+        out.append("<ol>" + "".join(f"<li>{h(d)}</li>" for d in doc.decisions) + "</ol>")
+    else:
+        out.append(f'<p class="empty">{h(doc.missing[1])}</p>')
+    out.append("</section>")
+    out.append('<section id="position"><h2>Position at a glance</h2><dl class="facts">')
+    out += [f"<dt>{h(label)}</dt><dd>{h(value)}</dd>" for label, value in doc.fields]
+    out.append("</dl></section>")
+    return out
 
 
 def html_page(report: Report, doc: Layout) -> str:
-    title = f"{doc.title}, {report.header.authority}, {format_date(report.header.report_date)}"
+    title = f"{doc.cover.board_name}: {doc.title}, {format_date(report.header.report_date)}"
     out = [
         "<!DOCTYPE html>",
         '<html lang="en-GB">',
@@ -321,15 +493,12 @@ def html_page(report: Report, doc: Layout) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{h(title)}</title>",
-        f"<style>{CSS}</style>",
+        f"<style>{CSS}{page_css(doc)}</style>",
         "</head>",
         "<body>",
-        "<header>",
-        f"<h1>{h(doc.title)}</h1>",
-        '<dl class="facts">',
+        f'<p class="marking-banner">{h(doc.cover.marking)}</p>',
     ]
-    out += [f"<dt>{h(label)}</dt><dd>{h(value)}</dd>" for label, value in doc.fields]
-    out += ["</dl>", "</header>"]
+    out += paper_head(doc)
     for number, section in enumerate(doc.sections, start=1):
         out.append(f'<section id="{section.key}">')
         out.append(f"<h2>{number}. {h(section.title)}</h2>")
@@ -347,11 +516,16 @@ def html_page(report: Report, doc: Layout) -> str:
         if section.key == "kpis":
             out.append(kpi_cards(report.kpis))
         out.append("</section>")
+    out.append('<section id="next"><h2>Next meetings</h2><dl class="facts">')
+    out += [f"<dt>{h(label)}</dt><dd>{h(value)}</dd>" for label, value in doc.closing]
+    out.append("</dl></section>")
     out.append(
         f"<footer>Produced by knowsley-tracker on {h(format_date(report.header.report_date))}. "
         "RAG: Red, overdue or blocked; Amber, due soon with little progress or slipped; Green, on track; "
-        "Complete; Blue, complete with evidence. * marks an officer's override, shown with its reason.</footer>"
+        "Complete, awaiting evidence; Blue, complete with evidence. * marks an officer's override, shown with its "
+        "reason.</footer>"
     )
+    out.append(f'<p class="marking-banner">{h(doc.cover.marking)}</p>')
     out += ["</body>", "</html>"]
     return "\n".join(out) + "\n"
 

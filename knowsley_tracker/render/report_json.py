@@ -58,11 +58,21 @@ Top level:
     ``title``, ``kind``, ``date``, ``link``) and ``kpi_changes[]`` (``key``,
     ``name``, ``was`` and ``now`` as ``{"period", "value": figure}``,
     ``trend``).
+``paper``
+    The board paper around the report: ``board_name``, ``marking`` (the
+    protective marking), ``author`` (a role), ``logo`` (``type``, ``width``,
+    ``height``; or null), ``meeting`` and ``next_meeting`` (``ref``,
+    ``number``, ``date``; or null), ``headline[]`` (the summary sentences),
+    ``narrative`` (the Director's Markdown, as stored) and ``decisions[]``.
 ``kpis[]``
     ``key``, ``name``, ``unit``, ``lower_is_better``, ``target`` (figure),
     ``target_date``, ``focus``, ``recommendations[]``, ``latest`` and
     ``previous`` (``period``, ``period_end``, ``value``, ``numerator``,
-    ``denominator`` as figures; or null), ``met``, ``trend``
+    ``denominator`` as figures; or null), ``met``, ``rag`` (``green`` met,
+    ``amber`` within tolerance, ``red``; null with no value or a suppressed
+    one), ``tolerance`` (figure), ``comparators[]`` (``kind``: ``england``,
+    ``neighbours`` or ``regional``; ``label``; ``value`` as a figure;
+    ``period``, such as ``2024-25``), ``trend``
     (``improving``/``worsening``/``flat``), ``direction`` (``up``/``down``/``flat``),
     ``sparkline`` and ``history[]`` (the last 12 values, oldest first).
 """
@@ -71,7 +81,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from knowsley_tracker.models import Rag
+from knowsley_tracker.models import Board, Rag
 from knowsley_tracker.rag import Rollup
 from knowsley_tracker.render.json_out import dumps as dumps
 from knowsley_tracker.reports import ActionLine, Movement, RecRow, Report
@@ -241,6 +251,12 @@ def kpi_json(st: KpiStatus, history: int | None = HISTORY_POINTS) -> dict[str, A
         "latest": point_json(st.latest),
         "previous": point_json(st.previous),
         "met": st.met,
+        "rag": st.rag.value if st.rag is not None else None,
+        "tolerance": figure_json(st.tolerance),
+        "comparators": [
+            {"kind": c.kind, "label": c.label, "value": figure_json(c.value), "period": c.period}
+            for c in st.comparators
+        ],
         "trend": st.trend,
         "direction": st.direction,
         "sparkline": st.sparkline,
@@ -269,6 +285,29 @@ def intervention_json(v: InterventionView) -> dict[str, Any]:
         "revised": [d.isoformat() for d in i.revised],
         "in_force_for": v.in_force_for,
         "people": i.people,
+    }
+
+
+def board_ref_json(board: Board | None, number: int | None) -> dict[str, Any] | None:
+    if board is None:
+        return None
+    return {"ref": board.ref, "number": number, "date": board.date.isoformat()}
+
+
+def paper_json(report: Report) -> dict[str, Any]:
+    from knowsley_tracker.render.report_common import headline
+
+    p = report.paper
+    return {
+        "board_name": p.board_name,
+        "marking": p.marking,
+        "author": p.author,
+        "logo": {"type": p.logo.mime, "width": p.logo.width, "height": p.logo.height} if p.logo else None,
+        "meeting": board_ref_json(p.meeting, p.meeting_number),
+        "next_meeting": board_ref_json(p.next_board, p.next_board_number),
+        "headline": headline(report),
+        "narrative": p.meeting.narrative if p.meeting else "",
+        "decisions": list(p.meeting.decisions) if p.meeting else [],
     }
 
 
@@ -341,4 +380,5 @@ def to_json(report: Report) -> dict[str, Any]:
         "due_soon": [action_line_json(a) for a in report.due_soon],
         "since_last_board": movement_json(report.movement) if report.movement else None,
         "kpis": [kpi_json(k) for k in report.kpis],
+        "paper": paper_json(report),
     }

@@ -12,7 +12,14 @@ from typing import Any
 from knowsley_tracker.dates import format_date, format_period, format_timestamp
 from knowsley_tracker.models import Board, Rag
 from knowsley_tracker.rag import rag_label
-from knowsley_tracker.render.report_common import kpi_name, met_text, trend_text
+from knowsley_tracker.render.report_common import (
+    comparators_text,
+    kpi_met_text,
+    kpi_name,
+    met_text,
+    target_text,
+    trend_text,
+)
 from knowsley_tracker.render.report_json import kpi_json
 from knowsley_tracker.render.text import Column, TableView
 from knowsley_tracker.render.views import DetailView, rec_label, record_json
@@ -20,10 +27,6 @@ from knowsley_tracker.service.boards import BoardView
 from knowsley_tracker.service.kpis import KpiStatus, Recorded
 
 # -- KPIs ---------------------------------------------------------------------------------------
-
-
-def _met_style(met: bool | None) -> dict[int, str]:
-    return {} if met is None else {5: "rag.green" if met else "rag.red"}
 
 
 def scorecard_table(items: list[KpiStatus]) -> TableView:
@@ -51,12 +54,12 @@ def scorecard_table(items: list[KpiStatus]) -> TableView:
                 latest.value.text if latest else "-",
                 latest.period_label if latest else "-",
                 st.target.text,
-                met_text(st.met),
+                kpi_met_text(st),
                 trend_text(st.trend),
-                st.sparkline or "-",
+                st.sparkline.rstrip() or "-",
                 st.focus.key if st.focus else "",
             ],
-            _met_style(st.met),
+            {} if st.rag is None else {5: f"rag.{st.rag.value}"},
         )
     return table
 
@@ -67,12 +70,13 @@ def kpi_detail(st: KpiStatus) -> DetailView:
     fields = [
         ("Name", kpi.name),
         ("Unit", kpi.unit),
-        ("Target", st.target.text + (f" by {format_date(kpi.target_date)}" if kpi.target_date else "")),
+        ("Target", target_text(st)),
+        ("Comparators", comparators_text(st) if st.comparators else ""),
         ("Better when", "lower" if kpi.lower_is_better else "higher"),
         ("Focus area", f"{st.focus.key} {st.focus.name}" if st.focus else ""),
         ("Recommendations", ", ".join(rec_label(r) for r in st.recs)),
         ("Latest", f"{latest.value.text} ({latest.period_label})" if latest else "no values yet"),
-        ("Target met", met_text(st.met)),
+        ("Target met", kpi_met_text(st)),
         ("Trend", trend_text(st.trend) if st.trend else ""),
         ("Last values", st.sparkline),
     ]
@@ -174,6 +178,9 @@ def board_detail(view: BoardView) -> DetailView:
             + (f", {format_timestamp(board.frozen_at)}" if board.frozen_at else ""),
         ),
         ("Actions", counts_text(board.rag_counts) if state is not None else ""),
+        ("Number", str(board.number) if board.number is not None else ""),
+        ("Narrative", " ".join(board.narrative.split())),
+        ("Decisions", "; ".join(f"{n}. {d}" for n, d in enumerate(board.decisions, start=1))),
     ]
     tables: list[TableView] = []
     if state is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 
+from knowsley_tracker.render.narrative import Block, Span
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, text_bar
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.reports import Report
@@ -55,9 +56,47 @@ def _table(table: Table) -> list[str]:
     return lines
 
 
+def spans_md(spans: list[Span]) -> str:
+    """Narrative spans as Markdown again: the text escaped, the emphasis rewritten."""
+    out = []
+    for span in spans:
+        text = md(span.text)
+        if span.italic:
+            text = f"*{text}*"
+        if span.bold:
+            text = f"**{text}**"
+        out.append(text)
+    return "".join(out)
+
+
+def narrative_md(blocks: list[Block]) -> list[str]:
+    lines: list[str] = []
+    for block in blocks:
+        if lines:
+            lines.append("")
+        if block.kind == "h":
+            lines.append(f"### {spans_md(block.items[0])}")
+        elif block.kind == "p":
+            lines.append(spans_md(block.items[0]))
+        else:
+            for n, item in enumerate(block.items, start=1):
+                lines.append(f"{n}. {spans_md(item)}" if block.kind == "ol" else f"- {spans_md(item)}")
+    return lines
+
+
+def _fields(fields: list[tuple[str, str]]) -> list[str]:
+    return [f"- **{md(label)}:** {md(value)}" for label, value in fields]
+
+
 def markdown_lines(doc: Layout) -> list[str]:
-    lines = [f"# {md(doc.title)}", ""]
-    lines += [f"- **{md(label)}:** {md(value)}" for label, value in doc.fields]
+    c = doc.cover
+    lines = [f"**{md(c.marking)}**", "", f"# {md(doc.title)}", "", f"**{md(c.board_name)}**, {md(c.meeting)}", ""]
+    lines += _fields(c.fields)
+    lines += ["", "## Summary", "", *(f"- {md(sentence)}" for sentence in doc.headline)]
+    lines += ["", "## Director's narrative", "", *(narrative_md(doc.narrative) or [md(doc.missing[0])])]
+    decisions = [f"{n}. {md(d)}" for n, d in enumerate(doc.decisions, start=1)] or [md(doc.missing[1])]
+    lines += ["", "## Decisions and asks of the board", "", *decisions]
+    lines += ["", "## Position at a glance", "", *_fields(doc.fields)]
     for number, section in enumerate(doc.sections, start=1):
         lines += ["", f"## {number}. {md(section.title)}", ""]
         if section.intro:
@@ -72,6 +111,7 @@ def markdown_lines(doc: Layout) -> list[str]:
             if i:
                 lines.append("")
             lines += _table(table)
+    lines += ["", "## Next meetings", "", *_fields(doc.closing), "", f"**{md(c.marking)}**"]
     return lines
 
 

@@ -8,8 +8,10 @@ table names any column left out (``kt report --wide`` shows them all). No Rich.
 
 from __future__ import annotations
 
+import re
+
 from knowsley_tracker.render.fit import Spec, fit, wrap
-from knowsley_tracker.render.report_common import Cell, Table, layout, text_bar
+from knowsley_tracker.render.report_common import Cell, Table, layout, paper_head_lines, text_bar
 from knowsley_tracker.render.terminal import Painter, draw, field_lines, left_out
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.reports import Report
@@ -88,6 +90,16 @@ def table_lines(section_key: str, table: Table, width: int, paint: Painter, *, w
     return lines
 
 
+def _hanging(text: str, width: int) -> list[str]:
+    """A paragraph wrapped to ``width``; a list item's later lines line up under its text."""
+    marker = re.match(r"(?:- |\d+\. )", text)
+    if marker is None:
+        return wrap(text, width, None)
+    indent = " " * marker.end()
+    body = wrap(text[marker.end() :], width - len(indent), None)
+    return [marker.group(0) + body[0], *(indent + line for line in body[1:])]
+
+
 def _rule(heading: str, width: int, paint: Painter) -> str:
     rest = max(width - len(heading) - 4, 2)
     return paint("\u2500\u2500 ", "muted") + paint(heading, "heading") + paint(" " + "\u2500" * rest, "muted")
@@ -96,7 +108,14 @@ def _rule(heading: str, width: int, paint: Painter) -> str:
 def terminal_lines(report: Report, width: int, paint: Painter, *, wide: bool = False) -> list[str]:
     """The whole report as terminal lines."""
     doc = layout(report)
-    lines = [paint(safe(doc.title), "title"), *field_lines(doc.fields, width, paint)]
+    c = doc.cover
+    lines = [paint(safe(c.marking), "heading"), paint(safe(c.board_name), "heading"), paint(safe(doc.title), "title")]
+    lines += [*wrap(safe(c.meeting), width, None), *field_lines(c.fields, width, paint)]
+    for heading, body in paper_head_lines(doc):
+        lines += ["", _rule(safe(heading), width, paint), ""]
+        for line in body:
+            lines += _hanging(safe(line), width) if line else [""]
+    lines += ["", _rule("Position at a glance", width, paint), *field_lines(doc.fields, width, paint)]
     for number, section in enumerate(doc.sections, start=1):
         lines += ["", _rule(f"{number}. {safe(section.title)}", width, paint)]
         if section.intro:
@@ -105,4 +124,5 @@ def terminal_lines(report: Report, width: int, paint: Painter, *, wide: bool = F
             lines += ["", paint(safe(section.empty), "muted")]
         for table in section.tables:
             lines += ["", *table_lines(section.key, table, width, paint, wide=wide)]
-    return lines
+    lines += ["", _rule("Next meetings", width, paint), *field_lines(doc.closing, width, paint)]
+    return [*lines, "", paint(safe(c.marking), "heading")]

@@ -7,7 +7,7 @@ User text is escaped with :func:`knowsley_tracker.render.text.safe`.
 
 from __future__ import annotations
 
-from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, text_bar
+from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, paper_head_lines, text_bar
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.reports import Report
 
@@ -62,10 +62,22 @@ def _plain_table(table: Table) -> list[str]:
     return lines
 
 
+def _fields(fields: list[tuple[str, str]]) -> list[str]:
+    width = max((len(label) for label, _ in fields), default=0) + 1
+    return [f"{label + ':':<{width}} {safe(value)}" for label, value in fields]
+
+
+def _heading(text: str) -> list[str]:
+    return [text, "-" * len(text), ""]
+
+
 def plain_lines(doc: Layout) -> list[str]:
-    lines = [safe(doc.title), "=" * len(safe(doc.title)), ""]
-    width = max(len(label) for label, _ in doc.fields) + 1
-    lines += [f"{label + ':':<{width}} {safe(value)}" for label, value in doc.fields]
+    c = doc.cover
+    lines = [safe(c.marking), safe(c.board_name), safe(doc.title), safe(c.meeting), "=" * len(safe(doc.title)), ""]
+    lines += _fields(c.fields)
+    for heading, body in paper_head_lines(doc):
+        lines += ["", "", *_heading(heading), *(safe(line) for line in body)]
+    lines += ["", "", *_heading("Position at a glance"), *_fields(doc.fields)]
     for number, section in enumerate(doc.sections, start=1):
         heading = f"{number}. {section.title}"
         lines += ["", "", heading, "-" * len(heading), ""]
@@ -82,6 +94,7 @@ def plain_lines(doc: Layout) -> list[str]:
             if i:
                 lines.append("")
             lines += _plain_table(table)
+    lines += ["", "", *_heading("Next meetings"), *_fields(doc.closing), "", safe(c.marking)]
     return lines
 
 

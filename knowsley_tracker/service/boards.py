@@ -17,7 +17,7 @@ from typing import Any, Literal, NamedTuple
 from knowsley_tracker.dates import format_date, local_date_of
 from knowsley_tracker.errors import ConflictError, CorruptStoreError, ValidationError
 from knowsley_tracker.filenames import name_problem, shown, snapshot_stem
-from knowsley_tracker.models import Action, Board, Evidence, LogEntry, Rag, Status
+from knowsley_tracker.models import Action, Board, Evidence, LogEntry, Rag, Status, parse_ref
 from knowsley_tracker.rag import DEFAULT_AMBER_DAYS, DEFAULT_AMBER_PROGRESS, RagRules, rate
 from knowsley_tracker.service.actions import PlanIndex
 from knowsley_tracker.service.kpis import Figure, KpiBook, latest_as_of
@@ -425,3 +425,71 @@ def baseline(s: Session, index: PlanIndex, book: KpiBook, since: date | None = N
         board = max(on_day, key=lambda b: b.id)
         return Baseline(load_state(s, board), board)
     return Baseline(state_as_of(s, since, index, book), None)
+
+
+# The Director's narrative is a page or two of a board paper, not a document store.
+NARRATIVE_MAX_CHARS = 20_000
+DECISION_MAX_CHARS = 500
+
+
+def edit_board(
+    s: Session,
+    ref: str,
+    *,
+    number: int | None = None,
+    note: str | None = None,
+    narrative: str | None = None,
+    decisions: list[str] | None = None,
+) -> tuple[Board, list[str]]:
+    """Set what the paper for a meeting says: its number, note, the Director's narrative
+    (Markdown; empty clears it) and the decisions or asks of the board (replacing any
+    there were; an empty list clears them). The snapshot is never touched. Returns the
+    board and the names of the fields changed."""
+    board = s.store.get(Board, parse_ref(ref, Board))
+    changes: dict[str, Any] = {}
+    if number is not None:
+        taken = [b.ref for b in s.store.all(Board) if b.number == number and b.id != board.id]
+        if taken:
+            raise ConflictError(f"Board meeting {taken[0]} is already number {number}.")
+        changes["number"] = number
+    if note is not None:
+        s.texts(note=note)
+        changes["note"] = note
+    if narrative is not None:
+        if len(narrative) > NARRATIVE_MAX_CHARS:
+            raise ValidationError(
+                f"The narrative is {len(narrative):,} characters long: keep it to {NARRATIVE_MAX_CHARS:,} "
+                "(a board paper's narrative is a page or two)."
+            )
+        s.text("narrative", narrative)
+        changes["narrative"] = narrative
+    if decisions is not None:
+        for n, decision in enumerate(decisions, start=1):
+            if not decision.strip():
+                raise ValidationError(f"Decision {n} is empty: give the decision or ask in words.")
+            if len(decision) > DECISION_MAX_CHARS:
+                raise ValidationError(f"Decision {n} is longer than {DECISION_MAX_CHARS} characters.")
+            s.text(f"decision {n}", decision)
+        changes["decisions"] = decisions
+    if not changes:
+        raise ValidationError(f"Nothing to change: give what to change about {board.ref} (see kt board edit --help).")
+    updated = replace(board, **changes)
+    changed = [name for name in changes if getattr(board, name) != getattr(updated, name)]
+    if changed:
+        s.store.save(updated)
+    return updated, changed
+
+
+def meeting_number(board: Board, boards: list[Board]) -> int:
+    """The board's own number for a meeting; else counted on from the latest earlier meeting
+    that has one (``kt board edit B1 --number 4`` makes B2 the 5th); else its place among
+    the meetings recorded, oldest first."""
+    if board.number is not None:
+        return board.number
+    ordered = sorted(boards, key=lambda b: (b.date, b.id))
+    place = next(n for n, b in enumerate(ordered) if b.id == board.id)
+    for n in range(place - 1, -1, -1):
+        numbered = ordered[n].number
+        if numbered is not None:
+            return numbered + place - n
+    return place + 1

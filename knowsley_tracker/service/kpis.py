@@ -12,12 +12,12 @@ import re
 from dataclasses import replace
 from datetime import date
 from functools import lru_cache
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from knowsley_tracker import dates
 from knowsley_tracker.config import SETTINGS
 from knowsley_tracker.errors import ConflictError, ValidationError
-from knowsley_tracker.models import FocusArea, Kpi, KpiValue, Recommendation
+from knowsley_tracker.models import COMPARATOR_KINDS, FocusArea, Kpi, KpiValue, Rag, Recommendation
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.store_interface import Eq
 
@@ -134,6 +134,22 @@ class KpiPoint(NamedTuple):
         return dates.format_period(self.record.period)
 
 
+class Comparator(NamedTuple):
+    """A published figure to compare a KPI with (England, statistical neighbours, region)."""
+
+    kind: str  # a key of COMPARATOR_KINDS
+    value: Figure
+    period: str  # as stored: 2024-25, 2024, 2025-03...
+
+    @property
+    def label(self) -> str:
+        return COMPARATOR_KINDS[self.kind]
+
+    @property
+    def period_label(self) -> str:
+        return comparator_period_label(self.period)
+
+
 class KpiStatus(NamedTuple):
     """A KPI on the scorecard: its latest value against target, and which way it is going."""
 
@@ -143,6 +159,8 @@ class KpiStatus(NamedTuple):
     target: Figure
     history: list[KpiPoint]  # oldest first
     sparkline: str
+    tolerance: Figure = Figure(None, "")
+    comparators: list[Comparator] = []  # shared default, never mutated
 
     @property
     def latest(self) -> KpiPoint | None:
@@ -158,6 +176,19 @@ class KpiStatus(NamedTuple):
         is suppressed as a small number (saying "met" would hint at it)."""
         latest = self.latest
         return latest.met if latest is not None and latest.value.value is not None else None
+
+    @property
+    def rag(self) -> Rag | None:
+        """Green when the latest value meets the target, Amber within the tolerance, else Red;
+        None with no value or a suppressed one."""
+        met = self.met
+        if met is None:
+            return None
+        if met:
+            return Rag.GREEN
+        latest = self.latest
+        assert latest is not None
+        return Rag.AMBER if self.kpi.within_tolerance(latest.record.value) else Rag.RED
 
     @property
     def trend(self) -> Trend | None:
@@ -186,16 +217,54 @@ def trend(kpi: Kpi, old: float, new: float) -> Trend:
     return "improving" if moved == better else "worsening"
 
 
-def sparkline(values: list[float]) -> str:
-    """A small chart of the last values, lowest ▁ to highest █."""
+def sparkline(values: list[float | None]) -> str:
+    """A small chart of the last values, lowest ▁ to highest █; a suppressed value (None)
+    is a gap, so nothing is drawn into or out of it."""
     points = values[-SPARK_POINTS:]
-    if not points:
+    shown = [v for v in points if v is not None]
+    if not shown:
         return ""
-    low, high = min(points), max(points)
-    if high - low < FLAT:
-        return SPARK_CHARS[3] * len(points)
+    low, high = min(shown), max(shown)
     top = len(SPARK_CHARS) - 1
-    return "".join(SPARK_CHARS[round((v - low) / (high - low) * top)] for v in points)
+    flat = high - low < FLAT
+    return "".join(
+        " " if v is None else SPARK_CHARS[3] if flat else SPARK_CHARS[round((v - low) / (high - low) * top)]
+        for v in points
+    )
+
+
+_FINANCIAL_YEAR = re.compile(r"(\d{4})-(\d{2})")
+
+
+def _is_financial_year(text: str) -> bool:
+    """``2024-25``: a year and the next one's last two digits (so ``2025-03`` is March 2025)."""
+    m = _FINANCIAL_YEAR.fullmatch(text)
+    return m is not None and (int(m[1]) + 1) % 100 == int(m[2])
+
+
+def comparator_period(text: str, today: date) -> str:
+    """The period a published comparator describes: a financial or academic year (``2024-25``),
+    a calendar year (``2024``), or a KPI period (month, quarter, date). Returns the stored label."""
+    cleaned = text.strip()
+    if _is_financial_year(cleaned):
+        return cleaned
+    if re.fullmatch(r"\d{4}", cleaned) and 1900 <= int(cleaned) <= today.year:
+        return cleaned
+    try:
+        label, _ = dates.parse_period(cleaned, today)
+    except ValueError:
+        raise ValidationError(
+            f"Cannot read {text!r} as the period a comparator describes: use a year (2024), a financial "
+            "year (2024-25), a month (Mar 2025) or a quarter (2025-Q1)."
+        ) from None
+    return label
+
+
+def comparator_period_label(label: str) -> str:
+    """``2024-25``, ``2024``, else as a KPI period is shown (``Mar 2025``)."""
+    if _is_financial_year(label) or re.fullmatch(r"\d{4}", label):
+        return label
+    return dates.format_period(label)
 
 
 def values_by_kpi(s: Session) -> dict[int, list[KpiValue]]:
@@ -241,14 +310,22 @@ def kpi_status(
         )
         history.append(point)
         before = point
-    shown = [p.value.value for p in history if p.value.value is not None]
     return KpiStatus(
         kpi=kpi,
         focus=areas.get(kpi.focus_id) if kpi.focus_id else None,
         recs=[recs[r] for r in kpi.rec_ids if r in recs],
         target=figures.target_of(kpi),
         history=history,
-        sparkline=sparkline(shown),
+        sparkline=sparkline([p.value.value for p in history]),
+        tolerance=figures.figure(kpi.tolerance, unit=kpi.unit),
+        comparators=[
+            Comparator(c["kind"], figures.figure(c["value"], unit=kpi.unit), c["period"])
+            for kind in COMPARATOR_KINDS
+            for c in kpi.comparators
+            if c["kind"] == kind
+        ]
+        if kpi.comparators
+        else [],
     )
 
 
@@ -474,3 +551,117 @@ def show_kpi(s: Session, key: str) -> KpiStatus:
     kpi = s.kpi(key)
     book = KpiBook.load(s)
     return book.status(kpi)
+
+
+# A value given to `kt kpi edit` that clears an optional field.
+CLEAR = "none"
+
+
+def _cleared(text: str) -> bool:
+    return text.strip().lower() in (CLEAR, "")
+
+
+def edit_kpi(
+    s: Session,
+    key: str,
+    *,
+    name: str | None = None,
+    target: str | None = None,
+    unit: str | None = None,
+    lower_is_better: bool | None = None,
+    focus: str | None = None,
+    recs: list[str] | None = None,
+    target_date: str | None = None,
+    tolerance: str | None = None,
+    comparators: dict[str, str] | None = None,
+    comparator_period_text: str | None = None,
+) -> tuple[KpiStatus, list[str]]:
+    """Change a KPI; returns it as the scorecard shows it and the names of the fields changed.
+
+    ``focus``, ``target_date`` and ``tolerance`` take ``none`` to clear them; ``recs`` replaces
+    the recommendations it evidences (an empty list unlinks them all). ``comparators`` maps a
+    kind (england, neighbours, regional) to a value or ``none``; the values given need
+    ``comparator_period_text``, the period they describe.
+    """
+    s.texts(name=name, unit=unit)
+    kpi = s.kpi(key)
+    changes: dict[str, Any] = {}
+    if name is not None:
+        changes["name"] = name
+    if unit is not None:
+        changes["unit"] = unit
+    if target is not None:
+        changes["target"] = parse_number(target, "target")
+    if lower_is_better is not None:
+        changes["lower_is_better"] = lower_is_better
+    if focus is not None:
+        changes["focus_id"] = None if _cleared(focus) else s.focus(focus).id
+    if recs is not None:
+        rec_ids: list[int] = []
+        for ref in recs:
+            rec = s.recommendation(ref)
+            if rec.id not in rec_ids:
+                rec_ids.append(rec.id)
+        changes["rec_ids"] = rec_ids
+    if target_date is not None:
+        changes["target_date"] = None if _cleared(target_date) else s.parse_date(target_date)
+    if tolerance is not None:
+        changes["tolerance"] = None if _cleared(tolerance) else parse_number(tolerance, "tolerance")
+        if changes["tolerance"] is not None and changes["tolerance"] < 0:
+            raise ValidationError(f"The tolerance must be 0 or more, not {tolerance!r}.")
+    if comparators:
+        given = {kind: value for kind, value in comparators.items() if not _cleared(value)}
+        if given and comparator_period_text is None:
+            raise ValidationError(
+                "Give --comparator-period with the comparators: the period they describe, e.g. 2024-25."
+            )
+        if not given and comparator_period_text is not None:
+            raise ValidationError("--comparator-period goes with --england, --neighbours or --regional values.")
+        period = comparator_period(comparator_period_text, s.today) if comparator_period_text is not None else ""
+        kept = {c["kind"]: c for c in kpi.comparators if c["kind"] not in comparators}
+        for kind, value in given.items():
+            kept[kind] = {
+                "kind": kind,
+                "value": parse_number(value, f"{COMPARATOR_KINDS[kind]} figure"),
+                "period": period,
+            }
+        changes["comparators"] = [kept[k] for k in COMPARATOR_KINDS if k in kept]
+    elif comparator_period_text is not None:
+        raise ValidationError("--comparator-period goes with --england, --neighbours or --regional values.")
+    if not changes:
+        raise ValidationError(f"Nothing to change: give what to change about {kpi.key} (see kt kpi edit --help).")
+    updated = replace(kpi, **changes)  # __post_init__ checks the result
+    _check_percent(updated, updated.target, "target")
+    for c in updated.comparators:
+        _check_percent(updated, c["value"], f"{COMPARATOR_KINDS[c['kind']]} figure")
+    if updated.is_percent:
+        for recorded in values_by_kpi(s).get(kpi.id, []):
+            _check_percent(updated, recorded.value, f"value for {dates.format_period(recorded.period)}")
+    changed = [field for field in changes if getattr(kpi, field) != getattr(updated, field)]
+    if changed:
+        s.store.save(updated)
+    return KpiBook.load(s).status(updated), changed
+
+
+def remove_kpi(s: Session, key: str, *, clear: bool = False) -> tuple[Kpi, int]:
+    """Remove a KPI. While values are recorded for it, or it is linked to recommendations as
+    readiness evidence, removal is refused, unless ``clear`` removes those too. Board
+    snapshots keep the values they froze. Returns the KPI and how many values went with it."""
+    kpi = s.kpi(key)
+    value_ids = [v.id for v in s.store.select(KpiValue, Eq("kpi_id", kpi.id))]
+    recs = {r.id: r for r in s.store.all(Recommendation)}
+    linked = [recs[r].ref for r in kpi.rec_ids if r in recs]
+    if (value_ids or linked) and not clear:
+        uses = []
+        if value_ids:
+            uses.append(f"{len(value_ids)} recorded value{'s' if len(value_ids) != 1 else ''}")
+        if linked:
+            uses.append(f"readiness links to {', '.join(linked)}")
+        raise ConflictError(
+            f"KPI {kpi.key} still has {' and '.join(uses)}: give --clear to remove them with it "
+            f"(kt undo puts them back), or keep the KPI."
+        )
+    for value_id in value_ids:
+        s.store.delete(KpiValue, value_id)
+    s.store.delete(Kpi, kpi.id)
+    return kpi, len(value_ids)

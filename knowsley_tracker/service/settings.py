@@ -13,6 +13,7 @@ from typing import Any
 from knowsley_tracker.config import (
     SETTINGS,
     Setting,
+    Text,
     find_setting,
     parse_setting,
     read_setting,
@@ -58,6 +59,8 @@ def set_setting(s: Session, name: str, value: str) -> tuple[Setting, Any]:
     """Change a setting from what the user typed, checked against its declaration."""
     setting = find_setting(name)
     typed = parse_setting(setting, value, s.today)
+    if isinstance(setting.kind, Text) and typed:
+        s.text(setting.name, typed)  # the paper prints it: no personal data
     s.store.set_setting(setting.name, typed)
     return setting, typed
 
