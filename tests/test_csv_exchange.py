@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from knowsley_tracker.errors import NotFoundError, ValidationError
-from knowsley_tracker.service.csv_exchange import neutralise, restore
+from knowsley_tracker.service.plan_sheet import neutralise, restore
 
 DATA = Path(__file__).parent / "data"
 BOM = "\ufeff"

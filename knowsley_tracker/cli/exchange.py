@@ -118,7 +118,7 @@ def export(
 def _export(s: Session, fmt: str, open_only: bool) -> tuple[bytes, str]:
     if fmt == ExportFormat.CSV:
         from knowsley_tracker.render.csv_out import to_csv
-        from knowsley_tracker.service.csv_exchange import export_rows
+        from knowsley_tracker.service.plan_sheet import export_rows
 
         rows = export_rows(s)
         return to_csv(rows), f"{len(rows) - 1} row{'' if len(rows) == 2 else 's'}"
@@ -206,7 +206,7 @@ def _read(file: Path) -> bytes:
 def _import(s: Session, fmt: str, raw: bytes, source: str, *, dry_run: bool) -> list[str]:
     if fmt == ImportFormat.CSV:
         from knowsley_tracker.render.csv_out import import_report
-        from knowsley_tracker.service.csv_exchange import import_csv
+        from knowsley_tracker.service.import_applying import import_csv
 
         return import_report(import_csv(s, raw, source, dry_run=dry_run), dry_run=dry_run)
     from knowsley_tracker.dates import format_timestamp

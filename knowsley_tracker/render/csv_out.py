@@ -14,7 +14,8 @@ import re
 
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.render.text import safe
-from knowsley_tracker.service.csv_exchange import ImportPlan, neutralise
+from knowsley_tracker.service.import_planning import ImportPlan
+from knowsley_tracker.service.plan_sheet import neutralise
 
 BOM = "\ufeff"
 _SURROGATE = re.compile("[\ud800-\udfff]")

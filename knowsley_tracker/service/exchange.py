@@ -1,7 +1,7 @@
 """What every export and import shares: the store's identity, the calendar's
 content, and the error that carries every problem found in an import file.
 
-The formats themselves live in :mod:`knowsley_tracker.service.csv_exchange`
+The formats themselves live in :mod:`knowsley_tracker.service.plan_sheet` (and the import_* modules)
 and :mod:`knowsley_tracker.service.json_exchange`; iCalendar is rendered by
 :mod:`knowsley_tracker.render.ics`. Nothing here imports csv or icalendar.
 """

@@ -1,20 +1,12 @@
-"""The plan as a spreadsheet (CSV): one row per action, with its recommendation
-and focus area, for councils whose plan lives in Excel.
-
-Export writes :data:`COLUMNS`, dates day-first. Import reads the same columns
-(headers matched ignoring case, spaces, hyphens and underscores), checks every
-row before anything is written (all or nothing, every problem reported with its
-spreadsheet row), matches recommendations, focus areas, owners and actions
-already in the plan, and creates the rest; importing the same file again
-changes nothing. Cells a spreadsheet would run as formulas are prefixed with an
-apostrophe on export, and exactly that apostrophe is removed on import.
-The csv module is imported here only, away from ``kt check``'s start-up path.
+"""Planning a spreadsheet import: every row checked and resolved against the plan and
+the rows before it, before anything is written (all or nothing, every problem
+reported with its spreadsheet row). Recommendations, focus areas, owners and
+actions already in the plan are matched; the rest are planned as new records,
+and rows that describe an existing action differently become notes.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,7 +17,6 @@ from knowsley_tracker.models import (
     OVERRIDABLE_RAGS,
     Action,
     FocusArea,
-    LogEntry,
     Owner,
     Rag,
     Recommendation,
@@ -33,39 +24,17 @@ from knowsley_tracker.models import (
     Status,
     Vocabulary,
     check_progress,
-    normalise_word,
     parse_ref,
 )
 from knowsley_tracker.rag import rate
 from knowsley_tracker.service.actions import PlanIndex
 from knowsley_tracker.service.exchange import Problem, reject
-from knowsley_tracker.service.plan import latest_graded_inspection
+from knowsley_tracker.service.plan_sheet import ACTION_COLUMNS, COLUMNS
 from knowsley_tracker.service.session import Session
+from knowsley_tracker.service.sheet_reading import Sheet, read_sheet
 
-COLUMNS = (
-    "rec_ref",
-    "recommendation",
-    "focus_area",
-    "action_id",
-    "action",
-    "owner",
-    "due",
-    "status",
-    "progress",
-    "rag",
-    "latest_update",
-)
-REQUIRED = ("rec_ref", "recommendation", "focus_area", "action", "owner", "due")
-# A row whose action columns are all empty describes a recommendation only.
-ACTION_COLUMNS = ("action_id", "action", "owner", "due", "status", "progress", "rag", "latest_update")
-# The reason recorded on a RAG override that came from a spreadsheet.
-IMPORTED_REASON = "imported"
 V = TypeVar("V", bound=Vocabulary)
 
-# A cell a spreadsheet would treat as a formula starts with one of = + - @ tab CR.
-# Cells that already start with apostrophes before such a character get one more,
-# so the import can remove exactly one and give back the original text.
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")
 _KEYED_NAME = re.compile(r"(.*\S)\s*\(([A-Za-z0-9][A-Za-z0-9\-]{0,23})\)")
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,23}")
 _ROLE_AND_NAME = re.compile(r"(.*\S)\s*\(([^()]+)\)")
@@ -73,152 +42,9 @@ _PROGRESS = re.compile(r"(\d{1,3})(?:\.0+)?\s*%?")
 _STOP_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "the", "to", "with"})
 
 
-def neutralise(cell: str) -> str:
-    """The cell as written to CSV: an apostrophe first if a spreadsheet would run it as a formula."""
-    return "'" + cell if _FORMULA.match(cell) else cell
-
-
-def restore(cell: str) -> str:
-    """Undo :func:`neutralise`: remove the one apostrophe it added, nothing else."""
-    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
-
-
-def format_day_first(day: date) -> str:
-    """30/09/2025: how UK spreadsheets show dates."""
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
-
-def focus_label(area: FocusArea) -> str:
-    """``Children with disabilities (DIS)``: readable, and the import gets the key back."""
-    return f"{area.name} ({area.key})"
-
-
 def _norm(text: str) -> str:
     """Text compared the way people read it: white space collapsed, case ignored."""
     return " ".join(text.split()).casefold()
-
-
-# -- export ---------------------------------------------------------------------------
-
-
-def export_rows(s: Session) -> list[list[str]]:
-    """The header and one row per action (a recommendation with no actions gets a row of
-    its own), recommendations in id order and their actions in id order. Cells are plain
-    text: :mod:`knowsley_tracker.render.csv_out` neutralises and encodes them."""
-    index = PlanIndex(s)
-    by_rec: dict[int, list[Action]] = {}
-    for action in index.actions:
-        by_rec.setdefault(action.rec_id, []).append(action)
-    rows = [list(COLUMNS)]
-    for rec in index.recs.values():
-        area = index.areas.get(rec.focus_id) if rec.focus_id else None
-        start = [rec.ref, rec.text, focus_label(area) if area else ""]
-        actions = by_rec.get(rec.id, [])
-        if not actions:
-            rows.append(start + [""] * len(ACTION_COLUMNS))
-        for action in actions:
-            view = index.view(action)
-            rows.append(
-                start
-                + [
-                    action.ref,
-                    action.title,
-                    view.owner.display if view.owner else "",
-                    format_day_first(action.due),
-                    action.status.label,
-                    str(action.progress),
-                    view.rating.rag.value.capitalize(),
-                    action.last_note,
-                ]
-            )
-    return rows
-
-
-# -- reading the file ------------------------------------------------------------------
-
-
-@dataclass
-class Sheet:
-    """The file's rows as text, with where each known column is."""
-
-    columns: dict[str, int]
-    ignored: list[str]
-    rows: list[tuple[int, list[str]]]  # (spreadsheet row number, cells)
-
-    def cell(self, cells: list[str], column: str) -> str:
-        at = self.columns.get(column)
-        if at is None or at >= len(cells):
-            return ""
-        return restore(cells[at]).strip()
-
-
-def read_sheet(raw: bytes, source: str) -> Sheet:
-    """Decode and split a CSV file (UTF-8, with or without BOM; comma, semicolon or tab)."""
-    if b"\x00" in raw:
-        raise ValidationError(f"{source} is not a CSV file (it contains NUL bytes).")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            f"{source} is not UTF-8 text (byte {exc.start + 1} is not valid): "
-            "in Excel use Save As, 'CSV UTF-8 (Comma delimited)'."
-        ) from None
-    if not text.strip():
-        raise ValidationError(f"{source} is empty: the first row must name the columns.")
-    delimiter, columns, ignored, duplicates = _choose_delimiter(text)
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        plural = "s" if len(missing) > 1 else ""
-        raise ValidationError(
-            f"{source} has no {', '.join(missing)} column{plural}: the first row must name the columns "
-            f"({', '.join(REQUIRED)}, and optionally {', '.join(c for c in COLUMNS if c not in REQUIRED)})."
-        )
-    if duplicates:
-        raise ValidationError(f"{source} has more than one {', '.join(duplicates)} column: keep one of each.")
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise ValidationError(f"{source} cannot be read as CSV: {exc}.") from None
-    rows = [(number, cells) for number, cells in enumerate(records[1:], start=2) if any(c.strip() for c in cells)]
-    return Sheet(columns=columns, ignored=ignored, rows=rows)
-
-
-def _choose_delimiter(text: str) -> tuple[str, dict[str, int], list[str], list[str]]:
-    """The delimiter whose header row names the most required columns (comma on a tie)."""
-    best: tuple[str, dict[str, int], list[str], list[str]] | None = None
-    for delimiter in (",", ";", "\t"):
-        try:
-            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-        except csv.Error:
-            continue
-        columns, ignored, duplicates = _match_header(header)
-        found = sum(1 for c in REQUIRED if c in columns)
-        if best is None or found > sum(1 for c in REQUIRED if c in best[1]):
-            best = (delimiter, columns, ignored, duplicates)
-    assert best is not None
-    return best
-
-
-def _match_header(header: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
-    wanted = {normalise_word(c): c for c in COLUMNS}
-    columns: dict[str, int] = {}
-    ignored: list[str] = []
-    duplicates: list[str] = []
-    for at, title in enumerate(header):
-        word = normalise_word(title.lstrip("\ufeff"))
-        if not word:
-            continue
-        name = wanted.get(word)
-        if name is None:
-            ignored.append(title.strip())
-        elif name in columns:
-            duplicates.append(name)
-        else:
-            columns[name] = at
-    return columns, ignored, duplicates
-
-
-# -- planning an import -------------------------------------------------------------------
 
 
 @dataclass
@@ -724,61 +550,7 @@ def _derive_key(name: str, taken: set[str]) -> str:
     return key
 
 
-# -- the use-case -----------------------------------------------------------------------
-
-
 def plan_csv_import(s: Session, raw: bytes, source: str) -> ImportPlan:
     """Check every row of the file and work out what importing it would create; writes nothing."""
     sheet = read_sheet(raw, source)
     return _Planner(s, sheet, source).run()
-
-
-def import_csv(s: Session, raw: bytes, source: str, *, dry_run: bool = False) -> ImportPlan:
-    """Import a spreadsheet plan: all rows or none. With ``dry_run`` nothing is written."""
-    plan = plan_csv_import(s, raw, source)
-    if not dry_run:
-        apply_import(s, plan)
-    return plan
-
-
-def apply_import(s: Session, plan: ImportPlan) -> None:
-    """Create what :func:`plan_csv_import` planned (inside the caller's transaction)."""
-    store = s.store
-    for area in plan.focus_areas:
-        area.id = store.add(FocusArea(key=area.key, name=area.name)).id
-    for owner in plan.owners:
-        owner.id = store.add(Owner(role=owner.role, name=owner.name)).id
-    inspection = latest_graded_inspection(s)
-    for rec in plan.recs:
-        store.add_with_id(
-            Recommendation(
-                id=rec.id,
-                text=rec.text,
-                focus_id=rec.focus.id if rec.focus else None,
-                inspection_id=inspection.id if inspection else None,
-                report_ref=rec.report_ref,
-            )
-        )
-    stamp = s.stamp()
-    for new in plan.actions:
-        logged = bool(new.note or new.rag_override)
-        action = Action(
-            id=new.id,
-            rec_id=new.rec.id,
-            title=new.title,
-            due=new.due,
-            owner_id=new.owner.id if new.owner else None,
-            status=new.status,
-            progress=new.progress,
-            dropped_reason=new.note if new.status is Status.DROPPED else "",
-            rag_override=new.rag_override,
-            rag_reason=IMPORTED_REASON if new.rag_override else "",
-            completed_on=s.today if new.status is Status.COMPLETE else None,
-            created_at=stamp,
-            last_logged_at=stamp if logged else "",
-            last_note=new.note,
-        )
-        store.add_with_id(action)
-        if logged:
-            changes = {"rag_override": [None, new.rag_override.value]} if new.rag_override else {}
-            store.add(LogEntry(action_id=action.id, at=stamp, by=s.user, note=new.note, changes=changes))
