@@ -573,7 +573,8 @@ class Action(Record):
 
     rec_id: int
     title: str
-    due: date
+    # None: no due date yet (a council sheet's "TBC" or "Ongoing").
+    due: date | None
     owner_id: int | None = None
     original_due: date | None = None
     status: Status = Status.NOT_STARTED
@@ -602,7 +603,7 @@ class Action(Record):
     @property
     def has_slipped(self) -> bool:
         """True when the due date has moved later than first agreed."""
-        return self.original_due is not None and self.due > self.original_due
+        return self.original_due is not None and self.due is not None and self.due > self.original_due
 
 
 def check_progress(progress: object) -> int:

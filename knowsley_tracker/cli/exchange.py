@@ -32,6 +32,7 @@ class ExportFormat(StrEnum):
 
 class ImportFormat(StrEnum):
     CSV = "csv"
+    XLSX = "xlsx"
     JSON = "json"
 
 
@@ -137,52 +138,112 @@ def _export(s: Session, fmt: str, open_only: bool) -> tuple[bytes, str]:
     return to_ics(data), f"{events} calendar event{'' if events == 1 else 's'}"
 
 
-IMPORT_HELP = (
-    "CSV: the first row names the columns, matched ignoring case, spaces and underscores: rec_ref, "
-    "recommendation, focus_area, action, owner and due are required; action_id, status, progress, rag and "
-    "latest_update are optional. Dates are day-first (30/09/2025). Rows whose recommendation cells are empty "
-    "belong to the recommendation above (merged cells). Nothing is saved unless every row is valid, and rows "
-    "already in the plan are left as they are, so importing a file twice changes nothing. "
-    "JSON: an export from kt export --format json, restored only into an empty store (kt init first)."
-)
+def _import_help() -> str:
+    from knowsley_tracker.service.council_values import NO_DUE_WORDS, SHEET_STATUSES
+    from knowsley_tracker.service.plan_sheet import HEADER_SYNONYMS
+
+    headers = "; ".join(f"{column}: {', '.join(names)}" for column, names in HEADER_SYNONYMS.items())
+    return (
+        "A spreadsheet (CSV or .xlsx): the header row may sit below a title block. Columns are matched ignoring "
+        "case, spaces and punctuation: rec_ref, recommendation, focus_area, action, owner and due are required; "
+        f"action_id, status, progress, rag and latest_update are optional. Headers recognised: {headers}. "
+        'Name any other with --map "Lead officer=owner". '
+        f"Dates are day-first (30/09/2025); {', '.join(NO_DUE_WORDS)} or empty mean no due date; "
+        "'Sept 2025' is the last day of that month and 'Q3 2025/26' of that financial quarter. "
+        f"Statuses: {', '.join(SHEET_STATUSES)}. A RAG column is only a proposal: --accept-rag REASON makes "
+        "it an override. Rows whose recommendation cells are empty belong to the recommendation above (merged "
+        "cells). Nothing is saved unless every row is valid, and rows already in the plan are left as they are, "
+        "so importing a file twice changes nothing; --dry-run shows how every cell was read. "
+        "JSON: an export from kt export --format json, restored only into an empty store (kt init first)."
+    )
 
 
-@import_app.command("import", epilog=IMPORT_HELP)
+def _map_pair(text: str) -> tuple[str, str]:
+    header, sep, column = text.rpartition("=")
+    if not sep or not header.strip() or not column.strip():
+        raise ValidationError(f'--map takes "Header=column", e.g. --map "Lead officer=owner", not {text!r}.')
+    return header.strip(), column.strip()
+
+
+@import_app.command("import", epilog=_import_help())
 def import_(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A spreadsheet saved as CSV, or a JSON export; - reads standard input.")],
+    file: Annotated[
+        Path, typer.Argument(help="A spreadsheet (CSV or .xlsx), or a JSON export; - reads standard input.")
+    ],
     format: Annotated[
         ImportFormat | None,
-        typer.Option("--format", "-f", case_sensitive=False, help="csv or json. Default: from the file's extension."),
+        typer.Option(
+            "--format", "-f", case_sensitive=False, help="csv, xlsx or json. Default: from the file's extension."
+        ),
     ] = None,
     dry_run: Annotated[
-        bool, typer.Option("--dry-run", "-n", help="Check the file and show what would be created; save nothing.")
+        bool,
+        typer.Option("--dry-run", "-n", help="Check the file and show what would be created and how; save nothing."),
     ] = False,
+    mapping: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--map",
+            metavar="HEADER=COLUMN",
+            help='Read a header kt does not know as a column: --map "Lead officer=owner".',
+        ),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option("--encoding", help="CSV only: the file's encoding, e.g. cp1252 (default UTF-8).")
+    ] = None,
+    sheet: Annotated[
+        str | None, typer.Option("--sheet", help=".xlsx only: the sheet to read (default the first).")
+    ] = None,
+    accept_rag: Annotated[
+        str | None,
+        typer.Option(
+            "--accept-rag",
+            metavar="REASON",
+            help="Take the sheet's RAG column as overrides where it differs from the rules, with this reason.",
+        ),
+    ] = None,
     by: ByOption = None,
     allow_personal_data: AllowPersonalData = None,
 ) -> None:
-    """Import a plan from a spreadsheet (CSV), or restore a JSON export into an empty store.
+    """Import a plan from a spreadsheet (CSV or .xlsx), or restore a JSON export into an empty store.
 
     Example:
 
-        kt import improvement-plan.csv --dry-run
+        kt import improvement-plan.xlsx --map "Lead officer=owner" --dry-run
     """
     from_stdin = str(file) == "-"
     fmt = _format_from(None if from_stdin else file, format.value if format else None, ImportFormat, "--format")
     source = "standard input" if from_stdin else str(file)
-    raw = sys.stdin.buffer.read() if from_stdin else _read(file)
+    pairs = tuple(_map_pair(m) for m in mapping or [])
+    if fmt == ImportFormat.JSON and (pairs or encoding or sheet or accept_rag is not None):
+        raise ValidationError("--map, --encoding, --sheet and --accept-rag are for spreadsheets, not JSON exports.")
     app = app_context(ctx)
+
+    def run(s: Session, dry: bool) -> list[str]:
+        if fmt == ImportFormat.JSON:
+            raw = sys.stdin.buffer.read() if from_stdin else _read(file)
+            return _restore_json(s, raw, source, dry_run=dry)
+        from knowsley_tracker.render.import_report import import_report
+        from knowsley_tracker.service.import_applying import import_sheet
+        from knowsley_tracker.service.sheet_reading import ReadOptions, SheetFile
+
+        options = ReadOptions(mapping=pairs, encoding=encoding, sheet=sheet)
+        where = SheetFile(source, None if from_stdin else file)
+        plan = import_sheet(s, where, fmt, options, accept_rag=accept_rag, dry_run=dry)
+        return import_report(plan, dry_run=dry)
+
     try:
         if dry_run:
             if allow_personal_data is not None and not allow_personal_data.strip():
                 raise ValidationError("--allow-personal-data needs a reason.")
             with app.reading() as s:
                 s.allow_personal_data = allow_personal_data
-                lines = _import(s, fmt, raw, source, dry_run=True)
+                lines = run(s, True)
         else:
             what = f"import {source if from_stdin else file.name}"
             with app.writing(what, by=by, allow_personal_data=allow_personal_data) as s:
-                lines = _import(s, fmt, raw, source, dry_run=False)
+                lines = run(s, False)
     except ImportRejectedError as exc:
         emit(f"Error: {safe(exc.message)}", err=True)
         for problem in exc.problems:
@@ -203,12 +264,7 @@ def _read(file: Path) -> bytes:
         raise TrackerError(f"Could not read {file} ({exc.strerror or exc}).") from None
 
 
-def _import(s: Session, fmt: str, raw: bytes, source: str, *, dry_run: bool) -> list[str]:
-    if fmt == ImportFormat.CSV:
-        from knowsley_tracker.render.csv_out import import_report
-        from knowsley_tracker.service.import_applying import import_csv
-
-        return import_report(import_csv(s, raw, source, dry_run=dry_run), dry_run=dry_run)
+def _restore_json(s: Session, raw: bytes, source: str, *, dry_run: bool) -> list[str]:
     from knowsley_tracker.dates import format_timestamp
     from knowsley_tracker.service.json_exchange import count_label, import_store
 

@@ -81,7 +81,7 @@ def visit_event(data: CalendarData, view: VisitView) -> Event:
     return event
 
 
-def action_event(data: CalendarData, view: ActionView) -> Event:
+def action_event(data: CalendarData, view: ActionView, due: date) -> Event:
     action = view.action
     rec = f"{view.rec.ref} {view.rec.short}" if view.rec else ""
     summary = f"{action.ref} due: {action.title}"
@@ -90,7 +90,7 @@ def action_event(data: CalendarData, view: ActionView) -> Event:
     event = _base(
         data,
         action.ref,
-        action.due,
+        due,
         summary,
         [
             f"{action.ref}, {data.authority} improvement plan.",
@@ -119,7 +119,8 @@ def calendar(data: CalendarData) -> Calendar:
     for visit in data.visits:
         cal.add_component(visit_event(data, visit))
     for action in data.actions:
-        cal.add_component(action_event(data, action))
+        if action.action.due is not None:  # an action with no due date has no day in the calendar
+            cal.add_component(action_event(data, action, action.action.due))
     return cal
 
 

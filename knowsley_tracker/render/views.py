@@ -83,7 +83,7 @@ def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
         table.add(
             [
                 a.ref,
-                format_date(a.due),
+                format_date(a.due, "no due date"),
                 a.status.value,
                 pct(a.progress),
                 rag_label(v),
@@ -118,7 +118,7 @@ def describe_changes(changes: dict[str, list[Any]]) -> str:
         if name == "progress":
             parts.append(f"progress {old}% -> {new}%")
         elif name == "due":
-            parts.append(f"due {format_date(_iso(old))} -> {format_date(_iso(new))}")
+            parts.append(f"due {format_date(_iso(old), 'none')} -> {format_date(_iso(new), 'none')}")
         elif name == "rag_override":
             parts.append(f"RAG override {old or 'none'} -> {new or 'cleared'}")
         else:
@@ -170,7 +170,7 @@ def evidence_json(e: Evidence, action: Action | None) -> dict[str, Any]:
 def action_detail(d: ActionDetail) -> DetailView:
     v = d.view
     a = v.action
-    due = format_date(a.due)
+    due = format_date(a.due, "no due date")
     if a.has_slipped:
         due += f" (first agreed {format_date(a.original_due)})"
     rating = rag_label(v) + f" - {v.rating.reason}"

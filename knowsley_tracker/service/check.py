@@ -213,6 +213,8 @@ def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
     today = ctx.today.isoformat()
     horizon = (ctx.today + timedelta(days=opts.due_within)).isoformat() if opts.due_within is not None else ""
     for doc_id, row in ctx.open_actions():
+        if row.get("due") is None:  # no due date yet ("TBC" in a council's sheet)
+            continue
         due_text = str(row["due"])
         if opts.overdue and due_text < today:
             kind = "overdue"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.service.actions import ActionView, PlanIndex
@@ -68,12 +68,12 @@ class CalendarData:
 def calendar_data(s: Session, *, open_only: bool = False) -> CalendarData:
     """Every visit, and every action's due date (only open actions if ``open_only``)."""
     index = PlanIndex(s)
-    actions = [index.view(a) for a in index.actions if a.status.is_open or not open_only]
+    actions = [index.view(a) for a in index.actions if a.due is not None and (a.status.is_open or not open_only)]
     return CalendarData(
         authority=s.store.authority,
         identity=store_identity(s),
         sequence=s.store.txn,
         stamp=s.clock.now(),
         visits=list_visits(s),
-        actions=sorted(actions, key=lambda v: (v.action.due, v.action.id)),
+        actions=sorted(actions, key=lambda v: (v.action.due or date.max, v.action.id)),
     )

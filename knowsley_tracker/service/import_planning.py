@@ -28,16 +28,18 @@ from knowsley_tracker.models import (
 )
 from knowsley_tracker.rag import rate
 from knowsley_tracker.service.actions import PlanIndex
+from knowsley_tracker.service.council_values import read_due, read_status
 from knowsley_tracker.service.exchange import Problem, reject
 from knowsley_tracker.service.plan_sheet import ACTION_COLUMNS, COLUMNS
 from knowsley_tracker.service.session import Session
-from knowsley_tracker.service.sheet_reading import Sheet, read_sheet
+from knowsley_tracker.service.sheet_reading import Sheet
 
 V = TypeVar("V", bound=Vocabulary)
 
-_KEYED_NAME = re.compile(r"(.*\S)\s*\(([A-Za-z0-9][A-Za-z0-9\-]{0,23})\)")
+# DOTALL: a focus area's name may hold a line break, and must still find its key on re-import.
+_KEYED_NAME = re.compile(r"(.*\S)\s*\(([A-Za-z0-9][A-Za-z0-9\-]{0,23})\)", re.DOTALL)
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,23}")
-_ROLE_AND_NAME = re.compile(r"(.*\S)\s*\(([^()]+)\)")
+_ROLE_AND_NAME = re.compile(r"(.*\S)\s*\(([^()]+)\)", re.DOTALL)
 _PROGRESS = re.compile(r"(\d{1,3})(?:\.0+)?\s*%?")
 _STOP_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "the", "to", "with"})
 
@@ -85,17 +87,30 @@ class NewAction:
     id: int  # 0 until planned
     rec: Recommendation | NewRec
     title: str
-    due: date
+    due: date | None
     owner: Owner | NewOwner | None
     status: Status
     progress: int
     rag_override: Rag | None
     note: str
     row: int
+    # The council's status word ("Behind") when the status alone would lose it: kept in the log.
+    sheet_status: str = ""
+
+    @property
+    def log_note(self) -> str:
+        """The first progress-log entry's note: the sheet's update, and its status word if kept."""
+        return log_note(self.note, self.sheet_status)
 
     @property
     def ref(self) -> str:
         return f"{Action.PREFIX}{self.id}"
+
+
+def log_note(note: str, word: str) -> str:
+    """A row's update as logged: the note, then the council's status word when it is kept."""
+    kept = f"Status in the sheet: {word}." if word else ""
+    return "\n".join(part for part in (note, kept) if part)
 
 
 @dataclass
@@ -113,7 +128,13 @@ class ImportPlan:
     # Rows matching a record already in the plan that the file describes differently:
     # left unchanged (kt import adds; kt log and kt action edit change).
     differences: list[Problem] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
+    # How cells were read when not as written ("TBC": no due date; "On track": in-progress), per row.
+    interpretations: list[Problem] = field(default_factory=list)
+    # Header columns kt does not recognise (not imported), and notes about the file as a whole.
+    unrecognised_columns: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    # The reason given with --accept-rag (the sheet's RAG column becomes overrides), else None.
+    rag_reason: str | None = None
 
     @property
     def creates_anything(self) -> bool:
@@ -121,7 +142,7 @@ class ImportPlan:
 
     @property
     def log_entries(self) -> int:
-        return sum(1 for a in self.actions if a.note or a.rag_override)
+        return sum(1 for a in self.actions if a.log_note or a.rag_override)
 
 
 Resolved = Recommendation | NewRec
@@ -130,11 +151,17 @@ Resolved = Recommendation | NewRec
 class _Planner:
     """Reads every row, resolving references against the plan and the rows before it."""
 
-    def __init__(self, s: Session, sheet: Sheet, source: str) -> None:
+    def __init__(self, s: Session, sheet: Sheet, source: str, accept_rag: str | None = None) -> None:
         self.s = s
         self.sheet = sheet
         self.index = PlanIndex(s)
-        self.plan = ImportPlan(source=source, rows=len(sheet.rows), ignored_columns=sheet.ignored)
+        self.plan = ImportPlan(
+            source=source,
+            rows=len(sheet.rows),
+            unrecognised_columns=sheet.unrecognised,
+            notes=list(sheet.notes),
+            rag_reason=accept_rag,
+        )
         self.problems: list[Problem] = []
         self.recs_by_text = {_norm(r.text): r for r in self.index.recs.values()}
         self.actions_by_id = {a.id: a for a in self.index.actions}
@@ -349,17 +376,29 @@ class _Planner:
             )
         else:
             self.guarded(row, "action", "action", title)
+        readings: list[Problem] = []
         due: date | None = None
-        if not get["due"]:
-            self.problem(row, "due", "The due date is empty.")
-        else:
-            try:
-                due = self.s.parse_date(get["due"])
-            except ValidationError as exc:
-                self.problem(row, "due", exc.message)
+        due_ok = True
+        try:
+            reading = read_due(get["due"], self.s.parse_date)
+            due = reading.due
+            if reading.note:
+                readings.append(Problem(f"row {row}", "due", reading.note))
+        except ValidationError as exc:
+            self.problem(row, "due", exc.message)
+            due_ok = False
         owner = self.owner(row, get["owner"]) if get["owner"] else None
-        status = self.vocabulary(row, "status", get["status"], Status)
-        rag = self.vocabulary(row, "rag", get["rag"], Rag)
+        status: Status | None = None
+        word = ""
+        if get["status"]:
+            try:
+                status_reading = read_status(get["status"])
+                status, word = status_reading.status, status_reading.word
+                if status_reading.note:
+                    readings.append(Problem(f"row {row}", "status", status_reading.note))
+            except ValidationError as exc:
+                self.problem(row, "status", exc.message)
+        rag = self.rag(row, get["rag"])
         progress = self.progress(row, get["progress"])
         note = get["latest_update"]
         if note:
@@ -370,7 +409,7 @@ class _Planner:
                 action_id = parse_ref(get["action_id"], Action)
             except ValidationError as exc:
                 self.problem(row, "action_id", f"{exc.message} Leave it empty for a new action.")
-        if not self.row_ok or target is None or due is None:
+        if not self.row_ok or target is None or not due_ok:
             return
         if status is None:
             status = Status.IN_PROGRESS if progress else Status.NOT_STARTED
@@ -384,12 +423,22 @@ class _Planner:
             return
         if existing is not None:
             self.compare(
-                row, existing, target, title, due, owner, status if get["status"] else None, progress, rag, note
+                row,
+                existing,
+                target,
+                title,
+                due,
+                owner,
+                status if get["status"] else None,
+                progress,
+                rag,
+                log_note(note, word),
             )
             return
-        override = self.override(row, title, due, status, progress or 0, rag)
+        override = self.override(row, title, due, status, progress or 0, rag, get["rag"], readings)
         if not self.row_ok:
             return
+        self.plan.interpretations.extend(readings)
         self.plan.actions.append(
             NewAction(
                 id=self.claim_id(Action, action_id),
@@ -402,8 +451,20 @@ class _Planner:
                 rag_override=override,
                 note=note,
                 row=row,
+                sheet_status=word,
             )
         )
+
+    def rag(self, row: int, text: str) -> Rag | None:
+        """The RAG cell: checked when --accept-rag takes it as an override, else read if it can be."""
+        if not text:
+            return None
+        if self.plan.rag_reason is not None:
+            return self.vocabulary(row, "rag", text, Rag)
+        try:
+            return Rag.parse(text, "RAG")
+        except ValidationError:
+            return None
 
     def vocabulary(self, row: int, column: str, text: str, kind: type[V]) -> V | None:
         if not text:
@@ -449,8 +510,36 @@ class _Planner:
             self.new_action_rows[key] = row
         return None
 
-    def override(self, row: int, title: str, due: date, status: Status, progress: int, rag: Rag | None) -> Rag | None:
-        """The RAG the file gives, as an override when it differs from what the rules say."""
+    def override(
+        self,
+        row: int,
+        title: str,
+        due: date | None,
+        status: Status,
+        progress: int,
+        rag: Rag | None,
+        text: str,
+        readings: list[Problem],
+    ) -> Rag | None:
+        """The RAG the file gives, as an override when it differs from what the rules say
+        and --accept-rag was given; without it, a difference is only noted."""
+        if not text:
+            return None
+        where = f"row {row}"
+        if self.plan.rag_reason is None:
+            probe = Action(rec_id=1, title=title, due=due, status=status, progress=progress)
+            computed = rate(probe, self.s.today, 0, self.s.rag_rules).rag
+            if rag is not computed:
+                said = rag.label if rag is not None else repr(text)
+                readings.append(
+                    Problem(
+                        where,
+                        "rag",
+                        f"the sheet says {said}, the rules say {computed.label}: not applied "
+                        '(kt import --accept-rag "reason" takes the sheet\'s RAG as an override).',
+                    )
+                )
+            return None
         if rag is None:
             return None
         if not status.is_open:
@@ -462,9 +551,7 @@ class _Planner:
                 # cannot carry: say so now rather than lose it quietly.
                 why = "it has no evidence yet (kt evidence add)" if rag is Rag.BLUE else "it follows the status"
                 self.plan.differences.append(
-                    Problem(
-                        f"row {row}", "rag", f"{rag.value.capitalize()} is not kept for a {status.value} action: {why}."
-                    )
+                    Problem(where, "rag", f"{rag.value.capitalize()} is not kept for a {status.value} action: {why}.")
                 )
             return None
         if rag not in OVERRIDABLE_RAGS:
@@ -480,7 +567,7 @@ class _Planner:
         existing: Action,
         target: Resolved,
         title: str,
-        due: date,
+        due: date | None,
         owner: Owner | NewOwner | None,
         status: Status | None,
         progress: int | None,
@@ -501,8 +588,13 @@ class _Planner:
             differs.append("status")
         if progress is not None and progress != existing.progress:
             differs.append("progress")
-        # Red, amber or green on a closed action is ignored, as it is for new actions.
-        rag_counts = rag is not None and (existing.status.is_open or rag not in OVERRIDABLE_RAGS)
+        # Red, amber or green on a closed action is ignored, as it is for new actions; without
+        # --accept-rag the RAG column is not read for actions already in the plan.
+        rag_counts = (
+            self.plan.rag_reason is not None
+            and rag is not None
+            and (existing.status.is_open or rag not in OVERRIDABLE_RAGS)
+        )
         if rag_counts and rag is not self.index.view(existing).rating.rag:
             differs.append("rag")
         if note and _norm(note) != _norm(existing.last_note):
@@ -550,7 +642,10 @@ def _derive_key(name: str, taken: set[str]) -> str:
     return key
 
 
-def plan_csv_import(s: Session, raw: bytes, source: str) -> ImportPlan:
-    """Check every row of the file and work out what importing it would create; writes nothing."""
-    sheet = read_sheet(raw, source)
-    return _Planner(s, sheet, source).run()
+def plan_sheet_import(s: Session, sheet: Sheet, source: str, *, accept_rag: str | None = None) -> ImportPlan:
+    """Check every row of a sheet and work out what importing it would create; writes nothing."""
+    if accept_rag is not None:
+        if not accept_rag.strip():
+            raise ValidationError('--accept-rag needs a reason, e.g. --accept-rag "Agreed at the May board".')
+        s.text("--accept-rag reason", accept_rag)
+    return _Planner(s, sheet, source, accept_rag.strip() if accept_rag else None).run()

@@ -32,10 +32,55 @@ REQUIRED = ("rec_ref", "recommendation", "focus_area", "action", "owner", "due")
 # A row whose action columns are all empty describes a recommendation only.
 ACTION_COLUMNS = ("action_id", "action", "owner", "due", "status", "progress", "rag", "latest_update")
 
+# The headers councils use for each column, written once: ``kt import`` recognises
+# them (ignoring case, spaces and punctuation), the README's table lists them, and
+# tests/test_sheet_headers.py checks the two agree. Others are named with --map.
+HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "rec_ref": ("Ref", "Reference", "Rec no", "Rec number", "Recommendation ref", "Recommendation number",
+                "Ofsted ref"),
+    "recommendation": ("Ofsted recommendation", "Recommendation text", "Area for improvement",
+                       "Areas for improvement", "What needs to improve"),
+    "focus_area": ("Focus", "Theme", "Priority", "Improvement priority", "Workstream", "Area"),
+    "action_id": ("Tracker id", "kt id"),
+    "action": ("Actions", "Action required", "Key action", "Improvement action", "What we will do", "Task",
+               "Activity"),
+    "owner": ("Lead", "Lead officer", "Responsible officer", "Responsible", "Action owner", "Accountable officer",
+              "Officer", "Lead manager"),
+    "due": ("Due date", "Deadline", "Target date", "Completion date", "Target completion date", "Date due",
+            "By when", "Timescale"),
+    "status": ("Current status", "Delivery status", "Progress status"),
+    "progress": ("% complete", "Percent complete", "Percentage complete", "Progress %", "Complete %"),
+    "rag": ("RAG status", "RAG rating", "Rating"),
+    "latest_update": ("Update", "Progress update", "Latest progress", "Commentary", "Comments", "Progress notes",
+                      "Narrative", "Update / commentary"),
+}  # fmt: skip
+
 # A cell a spreadsheet would treat as a formula starts with one of = + - @ tab CR.
 # Cells that already start with apostrophes before such a character get one more,
 # so the import can remove exactly one and give back the original text.
 _FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
+def header_key(text: str) -> str:
+    """A header as compared: case, spaces and punctuation ignored (``% Complete`` -> ``%complete``)."""
+    return "".join(ch for ch in text.casefold() if ch.isalnum() or ch == "%")
+
+
+def _header_names() -> dict[str, str]:
+    names = {header_key(column): column for column in COLUMNS}
+    for column, synonyms in HEADER_SYNONYMS.items():
+        for synonym in synonyms:
+            names.setdefault(header_key(synonym), column)
+    return names
+
+
+# header_key(header) -> column, for the columns' own names and every synonym.
+HEADER_NAMES = _header_names()
+
+
+def column_for(name: str) -> str | None:
+    """The column a --map target names (``owner``, ``Due date``), or None."""
+    return HEADER_NAMES.get(header_key(name))
 
 
 def neutralise(cell: str) -> str:
@@ -84,7 +129,7 @@ def export_rows(s: Session) -> list[list[str]]:
                     action.ref,
                     action.title,
                     view.owner.display if view.owner else "",
-                    format_day_first(action.due),
+                    format_day_first(action.due) if action.due else "",
                     action.status.label,
                     str(action.progress),
                     view.rating.rag.value.capitalize(),

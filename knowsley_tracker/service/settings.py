@@ -28,6 +28,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("backups", DEFAULT_BACKUPS, 1, 1000, "How many previous versions of the store to keep."),
         Setting("small_numbers", 5, 0, 1000, "Counts below this are suppressed in reports (shown as 'c')."),
         Setting("visit_interval_months", 5, 1, 24, "Months between projected monitoring visits."),
+        Setting("import.max_rows", 20_000, 1, 1_000_000, "kt import refuses a spreadsheet with more rows."),
+        Setting("import.max_mb", 50, 1, 2_000, "kt import refuses a spreadsheet larger than this (MB)."),
     )
 }
 
