@@ -26,6 +26,7 @@ import_app = typer.Typer(add_completion=False)
 
 class ExportFormat(StrEnum):
     CSV = "csv"
+    XLSX = "xlsx"
     JSON = "json"
     ICS = "ics"
 
@@ -86,8 +87,9 @@ def export(
             "--format",
             "-f",
             case_sensitive=False,
-            help="csv: one row per action, for spreadsheets; ics: visits and due dates, for calendars; "
-            "json: the whole store. Default: from the -o file's extension.",
+            help="csv or xlsx: one row per action, for spreadsheets (xlsx with --owner: an owner's return); "
+            "ics: visits, boards, deadlines and due dates, for calendars; json: the whole store. "
+            "Default: from the -o file's extension.",
         ),
     ] = None,
     output: Annotated[
@@ -96,27 +98,89 @@ def export(
     open_only: Annotated[
         bool, typer.Option("--open-only", help="ics only: leave out complete and dropped actions.")
     ] = False,
+    owner: Annotated[
+        str | None,
+        typer.Option("--owner", help="xlsx only: the return for this owner (id, role or name): their open actions."),
+    ] = None,
+    all_owners: Annotated[
+        bool, typer.Option("--all-owners", help="xlsx only: a return for every owner with open actions (with --dir).")
+    ] = False,
+    folder: Annotated[
+        Path | None, typer.Option("--dir", help="With --all-owners: the folder the returns are written to.")
+    ] = None,
 ) -> None:
-    """Export the plan as a spreadsheet (csv), a calendar (ics) or a whole-store backup (json).
+    """Export the plan as a spreadsheet (csv, xlsx), owners' returns (xlsx), a calendar (ics) or a backup (json).
 
     Example:
 
-        kt export --format csv -o plan.csv
+        kt export --format xlsx --owner O3 -o return-O3.xlsx
     """
-    fmt = _format_from(output, format.value if format else None, ExportFormat, "--format")
+    if all_owners:
+        fmt = format.value if format else ExportFormat.XLSX
+    else:
+        fmt = _format_from(output, format.value if format else None, ExportFormat, "--format")
     if open_only and fmt != ExportFormat.ICS:
         raise ValidationError("--open-only goes with --format ics.")
+    if (owner or all_owners) and fmt != ExportFormat.XLSX:
+        raise ValidationError("--owner and --all-owners make owners' returns: they go with --format xlsx.")
+    if owner and all_owners:
+        raise ValidationError("Give --owner for one return or --all-owners for all, not both.")
+    if all_owners != (folder is not None):
+        raise ValidationError("--all-owners writes one file per owner into --dir FOLDER: give both.")
+    if all_owners and output is not None:
+        raise ValidationError("--all-owners writes into --dir FOLDER, not -o.")
     app = app_context(ctx)
+    if folder is not None:
+        _export_returns(app, folder)
+        return
+    if fmt == ExportFormat.XLSX and output is None and is_terminal():
+        raise ValidationError("An .xlsx workbook is not for the terminal: give -o FILE.xlsx, or redirect it.")
     if output is not None:
         _refuse_store(app, output)
     with app.reading() as s:
-        payload, what = _export(s, fmt, open_only)
+        payload, what = _export(s, fmt, open_only, owner)
     _write(payload, output)
     if output is not None:
         say(f"Wrote {what} to {safe(output)}.")
 
 
-def _export(s: Session, fmt: str, open_only: bool) -> tuple[bytes, str]:
+def _export_returns(app: AppContext, folder: Path) -> None:
+    from knowsley_tracker.render.xlsx_out import return_workbook
+    from knowsley_tracker.service.owner_returns import all_owner_returns
+
+    with app.reading() as s:
+        returns, without = all_owner_returns(s)
+        files = [(folder / r.file_name, return_workbook(r), r) for r in returns]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TrackerError(f"Could not create {folder} ({exc.strerror or exc}).") from None
+    for path, _, _ in files:
+        _refuse_store(app, path)
+    for path, payload, ret in files:
+        _write(payload, path)
+        count = len(ret.rows)
+        say(f"Wrote {safe(path)}: {count} open action{'' if count == 1 else 's'} for {safe(ret.owner.display)}.")
+    for owner in without:
+        say(f"No return for {owner.ref} {safe(owner.display)}: no open actions.")
+    if not files:
+        say("No owner has open actions: no returns written.")
+
+
+def _export(s: Session, fmt: str, open_only: bool, owner: str | None = None) -> tuple[bytes, str]:
+    if fmt == ExportFormat.XLSX and owner is not None:
+        from knowsley_tracker.render.xlsx_out import return_workbook
+        from knowsley_tracker.service.owner_returns import owner_return
+
+        ret = owner_return(s, owner)
+        count = len(ret.rows)
+        return return_workbook(ret), f"{ret.owner.ref}'s return ({count} open action{'' if count == 1 else 's'})"
+    if fmt == ExportFormat.XLSX:
+        from knowsley_tracker.render.xlsx_out import plan_workbook
+        from knowsley_tracker.service.plan_sheet import export_rows
+
+        rows = export_rows(s)
+        return plan_workbook(rows, s.store.authority), f"{len(rows) - 1} row{'' if len(rows) == 2 else 's'}"
     if fmt == ExportFormat.CSV:
         from knowsley_tracker.render.csv_out import to_csv
         from knowsley_tracker.service.plan_sheet import export_rows
@@ -203,10 +267,18 @@ def import_(
             help="Take the sheet's RAG column as overrides where it differs from the rules, with this reason.",
         ),
     ] = None,
+    updates: Annotated[
+        bool,
+        typer.Option(
+            "--updates",
+            help="The file is an owner's return (kt export --format xlsx --owner): log each filled-in row as "
+            "that owner's update.",
+        ),
+    ] = False,
     by: ByOption = None,
     allow_personal_data: AllowPersonalData = None,
 ) -> None:
-    """Import a plan from a spreadsheet (CSV or .xlsx), or restore a JSON export into an empty store.
+    """Import a plan from a spreadsheet (CSV or .xlsx), an owner's return, or restore a JSON export.
 
     Example:
 
@@ -216,9 +288,16 @@ def import_(
     fmt = _format_from(None if from_stdin else file, format.value if format else None, ImportFormat, "--format")
     source = "standard input" if from_stdin else str(file)
     pairs = tuple(_map_pair(m) for m in mapping or [])
-    if fmt == ImportFormat.JSON and (pairs or encoding or sheet or accept_rag is not None):
-        raise ValidationError("--map, --encoding, --sheet and --accept-rag are for spreadsheets, not JSON exports.")
+    if fmt == ImportFormat.JSON and (pairs or encoding or sheet or accept_rag is not None or updates):
+        raise ValidationError(
+            "--map, --encoding, --sheet, --accept-rag and --updates are for spreadsheets, not JSON exports."
+        )
+    if updates and accept_rag is not None:
+        raise ValidationError("--accept-rag is for plan sheets: a return carries no RAG.")
     app = app_context(ctx)
+    if updates:
+        _import_return(app, file, source, fmt, pairs, encoding, sheet, dry_run=dry_run, by=by, pd=allow_personal_data)
+        return
 
     def run(s: Session, dry: bool) -> list[str]:
         if fmt == ImportFormat.JSON:
@@ -244,6 +323,49 @@ def import_(
             what = f"import {source if from_stdin else file.name}"
             with app.writing(what, by=by, allow_personal_data=allow_personal_data) as s:
                 lines = run(s, False)
+    except ImportRejectedError as exc:
+        emit(f"Error: {safe(exc.message)}", err=True)
+        for problem in exc.problems:
+            emit(f"  {safe(str(problem))}", err=True)
+        raise typer.Exit(exc.exit_code) from None
+    for line in lines:
+        say(line)
+
+
+class _DryRunDone(Exception):
+    """Raised inside a dry run's transaction so that everything it did is discarded."""
+
+
+def _import_return(
+    app: AppContext,
+    file: Path,
+    source: str,
+    fmt: str,
+    pairs: tuple[tuple[str, str], ...],
+    encoding: str | None,
+    sheet: str | None,
+    *,
+    dry_run: bool,
+    by: str | None,
+    pd: str | None,
+) -> None:
+    """Apply an owner's return; a dry run applies it to a transaction that is then thrown away,
+    so it runs exactly the checks a real import runs."""
+    from knowsley_tracker.render.import_report import return_report
+    from knowsley_tracker.service.owner_returns import import_return
+    from knowsley_tracker.service.sheet_reading import ReadOptions, SheetFile
+
+    where = SheetFile(source, None if source == "standard input" else file)
+    options = ReadOptions(mapping=pairs, encoding=encoding, sheet=sheet)
+    lines: list[str] = []
+    what = f"import {file.name if where.path else source} --updates"
+    try:
+        with app.writing(what, by=by, allow_personal_data=pd) as s:
+            lines = return_report(import_return(s, where, fmt, options), dry_run=dry_run)
+            if dry_run:
+                raise _DryRunDone
+    except _DryRunDone:
+        pass
     except ImportRejectedError as exc:
         emit(f"Error: {safe(exc.message)}", err=True)
         for problem in exc.problems:

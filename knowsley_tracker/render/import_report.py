@@ -9,7 +9,9 @@ from datetime import date
 
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.render.text import safe
+from knowsley_tracker.render.views import describe_changes
 from knowsley_tracker.service.import_planning import ImportPlan
+from knowsley_tracker.service.owner_returns import ReturnResult
 
 
 def _clip(text: str, width: int = 70) -> str:
@@ -63,4 +65,36 @@ def import_report(plan: ImportPlan, *, dry_run: bool) -> list[str]:
         lines.append(f"Imported {source} ({rows}{matched}): created {created}.")
     else:
         lines.append(f"Nothing to import from {source} ({rows}{matched}): the plan is unchanged.")
+    return lines
+
+
+def return_report(result: ReturnResult, *, dry_run: bool) -> list[str]:
+    """One line per update logged (or that would be), the rows already applied, and a summary."""
+    lines = []
+    for row in result.applied:
+        change = describe_changes(row.entry.changes)
+        note = f' "{safe(_clip(row.entry.note, 80))}"' if row.entry.note else ""
+        what = "; ".join(part for part in (change, f"note{note}" if note else "") if part)
+        head = f"Would log on {row.action.ref}" if dry_run else f"Logged {row.entry.ref} on {row.action.ref}"
+        lines.append(f"{head} (row {row.row}): {what}.")
+    for number, action in result.already:
+        lines.append(f"Row {number}: {action.ref} already has this update (from an earlier import of this return).")
+    parts = [
+        _count(len(result.applied), "update", "updates") + (" to log" if dry_run else " logged"),
+        _count(len(result.already), "row already applied", "rows already applied"),
+        _count(result.unchanged, "row unchanged", "rows unchanged"),
+        _count(result.blank, "row left blank", "rows left blank"),
+    ]
+    summary = "; ".join(p for p in parts if not p.startswith("0 "))
+    who = f" from {result.owner.ref} {safe(result.owner.display)}" if result.owner else ""
+    source = safe(result.source)
+    rows = _count(result.rows, "row", "rows")
+    if dry_run:
+        lines.append(f"Dry run of the return {source}{who} ({rows}): {summary or 'nothing to log'}. Nothing was saved.")
+    elif result.applied:
+        lines.append(f"Imported the return {source}{who} ({rows}): {summary}.")
+    else:
+        lines.append(
+            f"Nothing to import from the return {source}{who} ({rows}: {summary or 'empty'}): the plan is unchanged."
+        )
     return lines

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from knowsley_tracker.errors import NotFoundError, TrackerError, ValidationError
-from knowsley_tracker.service.plan_sheet import COLUMNS, HEADER_NAMES, REQUIRED, column_for, header_key, restore
+from knowsley_tracker.service.plan_sheet import COLUMNS, HEADER_NAMES, REQUIRED, header_key, restore
 
 DEFAULT_MAX_ROWS = 20_000
 DEFAULT_MAX_MB = 50
@@ -29,6 +29,19 @@ DEFAULT_MAX_MB = 50
 HEADER_SEARCH_ROWS = 30
 # Characters of a header shown in messages.
 _SHOWN = 40
+
+
+class ColumnSpec(NamedTuple):
+    """The columns a kind of sheet has: every column, those required, and header_key -> column."""
+
+    columns: tuple[str, ...]
+    required: tuple[str, ...]
+    names: dict[str, str]
+    # How the missing-column message ends: where to look for the headers kt knows.
+    hint: str = "kt import --help lists the headers it knows."
+
+
+PLAN_SPEC = ColumnSpec(COLUMNS, REQUIRED, HEADER_NAMES)
 
 
 class ImportLimits(NamedTuple):
@@ -121,7 +134,9 @@ def read_bounded(source: SheetFile, limits: ImportLimits) -> bytes:
     return raw
 
 
-def read_sheet(source: SheetFile, fmt: str, options: ReadOptions, limits: ImportLimits) -> Sheet:
+def read_sheet(
+    source: SheetFile, fmt: str, options: ReadOptions, limits: ImportLimits, spec: ColumnSpec = PLAN_SPEC
+) -> Sheet:
     """Read a CSV or .xlsx file within ``limits`` and find its header row."""
     raw = read_bounded(source, limits)
     if fmt == "xlsx":
@@ -133,8 +148,8 @@ def read_sheet(source: SheetFile, fmt: str, options: ReadOptions, limits: Import
     else:
         if options.sheet:
             raise ValidationError("--sheet is for .xlsx workbooks: a CSV file has one sheet.")
-        grid = read_csv(raw, source.name, options.encoding, limits, _mapping(options.mapping))
-    return find_header(grid, source.name, options.mapping, limits)
+        grid = read_csv(raw, source.name, options.encoding, limits, _mapping(options.mapping, spec), spec)
+    return find_header(grid, source.name, options.mapping, limits, spec)
 
 
 # -- CSV ---------------------------------------------------------------------------------
@@ -207,13 +222,18 @@ def decode(raw: bytes, name: str, encoding: str | None) -> tuple[str, list[str]]
 
 
 def read_csv(
-    raw: bytes, name: str, encoding: str | None, limits: ImportLimits, mapping: dict[str, str] | None = None
+    raw: bytes,
+    name: str,
+    encoding: str | None,
+    limits: ImportLimits,
+    mapping: dict[str, str] | None = None,
+    spec: ColumnSpec = PLAN_SPEC,
 ) -> Grid:
     """Decode and split a CSV file (comma, semicolon or tab: whichever finds a header)."""
     text, notes = decode(raw, name, encoding)
     if not text.strip():
         raise ValidationError(f"{name} is empty: the first row must name the columns.")
-    delimiter = _choose_delimiter(text, mapping or {})
+    delimiter = _choose_delimiter(text, mapping or {}, spec)
     rows: list[tuple[int, list[str]]] = []
     # Rows are counted as they are read: a file past the limit is refused without reading the rest.
     cap = limits.max_rows + HEADER_SEARCH_ROWS
@@ -242,7 +262,7 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def _choose_delimiter(text: str, mapping: dict[str, str]) -> str:
+def _choose_delimiter(text: str, mapping: dict[str, str], spec: ColumnSpec) -> str:
     """The delimiter whose best header row names the most required columns (comma on a tie)."""
     best, best_score = ",", (-1, -1)
     for delimiter in (",", ";", "\t"):
@@ -250,7 +270,7 @@ def _choose_delimiter(text: str, mapping: dict[str, str]) -> str:
             top = _head(csv.reader(_lines(text), delimiter=delimiter))
         except csv.Error:
             continue
-        score = max((_score(_match(cells, mapping)) for _, cells in top), default=(0, 0))
+        score = max((_score(_match(cells, mapping, spec), spec) for _, cells in top), default=(0, 0))
         if score > best_score:
             best, best_score = delimiter, score
     return best
@@ -274,20 +294,20 @@ class HeaderMatch(NamedTuple):
     duplicates: list[str]
 
 
-def _mapping(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+def _mapping(pairs: Iterable[tuple[str, str]], spec: ColumnSpec) -> dict[str, str]:
     """--map pairs as header_key(header) -> column; an unknown column is refused."""
     out: dict[str, str] = {}
     for header, target in pairs:
-        column = target.strip() if target.strip() in COLUMNS else column_for(target)
+        column = target.strip() if target.strip() in spec.columns else spec.names.get(header_key(target))
         if column is None:
             raise ValidationError(
-                f"--map {header}={target}: {target!r} is not a column; use one of {', '.join(COLUMNS)}."
+                f"--map {header}={target}: {target!r} is not a column; use one of {', '.join(spec.columns)}."
             )
         out[header_key(header)] = column
     return out
 
 
-def _match(cells: list[str], mapping: dict[str, str]) -> HeaderMatch:
+def _match(cells: list[str], mapping: dict[str, str], spec: ColumnSpec) -> HeaderMatch:
     columns: dict[str, int] = {}
     unrecognised: list[str] = []
     duplicates: list[str] = []
@@ -295,7 +315,7 @@ def _match(cells: list[str], mapping: dict[str, str]) -> HeaderMatch:
         key = header_key(title)
         if not key:
             continue
-        name = mapping.get(key) or HEADER_NAMES.get(key)
+        name = mapping.get(key) or spec.names.get(key)
         if name is None:
             unrecognised.append(_shown(title))
         elif name in columns:
@@ -305,8 +325,8 @@ def _match(cells: list[str], mapping: dict[str, str]) -> HeaderMatch:
     return HeaderMatch(columns, unrecognised, duplicates)
 
 
-def _score(match: HeaderMatch) -> tuple[int, int]:
-    return sum(1 for c in REQUIRED if c in match.columns), len(match.columns)
+def _score(match: HeaderMatch, spec: ColumnSpec) -> tuple[int, int]:
+    return sum(1 for c in spec.required if c in match.columns), len(match.columns)
 
 
 def _shown(text: str) -> str:
@@ -314,29 +334,33 @@ def _shown(text: str) -> str:
     return flat if len(flat) <= _SHOWN else flat[: _SHOWN - 1] + "…"
 
 
-def find_header(grid: Grid, name: str, pairs: Iterable[tuple[str, str]], limits: ImportLimits) -> Sheet:
+def find_header(
+    grid: Grid, name: str, pairs: Iterable[tuple[str, str]], limits: ImportLimits, spec: ColumnSpec = PLAN_SPEC
+) -> Sheet:
     """The header row (the first near the top naming every required column) and the rows below it."""
-    mapping = _mapping(pairs)
+    pairs = list(pairs)
+    mapping = _mapping(pairs, spec)
     top = [(number, cells) for number, cells in grid.rows if number <= HEADER_SEARCH_ROWS]
     if not top:
         raise ValidationError(f"{name} has nothing in its first {HEADER_SEARCH_ROWS} rows: one must name the columns.")
-    matches = [(number, cells, _match(cells, mapping)) for number, cells in top]
-    complete = [m for m in matches if all(c in m[2].columns for c in REQUIRED)]
-    number, cells, match = complete[0] if complete else max(matches, key=lambda m: _score(m[2]))
+    matches = [(number, cells, _match(cells, mapping, spec)) for number, cells in top]
+    complete = [m for m in matches if all(c in m[2].columns for c in spec.required)]
+    number, cells, match = complete[0] if complete else max(matches, key=lambda m: _score(m[2], spec))
     unused = [header for header, _ in pairs if header_key(header) not in {header_key(c) for c in cells}]
     if unused:
         listed = ", ".join(repr(_shown(c)) for c in cells if c.strip())
         raise ValidationError(
             f"--map {unused[0]}=...: no column {unused[0]!r} in the header row (row {number}: {listed})."
         )
-    missing = [c for c in REQUIRED if c not in match.columns]
+    missing = [c for c in spec.required if c not in match.columns]
     if missing:
         plural = "s" if len(missing) > 1 else ""
         found = ", ".join(_shown(c) for c in cells if c.strip())
+        optional = [c for c in spec.columns if c not in spec.required]
+        may = f", and may name {', '.join(optional)}" if optional else ""
         raise ValidationError(
             f"{name} has no {', '.join(missing)} column{plural}: the header row (row {number}: {found}) must name "
-            f"{', '.join(REQUIRED)}, and may name {', '.join(c for c in COLUMNS if c not in REQUIRED)}. "
-            f'Name another header with --map "Header={missing[0]}"; kt import --help lists the headers it knows.'
+            f'{", ".join(spec.required)}{may}. Name another header with --map "Header={missing[0]}"; {spec.hint}'
         )
     if match.duplicates:
         raise ValidationError(
