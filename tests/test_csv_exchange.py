@@ -91,7 +91,7 @@ def test_export_to_file_infers_format_and_refuses_the_store(plan: Any, db: Path,
     unknown = plan("export", "-o", str(tmp_path / "plan.txt"))
     assert (
         unknown.stderr
-        == "Error: Which format? plan.txt does not end in .csv or .json or .ics: give --format (csv, json, ics).\n"
+        == "Error: Which format? plan.txt does not end in .csv or .xlsx or .json or .ics: give --format (csv, xlsx, json, ics).\n"
     )
     wrong = plan("export", "--format", "csv", "--open-only")
     assert wrong.stderr == "Error: --open-only goes with --format ics.\n"
