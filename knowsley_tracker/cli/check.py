@@ -19,7 +19,7 @@ from knowsley_tracker.service.check import CheckOptions, run_check
 EXIT_CODES_HELP = (
     "Exit status: 0 nothing needs attention (nothing is printed, so cron sends no mail); "
     "1 something needs attention (the digest is printed); 2 usage error (unknown option, bad number); "
-    "4 KNOWSLEY_TRACKER_NOW is not a date; 8 no store at that path; 9 store unreadable (damaged, "
+    "3 no such owner (--owner); 4 KNOWSLEY_TRACKER_NOW is not a date; 8 no store at that path; 9 store unreadable (damaged, "
     "not a store, or from a newer version); 10 other store error such as permission denied. "
     "kt check takes no lock: it reads the last saved plan, so it never waits for a writer."
 )
@@ -54,6 +54,12 @@ def check(
         ),
     ] = 30,
     no_deadlines: Annotated[bool, typer.Option("--no-deadlines", help="Do not flag statutory deadlines.")] = False,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            "--owner", help="Only this owner's actions (id, role or name); deadlines and visits are left out."
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the items as JSON (always printed, even when empty).")
     ] = False,
@@ -70,6 +76,7 @@ def check(
         overdue=not no_overdue,
         stale=None if no_stale else stale,
         deadline_within=None if no_deadlines else deadline_within,
+        owner=owner,
     )
     with app_context(ctx).reading() as s:
         result = run_check(s, options)

@@ -79,6 +79,8 @@ class CheckItem(NamedTuple):
     subject: str
     message: str
     owner: str | None = None
+    owner_ref: str | None = None  # O3
+    owner_email: str | None = None
 
 
 class CheckOptions(NamedTuple):
@@ -89,6 +91,8 @@ class CheckOptions(NamedTuple):
     overdue: bool = True
     stale: int | None = 30
     deadline_within: int | None = 30
+    # Only this owner's actions (id, role or name); statutory deadlines and visits are nobody's.
+    owner: str | None = None
 
     def validate(self) -> None:
         for name in ("visit_within", "due_within", "stale", "deadline_within"):
@@ -130,26 +134,28 @@ class CheckContext:
         self.options = options
         self.today = session.today
         self.flagged: set[str] = set()
-        self._owners: dict[int, str] | None = None
+        self._owners: dict[int, Owner] | None = None
         self._open: list[tuple[int, dict[str, object]]] | None = None
+        self.owner_id = session.owner(options.owner).id if options.owner else None
 
     def open_actions(self) -> list[tuple[int, dict[str, object]]]:
-        """Raw rows of open actions, read once for every collector that needs them."""
+        """Raw rows of open actions (the owner's only, with --owner), read once for every collector."""
         if self._open is None:
             self._open = [
                 (doc_id, row)
                 for doc_id, row in self.session.store.rows(Action.TABLE)
                 if row.get("status", _NOT_STARTED) not in _CLOSED
+                and (self.owner_id is None or row.get("owner_id") == self.owner_id)
             ]
         return self._open
 
-    def owner_label(self, owner_id: int | None) -> str | None:
-        """The owner's display name; the owners table is read only if an action is flagged."""
-        if owner_id is None:
+    def owner(self, owner_id: object) -> Owner | None:
+        """The action's owner; the owners table is read only if an action is flagged."""
+        if not isinstance(owner_id, int):
             return None
         if self._owners is None:
             self._owners = {
-                doc_id: Owner.from_record(doc_id, row).display for doc_id, row in self.session.store.rows(Owner.TABLE)
+                doc_id: Owner.from_record(doc_id, row) for doc_id, row in self.session.store.rows(Owner.TABLE)
             }
         return self._owners.get(owner_id)
 
@@ -192,8 +198,14 @@ def _in_days(days: int) -> str:
     return f"in {days} days"
 
 
-def _owner_suffix(owner: str | None) -> str:
-    return f" [{owner}]" if owner else " [no owner]"
+def _owner_suffix(owner: Owner | None) -> str:
+    return f" [{owner.display}]" if owner else " [no owner]"
+
+
+def _owner_fields(owner: Owner | None) -> dict[str, str | None]:
+    if owner is None:
+        return {"owner": None, "owner_ref": None, "owner_email": None}
+    return {"owner": owner.display, "owner_ref": owner.ref, "owner_email": owner.email or None}
 
 
 def _stamp_date(stamp: str) -> date | None:
@@ -225,8 +237,7 @@ def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
         due = date.fromisoformat(due_text)
         days = (due - ctx.today).days
         title = str(row["title"])
-        owner_id = row.get("owner_id")
-        owner = ctx.owner_label(owner_id if isinstance(owner_id, int) else None)
+        owner = ctx.owner(row.get("owner_id"))
         if kind == "overdue":
             when = f"due {format_date(due)}, {_plural(-days, 'day')} overdue"
             urgency = Urgency.HIGH
@@ -241,14 +252,14 @@ def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
             days=days,
             subject=title,
             message=f"{when}: {title}{_owner_suffix(owner)}",
-            owner=owner,
+            **_owner_fields(owner),
         )
 
 
 def collect_visits(ctx: CheckContext) -> Iterator[CheckItem]:
     """Visits not yet done that fall within the window (today included), projected ones too."""
     window = ctx.options.visit_within
-    if window is None:
+    if window is None or ctx.owner_id is not None:
         return
     for doc_id, row in ctx.session.store.rows(Visit.TABLE):
         if row.get("status") == VisitStatus.DONE.value:
@@ -288,8 +299,7 @@ def collect_stale(ctx: CheckContext) -> Iterator[CheckItem]:
         if days is not None and days < window:
             continue
         title = str(row["title"])
-        owner_id = row.get("owner_id")
-        owner = ctx.owner_label(owner_id if isinstance(owner_id, int) else None)
+        owner = ctx.owner(row.get("owner_id"))
         if last is None or days is None:
             when = "no update recorded"
         elif logged:
@@ -304,7 +314,7 @@ def collect_stale(ctx: CheckContext) -> Iterator[CheckItem]:
             days=-days if days is not None else None,
             subject=title,
             message=f"{when}: {title}{_owner_suffix(owner)}",
-            owner=owner,
+            **_owner_fields(owner),
         )
 
 
@@ -315,7 +325,7 @@ def collect_statutory(ctx: CheckContext) -> Iterator[CheckItem]:
     The deadline was worked out (with England's bank holidays) when the inspection
     was recorded, so nothing here needs the holidays library."""
     window = ctx.options.deadline_within
-    if window is None:
+    if window is None or ctx.owner_id is not None:
         return
     for doc_id, row in ctx.session.store.rows(Inspection.TABLE):
         due_text, sent = row.get("action_plan_due"), row.get("action_plan_sent")
