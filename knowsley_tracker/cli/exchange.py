@@ -198,7 +198,7 @@ def _export(s: Session, fmt: str, open_only: bool, owner: str | None = None) -> 
     from knowsley_tracker.service.exchange import calendar_data
 
     data = calendar_data(s, open_only=open_only)
-    events = len(data.visits) + len(data.actions)
+    events = len(data.visits) + len(data.actions) + len(data.boards) + len(data.deadlines)
     return to_ics(data), f"{events} calendar event{'' if events == 1 else 's'}"
 
 

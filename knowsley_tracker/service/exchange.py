@@ -9,11 +9,13 @@ and :mod:`knowsley_tracker.service.json_exchange`; iCalendar is rendered by
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models import Board
 from knowsley_tracker.service.actions import ActionView, PlanIndex
+from knowsley_tracker.service.plan import ActionPlanDeadline
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.service.visits import VisitView, list_visits
 
@@ -53,6 +55,15 @@ def store_identity(s: Session) -> str:
 
 
 @dataclass(frozen=True)
+class Alarms:
+    """How many days before each kind of event its calendar reminder goes off (settings)."""
+
+    visit: int = 7
+    deadline: int = 7
+    board: int = 1
+
+
+@dataclass(frozen=True)
 class CalendarData:
     """What ``kt export --format ics`` puts in the calendar."""
 
@@ -63,10 +74,17 @@ class CalendarData:
     stamp: datetime
     visits: list[VisitView]
     actions: list[ActionView]
+    boards: list[Board] = field(default_factory=list)
+    deadlines: list[ActionPlanDeadline] = field(default_factory=list)
+    alarms: Alarms = Alarms()
 
 
 def calendar_data(s: Session, *, open_only: bool = False) -> CalendarData:
-    """Every visit, and every action's due date (only open actions if ``open_only``)."""
+    """Every visit, board meeting and statutory action-plan deadline, and every action's due
+    date (only open actions if ``open_only``)."""
+    from knowsley_tracker.service.plan import action_plan_deadlines
+    from knowsley_tracker.service.settings import setting_value
+
     index = PlanIndex(s)
     actions = [index.view(a) for a in index.actions if a.due is not None and (a.status.is_open or not open_only)]
     return CalendarData(
@@ -76,4 +94,11 @@ def calendar_data(s: Session, *, open_only: bool = False) -> CalendarData:
         stamp=s.clock.now(),
         visits=list_visits(s),
         actions=sorted(actions, key=lambda v: (v.action.due or date.max, v.action.id)),
+        boards=sorted(s.store.all(Board), key=lambda b: (b.date, b.id)),
+        deadlines=sorted(action_plan_deadlines(s), key=lambda d: (d.due, d.inspection.id)),
+        alarms=Alarms(
+            visit=setting_value(s, "ics.visit_alarm_days"),
+            deadline=setting_value(s, "ics.deadline_alarm_days"),
+            board=setting_value(s, "ics.board_alarm_days"),
+        ),
     )

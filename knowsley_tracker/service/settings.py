@@ -30,6 +30,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("visit_interval_months", 5, 1, 24, "Months between projected monitoring visits."),
         Setting("import.max_rows", 20_000, 1, 1_000_000, "kt import refuses a spreadsheet with more rows."),
         Setting("import.max_mb", 50, 1, 2_000, "kt import refuses a spreadsheet larger than this (MB)."),
+        Setting("ics.visit_alarm_days", 7, 0, 90, "Calendar reminder this many days before a monitoring visit."),
+        Setting("ics.deadline_alarm_days", 7, 0, 90, "...before the statutory action-plan deadline."),
+        Setting("ics.board_alarm_days", 1, 0, 90, "...before a board meeting."),
     )
 }
 
