@@ -72,6 +72,12 @@ class StoreWriteError(TrackerError):
     exit_code = 11
 
 
+class MailError(TrackerError):
+    """E-mail could not be sent: the mail server refused, dropped the connection or was unreachable."""
+
+    exit_code = 16
+
+
 EXIT_CODES: list[tuple[int, str]] = [
     (0, "success (kt check: nothing needs attention)"),
     (1, "kt check: something needs attention; kt doctor: the store has problems"),
@@ -85,5 +91,6 @@ EXIT_CODES: list[tuple[int, str]] = [
     (CorruptStoreError.exit_code, "store unreadable: empty, truncated, not a tracker store, or newer"),
     (TrackerError.exit_code, "other error reported by the tracker"),
     (StoreWriteError.exit_code, "saving failed (disk full, I/O error); the previous store is intact"),
+    (MailError.exit_code, "kt remind: e-mail could not be sent (what was sent is recorded)"),
     (130, "interrupted (Ctrl-C); nothing was saved"),
 ]

@@ -805,6 +805,24 @@ class Partner(Record):
             raise ValidationError("An engagement cannot end before it starts.")
 
 
+@dataclass(slots=True, repr=False, eq=False)
+class Reminder(Record):
+    """The latest e-mail reminder ``kt remind`` sent about an action, for one reason
+    (``kind``: overdue, due, stale) at one level (``level``: owner, lead, escalation).
+    One record per action, kind and level, updated on each sending, so the table stays
+    small; every sending is in the audit history (kt history M3)."""
+
+    TABLE: ClassVar[str] = "reminders"
+    PREFIX: ClassVar[str] = "M"
+
+    action_id: int
+    kind: str
+    level: str
+    to: str
+    sent_at: str
+    message_id: str = ""
+
+
 RECORD_TYPES: tuple[type[Record], ...] = (
     Inspection,
     FocusArea,
@@ -819,6 +837,7 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     Board,
     Intervention,
     Partner,
+    Reminder,
 )
 TABLES: dict[str, type[Record]] = {cls.TABLE: cls for cls in RECORD_TYPES}
 PREFIXES: dict[str, type[Record]] = {cls.PREFIX: cls for cls in RECORD_TYPES}

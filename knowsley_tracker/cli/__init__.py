@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "kpi": ("kpis", "app", "Board and reports"),
     "board": ("boards", "app", "Board and reports"),
     "check": ("check", "check_app", "Cron and data"),
+    "remind": ("remind", "remind_app", "Cron and data"),
     "export": ("exchange", "export_app", "Cron and data"),
     "import": ("exchange", "import_app", "Cron and data"),
     "history": ("safety", "history_app", "Safety"),

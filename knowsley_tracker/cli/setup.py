@@ -66,7 +66,7 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
 def config_set(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The setting, e.g. rag.amber_days.")],
-    value: Annotated[str, typer.Argument(help="Its new value (a whole number).")],
+    value: Annotated[str, typer.Argument(help="Its new value (a whole number, or text for addresses and hosts).")],
 ) -> None:
     """Change a setting for everyone using this plan.
 
@@ -76,7 +76,7 @@ def config_set(
     """
     with app_context(ctx).writing(f"config set {name}") as s:
         setting, number = settings_service.set_setting(s, name, value)
-    say(f"{setting.name} is now {number}.")
+    say(f"{setting.name} is now {safe(number) if number != '' else 'empty'}.")
 
 
 @config_app.command("unset")
@@ -89,4 +89,4 @@ def config_unset(ctx: typer.Context, name: Annotated[str, typer.Argument(help="T
     """
     with app_context(ctx).writing(f"config unset {name}") as s:
         setting = settings_service.unset_setting(s, name)
-    say(f"{setting.name} is back to its default, {setting.default}.")
+    say(f"{setting.name} is back to its default, {safe(setting.default) if setting.default != '' else 'empty'}.")
