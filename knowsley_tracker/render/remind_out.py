@@ -92,7 +92,10 @@ def sent(plan: ReminderPlan, messages: list[EmailMessage], report: SendReport) -
             lines.append(f"The server refused {safe(address)} ({safe(reply)}): not recorded as sent.")
     for msg in report.not_attempted:
         lines.append(f"Not sent to {safe(_to(msg))} ({msg['X-Kt-Actions']}): the session had stopped.")
-    lines += _reach_lines(plan)
+    reach = _reach_lines(plan)
+    if not lines and not report.stopped and all(line.endswith("(--force sends them again).") for line in reach):
+        return []  # nothing sent and nobody to report: silent, so cron sends no mail
+    lines += reach
     count = sum(1 for d in report.deliveries if d.sent)
     if report.stopped:
         lines.append(f"{safe(report.stopped)}: {count} of {_plural(len(messages), 'reminder', 'reminders')} sent.")
