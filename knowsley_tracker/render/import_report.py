@@ -10,8 +10,8 @@ from datetime import date
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.render.views import describe_changes
-from knowsley_tracker.service.import_planning import ImportPlan
 from knowsley_tracker.service.owner_returns import ReturnResult
+from knowsley_tracker.service.planned_records import ImportPlan
 
 
 def _clip(text: str, width: int = 70) -> str:

@@ -6,8 +6,9 @@ transaction (so all are saved, or none).
 from __future__ import annotations
 
 from knowsley_tracker.models import Action, FocusArea, LogEntry, Owner, Recommendation, Status
-from knowsley_tracker.service.import_planning import ImportPlan, plan_sheet_import
+from knowsley_tracker.service.import_planning import plan_sheet_import
 from knowsley_tracker.service.plan import latest_graded_inspection
+from knowsley_tracker.service.planned_records import ImportPlan
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.service.sheet_reading import ImportLimits, ReadOptions, SheetFile, read_sheet
 

@@ -23,7 +23,7 @@ from knowsley_tracker.models import Action, LogEntry, Owner, Status, parse_ref
 from knowsley_tracker.service.actions import ActionView, PlanIndex, log_progress
 from knowsley_tracker.service.council_values import read_status
 from knowsley_tracker.service.exchange import Problem, reject, store_identity
-from knowsley_tracker.service.import_planning import log_note
+from knowsley_tracker.service.planned_records import log_note
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.service.sheet_reading import ColumnSpec, ReadOptions, SheetFile, read_sheet
 

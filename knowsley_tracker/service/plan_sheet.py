@@ -78,11 +78,6 @@ def _header_names() -> dict[str, str]:
 HEADER_NAMES = _header_names()
 
 
-def column_for(name: str) -> str | None:
-    """The column a --map target names (``owner``, ``Due date``), or None."""
-    return HEADER_NAMES.get(header_key(name))
-
-
 def neutralise(cell: str) -> str:
     """The cell as written to CSV: an apostrophe first if a spreadsheet would run it as a formula."""
     return "'" + cell if _FORMULA.match(cell) else cell
