@@ -562,3 +562,46 @@ def test_xlsx_cells_keep_their_text_exactly_and_formulas_are_never_run(empty: An
     assert "Lead" in result.stdout and "  Lead" not in result.stdout  # surrounding spaces trimmed, as in CSV
     titles = [a["title"] for a in json.loads(empty("action", "list", "--json").stdout)]
     assert titles == ['=HYPERLINK("http://example.org","x")', "[bold]Second[/] \u202eevil"]
+
+
+def _with_sheet_xml(edit: Any) -> bytes:
+    """A workbook whose sheet XML has been rewritten by ``edit`` (as a crafted file would be)."""
+    source = zipfile.ZipFile(io.BytesIO(_workbook({"A1": "rec_ref", "B1": "recommendation"})))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = edit(data.decode()).encode()
+            archive.writestr(info.filename, data)
+    return out.getvalue()
+
+
+def test_xml_entity_attacks_are_refused(empty: Any, tmp_path: Path) -> None:
+    entities = '<!ENTITY a "aaaaaaaaaa">' + "".join(
+        f'<!ENTITY {chr(98 + i)} "' + f"&{chr(97 + i)};" * 10 + '">' for i in range(9)
+    )
+    laughs = tmp_path / "laughs.xlsx"  # a billion laughs: 10 GB of text from a few hundred bytes
+    laughs.write_bytes(
+        _with_sheet_xml(lambda xml: xml.replace("<worksheet", f"<!DOCTYPE worksheet [{entities}]><worksheet", 1)
+                        .replace(">rec_ref<", ">&j;<"))
+    )  # fmt: skip
+    result = empty("import", str(laughs))
+    assert result.exit_code == ValidationError.exit_code
+    assert result.stderr.startswith(
+        f"Error: {laughs} cannot be read as an .xlsx workbook (ParseError: limit on input amplification factor"
+    )
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the plan")
+    xxe = tmp_path / "xxe.xlsx"  # an external entity naming a local file
+    xxe.write_bytes(
+        _with_sheet_xml(
+            lambda xml: xml.replace(
+                "<worksheet", f'<!DOCTYPE worksheet [<!ENTITY x SYSTEM "file://{secret}">]><worksheet', 1
+            ).replace(">rec_ref<", ">&x;<")
+        )
+    )
+    leaked = empty("import", str(xxe))
+    assert leaked.exit_code == ValidationError.exit_code
+    assert leaked.stderr.startswith(f"Error: {xxe} cannot be read as an .xlsx workbook (ParseError: undefined entity")
+    assert "not for the plan" not in leaked.stdout + leaked.stderr

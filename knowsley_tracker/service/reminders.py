@@ -146,12 +146,11 @@ def _lead_owner(area: FocusArea | None, owners: list[Owner]) -> Owner | None:
 
 def _sent_dates(s: Session) -> dict[tuple[int, str, str], date]:
     out: dict[tuple[int, str, str], date] = {}
-    for record_id, row in s.store.rows(Reminder.TABLE):
-        reminder = Reminder.from_record(record_id, row)
+    for _, row in s.store.rows(Reminder.TABLE):
         try:
-            out[(reminder.action_id, reminder.kind, reminder.level)] = local_date_of(reminder.sent_at)
-        except ValueError:
-            continue  # an unreadable time counts as never sent
+            out[(row["action_id"], row["kind"], row["level"])] = local_date_of(str(row["sent_at"]))
+        except (KeyError, TypeError, ValueError):
+            continue  # a damaged record counts as never sent (kt doctor reports it)
     return out
 
 
@@ -306,7 +305,8 @@ def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str)
     Inside the caller's transaction, after the server accepted the message."""
     stamp = s.stamp()
     existing = {
-        (row["action_id"], row["kind"], row["level"]): record_id for record_id, row in s.store.rows(Reminder.TABLE)
+        (row.get("action_id"), row.get("kind"), row.get("level")): record_id
+        for record_id, row in s.store.rows(Reminder.TABLE)
     }
     to_by_level: dict[tuple[str, str], str] = {}
     for copy in digest.copies:
