@@ -54,7 +54,12 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False) -> None:
         print_json({setting.name: value for setting, value in rows})
         return
     table = TableView(
-        [Column("Setting"), Column("Value", justify="right"), Column("Default", justify="right"), Column("Meaning")],
+        [
+            Column("Setting", no_wrap=True),
+            Column("Value", justify="right", max_width=24),
+            Column("Default", justify="right", max_width=18),
+            Column("Meaning"),
+        ],
         title="Settings",
     )
     for setting, value in rows:
