@@ -181,6 +181,57 @@ class Day(Kind):
         return format_date(date.fromisoformat(value)) if isinstance(value, str) else str(value)
 
 
+class Pattern(Kind):
+    """One line of text of a given shape (an e-mail address, a host name), or empty when optional."""
+
+    def __init__(self, what: str, regex: str, example: str, *, optional: bool = True) -> None:
+        import re
+
+        self.what, self.example, self.optional = what, example, optional
+        self.regex = re.compile(regex)
+
+    @property
+    def accepted(self) -> str:
+        return f"{self.what}, e.g. {self.example}" + (" (empty for none)" if self.optional else "")
+
+    def from_text(self, text: str, today: date) -> Any:
+        value = text.strip()
+        if self.check(value):
+            raise ValueError(value)
+        return value
+
+    def check(self, value: Any) -> str | None:
+        if not isinstance(value, str):
+            return f"{_typed(value)} is not text"
+        if value == "" and self.optional:
+            return None
+        return None if self.regex.fullmatch(value) else f"{_typed(value)} is not {self.what}"
+
+
+class DomainList(Kind):
+    """Mail domain patterns separated by commas (``*.gov.uk, knowsley.gov.uk``), stored lower case."""
+
+    _DOMAIN = r"(?:\*\.)?[a-z0-9](?:[a-z0-9\-.]*[a-z0-9])?"
+
+    @property
+    def accepted(self) -> str:
+        return "mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for any)"
+
+    def from_text(self, text: str, today: date) -> Any:
+        value = ",".join(p.strip().lower() for p in text.split(",") if p.strip())
+        if self.check(value):
+            raise ValueError(value)
+        return value
+
+    def check(self, value: Any) -> str | None:
+        import re
+
+        if not isinstance(value, str):
+            return f"{_typed(value)} is not text"
+        bad = [p for p in value.split(",") if value and not re.fullmatch(self._DOMAIN, p)]
+        return f"{_typed(bad[0])} is not a mail domain pattern" if bad else None
+
+
 class ImageFile(Kind):
     """A PNG or JPEG file, checked when set and stored as its absolute path (empty: none).
     The paper embeds the image; it never links to it."""
@@ -206,6 +257,10 @@ class ImageFile(Kind):
         if value and (not value.startswith("/") or not value.isprintable()):
             return f"{_typed(value)} is not an absolute file path"
         return None
+
+
+# An e-mail address as kt accepts one in a setting or an owner's record.
+EMAIL = r"[^@\s,;<>\"]+@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)+"
 
 
 class Setting(NamedTuple):
@@ -234,6 +289,66 @@ SETTINGS: dict[str, Setting] = {
             "The author's role on the cover, e.g. Director of Children's Services.",
         ),
         Setting("paper.logo", ImageFile(), "", "A PNG or JPEG logo embedded on the cover."),
+        # kt import of spreadsheets, and calendars (kt export --format ics).
+        Setting("import.max_rows", Whole(1, 1_000_000), 20_000, "kt import refuses a spreadsheet with more rows."),
+        Setting("import.max_mb", Whole(1, 2_000), 50, "kt import refuses a spreadsheet larger than this (MB)."),
+        Setting("ics.visit_alarm_days", Whole(0, 90), 7, "Calendar reminder this many days before a monitoring visit."),
+        Setting("ics.deadline_alarm_days", Whole(0, 90), 7, "...before the statutory action-plan deadline."),
+        Setting("ics.board_alarm_days", Whole(0, 90), 1, "...before a board meeting."),
+        # kt remind: who is reminded of what, and when it escalates.
+        Setting("remind.due_within", Whole(0, 365), 7, "kt remind: actions due within this many days..."),
+        Setting("remind.stale_days", Whole(1, 365), 30, "...and open actions with no update for this many days."),
+        Setting(
+            "remind.lead_after_days", Whole(0, 365), 14, "Overdue by more than this: copied to the focus area's lead."
+        ),
+        Setting(
+            "remind.escalate_after_days", Whole(0, 730), 28, "Overdue by more than this: also to remind.escalation_to."
+        ),
+        Setting("remind.repeat_days", Whole(0, 365), 7, "The same reminder is not sent again within this many days."),
+        Setting(
+            "remind.escalation_to",
+            Pattern("an e-mail address", EMAIL, "dcs.office@knowsley.gov.uk"),
+            "",
+            "Escalation address, e.g. the Director's office.",
+        ),
+        Setting(
+            "remind.domains",
+            DomainList(),
+            "",
+            "Domains reminders may go to, e.g. *.gov.uk (others need --allow-external).",
+        ),
+        # The mail server kt remind sends through.
+        Setting(
+            "smtp.host",
+            Pattern("a host name", r"[A-Za-z0-9](?:[A-Za-z0-9\-.:\[\]]*[A-Za-z0-9\]])?", "smtp.knowsley.gov.uk"),
+            "localhost",
+            "The mail server.",
+        ),
+        Setting("smtp.port", Whole(1, 65535), 587, "Its port (587 for STARTTLS, 465 for implicit TLS)."),
+        Setting("smtp.security", Choice(("starttls", "tls", "none")), "starttls", "starttls, tls (implicit) or none."),
+        Setting(
+            "smtp.user",
+            Pattern("a user name", r"[^\s\x00-\x1f]+", "kt-reminders"),
+            "",
+            "The login, if the server needs one.",
+        ),
+        Setting(
+            "smtp.from",
+            Pattern("an e-mail address", EMAIL, "improvement.plan@knowsley.gov.uk"),
+            "",
+            "The From address of reminders.",
+        ),
+        Setting(
+            "smtp.password_env",
+            Pattern("an environment variable name", r"[A-Za-z_][A-Za-z0-9_]*", "KT_SMTP_PASSWORD", optional=False),
+            "KT_SMTP_PASSWORD",
+            "The environment variable holding the password...",
+        ),
+        Setting("smtp.password_file", Text(4096, optional=True), "", "...or a file holding it (never the store)."),
+        Setting(
+            "smtp.ca_file", Text(4096, optional=True), "", "Certificates to trust besides the system's (a PEM file)."
+        ),
+        Setting("smtp.timeout", Whole(1, 600), 30, "Seconds to wait for the mail server."),
     )
 }
 

@@ -219,8 +219,11 @@ def local_date_of(stamp: str) -> date:
     return parse_timestamp(stamp).astimezone().date()
 
 
-def in_days(days: int) -> str:
-    """How far off a day is, in words: ``today``, ``tomorrow``, ``in 12 days``, ``3 days overdue``."""
+def in_days(days: int | None) -> str:
+    """How far off a day is, in words: ``today``, ``tomorrow``, ``in 12 days``, ``3 days overdue``
+    (``no due date`` for None: an action imported with "TBC")."""
+    if days is None:
+        return "no due date"
     if days == 0:
         return "today"
     if days == 1:

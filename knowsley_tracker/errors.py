@@ -102,6 +102,12 @@ class ExtraMissingError(TrackerError):
     exit_code = 17
 
 
+class MailError(TrackerError):
+    """E-mail could not be sent: the mail server refused, dropped the connection or was unreachable."""
+
+    exit_code = 16
+
+
 class OutputWriteError(StoreWriteError):
     """An output (a file given with -o, or standard output) could not be written completely."""
 
@@ -171,6 +177,10 @@ EXIT_CODES: list[tuple[int, str]] = [
         UnsafeStoreError.exit_code,
         "a link, pipe or second name where a store file or folder should be (planted, or `--db` through a link): "
         "nothing was read or written",
+    ),
+    (
+        MailError.exit_code,
+        "`kt remind`: e-mail could not be sent (refused, connection dropped or unreachable); what was sent is recorded",
     ),
     (
         ExtraMissingError.exit_code,

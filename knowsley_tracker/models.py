@@ -680,7 +680,8 @@ class Action(Record):
 
     rec_id: int
     title: str
-    due: date
+    # None: no due date yet (a council sheet's "TBC" or "Ongoing").
+    due: date | None
     owner_id: int | None = None
     original_due: date | None = None
     status: Status = Status.NOT_STARTED
@@ -709,7 +710,7 @@ class Action(Record):
     @property
     def has_slipped(self) -> bool:
         """True when the due date has moved later than first agreed."""
-        return self.original_due is not None and self.due > self.original_due
+        return self.original_due is not None and self.due is not None and self.due > self.original_due
 
 
 def check_progress(progress: object) -> int:
@@ -965,6 +966,24 @@ class Partner(Record):
             raise ValidationError("An engagement cannot end before it starts.")
 
 
+@dataclass(slots=True, repr=False, eq=False)
+class Reminder(Record):
+    """The latest e-mail reminder ``kt remind`` sent about an action, for one reason
+    (``kind``: overdue, due, stale) at one level (``level``: owner, lead, escalation).
+    One record per action, kind and level, updated on each sending, so the table stays
+    small; every sending is in the audit history (kt history M3)."""
+
+    TABLE: ClassVar[str] = "reminders"
+    PREFIX: ClassVar[str] = "M"
+
+    action_id: int
+    kind: str
+    level: str
+    to: str
+    sent_at: str
+    message_id: str = ""
+
+
 RECORD_TYPES: tuple[type[Record], ...] = (
     Inspection,
     FocusArea,
@@ -979,6 +998,7 @@ RECORD_TYPES: tuple[type[Record], ...] = (
     Board,
     Intervention,
     Partner,
+    Reminder,
 )
 TABLES: dict[str, type[Record]] = {cls.TABLE: cls for cls in RECORD_TYPES}
 PREFIXES: dict[str, type[Record]] = {cls.PREFIX: cls for cls in RECORD_TYPES}

@@ -65,6 +65,8 @@ def _computed(action: Action, today: date, evidence_count: int, rules: RagRules)
         if evidence_count > 0:
             return Rag.BLUE, f"complete with {evidence_count} evidence"
         return Rag.COMPLETE, "complete, no evidence yet"
+    if action.due is None:
+        return (Rag.RED, "blocked") if action.status is Status.BLOCKED else (Rag.GREEN, "no due date")
     days_left = (action.due - today).days
     if days_left < 0:
         return Rag.RED, f"overdue by {-days_left} day{'s' if days_left != -1 else ''}"
@@ -79,7 +81,7 @@ def _computed(action: Action, today: date, evidence_count: int, rules: RagRules)
 
 
 def is_overdue(action: Action, today: date) -> bool:
-    return action.status.is_open and action.due < today
+    return action.status.is_open and action.due is not None and action.due < today
 
 
 def rules_text(rules: RagRules | None = None) -> str:
@@ -160,7 +162,7 @@ def rollup(items: Iterable[tuple[Action, Rag]], today: date) -> Rollup:
             progress += 100  # complete is complete, whatever progress was last logged
             continue
         progress += action.progress
-        if action.due < today:
+        if action.due is not None and action.due < today:
             overdue += 1
     return Rollup(counts, actions, complete, overdue, progress / actions if actions else None)
 

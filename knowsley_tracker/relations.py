@@ -35,6 +35,7 @@ from knowsley_tracker.models import (
     Partner,
     Recommendation,
     Record,
+    Reminder,
     Visit,
 )
 
@@ -123,6 +124,14 @@ RELATIONS: tuple[Relation, ...] = (
     Relation(Kpi, "focus_id", FocusArea, OnRemove.REFUSE, "Correct {ref} with kt kpi, " + _RESTORE_HINT + "."),
     Relation(
         Kpi, "rec_ids", Recommendation, OnRemove.REFUSE, "Correct {ref} with kt kpi, " + _RESTORE_HINT + ".", many=True
+    ),
+    # What kt remind last sent about an action is about that action only: it goes with it.
+    Relation(
+        Reminder,
+        "action_id",
+        Action,
+        OnRemove.CASCADE,
+        "Restore a backup from before {target} was removed (kt backup list, kt restore NAME).",
     ),
     # A KPI's reported values belong to it: they go with it.
     Relation(

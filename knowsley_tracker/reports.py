@@ -97,7 +97,7 @@ class ActionLine(NamedTuple):
     """An action in the exception lists."""
 
     view: ActionView
-    days_to_due: int  # negative when overdue
+    days_to_due: int | None  # negative when overdue; None: no due date
 
     @property
     def action(self) -> Action:
@@ -269,6 +269,10 @@ def _rec_row(
         gaps.append(f"{len(unevidenced)} {noun} without evidence ({_refs(unevidenced)})")
     if roll.open and (days is None or days >= STALE_DAYS):  # as kt check --stale counts
         gaps.append(f"no update in {STALE_DAYS} days")
+    undated = [v for v in live if v.action.status.is_open and v.action.due is None]
+    if undated:
+        noun = "action" if len(undated) == 1 else "actions"
+        gaps.append(f"{len(undated)} {noun} with no due date ({_refs(undated)})")
     return RecRow(
         rec=rec,
         focus=focus,
@@ -310,7 +314,7 @@ def _movement(
                 rag_changes.append(RagChange(v, then))
         elif now is not then.rag:
             rag_changes.append(RagChange(v, then))
-        if v.action.due > then.due:
+        if v.action.due is not None and then.due is not None and v.action.due > then.due:
             slipped_ids.append((v, then))
     rag_changes.sort(key=lambda c: (SEVERITY[c.view.rating.rag], c.view.action.id))
 
@@ -324,7 +328,11 @@ def _movement(
                 break
             if entry.action_id in wanted and "due" in (entry.changes or {}) and entry.note:
                 reasons.setdefault(entry.action_id, []).insert(0, entry.note)
-    slipped = [Slip(v, then.due, v.action.due, reasons.get(v.action.id, [])) for v, then in slipped_ids]
+    slipped = [
+        Slip(v, then.due, v.action.due, reasons.get(v.action.id, []))
+        for v, then in slipped_ids
+        if then.due is not None and v.action.due is not None
+    ]
 
     new_evidence: list[NewEvidence] = []
     for item in s.store.select(Evidence, In("action_id", in_scope)):
@@ -454,11 +462,11 @@ def build_report(s: Session, *, focus: str | None = None, since: str | None = No
 
     exceptions: list[ActionLine] = []
     due_soon: list[ActionLine] = []
-    for v in sorted(views, key=lambda v: (v.action.due, v.action.id)):
-        days = (v.action.due - today).days
+    for v in sorted(views, key=lambda v: (v.action.due or date.max, v.action.id)):
+        days = (v.action.due - today).days if v.action.due is not None else None
         if v.rating.rag is Rag.RED or is_overdue(v.action, today):
             exceptions.append(ActionLine(v, days))
-        elif v.action.status.is_open and 0 <= days <= DUE_SOON_DAYS:
+        elif v.action.status.is_open and days is not None and 0 <= days <= DUE_SOON_DAYS:
             due_soon.append(ActionLine(v, days))
 
     base = baseline(s, index, book, since_day)

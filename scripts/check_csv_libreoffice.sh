@@ -54,7 +54,7 @@ done
 # The control: the same cells with kt's neutralising apostrophe removed.
 "$PYTHON" - "$work/kt-export.csv" "$work/raw-control.csv" <<'PY'
 import csv, sys
-from knowsley_tracker.service.csv_exchange import restore
+from knowsley_tracker.service.plan_sheet import restore
 with open(sys.argv[1], encoding="utf-8-sig", newline="") as f:
     rows = [[restore(c) for c in row] for row in csv.reader(f)]
 with open(sys.argv[2], "w", encoding="utf-8-sig", newline="") as f:

@@ -45,7 +45,14 @@ def test_empty_plan_json_is_still_printed(kt: Any) -> None:
     assert result.exit_code == 0
     assert json.loads(result.stdout) == {
         "authority": "Test Council",
-        "checks": {"deadline_within": 30, "due_within": 7, "overdue": True, "stale": 30, "visit_within": 30},
+        "checks": {
+            "deadline_within": 30,
+            "due_within": 7,
+            "overdue": True,
+            "owner": None,
+            "stale": 30,
+            "visit_within": 30,
+        },
         "count": 0,
         "date": "2025-11-30",
         "items": [],
@@ -150,10 +157,36 @@ def test_stale_uses_last_log_entry(plan: Any, monkeypatch: pytest.MonkeyPatch) -
         "message": "last update 30 Nov 2025, 30 days ago: Audit open disabled children's cases "
         "[Head of Service, Disabled Children (Sam Carter)]",
         "owner": "Head of Service, Disabled Children (Sam Carter)",
+        "owner_email": None,
+        "owner_id": "O1",
         "ref": "A1",
         "subject": "Audit open disabled children's cases",
         "urgency": "low",
     }
+
+
+def test_owner_filter_and_owner_fields_in_json(visits: Any) -> None:
+    assert visits("owner", "edit", "O2", "--email", "care.leavers@test.gov.uk").exit_code == 0
+    everything = json.loads(visits("check", "--json", "--due-within", "200").stdout)
+    assert {i["kind"] for i in everything["items"]} >= {"visit", "overdue", "due"}
+    mine = visits("check", "--owner", "Head of Service, Care Leavers", "--due-within", "200")
+    assert mine.exit_code == 1
+    assert mine.stdout == (
+        "Test Council improvement plan: 1 item needs attention on 30 Nov 2025.\n"
+        "\n"
+        "Actions due soon (1)\n"
+        "  A3  due 31 Mar 2026, in 121 days: Recruit two more personal advisers [Head of Service, Care Leavers]\n"
+    )
+    data = json.loads(visits("check", "--json", "--owner", "o2", "--due-within", "200").stdout)
+    assert data["checks"]["owner"] == "o2"
+    assert [(i["ref"], i["owner"], i["owner_id"], i["owner_email"]) for i in data["items"]] == [
+        ("A3", "Head of Service, Care Leavers", "O2", "care.leavers@test.gov.uk")
+    ]
+    nobody = visits("check", "--owner", "O9")
+    assert (nobody.exit_code, nobody.stderr) == (
+        3,
+        "Error: No owner 'O9'. Add one with: kt owner add O9 (see kt owner list).\n",
+    )
 
 
 def test_due_today_is_high_and_closed_actions_are_ignored(plan: Any) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from knowsley_tracker.errors import NotFoundError, ValidationError
-from knowsley_tracker.service.csv_exchange import neutralise, restore
+from knowsley_tracker.service.plan_sheet import neutralise, restore
 
 DATA = Path(__file__).parent / "data"
 BOM = "\ufeff"
@@ -91,7 +91,7 @@ def test_export_to_file_infers_format_and_refuses_the_store(plan: Any, db: Path,
     unknown = plan("export", "-o", str(tmp_path / "plan.txt"))
     assert (
         unknown.stderr
-        == "Error: Which format? plan.txt does not end in .csv or .json or .ics: give --format (csv, json, ics).\n"
+        == "Error: Which format? plan.txt does not end in .csv or .xlsx or .json or .ics: give --format (csv, xlsx, json, ics).\n"
     )
     wrong = plan("export", "--format", "csv", "--open-only")
     assert wrong.stderr == "Error: --open-only goes with --format ics.\n"
@@ -135,14 +135,14 @@ def test_round_trip_reproduces_the_plan(plan: Any, db: Path, monkeypatch: pytest
     original = json.loads(plan("action", "list", "--json").stdout)
 
     new_store(plan, db, monkeypatch, "copy.json")
-    imported = plan("import", "-", "--format", "csv", input=exported)
+    imported = plan("import", "-", "--format", "csv", "--accept-rag", "Kept from the exported plan", input=exported)
     assert imported.exit_code == 0, imported.stderr
     assert plan("export", "--format", "csv").stdout_bytes == exported
     copy = json.loads(plan("action", "list", "--json").stdout)
     fields = ("ref", "title", "due", "status", "progress", "rag", "rec", "focus", "owner", "last_note")
     assert [{k: a[k] for k in fields} for a in copy] == [{k: a[k] for k in fields} for a in original]
     overridden = json.loads(plan("action", "show", "A3", "--json").stdout)
-    assert (overridden["rag_override"], overridden["rag_reason"]) == ("red", "imported")
+    assert (overridden["rag_override"], overridden["rag_reason"]) == ("red", "Kept from the exported plan")
 
 
 # -- importing a spreadsheet --------------------------------------------------------------
@@ -168,22 +168,27 @@ def test_import_sample_spreadsheet(kt: Any, db: Path) -> None:
         "Created A3 under R1, due 15 Dec 2025: Train staff on the disabled children's threshold guidance",
         "Created A4 under R2, due 31 Mar 2026: Agree a PA caseload cap",
         "Created A5 under R2, due 1 Feb 2026: Recruit two more personal advisers",
-        "Ignored columns: Monitoring and Evaluation.",
+        "Note: row 2, status: 'Completed' read as complete.",
+        "Note: row 3, rag: the sheet says Red, the rules say Green: not applied (kt import --accept-rag "
+        '"reason" takes the sheet\'s RAG as an override).',
+        "Note: row 6, status: 'Done' read as complete.",
+        "Ignored columns (not recognised): Monitoring and Evaluation. To import one, name its column with "
+        '--map "Header=column".',
         f"Imported {source} (6 rows): created 3 focus areas, 3 owners, 3 recommendations, 5 actions "
         "and 3 progress notes.",
     ]
     actions = {a["ref"]: a for a in json.loads(kt("action", "list", "--json").stdout)}
     assert {ref: (a["status"], a["progress"], a["rag"]) for ref, a in actions.items()} == {
         "A1": ("complete", 100, "complete"),
-        "A2": ("in-progress", 60, "red"),
+        "A2": ("in-progress", 60, "green"),
         "A3": ("in-progress", 30, "green"),
         "A4": ("not-started", 0, "green"),
         "A5": ("complete", 100, "complete"),
     }
     a2 = json.loads(kt("action", "show", "A2", "--json").stdout)
-    assert (a2["rag_override"], a2["rag_reason"], a2["rag_computed"]) == ("red", "imported", "green")
+    assert (a2["rag_override"], a2["rag_reason"], a2["rag_computed"]) == (None, "", "green")
     assert [(e["note"], e["changes"], e["by"]) for e in a2["log"]] == [
-        ('Draft plan, "version 2", shared with partners', {"rag_override": [None, "red"]}, "Test Officer")
+        ('Draft plan, "version 2", shared with partners', {}, "Test Officer")
     ]
     recs = {r["ref"]: r for r in json.loads(kt("rec", "list", "--json").stdout)}
     assert {ref: (r["report_ref"], r["focus"], r["actions"]) for ref, r in recs.items()} == {
@@ -227,7 +232,8 @@ def test_rows_matching_existing_actions_are_left_alone_with_a_note(kt: Any, db: 
     assert result.stdout.splitlines() == [
         "Note: row 4, progress: A3 is already in the plan and differs; it was not changed "
         "(use kt log or kt action edit).",
-        "Ignored columns: Monitoring and Evaluation.",
+        "Ignored columns (not recognised): Monitoring and Evaluation. To import one, name its column with "
+        '--map "Header=column".',
         f"Nothing to import from {source} (6 rows; 5 rows match the plan already): the plan is unchanged.",
     ]
     assert store_state(db) == before
@@ -240,24 +246,31 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(plan: Any, db: Path, m
     result = plan("import", str(source))
     assert result.exit_code == ValidationError.exit_code
     assert result.stdout == ""
-    assert result.stderr == (
-        f"Error: {source} has 8 problems; nothing was imported.\n"
+    problems = [
         "  row 2, due: Cannot read '31/02/2026' as a date (no such day): use 1/9/2025, 2025-09-01, 1 Sep 2025, "
-        "today, tomorrow, +10d, +2w or +3m.\n"
-        "  row 3, status: Unknown status 'finished': choose one of not-started, in-progress, blocked, complete, "
-        "dropped.\n"
-        "  row 3, progress: Progress must be a whole number from 0 to 100, not 150.\n"
-        "  row 4, action: The action is empty (a row with no action must leave every action column empty).\n"
+        "today, tomorrow, +10d, +2w or +3m.\n",
+        "  row 3, status: Unknown status 'finished': use one of Not started, Not yet started, On track, In progress, "
+        "Behind, Off track, Delayed, Blocked, On hold, Complete, Completed, Done, Closed, Dropped, Cancelled.\n",
+        "  row 3, progress: Progress must be a whole number from 0 to 100, not 150.\n",
+        "  row 4, action: The action is empty (a row with no action must leave every action column empty).\n",
         "  row 5, latest_update: The latest update looks like it contains a UK postcode. Plans must hold no "
-        'personal data about children: remove it, or if it is not personal data, repeat with --allow-personal-data "why".\n'
-        "  row 6, rag: RAG Blue (complete, evidenced) is only for closed actions; this one is in progress.\n"
-        "  row 7, recommendation: R1 has different text on row 2.\n"
-        "  row 8, action: The same action as row 6.\n"
+        'personal data about children: remove it, or if it is not personal data, repeat with --allow-personal-data "why".\n',
+        "  row 6, rag: RAG Blue (complete, evidenced) is only for closed actions; this one is in progress.\n",
+        "  row 7, recommendation: R1 has different text on row 2.\n",
+        "  row 8, action: The same action as row 6.\n",
+    ]
+    # Without --accept-rag the RAG column is only a proposal, so its Blue is not a problem.
+    assert result.stderr == f"Error: {source} has 7 problems; nothing was imported.\n" + "".join(
+        p for p in problems if "row 6, rag" not in p
     )
     assert store_state(fresh) == before
     # The same checks run in a dry run.
     dry = plan("import", str(source), "--dry-run")
     assert (dry.exit_code, dry.stderr) == (result.exit_code, result.stderr)
+    accepting = plan("import", str(source), "--accept-rag", "Agreed at the board")
+    assert accepting.exit_code == ValidationError.exit_code
+    assert accepting.stderr == f"Error: {source} has 8 problems; nothing was imported.\n" + "".join(problems)
+    assert store_state(fresh) == before
 
 
 def test_recommendation_ref_clash_with_the_plan_is_refused(plan: Any, db: Path) -> None:
@@ -294,20 +307,27 @@ def test_headers_are_matched_loosely_and_required(kt: Any, tmp_path: Path) -> No
     kt("init", "--authority", "Test Council")
     loose = write(
         tmp_path / "loose.csv",
-        "REC-REF,Recommendation , focus area,Action,OWNER,Due_Date\nR1,Text.,DIS,Do it,Lead,1/12/2025\n",
+        "REC-REF,Recommendation , focus area,Action,OWNER,When\nR1,Text.,DIS,Do it,Lead,1/12/2025\n",
     )
     result = kt("import", loose)
     assert result.exit_code == ValidationError.exit_code
     assert result.stderr == (
-        f"Error: {loose} has no due column: the first row must name the columns (rec_ref, recommendation, "
-        "focus_area, action, owner, due, and optionally action_id, status, progress, rag, latest_update).\n"
+        f"Error: {loose} has no due column: the header row (row 1: REC-REF, Recommendation, focus area, Action, "
+        "OWNER, When) must name rec_ref, recommendation, focus_area, action, owner, due, and may name action_id, "
+        'status, progress, rag, latest_update. Name another header with --map "Header=due"; kt import --help '
+        "lists the headers it knows.\n"
     )
+    mapped = kt("import", loose, "--map", "When=due", "--dry-run")
+    assert mapped.exit_code == 0, mapped.stderr
     ok = write(
         tmp_path / "ok.csv", "REC-REF,Recommendation ,focus area,Action,OWNER,Due\nR1,Text.,DIS,Do it,Lead,1/12/2025\n"
     )
     assert kt("import", ok).exit_code == 0
     twice = write(tmp_path / "twice.csv", "rec_ref,Rec Ref,recommendation,focus_area,action,owner,due\n")
-    assert kt("import", twice).stderr == f"Error: {twice} has more than one rec_ref column: keep one of each.\n"
+    assert kt("import", twice).stderr == (
+        f"Error: {twice} has more than one rec_ref column (row 1): keep one of each, or --map the other to a "
+        "different column.\n"
+    )
 
 
 def test_statuses_are_matched_leniently(kt: Any, tmp_path: Path) -> None:
@@ -359,7 +379,8 @@ def test_file_level_errors(kt: Any, db: Path, tmp_path: Path) -> None:
     result = kt("import", str(latin))
     assert result.exit_code == ValidationError.exit_code
     assert result.stderr == (
-        f"Error: {latin} is not UTF-8 text (byte 58 is not valid): in Excel use Save As, "
+        f"Error: {latin} is not UTF-8 text (byte 58 is not valid; in Windows-1252 it is 'é'): if Excel saved it as "
+        "'CSV (Comma delimited)', repeat with --encoding cp1252, or in Excel use Save As, "
         "'CSV UTF-8 (Comma delimited)'.\n"
     )
     missing = kt("import", str(tmp_path / "nope.csv"))
@@ -424,6 +445,14 @@ def test_a_closed_actions_rag_that_cannot_be_kept_is_noted_on_the_first_import(
     imported = kt("--db", str(tmp_path / "new.json"), "import", str(exported))
     assert imported.exit_code == 0, imported.stderr
     assert (
+        "Note: row 5, rag: the sheet says Blue (complete, evidenced), the rules say Complete: not applied "
+        '(kt import --accept-rag "reason" takes the sheet\'s RAG as an override).\n' in imported.stdout
+    )
+    accepting = kt("--db", str(tmp_path / "other.json"), "init", "--authority", "Other")
+    assert accepting.exit_code == 0
+    accepting = kt("--db", str(tmp_path / "other.json"), "import", str(exported), "--accept-rag", "As exported")
+    assert accepting.exit_code == 0, accepting.stderr
+    assert (
         "Note: row 5, rag: Blue is not kept for a complete action: it has no evidence yet (kt evidence add).\n"
-        in imported.stdout
+        in accepting.stdout
     )

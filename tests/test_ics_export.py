@@ -60,6 +60,7 @@ def test_calendar_parses_back_with_every_visit_and_due_date(calendar_plan: Any) 
         f"a2-{ident}@knowsley-tracker": "A2 due: Publish a plan for the disabled children's service",
         f"a3-{ident}@knowsley-tracker": "A3 due: Recruit two more personal advisers",
         f"a4-{ident}@knowsley-tracker": "A4 due: Agree a PA caseload cap (complete)",
+        f"i1-action-plan-{ident}@knowsley-tracker": "Action plan to Ofsted due (sent 25 Apr 2025)",
     }
     starts = {uid: e.decoded("dtstart") for uid, e in found.items()}
     assert starts[f"v1-{ident}@knowsley-tracker"] == date(2025, 12, 10)
@@ -69,7 +70,7 @@ def test_calendar_parses_back_with_every_visit_and_due_date(calendar_plan: Any) 
         assert type(start) is date and type(end) is date  # all-day, not timed
         assert end - start == timedelta(days=1)
         assert event.decoded("dtstamp").isoformat() == NOW
-    statuses = {uid.split("-")[0]: str(e["status"]) for uid, e in found.items()}
+    statuses = {uid.split("-")[0]: str(e["status"]) for uid, e in found.items() if not uid.startswith("i1")}
     assert statuses == {
         "v1": "CONFIRMED",
         "v2": "TENTATIVE",
@@ -99,7 +100,7 @@ def test_open_only_leaves_out_closed_actions_and_dropped_is_cancelled(calendar_p
     assert calendar_plan("log", "A3", "Post no longer funded", "--status", "dropped").exit_code == 0
     _, cal = export(calendar_plan, "--open-only")
     refs = sorted(uid.split("-")[0] for uid in events(cal))
-    assert refs == ["a1", "a2", "v1", "v2", "v3"]
+    assert refs == ["a1", "a2", "i1", "v1", "v2", "v3"]
     _, everything = export(calendar_plan)
     a3 = events(everything)[f"a3-{identity()}@knowsley-tracker"]
     assert (str(a3["status"]), str(a3["summary"])) == (
@@ -160,8 +161,8 @@ def test_restored_plan_keeps_its_calendar_uids(
 def test_export_to_file_reports_event_count(calendar_plan: Any, tmp_path: Path) -> None:
     out = tmp_path / "plan.ics"
     result = calendar_plan("export", "-o", str(out), "--open-only")
-    assert (result.exit_code, result.stdout) == (0, f"Wrote 6 calendar events to {out}.\n")
-    assert len(list(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT"))) == 6
+    assert (result.exit_code, result.stdout) == (0, f"Wrote 7 calendar events to {out}.\n")
+    assert len(list(icalendar.Calendar.from_ical(out.read_bytes()).walk("VEVENT"))) == 7
 
 
 def test_icalendar_is_loaded_only_for_ics(plan: Any) -> None:
@@ -193,3 +194,50 @@ def test_text_a_calendar_cannot_hold_becomes_visible_escapes(plan: Any) -> None:
     assert str(event["summary"]) == (
         "A5 due: caseload \\udcff\\udcfe review \\x1b[31mred\\x1b[0m \\u202etxet nul\\x00 line\\x0d\nnext"
     )
+
+
+def alarms(event: Any) -> list[tuple[str, timedelta, str]]:
+    return [(str(a["action"]), a.decoded("trigger"), str(a["description"])) for a in event.walk("VALARM")]
+
+
+def test_boards_deadlines_and_visits_carry_reminders(kt: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    steps = [
+        ["init", "--authority", "Test Council"],
+        ["inspection", "add", "18/11/2024", "--end", "29/11/2024", "--published", "20/10/2025", "-j", "inadequate"],
+        ["visit", "add", "10/02/2026", "--status", "confirmed"],
+        ["board", "add", "14/01/2026", "--note", "Board 6"],
+    ]
+    for step in steps:
+        assert kt(*step).exit_code == 0, step
+    _, cal = export(kt)
+    found = events(cal)
+    ident = identity()
+    board = found[f"b1-{ident}@knowsley-tracker"]
+    assert (str(board["summary"]), board.decoded("dtstart")) == ("Improvement board: Board 6", date(2026, 1, 14))
+    assert alarms(board) == [("DISPLAY", timedelta(days=-1), "Improvement board in 1 day")]
+    deadline = found[f"i1-action-plan-{ident}@knowsley-tracker"]
+    assert str(deadline["summary"]) == "Action plan to Ofsted due"
+    assert deadline.decoded("dtstart") == date(2026, 1, 29)  # 70 working days after 20 Oct 2025, bank holidays out
+    assert str(deadline["description"]).endswith(
+        "Record it as sent with: kt inspection edit I1 --action-plan-sent DATE"
+    )
+    assert alarms(deadline) == [("DISPLAY", timedelta(days=-7), "Action plan to Ofsted due in 7 days")]
+    visit = found[f"v1-{ident}@knowsley-tracker"]
+    assert alarms(visit) == [("DISPLAY", timedelta(days=-7), "Ofsted monitoring visit 1 in 7 days")]
+    # Lead times are settings; UIDs stay the same.
+    for name, days in (("ics.board_alarm_days", "2"), ("ics.visit_alarm_days", "14"), ("ics.deadline_alarm_days", "0")):
+        assert kt("config", "set", name, days).exit_code == 0
+    _, again = export(kt)
+    later = events(again)
+    assert set(later) == set(found)
+    assert alarms(later[f"b1-{ident}@knowsley-tracker"])[0][1] == timedelta(days=-2)
+    assert alarms(later[f"v1-{ident}@knowsley-tracker"])[0][1] == timedelta(days=-14)
+    assert alarms(later[f"i1-action-plan-{ident}@knowsley-tracker"])[0][1:] == (
+        timedelta(0),
+        "Action plan to Ofsted due today",
+    )
+    # Once sent, the deadline stays in the calendar, marked sent, with no reminder.
+    assert kt("inspection", "edit", "I1", "--action-plan-sent", "20/01/2026").exit_code == 0
+    _, sent = export(kt)
+    event = events(sent)[f"i1-action-plan-{ident}@knowsley-tracker"]
+    assert (str(event["summary"]), alarms(event)) == ("Action plan to Ofsted due (sent 20 Jan 2026)", [])

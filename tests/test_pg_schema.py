@@ -185,7 +185,7 @@ def test_every_table_with_plan_data_has_forced_row_level_security(pg_db: PgDatab
             "AND (c.relname IN ('plans') OR EXISTS (SELECT 1 FROM pg_attribute a "
             "     WHERE a.attrelid = c.oid AND a.attname = 'plan_id'))"
         ).fetchall()
-    assert len(rows) == 20
+    assert len(rows) == 21
     assert [r for r in rows if not (r[1] and r[2])] == []
 
 

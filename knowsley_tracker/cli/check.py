@@ -20,7 +20,7 @@ from knowsley_tracker.service.check import CheckOptions, run_check
 EXIT_CODES_HELP = (
     "Exit status: 0 nothing needs attention (nothing is printed, so cron sends no mail); "
     "1 something needs attention (the digest is printed); 2 usage error (unknown option, bad number); "
-    "4 KNOWSLEY_TRACKER_NOW is not a date, or is outside 1 Jan 1900 to 31 Dec 2999; 8 no store at that path; "
+    "3 no such owner (--owner); 4 KNOWSLEY_TRACKER_NOW is not a date, or is outside 1 Jan 1900 to 31 Dec 2999; 8 no store at that path; "
     "9 store unreadable (damaged, not a store, from a newer version, or holding a setting kt cannot use); "
     "11 the digest could not be written in full (a full disk); 13 a link where a store file should be; 10 any other error, such as permission denied or a fault in kt (never 1). "
     "kt check takes no lock: it reads the last saved plan, so it never waits for a writer."
@@ -56,6 +56,12 @@ def check(
         ),
     ] = 30,
     no_deadlines: Annotated[bool, typer.Option("--no-deadlines", help="Do not flag statutory deadlines.")] = False,
+    owner: Annotated[
+        str | None,
+        typer.Option(
+            "--owner", help="Only this owner's actions (id, role or name); deadlines and visits are left out."
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the items as JSON (always printed, even when empty).")
     ] = False,
@@ -72,6 +78,7 @@ def check(
         overdue=not no_overdue,
         stale=None if no_stale else stale,
         deadline_within=None if no_deadlines else deadline_within,
+        owner=owner,
     )
     try:
         with app_context(ctx).reading() as s:

@@ -58,7 +58,12 @@ def config_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOptio
         print_json({row.setting.name: row.value for row in rows})
         return
     table = TableView(
-        [Column("Setting"), Column("Value", justify="right"), Column("Default", justify="right"), Column("Meaning")],
+        [
+            Column("Setting", no_wrap=True),
+            Column("Value", justify="right", max_width=24),
+            Column("Default", justify="right", max_width=18),
+            Column("Meaning"),
+        ],
         title="Settings",
     )
     for row in rows:

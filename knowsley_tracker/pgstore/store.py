@@ -57,7 +57,7 @@ R = TypeVar("R", bound=Record)
 Query = LiteralString | sql.Composed | sql.SQL
 
 # Fields holding a moment (ISO 8601 text in the model, timestamptz in the database).
-TIMESTAMP_FIELDS = frozenset({"at", "created_at", "last_logged_at", "added_at", "recorded_at", "frozen_at"})
+TIMESTAMP_FIELDS = frozenset({"at", "created_at", "last_logged_at", "added_at", "recorded_at", "frozen_at", "sent_at"})
 PAGE = 1000  # rows fetched per query when a caller walks a table lazily
 _HISTORY_COLUMNS = sql.SQL("txn, at, login, on_behalf_of, what, changes, extra")
 

@@ -43,6 +43,8 @@ def item_json(item: CheckItem) -> dict[str, Any]:
         "days": item.days,
         "subject": item.subject,
         "owner": item.owner,
+        "owner_id": item.owner_ref,
+        "owner_email": item.owner_email,
         "message": item.message,
     }
 
@@ -62,6 +64,7 @@ def to_json(result: CheckResult) -> dict[str, Any]:
             "overdue": opts.overdue,
             "stale": opts.stale,
             "deadline_within": opts.deadline_within,
+            "owner": opts.owner,
         },
         "items": [item_json(item) for item in result.items],
     }

@@ -1,4 +1,4 @@
-"""CSV bytes for spreadsheets, and the report ``kt import`` prints about a spreadsheet.
+"""CSV bytes for spreadsheets.
 
 The file is UTF-8 with a byte-order mark (so Excel reads accents and symbols
 correctly), CRLF line ends and RFC 4180 quoting; every cell a spreadsheet
@@ -12,9 +12,7 @@ import csv
 import io
 import re
 
-from knowsley_tracker.dates import format_date
-from knowsley_tracker.render.text import safe
-from knowsley_tracker.service.csv_exchange import ImportPlan, neutralise
+from knowsley_tracker.service.plan_sheet import neutralise
 
 BOM = "\ufeff"
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -30,51 +28,3 @@ def to_csv(rows: list[list[str]]) -> bytes:
     # show them as the replacement character rather than fail the export.
     text = _SURROGATE.sub("\ufffd", BOM + buffer.getvalue())
     return text.encode("utf-8")
-
-
-def _clip(text: str, width: int = 70) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1].rstrip() + "…"
-
-
-def _count(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
-
-
-def _listing(parts: list[str]) -> str:
-    if len(parts) <= 1:
-        return "".join(parts)
-    return ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def import_report(plan: ImportPlan, *, dry_run: bool) -> list[str]:
-    """One line per record created (or that would be), then notes and a summary line."""
-    verb = "Would create" if dry_run else "Created"
-    lines = [f"{verb} focus area {a.key}: {safe(_clip(a.name))}" for a in plan.focus_areas]
-    lines += [f"{verb} owner: {safe(_clip(o.display))}" for o in plan.owners]
-    lines += [f"{verb} {r.ref}: {safe(_clip(r.text))}" for r in plan.recs]
-    lines += [
-        f"{verb} {a.ref} under {a.rec.ref}, due {format_date(a.due)}: {safe(_clip(a.title))}" for a in plan.actions
-    ]
-    for note in plan.differences:
-        lines.append(f"Note: {safe(str(note))}")
-    if plan.ignored_columns:
-        lines.append(f"Ignored columns: {safe(', '.join(plan.ignored_columns))}.")
-    parts = [
-        _count(len(plan.focus_areas), "focus area", "focus areas"),
-        _count(len(plan.owners), "owner", "owners"),
-        _count(len(plan.recs), "recommendation", "recommendations"),
-        _count(len(plan.actions), "action", "actions"),
-        _count(plan.log_entries, "progress note", "progress notes"),
-    ]
-    created = _listing([p for p in parts if not p.startswith("0 ")]) or "nothing new"
-    rows = _count(plan.rows, "row", "rows")
-    matched = f"; {_count(plan.matched, 'row matches', 'rows match')} the plan already" if plan.matched else ""
-    source = safe(plan.source)
-    if dry_run:
-        lines.append(f"Dry run of {source} ({rows}{matched}): would create {created}. Nothing was saved.")
-    elif plan.creates_anything:
-        lines.append(f"Imported {source} ({rows}{matched}): created {created}.")
-    else:
-        lines.append(f"Nothing to import from {source} ({rows}{matched}): the plan is unchanged.")
-    return lines

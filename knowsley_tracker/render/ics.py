@@ -1,25 +1,29 @@
-"""``kt export --format ics``: visits and action due dates as an iCalendar file.
+"""``kt export --format ics``: visits, board meetings, statutory action-plan deadlines and
+action due dates as an iCalendar file.
 
 Built with the icalendar library (RFC 5545 escaping and line folding are its
 job, so user text is carried literally; characters the format cannot hold
 become visible escapes, as on a terminal); only this module imports
 it, and only ``kt export --format ics`` imports this module. Every event is an
 all-day event whose UID joins the record's ref to the plan's identity, so
-importing a newer export updates events instead of duplicating them.
+importing a newer export updates events instead of duplicating them. Visits,
+boards and deadlines carry a reminder (VALARM) the set number of days before
+(settings ics.visit_alarm_days, ics.deadline_alarm_days, ics.board_alarm_days).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
 
-from icalendar import Calendar, Event
+from icalendar import Alarm, Calendar, Event
 
 from knowsley_tracker import __version__
 from knowsley_tracker.dates import format_date
-from knowsley_tracker.models import Status, VisitStatus
+from knowsley_tracker.models import Board, Status, VisitStatus
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service.actions import ActionView
 from knowsley_tracker.service.exchange import CalendarData
+from knowsley_tracker.service.plan import ActionPlanDeadline
 from knowsley_tracker.service.visits import VisitView
 
 PRODID = f"-//knowsley-tracker//kt export {__version__}//EN"
@@ -54,6 +58,15 @@ def _base(data: CalendarData, ref: str, day: date, summary: str, description: li
     return event
 
 
+def _alarm(event: Event, days: int, what: str) -> None:
+    """A reminder ``days`` before the (all-day) event starts."""
+    alarm = Alarm()
+    alarm.add("action", "DISPLAY")
+    alarm.add("description", _text(f"{what} {'today' if days == 0 else f'in {days} day' + ('s' if days != 1 else '')}"))
+    alarm.add("trigger", timedelta(days=-days))
+    event.add_component(alarm)
+
+
 def visit_event(data: CalendarData, view: VisitView) -> Event:
     visit = view.visit
     name = f"Ofsted {visit.type.label.lower()}"
@@ -78,10 +91,58 @@ def visit_event(data: CalendarData, view: VisitView) -> Event:
     event.add("status", "TENTATIVE" if tentative else "CONFIRMED")
     event.add("transp", "OPAQUE")
     event.add("categories", ["Ofsted visit"])
+    _alarm(event, data.alarms.visit, name)
     return event
 
 
-def action_event(data: CalendarData, view: ActionView) -> Event:
+def board_event(data: CalendarData, board: Board) -> Event:
+    name = "Improvement board" + (f": {board.note}" if board.note else "")
+    event = _base(
+        data,
+        board.ref,
+        board.date,
+        name,
+        [
+            f"{board.ref}, {data.authority} improvement plan.",
+            "The plan's status is frozen into a snapshot on the day (kt board show "
+            f"{board.ref}); kt report prints the board pack.",
+        ],
+    )
+    event.add("status", "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    event.add("categories", ["Improvement board"])
+    _alarm(event, data.alarms.board, "Improvement board")
+    return event
+
+
+def deadline_event(data: CalendarData, deadline: ActionPlanDeadline) -> Event:
+    inspection = deadline.inspection
+    summary = "Action plan to Ofsted due"
+    if deadline.sent is not None:
+        summary += f" (sent {format_date(deadline.sent)})"
+    event = _base(
+        data,
+        f"{inspection.ref}-action-plan",
+        deadline.due,
+        summary,
+        [
+            f"{inspection.ref}, {data.authority} improvement plan.",
+            "The written action plan is due to Ofsted 70 working days after the inspection report "
+            f"(published {format_date(inspection.report_date)}).",
+            f"Record it as sent with: kt inspection edit {inspection.ref} --action-plan-sent DATE"
+            if deadline.sent is None
+            else "",
+        ],
+    )
+    event.add("status", "CONFIRMED")
+    event.add("transp", "TRANSPARENT")
+    event.add("categories", ["Statutory deadline"])
+    if deadline.sent is None:
+        _alarm(event, data.alarms.deadline, summary)
+    return event
+
+
+def action_event(data: CalendarData, view: ActionView, due: date) -> Event:
     action = view.action
     rec = f"{view.rec.ref} {view.rec.short}" if view.rec else ""
     summary = f"{action.ref} due: {action.title}"
@@ -90,7 +151,7 @@ def action_event(data: CalendarData, view: ActionView) -> Event:
     event = _base(
         data,
         action.ref,
-        action.due,
+        due,
         summary,
         [
             f"{action.ref}, {data.authority} improvement plan.",
@@ -118,8 +179,13 @@ def calendar(data: CalendarData) -> Calendar:
     cal.add("x-wr-calname", _text(f"{data.authority} improvement plan"))
     for visit in data.visits:
         cal.add_component(visit_event(data, visit))
+    for board in data.boards:
+        cal.add_component(board_event(data, board))
+    for deadline in data.deadlines:
+        cal.add_component(deadline_event(data, deadline))
     for action in data.actions:
-        cal.add_component(action_event(data, action))
+        if action.action.due is not None:  # an action with no due date has no day in the calendar
+            cal.add_component(action_event(data, action, action.action.due))
     return cal
 
 

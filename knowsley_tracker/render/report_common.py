@@ -312,7 +312,7 @@ def exceptions_section(report: Report) -> Section:
             a.ref,
             a.title,
             line.owner or "-",
-            format_date(a.due),
+            format_date(a.due, "no due date"),
             a.status.value,
             f"{a.progress}%",
             Cell(line.rag, line.view.rating.rag),
@@ -330,7 +330,7 @@ def exceptions_section(report: Report) -> Section:
             a.ref,
             a.title,
             line.owner or "-",
-            format_date(a.due),
+            format_date(a.due, "no due date"),
             in_days(line.days_to_due),
             f"{a.progress}%",
             Cell(line.rag, line.view.rating.rag),
@@ -375,7 +375,7 @@ def movement_section(report: Report) -> Section:
         new.add(
             v.action.ref,
             v.action.title,
-            format_date(v.action.due),
+            format_date(v.action.due, "no due date"),
             Cell(rag_label(v.rating.rag, v.rating.overridden), v.rating.rag),
         )
     slipped = Table("Due dates slipped", [Col("Action"), Col("Title"), Col("Was due"), Col("Now due"), Col("Reason")])

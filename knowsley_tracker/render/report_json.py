@@ -135,7 +135,7 @@ def action_line_json(line: ActionLine) -> dict[str, Any]:
         "rec": v.rec.ref if v.rec else None,
         "focus": v.focus.key if v.focus else None,
         "owner": v.owner.display if v.owner else None,
-        "due": a.due.isoformat(),
+        "due": a.due.isoformat() if a.due else None,
         "days_to_due": line.days_to_due,
         "status": a.status.value,
         "progress": a.progress,
@@ -179,7 +179,7 @@ def movement_json(m: Movement) -> dict[str, Any]:
             {
                 "action": v.action.ref,
                 "title": v.action.title,
-                "due": v.action.due.isoformat(),
+                "due": v.action.due.isoformat() if v.action.due else None,
                 "rag": v.rating.rag.value,
             }
             for v in m.new_actions

@@ -7,6 +7,7 @@ tab-separated text when piped. KPI numbers arrive already shown as figures
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from knowsley_tracker.dates import format_date, format_period, format_timestamp
@@ -197,11 +198,11 @@ def board_detail(view: BoardView) -> DetailView:
             title="Actions as they stood",
             empty="No actions then.",
         )
-        for a in sorted(state.actions.values(), key=lambda a: (a.due, a.id)):
+        for a in sorted(state.actions.values(), key=lambda a: (a.due or date.max, a.id)):
             actions.add(
                 [
                     a.ref,
-                    format_date(a.due),
+                    format_date(a.due, "no due date"),
                     a.status.value,
                     f"{a.progress}%",
                     rag_label(a.rag, a.overridden),

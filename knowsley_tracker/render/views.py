@@ -84,7 +84,7 @@ def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
         table.add(
             [
                 a.ref,
-                format_date(a.due),
+                format_date(a.due, "no due date"),
                 a.status.value,
                 pct(a.progress),
                 rag_label(v.rating.rag, v.rating.overridden),
@@ -156,7 +156,7 @@ def evidence_json(e: Evidence, action: Action | None) -> dict[str, Any]:
 def action_detail(d: ActionDetail) -> DetailView:
     v = d.view
     a = v.action
-    due = format_date(a.due)
+    due = format_date(a.due, "no due date")
     if a.has_slipped:
         due += f" (first agreed {format_date(a.original_due)})"
     rating = rag_label(v.rating.rag, v.rating.overridden) + f" - {v.rating.reason}"

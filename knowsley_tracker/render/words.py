@@ -138,7 +138,7 @@ def describe_changes(changes: dict[str, list[Any]]) -> str:
         if name == "progress":
             parts.append(f"progress {old}% -> {new}%")
         elif name == "due":
-            parts.append(f"due {format_date(_iso(old))} -> {format_date(_iso(new))}")
+            parts.append(f"due {format_date(_iso(old), 'none')} -> {format_date(_iso(new), 'none')}")
         elif name == "rag_override":
             parts.append(f"RAG override {old or 'none'} -> {new or 'cleared'}")
         elif name == "completed_on":

@@ -146,12 +146,14 @@ def edit_action(
     if due is not None:
         new_due = due
         if new_due != action.due:
-            if not (reason or "").strip():
+            if not (reason or "").strip() and action.due is not None:
                 raise ValidationError(
                     f'Changing the due date of {action.ref} needs a reason: add --reason "..." (it is logged).'
                 )
             updated.due = new_due
-            logged["due"] = [action.due.isoformat(), new_due.isoformat()]
+            if updated.original_due is None:  # a first due date for an action imported without one
+                updated.original_due = new_due
+            logged["due"] = [action.due.isoformat() if action.due else None, new_due.isoformat()]
     if rag is not None or clear_rag:
         _apply_override(updated, rag, reason, logged)
     if not logged and reason and due is None and rag is None and not clear_rag:
@@ -321,9 +323,11 @@ def list_actions(
             continue
         if rec_id is not None and action.rec_id != rec_id:
             continue
-        if overdue and not (action.status.is_open and action.due < s.today):
+        if overdue and not (action.status.is_open and action.due is not None and action.due < s.today):
             continue
-        if due_within is not None and not (action.status.is_open and 0 <= (action.due - s.today).days <= due_within):
+        if due_within is not None and not (
+            action.status.is_open and action.due is not None and 0 <= (action.due - s.today).days <= due_within
+        ):
             continue
         view = index.view(action)
         if focus_id is not None and (view.focus is None or view.focus.id != focus_id):
@@ -331,7 +335,7 @@ def list_actions(
         if wanted_rag is not None and view.rating.rag is not wanted_rag:
             continue
         out.append(view)
-    out.sort(key=lambda v: (v.action.due, v.action.id))
+    out.sort(key=lambda v: (v.action.due or date.max, v.action.id))
     return out
 
 

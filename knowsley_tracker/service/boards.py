@@ -41,7 +41,7 @@ class ActionState(NamedTuple):
     rec_id: int
     status: Status
     progress: int
-    due: date
+    due: date | None
     rag: Rag
     overridden: bool
     rag_reason: str
@@ -54,7 +54,7 @@ class ActionState(NamedTuple):
             "rec_id": self.rec_id,
             "status": self.status.value,
             "progress": self.progress,
-            "due": self.due.isoformat(),
+            "due": self.due.isoformat() if self.due else None,
             "rag": self.rag.value,
             "rag_overridden": self.overridden,
             "rag_reason": self.rag_reason,
@@ -70,7 +70,7 @@ class ActionState(NamedTuple):
             rec_id=int(data["rec_id"]),
             status=_STATUSES[data["status"]],
             progress=int(data["progress"]),
-            due=date.fromisoformat(data["due"]),
+            due=date.fromisoformat(data["due"]) if data.get("due") else None,
             rag=_RAGS[data["rag"]],
             overridden=bool(data.get("rag_overridden", False)),
             rag_reason=str(data.get("rag_reason", "")),
@@ -219,7 +219,7 @@ def reconstructed_state(s: Session, day: date, index: PlanIndex, book: KpiBook) 
         a.id: {
             "status": a.status.value,
             "progress": a.progress,
-            "due": a.due.isoformat(),
+            "due": a.due.isoformat() if a.due else None,
             "override": a.rag_override.value if a.rag_override else None,
             "reason": a.rag_reason,
         }
@@ -286,7 +286,7 @@ def reconstructed_state(s: Session, day: date, index: PlanIndex, book: KpiBook) 
             action,
             status=status,
             progress=int(f["progress"]),
-            due=date.fromisoformat(f["due"]),
+            due=date.fromisoformat(f["due"]) if f["due"] else None,
             rag_override=Rag(f["override"]) if f["override"] and status.is_open else None,
             rag_reason=f["reason"] if f["override"] and status.is_open else "",
             dropped_reason=(action.dropped_reason or "dropped") if status is Status.DROPPED else "",

@@ -80,6 +80,8 @@ class CheckItem(NamedTuple):
     subject: str
     message: str
     owner: str | None = None
+    owner_ref: str | None = None  # O3
+    owner_email: str | None = None
 
 
 class CheckOptions(NamedTuple):
@@ -90,6 +92,8 @@ class CheckOptions(NamedTuple):
     overdue: bool = True
     stale: int | None = 30
     deadline_within: int | None = 30
+    # Only this owner's actions (id, role or name); statutory deadlines and visits are nobody's.
+    owner: str | None = None
 
     def validate(self) -> None:
         for name in ("visit_within", "due_within", "stale", "deadline_within"):
@@ -131,21 +135,26 @@ class CheckContext:
         self.options = options
         self.today = session.today
         self.flagged: set[str] = set()
-        self._owners: dict[int, str] | None = None
+        self._owners: dict[int, Owner] | None = None
         self._open: list[Action] | None = None
+        self.owner_id = session.owner(options.owner).id if options.owner else None
 
     def open_actions(self) -> list[Action]:
-        """Open actions, read once for every collector that needs them."""
+        """Open actions (the owner's only, with --owner), read once for every collector that needs them."""
         if self._open is None:
-            self._open = list(self.session.store.select(Action, NotIn("status", _CLOSED)))
+            self._open = [
+                action
+                for action in self.session.store.select(Action, NotIn("status", _CLOSED))
+                if self.owner_id is None or action.owner_id == self.owner_id
+            ]
         return self._open
 
-    def owner_label(self, owner_id: int | None) -> str | None:
-        """The owner's display name; the owners table is read only if an action is flagged."""
-        if owner_id is None:
+    def owner(self, owner_id: object) -> Owner | None:
+        """The action's owner; the owners table is read only if an action is flagged."""
+        if not isinstance(owner_id, int):
             return None
         if self._owners is None:
-            self._owners = {owner.id: owner.display for owner in self.session.store.all(Owner)}
+            self._owners = {owner.id: owner for owner in self.session.store.all(Owner)}
         return self._owners.get(owner_id)
 
 
@@ -179,8 +188,14 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def _owner_suffix(owner: str | None) -> str:
-    return f" [{owner}]" if owner else " [no owner]"
+def _owner_suffix(owner: Owner | None) -> str:
+    return f" [{owner.display}]" if owner else " [no owner]"
+
+
+def _owner_fields(owner: Owner | None) -> dict[str, str | None]:
+    if owner is None:
+        return {"owner": None, "owner_ref": None, "owner_email": None}
+    return {"owner": owner.display, "owner_ref": owner.ref, "owner_email": owner.email or None}
 
 
 def _stamp_date(stamp: str) -> date | None:
@@ -200,6 +215,8 @@ def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
     horizon = today + timedelta(days=opts.due_within) if opts.due_within is not None else None
     for action in ctx.open_actions():
         due = action.due
+        if due is None:  # no due date yet ("TBC" in a council's sheet)
+            continue
         if opts.overdue and due < today:
             kind = "overdue"
         elif horizon is not None and today <= due <= horizon:
@@ -208,7 +225,7 @@ def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
             continue
         days = (due - today).days
         title = action.title
-        owner = ctx.owner_label(action.owner_id)
+        owner = ctx.owner(action.owner_id)
         if kind == "overdue":
             when = f"due {format_date(due)}, {_plural(-days, 'day')} overdue"
             urgency = Urgency.HIGH
@@ -223,14 +240,14 @@ def collect_deadlines(ctx: CheckContext) -> Iterator[CheckItem]:
             days=days,
             subject=title,
             message=f"{when}: {title}{_owner_suffix(owner)}",
-            owner=owner,
+            **_owner_fields(owner),
         )
 
 
 def collect_visits(ctx: CheckContext) -> Iterator[CheckItem]:
     """Visits not yet done that fall within the window (today included), projected ones too."""
     window = ctx.options.visit_within
-    if window is None:
+    if window is None or ctx.owner_id is not None:
         return
     for visit in ctx.session.store.select(Visit, NotIn("status", (VisitStatus.DONE,))):
         day = visit.date
@@ -267,7 +284,7 @@ def collect_stale(ctx: CheckContext) -> Iterator[CheckItem]:
         if days is not None and days < window:
             continue
         title = action.title
-        owner = ctx.owner_label(action.owner_id)
+        owner = ctx.owner(action.owner_id)
         if last is None or days is None:
             when = "no update recorded"
         elif logged:
@@ -282,7 +299,7 @@ def collect_stale(ctx: CheckContext) -> Iterator[CheckItem]:
             days=-days if days is not None else None,
             subject=title,
             message=f"{when}: {title}{_owner_suffix(owner)}",
-            owner=owner,
+            **_owner_fields(owner),
         )
 
 
@@ -293,7 +310,7 @@ def collect_statutory(ctx: CheckContext) -> Iterator[CheckItem]:
     The deadline was worked out (with England's bank holidays) when the inspection
     was recorded, so nothing here needs the holidays library."""
     window = ctx.options.deadline_within
-    if window is None:
+    if window is None or ctx.owner_id is not None:
         return
     for inspection in ctx.session.store.all(Inspection):
         due = inspection.action_plan_due

@@ -1,7 +1,7 @@
 """What every export and import shares: the store's identity, the calendar's
 content, and the error that carries every problem found in an import file.
 
-The formats themselves live in :mod:`knowsley_tracker.service.csv_exchange`
+The formats themselves live in :mod:`knowsley_tracker.service.plan_sheet` (and the import_* modules)
 and :mod:`knowsley_tracker.service.json_exchange`; iCalendar is rendered by
 :mod:`knowsley_tracker.render.ics`. Nothing here imports csv or icalendar.
 """
@@ -9,11 +9,13 @@ and :mod:`knowsley_tracker.service.json_exchange`; iCalendar is rendered by
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models import Board
 from knowsley_tracker.service.actions import ActionView, PlanIndex
+from knowsley_tracker.service.plan import ActionPlanDeadline
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.service.visits import VisitView, list_visits
 
@@ -72,6 +74,15 @@ def store_identity(s: Session) -> str:
 
 
 @dataclass(frozen=True)
+class Alarms:
+    """How many days before each kind of event its calendar reminder goes off (settings)."""
+
+    visit: int = 7
+    deadline: int = 7
+    board: int = 1
+
+
+@dataclass(frozen=True)
 class CalendarData:
     """What ``kt export --format ics`` puts in the calendar."""
 
@@ -82,17 +93,30 @@ class CalendarData:
     stamp: datetime
     visits: list[VisitView]
     actions: list[ActionView]
+    boards: list[Board] = field(default_factory=list)
+    deadlines: list[ActionPlanDeadline] = field(default_factory=list)
+    alarms: Alarms = Alarms()
 
 
 def calendar_data(s: Session, *, open_only: bool = False) -> CalendarData:
-    """Every visit, and every action's due date (only open actions if ``open_only``)."""
+    """Every visit, board meeting and statutory action-plan deadline, and every action's due
+    date (only open actions if ``open_only``)."""
+    from knowsley_tracker.service.plan import action_plan_deadlines
+
     index = PlanIndex(s)
-    actions = [index.view(a) for a in index.actions if a.status.is_open or not open_only]
+    actions = [index.view(a) for a in index.actions if a.due is not None and (a.status.is_open or not open_only)]
     return CalendarData(
         authority=s.store.authority,
         identity=store_identity(s),
         sequence=s.store.txn,
         stamp=s.clock.now(),
         visits=list_visits(s),
-        actions=sorted(actions, key=lambda v: (v.action.due, v.action.id)),
+        actions=sorted(actions, key=lambda v: (v.action.due or date.max, v.action.id)),
+        boards=sorted(s.store.all(Board), key=lambda b: (b.date, b.id)),
+        deadlines=sorted(action_plan_deadlines(s), key=lambda d: (d.due, d.inspection.id)),
+        alarms=Alarms(
+            visit=s.setting("ics.visit_alarm_days"),
+            deadline=s.setting("ics.deadline_alarm_days"),
+            board=s.setting("ics.board_alarm_days"),
+        ),
     )

@@ -38,6 +38,7 @@ PLAN_TABLES = {
     "boards": "plan_id",
     "interventions": "plan_id",
     "partners": "plan_id",
+    "reminders": "plan_id",
     "writers": "plan_id",
 }
 RECORD_TABLES = (
@@ -54,6 +55,7 @@ RECORD_TABLES = (
     "boards",
     "interventions",
     "partners",
+    "reminders",
 )
 
 
@@ -134,6 +136,11 @@ def fill_plan(conn: Any, plan: int, officer: str | None) -> None:
         ex(
             "INSERT INTO kt.partners (plan_id, name, purpose, start, kind, rec_ids) "
             "VALUES (%s, 'Neighbouring council', 'Sector-led support for care leavers', '2025-03-01', 'slip', '{1}')",
+            (plan,),
+        )
+        ex(
+            'INSERT INTO kt.reminders (plan_id, action_id, kind, level, "to", sent_at) '
+            "VALUES (%s, 1, 'overdue', 'owner', 'head.of.service@example.gov.uk', '2025-11-03T07:00:00Z')",
             (plan,),
         )
         ex("INSERT INTO kt.settings (plan_id, name, value) VALUES (%s, 'rag.amber_days', '14')", (plan,))

@@ -1,22 +1,13 @@
-"""The plan as a spreadsheet (CSV): one row per action, with its recommendation
-and focus area, for councils whose plan lives in Excel.
-
-Export writes :data:`COLUMNS`, dates day-first. Import reads the same columns
-(headers matched ignoring case, spaces, hyphens and underscores), checks every
-row before anything is written (all or nothing, every problem reported with its
-spreadsheet row), matches recommendations, focus areas, owners and actions
-already in the plan, and creates the rest; importing the same file again
-changes nothing. Cells a spreadsheet would run as formulas are prefixed with an
-apostrophe on export, and exactly that apostrophe is removed on import.
-The csv module is imported here only, away from ``kt check``'s start-up path.
+"""Planning a spreadsheet import: every row checked and resolved against the plan and
+the rows before it, before anything is written (all or nothing, every problem
+reported with its spreadsheet row). Recommendations, focus areas, owners and
+actions already in the plan are matched; the rest are planned as new records,
+and rows that describe an existing action differently become notes.
 """
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
@@ -26,7 +17,6 @@ from knowsley_tracker.models import (
     OVERRIDABLE_RAGS,
     Action,
     FocusArea,
-    LogEntry,
     Owner,
     Rag,
     Recommendation,
@@ -34,269 +24,37 @@ from knowsley_tracker.models import (
     Status,
     Vocabulary,
     check_progress,
-    normalise_word,
     parse_ref,
 )
 from knowsley_tracker.rag import rate
 from knowsley_tracker.service.actions import PlanIndex
+from knowsley_tracker.service.council_values import read_due, read_status
 from knowsley_tracker.service.exchange import Problem, reject
-from knowsley_tracker.service.plan import latest_graded_inspection
-from knowsley_tracker.service.session import Session
-
-COLUMNS = (
-    "rec_ref",
-    "recommendation",
-    "focus_area",
-    "action_id",
-    "action",
-    "owner",
-    "due",
-    "status",
-    "progress",
-    "rag",
-    "latest_update",
+from knowsley_tracker.service.plan_sheet import ACTION_COLUMNS, COLUMNS
+from knowsley_tracker.service.planned_records import (
+    ImportPlan,
+    NewAction,
+    NewFocus,
+    NewOwner,
+    NewRec,
+    log_note,
 )
-REQUIRED = ("rec_ref", "recommendation", "focus_area", "action", "owner", "due")
-# A row whose action columns are all empty describes a recommendation only.
-ACTION_COLUMNS = ("action_id", "action", "owner", "due", "status", "progress", "rag", "latest_update")
-# The reason recorded on a RAG override that came from a spreadsheet.
-IMPORTED_REASON = "imported"
+from knowsley_tracker.service.session import Session
+from knowsley_tracker.service.sheet_reading import Sheet
+
 V = TypeVar("V", bound=Vocabulary)
 
-# A cell a spreadsheet would treat as a formula starts with one of = + - @ tab CR.
-# Cells that already start with apostrophes before such a character get one more,
-# so the import can remove exactly one and give back the original text.
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")
-_KEYED_NAME = re.compile(r"(.*\S)\s*\(([A-Za-z0-9][A-Za-z0-9\-]{0,23})\)")
+# DOTALL: a focus area's name may hold a line break, and must still find its key on re-import.
+_KEYED_NAME = re.compile(r"(.*\S)\s*\(([A-Za-z0-9][A-Za-z0-9\-]{0,23})\)", re.DOTALL)
 _KEY_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,23}")
-_ROLE_AND_NAME = re.compile(r"(.*\S)\s*\(([^()]+)\)")
+_ROLE_AND_NAME = re.compile(r"(.*\S)\s*\(([^()]+)\)", re.DOTALL)
 _PROGRESS = re.compile(r"(\d{1,3})(?:\.0+)?\s*%?")
 _STOP_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "the", "to", "with"})
-
-
-def neutralise(cell: str) -> str:
-    """The cell as written to CSV: an apostrophe first if a spreadsheet would run it as a formula."""
-    return "'" + cell if _FORMULA.match(cell) else cell
-
-
-def restore(cell: str) -> str:
-    """Undo :func:`neutralise`: remove the one apostrophe it added, nothing else."""
-    return cell[1:] if cell.startswith("'") and _FORMULA.match(cell, 1) else cell
-
-
-def format_day_first(day: date) -> str:
-    """30/09/2025: how UK spreadsheets show dates."""
-    return f"{day.day:02d}/{day.month:02d}/{day.year}"
-
-
-def focus_label(area: FocusArea) -> str:
-    """``Children with disabilities (DIS)``: readable, and the import gets the key back."""
-    return f"{area.name} ({area.key})"
 
 
 def _norm(text: str) -> str:
     """Text compared the way people read it: white space collapsed, case ignored."""
     return " ".join(text.split()).casefold()
-
-
-# -- export ---------------------------------------------------------------------------
-
-
-def export_rows(s: Session) -> list[list[str]]:
-    """The header and one row per action (a recommendation with no actions gets a row of
-    its own), recommendations in id order and their actions in id order. Cells are plain
-    text: :mod:`knowsley_tracker.render.csv_out` neutralises and encodes them."""
-    index = PlanIndex(s)
-    by_rec: dict[int, list[Action]] = {}
-    for action in index.actions:
-        by_rec.setdefault(action.rec_id, []).append(action)
-    rows = [list(COLUMNS)]
-    for rec in index.recs.values():
-        area = index.areas.get(rec.focus_id) if rec.focus_id else None
-        start = [rec.ref, rec.text, focus_label(area) if area else ""]
-        actions = by_rec.get(rec.id, [])
-        if not actions:
-            rows.append(start + [""] * len(ACTION_COLUMNS))
-        for action in actions:
-            view = index.view(action)
-            rows.append(
-                start
-                + [
-                    action.ref,
-                    action.title,
-                    view.owner.display if view.owner else "",
-                    format_day_first(action.due),
-                    action.status.label,
-                    str(action.progress),
-                    view.rating.rag.value.capitalize(),
-                    action.last_note,
-                ]
-            )
-    return rows
-
-
-# -- reading the file ------------------------------------------------------------------
-
-
-@dataclass
-class Sheet:
-    """The file's rows as text, with where each known column is."""
-
-    columns: dict[str, int]
-    ignored: list[str]
-    rows: list[tuple[int, list[str]]]  # (spreadsheet row number, cells)
-
-    def cell(self, cells: list[str], column: str) -> str:
-        at = self.columns.get(column)
-        if at is None or at >= len(cells):
-            return ""
-        return restore(cells[at]).strip()
-
-
-def read_sheet(raw: bytes, source: str) -> Sheet:
-    """Decode and split a CSV file (UTF-8, with or without BOM; comma, semicolon or tab)."""
-    if b"\x00" in raw:
-        raise ValidationError(f"{source} is not a CSV file (it contains NUL bytes).")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationError(
-            f"{source} is not UTF-8 text (byte {exc.start + 1} is not valid): "
-            "in Excel use Save As, 'CSV UTF-8 (Comma delimited)'."
-        ) from None
-    if not text.strip():
-        raise ValidationError(f"{source} is empty: the first row must name the columns.")
-    delimiter, columns, ignored, duplicates = _choose_delimiter(text)
-    missing = [c for c in REQUIRED if c not in columns]
-    if missing:
-        plural = "s" if len(missing) > 1 else ""
-        raise ValidationError(
-            f"{source} has no {', '.join(missing)} column{plural}: the first row must name the columns "
-            f"({', '.join(REQUIRED)}, and optionally {', '.join(c for c in COLUMNS if c not in REQUIRED)})."
-        )
-    if duplicates:
-        raise ValidationError(f"{source} has more than one {', '.join(duplicates)} column: keep one of each.")
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as exc:
-        raise ValidationError(f"{source} cannot be read as CSV: {exc}.") from None
-    rows = [(number, cells) for number, cells in enumerate(records[1:], start=2) if any(c.strip() for c in cells)]
-    return Sheet(columns=columns, ignored=ignored, rows=rows)
-
-
-def _choose_delimiter(text: str) -> tuple[str, dict[str, int], list[str], list[str]]:
-    """The delimiter whose header row names the most required columns (comma on a tie)."""
-    best: tuple[str, dict[str, int], list[str], list[str]] | None = None
-    for delimiter in (",", ";", "\t"):
-        try:
-            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), [])
-        except csv.Error:
-            continue
-        columns, ignored, duplicates = _match_header(header)
-        found = sum(1 for c in REQUIRED if c in columns)
-        if best is None or found > sum(1 for c in REQUIRED if c in best[1]):
-            best = (delimiter, columns, ignored, duplicates)
-    assert best is not None
-    return best
-
-
-def _match_header(header: list[str]) -> tuple[dict[str, int], list[str], list[str]]:
-    wanted = {normalise_word(c): c for c in COLUMNS}
-    columns: dict[str, int] = {}
-    ignored: list[str] = []
-    duplicates: list[str] = []
-    for at, title in enumerate(header):
-        word = normalise_word(title.lstrip("\ufeff"))
-        if not word:
-            continue
-        name = wanted.get(word)
-        if name is None:
-            ignored.append(title.strip())
-        elif name in columns:
-            duplicates.append(name)
-        else:
-            columns[name] = at
-    return columns, ignored, duplicates
-
-
-# -- planning an import -------------------------------------------------------------------
-
-
-@dataclass
-class NewFocus:
-    key: str
-    name: str
-    row: int
-    id: int = 0
-
-
-@dataclass
-class NewOwner:
-    role: str
-    name: str
-    row: int
-    id: int = 0
-
-    @property
-    def display(self) -> str:
-        return f"{self.role} ({self.name})" if self.name else self.role
-
-
-@dataclass
-class NewRec:
-    id: int  # 0 until planned
-    text: str
-    report_ref: str
-    focus: FocusArea | NewFocus | None
-    row: int
-
-    @property
-    def ref(self) -> str:
-        return f"{Recommendation.PREFIX}{self.id}"
-
-
-@dataclass
-class NewAction:
-    id: int  # 0 until planned
-    rec: Recommendation | NewRec
-    title: str
-    due: date
-    owner: Owner | NewOwner | None
-    status: Status
-    progress: int
-    rag_override: Rag | None
-    note: str
-    row: int
-
-    @property
-    def ref(self) -> str:
-        return f"{Action.PREFIX}{self.id}"
-
-
-@dataclass
-class ImportPlan:
-    """What an import will create, and what it found already in the plan."""
-
-    source: str
-    rows: int = 0
-    focus_areas: list[NewFocus] = field(default_factory=list)
-    owners: list[NewOwner] = field(default_factory=list)
-    recs: list[NewRec] = field(default_factory=list)
-    actions: list[NewAction] = field(default_factory=list)
-    # Rows whose action (or, for a recommendation-only row, recommendation) is already in the plan.
-    matched: int = 0
-    # Rows matching a record already in the plan that the file describes differently:
-    # left unchanged (kt import adds; kt log and kt action edit change).
-    differences: list[Problem] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-
-    @property
-    def creates_anything(self) -> bool:
-        return bool(self.focus_areas or self.owners or self.recs or self.actions)
-
-    @property
-    def log_entries(self) -> int:
-        return sum(1 for a in self.actions if a.note or a.rag_override)
 
 
 Resolved = Recommendation | NewRec
@@ -305,11 +63,17 @@ Resolved = Recommendation | NewRec
 class _Planner:
     """Reads every row, resolving references against the plan and the rows before it."""
 
-    def __init__(self, s: Session, sheet: Sheet, source: str) -> None:
+    def __init__(self, s: Session, sheet: Sheet, source: str, accept_rag: str | None = None) -> None:
         self.s = s
         self.sheet = sheet
         self.index = PlanIndex(s)
-        self.plan = ImportPlan(source=source, rows=len(sheet.rows), ignored_columns=sheet.ignored)
+        self.plan = ImportPlan(
+            source=source,
+            rows=len(sheet.rows),
+            unrecognised_columns=sheet.unrecognised,
+            notes=list(sheet.notes),
+            rag_reason=accept_rag,
+        )
         self.problems: list[Problem] = []
         self.recs_by_text = {_norm(r.text): r for r in self.index.recs.values()}
         self.actions_by_id = {a.id: a for a in self.index.actions}
@@ -524,17 +288,29 @@ class _Planner:
             )
         else:
             self.guarded(row, "action", "action", title)
+        readings: list[Problem] = []
         due: date | None = None
-        if not get["due"]:
-            self.problem(row, "due", "The due date is empty.")
-        else:
-            try:
-                due = self.s.parse_date(get["due"])
-            except ValidationError as exc:
-                self.problem(row, "due", exc.message)
+        due_ok = True
+        try:
+            reading = read_due(get["due"], self.s.parse_date)
+            due = reading.due
+            if reading.note:
+                readings.append(Problem(f"row {row}", "due", reading.note))
+        except ValidationError as exc:
+            self.problem(row, "due", exc.message)
+            due_ok = False
         owner = self.owner(row, get["owner"]) if get["owner"] else None
-        status = self.vocabulary(row, "status", get["status"], Status)
-        rag = self.vocabulary(row, "rag", get["rag"], Rag)
+        status: Status | None = None
+        word = ""
+        if get["status"]:
+            try:
+                status_reading = read_status(get["status"])
+                status, word = status_reading.status, status_reading.word
+                if status_reading.note:
+                    readings.append(Problem(f"row {row}", "status", status_reading.note))
+            except ValidationError as exc:
+                self.problem(row, "status", exc.message)
+        rag = self.rag(row, get["rag"])
         progress = self.progress(row, get["progress"])
         note = get["latest_update"]
         if note:
@@ -545,7 +321,7 @@ class _Planner:
                 action_id = parse_ref(get["action_id"], Action)
             except ValidationError as exc:
                 self.problem(row, "action_id", f"{exc.message} Leave it empty for a new action.")
-        if not self.row_ok or target is None or due is None:
+        if not self.row_ok or target is None or not due_ok:
             return
         try:
             status, progress = lifecycle.resolve("the action", None, 0, status=status, progress=progress)[:2]
@@ -560,12 +336,22 @@ class _Planner:
             return
         if existing is not None:
             self.compare(
-                row, existing, target, title, due, owner, status if get["status"] else None, progress, rag, note
+                row,
+                existing,
+                target,
+                title,
+                due,
+                owner,
+                status if get["status"] else None,
+                progress,
+                rag,
+                log_note(note, word),
             )
             return
-        override = self.override(row, title, due, status, progress or 0, rag)
+        override = self.override(row, title, due, status, progress or 0, rag, get["rag"], readings)
         if not self.row_ok:
             return
+        self.plan.interpretations.extend(readings)
         self.plan.actions.append(
             NewAction(
                 id=self.claim_id(Action, action_id),
@@ -578,8 +364,20 @@ class _Planner:
                 rag_override=override,
                 note=note,
                 row=row,
+                sheet_status=word,
             )
         )
+
+    def rag(self, row: int, text: str) -> Rag | None:
+        """The RAG cell: checked when --accept-rag takes it as an override, else read if it can be."""
+        if not text:
+            return None
+        if self.plan.rag_reason is not None:
+            return self.vocabulary(row, "rag", text, Rag)
+        try:
+            return Rag.parse(text, "RAG")
+        except ValidationError:
+            return None
 
     def vocabulary(self, row: int, column: str, text: str, kind: type[V]) -> V | None:
         if not text:
@@ -625,8 +423,36 @@ class _Planner:
             self.new_action_rows[key] = row
         return None
 
-    def override(self, row: int, title: str, due: date, status: Status, progress: int, rag: Rag | None) -> Rag | None:
-        """The RAG the file gives, as an override when it differs from what the rules say."""
+    def override(
+        self,
+        row: int,
+        title: str,
+        due: date | None,
+        status: Status,
+        progress: int,
+        rag: Rag | None,
+        text: str,
+        readings: list[Problem],
+    ) -> Rag | None:
+        """The RAG the file gives, as an override when it differs from what the rules say
+        and --accept-rag was given; without it, a difference is only noted."""
+        if not text:
+            return None
+        where = f"row {row}"
+        if self.plan.rag_reason is None:
+            probe = Action(rec_id=1, title=title, due=due, status=status, progress=progress)
+            computed = rate(probe, self.s.today, 0, self.s.rag_rules).rag
+            if rag is not computed:
+                said = rag.label if rag is not None else repr(text)
+                readings.append(
+                    Problem(
+                        where,
+                        "rag",
+                        f"the sheet says {said}, the rules say {computed.label}: not applied "
+                        '(kt import --accept-rag "reason" takes the sheet\'s RAG as an override).',
+                    )
+                )
+            return None
         if rag is None:
             return None
         if not status.is_open:
@@ -638,9 +464,7 @@ class _Planner:
                 # cannot carry: say so now rather than lose it quietly.
                 why = "it has no evidence yet (kt evidence add)" if rag is Rag.BLUE else "it follows the status"
                 self.plan.differences.append(
-                    Problem(
-                        f"row {row}", "rag", f"{rag.value.capitalize()} is not kept for a {status.value} action: {why}."
-                    )
+                    Problem(where, "rag", f"{rag.value.capitalize()} is not kept for a {status.value} action: {why}.")
                 )
             return None
         if rag not in OVERRIDABLE_RAGS:
@@ -656,7 +480,7 @@ class _Planner:
         existing: Action,
         target: Resolved,
         title: str,
-        due: date,
+        due: date | None,
         owner: Owner | NewOwner | None,
         status: Status | None,
         progress: int | None,
@@ -677,8 +501,13 @@ class _Planner:
             differs.append("status")
         if progress is not None and progress != existing.progress:
             differs.append("progress")
-        # Red, amber or green on a closed action is ignored, as it is for new actions.
-        rag_counts = rag is not None and (existing.status.is_open or rag not in OVERRIDABLE_RAGS)
+        # Red, amber or green on a closed action is ignored, as it is for new actions; without
+        # --accept-rag the RAG column is not read for actions already in the plan.
+        rag_counts = (
+            self.plan.rag_reason is not None
+            and rag is not None
+            and (existing.status.is_open or rag not in OVERRIDABLE_RAGS)
+        )
         if rag_counts and rag is not self.index.view(existing).rating.rag:
             differs.append("rag")
         if note and _norm(note) != _norm(existing.last_note):
@@ -726,61 +555,10 @@ def _derive_key(name: str, taken: set[str]) -> str:
     return key
 
 
-# -- the use-case -----------------------------------------------------------------------
-
-
-def plan_csv_import(s: Session, raw: bytes, source: str) -> ImportPlan:
-    """Check every row of the file and work out what importing it would create; writes nothing."""
-    sheet = read_sheet(raw, source)
-    return _Planner(s, sheet, source).run()
-
-
-def import_csv(s: Session, raw: bytes, source: str, *, dry_run: bool = False) -> ImportPlan:
-    """Import a spreadsheet plan: all rows or none. With ``dry_run`` nothing is written."""
-    plan = plan_csv_import(s, raw, source)
-    if not dry_run:
-        apply_import(s, plan)
-    return plan
-
-
-def apply_import(s: Session, plan: ImportPlan) -> None:
-    """Create what :func:`plan_csv_import` planned (inside the caller's transaction)."""
-    store = s.store
-    for area in plan.focus_areas:
-        area.id = store.add(FocusArea(key=area.key, name=area.name)).id
-    for owner in plan.owners:
-        owner.id = store.add(Owner(role=owner.role, name=owner.name)).id
-    inspection = latest_graded_inspection(s)
-    for rec in plan.recs:
-        store.add_with_id(
-            Recommendation(
-                id=rec.id,
-                text=rec.text,
-                focus_id=rec.focus.id if rec.focus else None,
-                inspection_id=inspection.id if inspection else None,
-                report_ref=rec.report_ref,
-            )
-        )
-    stamp = s.stamp()
-    for new in plan.actions:
-        logged = bool(new.note or new.rag_override)
-        action = Action(
-            id=new.id,
-            rec_id=new.rec.id,
-            title=new.title,
-            due=new.due,
-            owner_id=new.owner.id if new.owner else None,
-            status=new.status,
-            progress=new.progress,
-            dropped_reason=new.note if new.status is Status.DROPPED else "",
-            rag_override=new.rag_override,
-            rag_reason=IMPORTED_REASON if new.rag_override else "",
-            completed_on=s.today if new.status is Status.COMPLETE else None,
-            created_at=stamp,
-            last_logged_at=stamp if logged else "",
-            last_note=new.note,
-        )
-        store.add_with_id(action)
-        if logged:
-            changes = {"rag_override": [None, new.rag_override.value]} if new.rag_override else {}
-            store.add(LogEntry(action_id=action.id, at=stamp, by=s.user, note=new.note, changes=changes))
+def plan_sheet_import(s: Session, sheet: Sheet, source: str, *, accept_rag: str | None = None) -> ImportPlan:
+    """Check every row of a sheet and work out what importing it would create; writes nothing."""
+    if accept_rag is not None:
+        if not accept_rag.strip():
+            raise ValidationError('--accept-rag needs a reason, e.g. --accept-rag "Agreed at the May board".')
+        s.text("--accept-rag reason", accept_rag)
+    return _Planner(s, sheet, source, accept_rag.strip() if accept_rag else None).run()

@@ -1,0 +1,346 @@
+"""``kt remind``: which owners get a reminder digest, who is copied, and what was sent.
+
+Each owner with an e-mail address gets one digest of their actions that are
+overdue, due within ``remind.due_within`` days, or without an update for
+``remind.stale_days`` days (the items ``kt check`` finds). An action overdue
+by more than ``remind.lead_after_days`` is copied to its focus area's lead (the
+owner whose role, and name if given, is the lead's); beyond
+``remind.escalate_after_days`` also to ``remind.escalation_to``.
+
+A reminder is one action, for one reason (overdue, due, stale), at one level
+(owner, lead, escalation). The latest sending of each is kept as a
+:class:`Reminder` record, and it is not sent again within
+``remind.repeat_days`` unless forced. Records are written only for addresses
+the mail server accepted. Nothing is ever sent to an address outside
+``remind.domains`` unless external addresses are allowed, and a digest whose
+text the personal-data guard flags is withheld. Building the messages is
+:mod:`knowsley_tracker.render.reminder_mail`'s job; sending them is
+:mod:`knowsley_tracker.service.mail_sending`'s.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, NamedTuple
+
+from knowsley_tracker import guard
+from knowsley_tracker.dates import local_date_of
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models import Action, FocusArea, Owner, Reminder
+from knowsley_tracker.service.actions import PlanIndex
+from knowsley_tracker.service.check import CheckOptions, run_check
+from knowsley_tracker.service.session import Session
+
+if TYPE_CHECKING:  # smtplib and email are imported only when mail is sent
+    from email.message import EmailMessage
+
+    from knowsley_tracker.service.mail_sending import Delivery, SendReport
+
+OWNER, LEAD, ESCALATION = "owner", "lead", "escalation"
+KIND_ORDER = {"overdue": 0, "due": 1, "stale": 2}
+
+
+class RemindOptions(NamedTuple):
+    force: bool = False  # send even what was sent within remind.repeat_days
+    allow_external: bool = False  # send to addresses outside remind.domains
+
+
+class Rules(NamedTuple):
+    """The settings kt remind runs with."""
+
+    due_within: int
+    stale_days: int
+    lead_after: int
+    escalate_after: int
+    repeat_days: int
+    escalation_to: str
+    domains: tuple[str, ...]
+    sender: str
+
+
+def rules(s: Session) -> Rules:
+    domains = tuple(d for d in s.setting("remind.domains").split(",") if d)
+    return Rules(
+        due_within=s.setting("remind.due_within"),
+        stale_days=s.setting("remind.stale_days"),
+        lead_after=s.setting("remind.lead_after_days"),
+        escalate_after=s.setting("remind.escalate_after_days"),
+        repeat_days=s.setting("remind.repeat_days"),
+        escalation_to=s.setting("remind.escalation_to"),
+        domains=domains,
+        sender=s.setting("smtp.from"),
+    )
+
+
+@dataclass(frozen=True)
+class Item:
+    """One action in a digest, and the levels it is sent at this time."""
+
+    action: Action
+    kind: str  # overdue, due or stale
+    days: int | None  # to the due date (negative: overdue), or since the last update (stale)
+    focus: FocusArea | None
+    last_update: date | None
+    levels: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Copy:
+    """Someone copied on a digest: the address, who they are, and why."""
+
+    address: str
+    name: str
+    level: str  # lead or escalation
+    refs: tuple[str, ...]  # the actions that put them on it
+
+
+@dataclass
+class Digest:
+    owner: Owner
+    items: list[Item]
+    copies: list[Copy] = field(default_factory=list)
+
+    @property
+    def refs(self) -> list[str]:
+        return [i.action.ref for i in self.items]
+
+
+@dataclass
+class ReminderPlan:
+    """Everything kt remind would send, and everyone it cannot reach (never skipped silently)."""
+
+    authority: str
+    today: date
+    rules: Rules
+    digests: list[Digest] = field(default_factory=list)
+    # (owner, refs): owners with no e-mail address; owner None for actions with no owner.
+    without_email: list[tuple[Owner | None, list[str]]] = field(default_factory=list)
+    # One sentence each: leads with no address, escalation not configured, addresses outside the domains.
+    not_copied: list[str] = field(default_factory=list)
+    external: list[tuple[Owner, str, list[str]]] = field(default_factory=list)  # owner, address, refs
+    withheld: list[tuple[Owner, str, list[str]]] = field(default_factory=list)  # owner, what the guard found, refs
+    recent: int = 0  # reminders left out: sent within remind.repeat_days
+
+
+def is_internal(address: str, domains: tuple[str, ...]) -> bool:
+    """True when the address's domain matches one of the patterns (``*.gov.uk``, ``knowsley.gov.uk``)."""
+    domain = address.rpartition("@")[2].lower()
+    return any(fnmatch.fnmatchcase(domain, pattern) or domain == pattern.removeprefix("*.") for pattern in domains)
+
+
+def _lead_owner(area: FocusArea | None, owners: list[Owner]) -> Owner | None:
+    """The owner who is the focus area's lead: the same role, and the same name when the lead has one."""
+    if area is None or not (area.lead_role or area.lead_name):
+        return None
+    role, name = area.lead_role.casefold(), area.lead_name.casefold()
+    for owner in owners:
+        if role and owner.role.casefold() == role and (not name or owner.name.casefold() == name):
+            return owner
+        if not role and name in (owner.name.casefold(), owner.role.casefold()):
+            return owner
+    return None
+
+
+def _sent_dates(s: Session) -> dict[tuple[int, str, str], date]:
+    out: dict[tuple[int, str, str], date] = {}
+    for reminder in s.store.all(Reminder):
+        try:
+            out[(reminder.action_id, reminder.kind, reminder.level)] = local_date_of(reminder.sent_at)
+        except ValueError:
+            continue  # a damaged stamp counts as never sent (kt doctor reports it)
+    return out
+
+
+def plan_reminders(s: Session, options: RemindOptions = RemindOptions()) -> ReminderPlan:
+    """Work out each owner's digest and who is copied; sends nothing, writes nothing."""
+    r = rules(s)
+    if not r.sender:
+        raise ValidationError("Reminders need a From address: kt config set smtp.from improvement.plan@example.gov.uk")
+    plan = ReminderPlan(authority=s.store.authority, today=s.today, rules=r)
+    check = run_check(
+        s,
+        CheckOptions(
+            visit_within=None, due_within=r.due_within, overdue=True, stale=r.stale_days, deadline_within=None
+        ),
+    )
+    index = PlanIndex(s)
+    owners = list(index.owners.values())
+    actions = {a.id: a for a in index.actions}
+    sent = {} if options.force else _sent_dates(s)
+
+    def recent(action_id: int, kind: str, level: str) -> bool:
+        day = sent.get((action_id, kind, level))
+        return day is not None and (s.today - day).days < r.repeat_days
+
+    by_owner: dict[int | None, list[Item]] = {}
+    for found in check.items:
+        if found.kind not in KIND_ORDER:
+            continue
+        action = actions[int(found.ref[len(Action.PREFIX) :])]
+        overdue_by = -found.days if found.kind == "overdue" and found.days is not None else 0
+        wanted = [OWNER]
+        if overdue_by > r.lead_after:
+            wanted.append(LEAD)
+        if overdue_by > r.escalate_after:
+            wanted.append(ESCALATION)
+        levels = tuple(level for level in wanted if not recent(action.id, found.kind, level))
+        plan.recent += len(wanted) - len(levels)
+        if not levels:
+            continue
+        view = index.view(action)
+        last = action.last_logged_at or action.created_at
+        item = Item(
+            action=action,
+            kind=found.kind,
+            days=found.days,
+            focus=view.focus,
+            last_update=local_date_of(last) if last else None,
+            levels=levels,
+        )
+        by_owner.setdefault(action.owner_id, []).append(item)
+
+    for owner_id, items in by_owner.items():
+        items.sort(key=lambda i: (KIND_ORDER[i.kind], i.days if i.days is not None else 0, i.action.id))
+        refs = [i.action.ref for i in items]
+        owner = index.owners.get(owner_id) if owner_id is not None else None
+        if owner is None or not owner.email:
+            plan.without_email.append((owner, refs))
+            continue
+        if not options.allow_external and not is_internal(owner.email, r.domains):
+            plan.external.append((owner, owner.email, refs))
+            continue
+        kinds = _personal_data(owner, items)
+        if kinds:
+            plan.withheld.append((owner, guard.describe(kinds), refs))
+            continue
+        digest = Digest(owner=owner, items=items)
+        _add_copies(plan, digest, owners, options)
+        plan.digests.append(digest)
+    plan.digests.sort(key=lambda d: d.owner.id)
+    return plan
+
+
+def _personal_data(owner: Owner, items: list[Item]) -> list[str]:
+    """What the guard finds in the text a digest would carry (kinds, never the text)."""
+    texts = [owner.display]
+    for item in items:
+        texts += [item.action.title, item.action.last_note]
+        if item.focus is not None:
+            texts.append(item.focus.name)
+    kinds: list[str] = []
+    for text in texts:
+        for kind in guard.find_personal_data(text):
+            if kind not in kinds:
+                kinds.append(kind)
+    return kinds
+
+
+def _add_copies(plan: ReminderPlan, digest: Digest, owners: list[Owner], options: RemindOptions) -> None:
+    r = plan.rules
+    leads: dict[str, tuple[Owner, list[str]]] = {}
+    escalated: list[str] = []
+    for item in digest.items:
+        ref = item.action.ref
+        if LEAD in item.levels:
+            late = f"{ref} is {-(item.days or 0)} days overdue, but"
+            lead = _lead_owner(item.focus, owners)
+            area = item.focus
+            if area is None:
+                plan.not_copied.append(f"{late} its recommendation has no focus area, so no lead to copy.")
+            elif not (area.lead_role or area.lead_name):
+                plan.not_copied.append(
+                    f"{late} focus area {area.key} has no lead: not copied (kt focus edit {area.key} --lead ROLE)."
+                )
+            elif lead is None:
+                plan.not_copied.append(
+                    f"{late} the lead of focus area {area.key} ({area.lead}) is not one of the plan's owners: "
+                    f'not copied (kt owner add "{area.lead_role or area.lead_name}" --email ADDRESS).'
+                )
+            elif not lead.email:
+                plan.not_copied.append(
+                    f"{late} the lead of focus area {area.key} ({lead.ref} {lead.display}) has no e-mail address: "
+                    f"not copied (kt owner edit {lead.ref} --email ADDRESS)."
+                )
+            elif lead.id == digest.owner.id:
+                pass  # the owner leads the focus area: the digest already reaches them
+            elif not options.allow_external and not is_internal(lead.email, r.domains):
+                plan.not_copied.append(
+                    f"{ref}: the lead of focus area {area.key} ({lead.email}) is outside {_domains(r)}: not copied "
+                    "(--allow-external sends there)."
+                )
+            else:
+                leads.setdefault(lead.email.casefold(), (lead, []))[1].append(ref)
+        if ESCALATION in item.levels:
+            if not r.escalation_to:
+                plan.not_copied.append(
+                    f"{ref} is {-(item.days or 0)} days overdue, but remind.escalation_to is not set: not escalated "
+                    "(kt config set remind.escalation_to ADDRESS)."
+                )
+            elif not options.allow_external and not is_internal(r.escalation_to, r.domains):
+                plan.not_copied.append(
+                    f"{ref}: the escalation address ({r.escalation_to}) is outside {_domains(r)}: not escalated "
+                    "(--allow-external sends there)."
+                )
+            else:
+                escalated.append(ref)
+    for lead, refs in leads.values():
+        digest.copies.append(Copy(lead.email, lead.display, LEAD, tuple(refs)))
+    if escalated:
+        digest.copies.append(Copy(r.escalation_to, "", ESCALATION, tuple(escalated)))
+
+
+def _domains(r: Rules) -> str:
+    return "remind.domains (" + ", ".join(r.domains) + ")" if r.domains else "remind.domains (not set)"
+
+
+# -- what was sent --------------------------------------------------------------------------
+
+
+def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str) -> int:
+    """Record each reminder of a digest that reached an accepted address; returns how many.
+
+    Inside the caller's transaction, after the server accepted the message."""
+    stamp = s.stamp()
+    existing = {(r.action_id, r.kind, r.level): r.id for r in s.store.all(Reminder)}
+    to_by_level: dict[tuple[str, str], str] = {}
+    for copy in digest.copies:
+        for ref in copy.refs:
+            to_by_level[(ref, copy.level)] = copy.address
+    recorded = 0
+    for item in digest.items:
+        for level in item.levels:
+            address = digest.owner.email if level == OWNER else to_by_level.get((item.action.ref, level))
+            if address is None or address.casefold() not in accepted:
+                continue
+            key = (item.action.id, item.kind, level)
+            record = Reminder(
+                action_id=item.action.id,
+                kind=item.kind,
+                level=level,
+                to=address,
+                sent_at=stamp,
+                message_id=message_id,
+            )
+            if key in existing:
+                record.id = existing[key]
+                s.store.save(record)
+            else:
+                existing[key] = s.store.add(record).id
+            recorded += 1
+    return recorded
+
+
+def deliver(s: Session, plan: ReminderPlan, messages: list[EmailMessage]) -> SendReport:
+    """Send one message per digest (``messages[i]`` for ``plan.digests[i]``) and record each
+    reminder the server accepted, as it is accepted (inside the caller's transaction, which
+    the caller saves even when sending stops part-way)."""
+    from knowsley_tracker.service.mail_sending import send_all, smtp_settings
+
+    settings = smtp_settings(s)
+
+    def on_sent(i: int, delivery: Delivery) -> None:
+        record_sent(s, plan.digests[i], delivery.accepted, str(delivery.message["Message-ID"]))
+
+    return send_all(settings, messages, on_sent)
