@@ -27,7 +27,7 @@ from knowsley_tracker.models import (
 )
 from knowsley_tracker.service import audit
 from knowsley_tracker.service.session import Session
-from knowsley_tracker.storage import FORMAT, SCHEMA_VERSION, Store, StorePaths, encode, file_store
+from knowsley_tracker.storage import FORMAT, SCHEMA_VERSION, Store, StorePaths, encode, file_format
 from knowsley_tracker.store_interface import PlanStore
 
 NOW = "2025-11-30T09:00:00+00:00"
@@ -144,8 +144,8 @@ def test_doctor_reports_rows_that_cannot_be_read(db: Path) -> None:
 
 def test_doctor_warns_about_an_older_schema(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     make_store(db)
-    monkeypatch.setattr(file_store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(file_store, "MIGRATIONS", {SCHEMA_VERSION: lambda data: None})
+    monkeypatch.setattr(file_format, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(file_format, "MIGRATIONS", {SCHEMA_VERSION: lambda data: None})
     monkeypatch.setattr(audit, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     report = audit.diagnose(db)
     [warning] = report.problems

@@ -30,7 +30,7 @@ from helpers.fault_counts import add as count
 
 from knowsley_tracker import storage
 from knowsley_tracker.errors import CorruptStoreError, StoreLockedError, StoreWriteError
-from knowsley_tracker.storage import SCHEMA_VERSION, Store, StorePaths, file_store, read_store_file
+from knowsley_tracker.storage import SCHEMA_VERSION, Store, StorePaths, file_format, folders, read_store_file, segments
 
 HELPERS = Path(__file__).parent / "helpers"
 NOW = "2025-11-30T09:00:00+00:00"
@@ -288,7 +288,7 @@ class Faults:
         self.calls: list[str] = []
         self.fail_at, self.err, self.interrupt_at = fail_at, err, interrupt_at
         for name in ("_os_write", "_os_fsync", "_os_replace"):
-            monkeypatch.setattr(file_store, name, self._wrap(name, getattr(file_store, name)))
+            monkeypatch.setattr(folders, name, self._wrap(name, getattr(folders, name)))
 
     def _wrap(self, name: str, real: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -365,7 +365,7 @@ def test_write_failing_at_each_step_leaves_the_store_as_it_was(
     build, command, expected = SCENARIOS[scenario]
     base = _build(kt, tmp_path / "base", build)
     if scenario == "seal":
-        monkeypatch.setattr(file_store, "SEGMENT_ROWS", 2)
+        monkeypatch.setattr(segments, "SEGMENT_ROWS", 2)
     # A clean run shows the steps a commit takes.
     trial = tmp_path / "trial"
     shutil.copytree(base.parent, trial)
@@ -396,7 +396,7 @@ def test_ctrl_c_at_each_step_either_saves_everything_or_nothing(
     build, command, expected = SCENARIOS[scenario]
     base = _build(kt, tmp_path / "base", build)
     if scenario == "seal":
-        monkeypatch.setattr(file_store, "SEGMENT_ROWS", 2)
+        monkeypatch.setattr(segments, "SEGMENT_ROWS", 2)
     steps = _steps(expected("case"))
     commit_point = next(i for i, s in enumerate(steps, 1) if s.endswith("-> plan.json"))
     for n in range(1, len(steps) + 1):
@@ -437,8 +437,8 @@ def test_failed_restore_keeps_the_damaged_store_where_it_was(
 
 def test_failed_schema_upgrade_leaves_the_old_store(kt: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     base = _build(kt, tmp_path / "base", [])
-    monkeypatch.setattr(file_store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(file_store, "MIGRATIONS", {SCHEMA_VERSION: lambda data: None})
+    monkeypatch.setattr(file_format, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(file_format, "MIGRATIONS", {SCHEMA_VERSION: lambda data: None})
     for n in range(1, 5):
         case = tmp_path / f"case{n}"
         shutil.copytree(base.parent, case)

@@ -36,7 +36,7 @@ from test_faults import LogReader, child_env, kt_command, one_action_store, tree
 from knowsley_tracker import locking
 from knowsley_tracker.errors import SAVED_BUT_EXIT, ConflictError, OutputWriteError, StoreWriteError, TrackerError
 from knowsley_tracker.render import text as render_text
-from knowsley_tracker.storage import file_store
+from knowsley_tracker.storage import backups, highwater
 
 HELPERS = Path(__file__).parent / "helpers"
 SEED = 20251130
@@ -76,11 +76,11 @@ def _interrupt_then(real: Callable[..., Any]) -> Callable[..., Any]:
 AFTER_COMMIT: dict[str, Callable[[pytest.MonkeyPatch], None]] = {
     # Where older kt exited 130 "nothing was saved" although the entry was saved.
     "high-water write": lambda mp: mp.setattr(
-        file_store, "_write_highwater", _interrupt_then(file_store._write_highwater)
+        highwater, "_write_highwater", _interrupt_then(highwater._write_highwater)
     ),
     "lock release (unlock)": lambda mp: mp.setattr(locking, "_unlock", _interrupt_then(locking._unlock)),
     "lock release (close)": lambda mp: mp.setattr(locking, "_close", _interrupt_then(locking._close)),
-    "backup pruning": lambda mp: mp.setattr(file_store, "_prune_backups", _interrupt_then(file_store._prune_backups)),
+    "backup pruning": lambda mp: mp.setattr(backups, "_prune_backups", _interrupt_then(backups._prune_backups)),
     "printing the confirmation": lambda mp: mp.setattr(
         "knowsley_tracker.cli._context.emit", _interrupt_then(render_text.emit)
     ),

@@ -15,7 +15,7 @@ import pytest
 from knowsley_tracker import safe_files
 from knowsley_tracker.errors import UnsafeStoreError, ValidationError
 from knowsley_tracker.outputs import write_output
-from knowsley_tracker.storage import file_store
+from knowsley_tracker.storage import segments as store_segments
 
 REFUSED = "is the store itself or inside its folder: write the output elsewhere.\n"
 
@@ -27,7 +27,7 @@ def everything(folder: Path) -> dict[str, bytes]:
 @pytest.fixture
 def sealed(plan: Any, db: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The test plan with its oldest log and history sealed into segment files."""
-    monkeypatch.setattr(file_store, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(store_segments, "SEGMENT_ROWS", 2)
     for n in range(4):
         assert plan("log", "A1", f"Note {n}").exit_code == 0
     segments = db.parent / "plan.json.d" / "segments"

@@ -22,11 +22,13 @@ from knowsley_tracker.storage import (
     StorePaths,
     decode,
     encode,
-    file_store,
+    file_format,
+    folders,
     list_backups,
     read_highwater,
     read_store_file,
     salvage_numbers,
+    segments,
 )
 
 NOW = Clock.at("2025-11-30T09:00:00+00:00").now()
@@ -167,7 +169,7 @@ def test_a_backup_is_copied_where_hard_links_fail(store: Store, db: Path, monkey
     def no_links(src: Any, dst: Any, **where: Any) -> None:
         raise OSError(1, "Operation not permitted")
 
-    monkeypatch.setattr(file_store, "_os_link", no_links)
+    monkeypatch.setattr(folders, "_os_link", no_links)
     add_rec(store, "First")
     [backup] = list_backups(StorePaths(db))
     assert backup.path.read_bytes() == before
@@ -250,8 +252,8 @@ def summarise(data: dict[str, Any]) -> None:
 
 @pytest.fixture
 def v2(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(file_store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(file_store, "MIGRATIONS", {SCHEMA_VERSION: summarise})
+    monkeypatch.setattr(file_format, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(file_format, "MIGRATIONS", {SCHEMA_VERSION: summarise})
 
 
 def test_reading_an_older_store_migrates_in_memory_only(plan: Any, db: Path, v2: None) -> None:
@@ -293,8 +295,8 @@ def test_a_migration_that_fails_leaves_the_store_alone(plan: Any, db: Path, monk
     def broken(data: dict[str, Any]) -> None:
         data["recommendations"]["99"]["summary"] = "x"
 
-    monkeypatch.setattr(file_store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(file_store, "MIGRATIONS", {SCHEMA_VERSION: broken})
+    monkeypatch.setattr(file_format, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(file_format, "MIGRATIONS", {SCHEMA_VERSION: broken})
     before = db.read_bytes()
     for args in (["action", "list"], ["log", "A1", "x"]):
         result = plan(*args)
@@ -303,7 +305,7 @@ def test_a_migration_that_fails_leaves_the_store_alone(plan: Any, db: Path, monk
             f"Error: The store {db} could not be upgraded from schema version {SCHEMA_VERSION} to "
             f"{SCHEMA_VERSION + 1} (KeyError: '99'); the file has not been changed. Run kt doctor.\n",
         )
-    monkeypatch.setattr(file_store, "MIGRATIONS", {})
+    monkeypatch.setattr(file_format, "MIGRATIONS", {})
     result = plan("action", "list")
     assert result.stderr == (
         f"Error: The store {db} uses schema version {SCHEMA_VERSION}, which this knowsley-tracker cannot "
@@ -318,8 +320,8 @@ def test_a_migration_that_produces_a_broken_store_is_refused(
     def breaks_tables(data: dict[str, Any]) -> None:
         data["actions"] = ["not", "rows"]
 
-    monkeypatch.setattr(file_store, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setattr(file_store, "MIGRATIONS", {SCHEMA_VERSION: breaks_tables})
+    monkeypatch.setattr(file_format, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(file_format, "MIGRATIONS", {SCHEMA_VERSION: breaks_tables})
     result = plan("log", "A1", "x")
     assert result.stderr == (
         f"Error: The store {db} could not be upgraded to schema version {SCHEMA_VERSION + 1}: the result "
@@ -438,7 +440,7 @@ def test_a_counter_behind_the_stored_ids_is_a_clear_error(store: Store) -> None:
 def test_undo_of_a_sealed_log_entry_writes_a_new_segment_and_never_edits_the_old(
     plan: Any, db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(file_store, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(segments, "SEGMENT_ROWS", 2)
     assert plan("log", "A2", "To be undone").exit_code == 0  # txn 14, L3
     for n in range(3):  # L4 to L6: L1-L2, then L3-L4 are sealed
         assert plan("log", "A1", f"later {n}").exit_code == 0
@@ -462,7 +464,7 @@ def test_undo_of_a_sealed_log_entry_writes_a_new_segment_and_never_edits_the_old
 
 
 def test_a_row_put_back_into_a_sealed_range_stays_in_id_order(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(file_store, "SEGMENT_ROWS", 2)
+    monkeypatch.setattr(segments, "SEGMENT_ROWS", 2)
     for n in range(5):
         add_rec(store, f"R{n}")
     [sealed] = store.meta["segments"]["history"]

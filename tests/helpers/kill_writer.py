@@ -27,7 +27,7 @@ from knowsley_tracker import storage
 from knowsley_tracker.dates import Clock
 from knowsley_tracker.service.actions import log_progress
 from knowsley_tracker.service.session import Session
-from knowsley_tracker.storage import file_store
+from knowsley_tracker.storage import folders, segments
 
 CLOCK = Clock.at("2025-11-30T09:00:00+00:00")
 
@@ -53,7 +53,7 @@ def kill_at(step: int) -> None:
         return call
 
     for name in ("_os_write", "_os_fsync", "_os_replace", "_os_link"):
-        setattr(file_store, name, wrap(name, getattr(file_store, name)))
+        setattr(folders, name, wrap(name, getattr(folders, name)))
 
 
 def writer(db: Path, tag: str, step: int | None) -> None:
@@ -77,7 +77,7 @@ def writer(db: Path, tag: str, step: int | None) -> None:
 
 def main() -> None:
     db = Path(sys.argv[1])
-    file_store.SEGMENT_ROWS = int(sys.argv[2])  # seal often, so kills also land in segment writes
+    segments.SEGMENT_ROWS = int(sys.argv[2])  # seal often, so kills also land in segment writes
     for line in sys.stdin:
         words = line.split()
         if not words or words[0] == "quit":

@@ -1,0 +1,55 @@
+"""Where each part of one store lives, and the names kt gives the files it makes."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_BACKUP_NAME = re.compile(r".+-t(\d+)-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
+_DAMAGED_NAME = re.compile(r".+-damaged-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
+_BLOB_TXN = re.compile(r".+-t(\d+)\.json")
+_TEMP_NAME = re.compile(r"\..+\.[0-9a-f]+\.tmp")  # .plan.json.3f9c0a1be24d7c55.tmp (older kt: a pid)
+
+
+@dataclass(frozen=True)
+class StorePaths:
+    """Where each part of one store lives."""
+
+    store: Path
+
+    @property
+    def aux(self) -> Path:
+        return self.store.with_name(self.store.name + ".d")
+
+    @property
+    def lock(self) -> Path:
+        return self.aux / "lock"
+
+    @property
+    def highwater(self) -> Path:
+        return self.aux / "highwater.json"
+
+    @property
+    def segments(self) -> Path:
+        return self.aux / "segments"
+
+    @property
+    def snapshots(self) -> Path:
+        return self.aux / "snapshots"
+
+    @property
+    def backups(self) -> Path:
+        return self.aux / "backups"
+
+    @property
+    def folders(self) -> tuple[Path, ...]:
+        return (self.aux, self.segments, self.snapshots, self.backups)
+
+
+SUBFOLDERS = ("segments", "snapshots", "backups")
+
+
+def is_temp_name(name: str) -> bool:
+    """A name kt gives its temporary files (``.plan.json.3f9c0a1be24d7c55.tmp``)."""
+    return _TEMP_NAME.fullmatch(name) is not None
