@@ -8,7 +8,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowsley_tracker import models
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import (
     Action,
@@ -22,6 +21,7 @@ from knowsley_tracker.models import (
     Status,
     parse_ref,
 )
+from knowsley_tracker.models import record as loading
 
 
 @pytest.mark.parametrize(
@@ -155,28 +155,28 @@ def test_records_are_equal_only_when_their_fields_have_the_same_types() -> None:
     assert areas != unconverted
 
 
-@pytest.mark.parametrize("generate_after", [models.GENERATE_AFTER, 1], ids=["loop", "generated"])
+@pytest.mark.parametrize("generate_after", [loading.GENERATE_AFTER, 1], ids=["loop", "generated"])
 def test_a_loader_that_leaves_dates_and_enums_as_stored_fails_the_round_trip(
     generate_after: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(models, "GENERATE_AFTER", generate_after)
-    monkeypatch.setattr(models, "_LOADED", {})
-    monkeypatch.setattr(models, "_LOADERS", {})
+    monkeypatch.setattr(loading, "GENERATE_AFTER", generate_after)
+    monkeypatch.setattr(loading, "_LOADED", {})
+    monkeypatch.setattr(loading, "_LOADERS", {})
     action = Action(id=7, rec_id=3, title="Audit", due=date(2025, 10, 31), status=Status.BLOCKED, rag_override=Rag.RED)
     assert Action.from_record(7, action.to_record()) == action
-    monkeypatch.setattr(models, "_LOADERS", {})
-    no_conversions = [(name, None, default) for name, _convert, default in models._load_plan(Action)]
-    monkeypatch.setitem(models._LOAD_PLANS, Action, no_conversions)
+    monkeypatch.setattr(loading, "_LOADERS", {})
+    no_conversions = [(name, None, default) for name, _convert, default in loading._load_plan(Action)]
+    monkeypatch.setitem(loading._LOAD_PLANS, Action, no_conversions)
     broken = Action.from_record(7, action.to_record())
     assert [type(broken.due), type(broken.status)] == [str, str]  # what such a loader gives
     assert broken != action
 
 
-@pytest.mark.parametrize("generate_after", [models.GENERATE_AFTER, 1], ids=["loop", "generated"])
+@pytest.mark.parametrize("generate_after", [loading.GENERATE_AFTER, 1], ids=["loop", "generated"])
 def test_both_loaders_build_the_same_records(generate_after: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(models, "GENERATE_AFTER", generate_after)
-    monkeypatch.setattr(models, "_LOADED", {})
-    monkeypatch.setattr(models, "_LOADERS", {})
+    monkeypatch.setattr(loading, "GENERATE_AFTER", generate_after)
+    monkeypatch.setattr(loading, "_LOADED", {})
+    monkeypatch.setattr(loading, "_LOADERS", {})
     inspection = Inspection(
         id=2, start=date(2025, 1, 6), judgement=Judgement.INADEQUATE, areas={"leaders": Judgement.GOOD}
     )

@@ -1,0 +1,123 @@
+"""KPI records: the indicator with its target and tolerance, and the values reported each period."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, ClassVar
+
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models.record import Record, optional_text, require_text
+
+
+@dataclass(slots=True, repr=False, eq=False)
+class Kpi(Record):
+    """A key performance indicator the board tracks against a target."""
+
+    TABLE: ClassVar[str] = "kpis"
+    PREFIX: ClassVar[str] = "K"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("target_date",)
+
+    key: str
+    name: str
+    target: float
+    unit: str = ""
+    lower_is_better: bool = False
+    focus_id: int | None = None
+    rec_ids: list[int] = field(default_factory=list)
+    target_date: date | None = None
+    created_at: str = ""
+    # Within this distance of the target (in the KPI's own unit) a value is amber, not red.
+    tolerance: float | None = None
+    # Published figures to compare with: {"kind": one of COMPARATOR_KINDS, "value": 78.0, "period": "2024-25"}.
+    comparators: list[dict[str, Any]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.key = require_text(self.key, "KPI key").upper()
+        if not re.fullmatch(r"[A-Z0-9][A-Z0-9\-_.]{0,31}", self.key):
+            raise ValidationError(f"KPI key {self.key!r} must be 1-32 letters, digits, '-', '_' or '.'.")
+        self.name = require_text(self.name, "KPI name")
+        self.unit = optional_text(self.unit)
+        if not _is_number(self.target):
+            raise ValidationError(f"The target of {self.key} must be a number, not {self.target!r}.")
+        if self.tolerance is not None and not (_is_number(self.tolerance) and self.tolerance >= 0):
+            raise ValidationError(f"The tolerance of {self.key} must be a number, 0 or more, not {self.tolerance!r}.")
+        kinds: list[str] = []
+        for item in self.comparators:
+            if (
+                not isinstance(item, dict)
+                or set(item) != {"kind", "value", "period"}
+                or item["kind"] not in COMPARATOR_KINDS
+                or item["kind"] in kinds
+                or not _is_number(item["value"])
+                or not isinstance(item["period"], str)
+                or not item["period"].strip()
+            ):
+                raise ValidationError(
+                    f"A comparator of {self.key} must be one each of {', '.join(COMPARATOR_KINDS)}, "
+                    "with a number and the period it describes."
+                )
+            kinds.append(item["kind"])
+
+    @property
+    def is_count(self) -> bool:
+        return self.unit.lower() in ("", "count", "number", "no.", "children", "young people")
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit.lower() in ("%", "percent", "per cent", "percentage")
+
+    def meets_target(self, value: float) -> bool:
+        """True when ``value`` is at or better than the target (in the KPI's direction)."""
+        return value <= self.target if self.lower_is_better else value >= self.target
+
+    def within_tolerance(self, value: float) -> bool:
+        """True when ``value`` misses the target by no more than the tolerance (amber, not red)."""
+        if self.tolerance is None:
+            return False
+        short = value - self.target if self.lower_is_better else self.target - value
+        return short <= self.tolerance + 1e-9
+
+
+# Comparators a KPI can be shown against, in the order reports give them, with their labels.
+COMPARATOR_KINDS: dict[str, str] = {
+    "england": "England",
+    "neighbours": "Statistical neighbours",
+    "regional": "Region",
+}
+
+
+def _is_number(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+
+
+@dataclass(slots=True, repr=False, eq=False)
+class KpiValue(Record):
+    """One reported value of a KPI for a period (a month, a quarter or a day)."""
+
+    TABLE: ClassVar[str] = "kpi_values"
+    PREFIX: ClassVar[str] = "KV"
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ("period_end",)
+
+    kpi_id: int
+    period: str
+    period_end: date
+    value: float
+    numerator: int | None = None
+    denominator: int | None = None
+    note: str = ""
+    recorded_at: str = ""
+    by: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float) or not math.isfinite(self.value):
+            raise ValidationError(f"A KPI value must be a number, not {self.value!r}.")
+        for name in ("numerator", "denominator"):
+            count = getattr(self, name)
+            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
+                raise ValidationError(f"The {name} must be a whole number, 0 or more, not {count!r}.")
+        if self.denominator == 0:
+            raise ValidationError("The denominator cannot be 0.")
+        self.note = optional_text(self.note)

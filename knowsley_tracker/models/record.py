@@ -1,0 +1,296 @@
+"""Record, the base of every record kind, and its mapping to and from the plain JSON values stored.
+
+``to_record()`` and ``from_record()`` are the only place field names meet the stored JSON: dates
+become ISO ``YYYY-MM-DD`` strings, enums their values. Loading a kind many times switches to a
+generated straight-line loader (GENERATE_AFTER); tests patch the names here to reach it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import date, datetime
+from enum import StrEnum
+from functools import partial
+from typing import Any, ClassVar, TypeVar
+
+from knowsley_tracker.dates import RANGE_TEXT, format_date, in_range
+from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.models.vocabularies import Vocabulary
+
+R = TypeVar("R", bound="Record")
+
+
+def require_text(value: str, what: str) -> str:
+    """Trim surrounding white space and refuse text that is then empty."""
+    if not isinstance(value, str):
+        raise ValidationError(f"The {what} must be text.")
+    trimmed = value.strip()
+    if not trimmed:
+        raise ValidationError(f"The {what} cannot be empty.")
+    return trimmed
+
+
+def optional_text(value: str | None) -> str:
+    return (value or "").strip()
+
+
+@dataclass(slots=True, repr=False, eq=False)
+class Record:
+    """Base for stored records: ``id`` is the record's number within its kind, shown as ``ref`` (``A12``)."""
+
+    TABLE: ClassVar[str] = ""
+    PREFIX: ClassVar[str] = ""
+    DATE_FIELDS: ClassVar[tuple[str, ...]] = ()
+    ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {}
+
+    id: int = field(default=0, kw_only=True)
+
+    @property
+    def ref(self) -> str:
+        return f"{self.PREFIX}{self.id}"
+
+    # One __eq__ and __repr__ for every record, instead of dataclass-generated
+    # ones per class: generating them cost about a fifth of this module's
+    # import time, which every command pays.
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field holds an equal value of the same type: a date is not its
+        ISO string, nor an enum member its value, so a loader that forgot to convert
+        one is caught by any round-trip comparison."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return all(_same(getattr(self, f.name), getattr(other, f.name)) for f in fields(self))
+
+    __hash__ = None  # type: ignore[assignment]  # records are mutable
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(id={self.id}, {self.to_record()!r})"
+
+    def to_record(self) -> dict[str, Any]:
+        """The JSON-ready dict stored for this record (without its id)."""
+        dumper = _DUMPERS.get(type(self))
+        if dumper is None:
+            dumper = _DUMPERS[type(self)] = _make_dumper(type(self))
+        out: dict[str, Any] = dumper(self)
+        return out
+
+    @classmethod
+    def from_record(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
+        """Build the record from its stored dict; fields missing from older stores take defaults.
+
+        Stored records were checked when they were saved, so loading skips
+        ``__init__`` and its checks: reports build thousands of records per
+        command, and the checks made up most of the cost of loading them.
+
+        The first records of a kind are filled by a loop over its fields; once a
+        command has loaded :data:`GENERATE_AFTER` of one kind, a straight-line
+        loader is written for it. Generating one costs about as much as looping
+        over that many records, and then loads each in about half the
+        instructions (benchmarks/README.md): it pays only in a big table."""
+        loader = _LOADERS.get(cls)
+        if loader is None:
+            count = _LOADED[cls] = _LOADED.get(cls, 0) + 1
+            if count < GENERATE_AFTER:
+                return _load_plainly(cls, record_id, record)
+            loader = _LOADERS[cls] = _make_loader(cls)
+        obj: R = loader(record_id, record)
+        return obj
+
+    @classmethod
+    def from_untrusted(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
+        """Build the record from a dict that has not been checked (an import file):
+        through ``__init__``, so every shape check runs and raises ValidationError."""
+        kwargs: dict[str, Any] = {}
+        for name, _convert, _default in _load_plan(cls):
+            if name not in record:
+                continue
+            value = record[name]
+            if value is not None and name in cls.DATE_FIELDS:
+                value = _to_date(value)
+                for day in value if isinstance(value, list) else [value]:
+                    if not in_range(day):
+                        raise ValidationError(
+                            f"The {name} date {day.isoformat()} is outside the dates kt handles: use one from "
+                            f"{RANGE_TEXT}."
+                        )
+            elif isinstance(value, str) and value and name in TIMESTAMP_FIELDS:
+                _check_timestamp(name, value)
+            elif value is not None and name in cls.ENUM_FIELDS:
+                value = cls.ENUM_FIELDS[name](value)  # a clear ValueError for an unknown value
+            kwargs[name] = value
+        return cls(id=record_id, **kwargs)
+
+    def _loaded(self) -> None:
+        """Normalise a record just read from the store (a hook for subclasses)."""
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal values of the same type, containers compared item by item."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(_same(v, b[k]) for k, v in a.items())
+    return bool(a == b)
+
+
+_MISSING = object()
+
+
+_LOAD_PLANS: dict[type[Record], list[tuple[str, Callable[[Any], Any] | None, Callable[[], Any]]]] = {}
+
+
+def require_dates_in_range(record: Record) -> None:
+    """Refuse a record whose dates kt could not handle, however they were reached (a computed
+    deadline, projected visits...): the store never holds a date outside the supported range."""
+    for name in record.DATE_FIELDS:
+        value = getattr(record, name)
+        for day in value if isinstance(value, list) else [value]:
+            if day is not None and not in_range(day):
+                raise ValidationError(
+                    f"{record.ref}'s {name.replace('_', ' ')} would be {format_date(day)}, outside the dates kt "
+                    f"handles ({RANGE_TEXT})."
+                )
+
+
+# Fields holding a moment (ISO 8601 with its UTC offset), as Clock.stamp() writes them.
+TIMESTAMP_FIELDS = frozenset({"at", "created_at", "added_at", "recorded_at", "frozen_at", "last_logged_at"})
+
+
+def _check_timestamp(name: str, value: str) -> None:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(f"The {name} time {value!r} is not an ISO 8601 date and time.") from None
+    if not in_range(moment.date()):
+        raise ValidationError(f"The {name} time {value} is outside the dates kt handles: use one from {RANGE_TEXT}.")
+
+
+def _to_date(value: Any) -> Any:
+    return [date.fromisoformat(v) for v in value] if isinstance(value, list) else date.fromisoformat(value)
+
+
+def _load_plainly(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
+    """Fill a record's slots from its stored dict by looping over its field plan."""
+    obj = cls.__new__(cls)
+    obj.id = record_id
+    get = record.get
+    for name, convert, default in _LOAD_PLANS.get(cls) or _load_plan(cls):
+        value = get(name, _MISSING)
+        if value is _MISSING:  # written by a version before the field existed
+            value = default()
+        elif value is not None and convert is not None:
+            value = convert(value)
+        setattr(obj, name, value)
+    obj._loaded()
+    return obj
+
+
+# Records of one kind a command loads by the loop before a straight-line loader is
+# generated for that kind. Measured with callgrind on the region plan: generating
+# the Action loader costs 1.9M instructions, and the loop takes about 11k more per
+# action than the generated code, so generating pays from about 170 actions.
+GENERATE_AFTER = 200
+
+
+_LOADED: dict[type[Record], int] = {}
+
+
+_LOADERS: dict[type[Record], Callable[[int, dict[str, Any]], Any]] = {}
+
+
+def _make_loader(cls: type[Record]) -> Callable[[int, dict[str, Any]], Any]:
+    """Write a function that fills a record's slots from its stored dict, field by field
+    in straight-line code (each assignment to a slot is then the interpreter's fast
+    path). A record missing a field (written by an older version) takes the loop."""
+    names: dict[str, Any] = {"cls": cls, "plainly": _load_plainly}
+    lines = [
+        "def load(record_id, r):",
+        "    try:",
+        "        o = cls.__new__(cls)",
+        "        o.id = record_id",
+    ]
+    for n, (name, convert, _default) in enumerate(_load_plan(cls)):
+        if convert is None:
+            lines.append(f"        o.{name} = r[{name!r}]")
+        else:
+            names[f"convert_{n}"] = convert
+            lines.append(f"        v = r[{name!r}]")
+            lines.append(f"        o.{name} = None if v is None else convert_{n}(v)")
+    lines += ["    except KeyError:", "        return plainly(cls, record_id, r)", "    o._loaded()", "    return o"]
+    exec(compile("\n".join(lines), f"<{cls.__name__} loader>", "exec"), names)  # noqa: S102
+    loader: Callable[[int, dict[str, Any]], Any] = names["load"]
+    return loader
+
+
+def _load_plan(cls: type[Record]) -> list[tuple[str, Callable[[Any], Any] | None, Callable[[], Any]]]:
+    """For each field: its name, how to convert the stored value, and its default."""
+    plan = _LOAD_PLANS.get(cls)
+    if plan is None:
+        plan = []
+        for f in fields(cls):
+            if f.name == "id":
+                continue
+            convert: Callable[[Any], Any] | None = None
+            if f.name in cls.DATE_FIELDS:
+                convert = _to_date if "list" in str(f.type) else date.fromisoformat
+            elif f.name in cls.ENUM_FIELDS:
+                # The member lookup table, not the class: calling an Enum is slow.
+                convert = cls.ENUM_FIELDS[f.name]._value2member_map_.__getitem__
+            if f.default_factory is not MISSING:
+                default: Callable[[], Any] = f.default_factory
+            else:
+                constant = None if f.default is MISSING else f.default
+                default = partial(_constant, constant)
+            plan.append((f.name, convert, default))
+        _LOAD_PLANS[cls] = plan
+    return plan
+
+
+def _constant(value: Any) -> Any:
+    return value
+
+
+_DUMPERS: dict[type[Record], Callable[[Any], dict[str, Any]]] = {}
+
+
+# Field types whose values are stored as they are.
+_PLAIN_TYPES = {"str", "int", "bool", "float", "str | None", "int | None", "float | None", "bool | None", "int | float"}
+
+
+def _plain(value: Any) -> Any:
+    """Any field's value as stored: dates as ISO text, vocabulary members as their values."""
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, list):
+        return [v.isoformat() if isinstance(v, date) else v for v in value]
+    if isinstance(value, dict):
+        return {k: (v.value if isinstance(v, StrEnum) else v) for k, v in value.items()}
+    return value
+
+
+def _make_dumper(cls: type[Record]) -> Callable[[Any], dict[str, Any]]:
+    """Write, once per process, the function that turns a record into its stored dict
+    (as :func:`_make_loader` does the other way): listing 3,000 actions as JSON spent
+    half its time looping over fields and testing each value's type."""
+    names: dict[str, Any] = {"plain": _plain}
+    body = ["def dump(o):", "    return {"]
+    for f in fields(cls):
+        if f.name == "id":
+            continue
+        kind = str(f.type)
+        if f.name in cls.DATE_FIELDS and "list" not in kind:
+            body.append(f"        {f.name!r}: None if o.{f.name} is None else o.{f.name}.isoformat(),")
+        elif f.name in cls.ENUM_FIELDS and "dict" not in kind and "list" not in kind:
+            body.append(f"        {f.name!r}: None if o.{f.name} is None else o.{f.name}.value,")
+        elif kind in _PLAIN_TYPES:
+            body.append(f"        {f.name!r}: o.{f.name},")
+        else:
+            body.append(f"        {f.name!r}: plain(o.{f.name}),")
+    body.append("    }")
+    exec(compile("\n".join(body), f"<{cls.__name__} dumper>", "exec"), names)  # noqa: S102
+    dumper: Callable[[Any], dict[str, Any]] = names["dump"]
+    return dumper
