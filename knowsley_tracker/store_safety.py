@@ -6,7 +6,7 @@ these checks say where such things are, so that someone looks: links, pipes,
 files with a second name, files belonging to someone outside the store's
 group, and folders that others can change without the sticky bit (kt's own
 folders, the store's folder and those above it). Files only; the plan's own
-rules are checked by service/audit.py, which calls :func:`check_shared_folder`.
+rules are checked by service/doctor.py, which calls :func:`check_shared_folder`.
 """
 
 from __future__ import annotations

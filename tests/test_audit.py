@@ -25,7 +25,7 @@ from knowsley_tracker.models import (
     Recommendation,
     Visit,
 )
-from knowsley_tracker.service import audit
+from knowsley_tracker.service import audit, doctor
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import FORMAT, SCHEMA_VERSION, Store, StorePaths, encode, file_format
 from knowsley_tracker.store_interface import PlanStore
@@ -146,7 +146,7 @@ def test_doctor_warns_about_an_older_schema(db: Path, monkeypatch: pytest.Monkey
     make_store(db)
     monkeypatch.setattr(file_format, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     monkeypatch.setattr(file_format, "MIGRATIONS", {SCHEMA_VERSION: lambda data: None})
-    monkeypatch.setattr(audit, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setattr(doctor, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     report = audit.diagnose(db)
     [warning] = report.problems
     assert (warning.severity, warning.fixable, report.healthy, report.exit_code) == ("warning", True, True, 0)
