@@ -1,7 +1,7 @@
 """The commit point: what one command has saved, and Ctrl-C around the moment it saves.
 
 A save becomes true at one moment, when the new ``plan.json`` is renamed into
-place and its folder flushed (storage.py). Before that moment Ctrl-C abandons the
+place and its folder flushed (storage/file_store.py). Before that moment Ctrl-C abandons the
 write and nothing is saved (exit 130). From the moment a save starts, Ctrl-C is
 held back; once the save has landed it is ignored for the rest of the command, so
 the high-water write, the lock release and the confirmation all happen and the
@@ -9,7 +9,7 @@ command exits 0 (or 12 when the confirmation itself could not be printed), never
 130 "nothing was saved". The CLI's boundary opens one :func:`command` scope per
 command and reads :func:`commits` and :func:`notes` at the end.
 
-Imports only the standard library, so both storage.py and the CLI can use it.
+Imports only the standard library, so both storage/ and the CLI can use it.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ symbolic link, or by a hard link to somebody else's file. Everything here works
 relative to an open folder descriptor: files are opened with ``O_NOFOLLOW``
 (``O_DIRECTORY`` for folders), new files are created exclusively (``O_EXCL``)
 under unpredictable names, and modes and groups are set on the open descriptor
-(``fchmod``/``fchown``), never on a path. storage.py (the store's files) and
+(``fchmod``/``fchown``), never on a path. storage/ (the store's files) and
 outputs.py (files written with ``-o``) build on it; it imports only the standard
 library and errors.py. POSIX only, as the store's sharing model is.
 """

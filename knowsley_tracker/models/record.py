@@ -136,8 +136,6 @@ def _same(a: Any, b: Any) -> bool:
 
 
 _MISSING = object()
-
-
 _LOAD_PLANS: dict[type[Record], list[tuple[str, Callable[[Any], Any] | None, Callable[[], Any]]]] = {}
 
 
@@ -192,11 +190,7 @@ def _load_plainly(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
 # the Action loader costs 1.9M instructions, and the loop takes about 11k more per
 # action than the generated code, so generating pays from about 170 actions.
 GENERATE_AFTER = 200
-
-
 _LOADED: dict[type[Record], int] = {}
-
-
 _LOADERS: dict[type[Record], Callable[[int, dict[str, Any]], Any]] = {}
 
 
@@ -253,8 +247,6 @@ def _constant(value: Any) -> Any:
 
 
 _DUMPERS: dict[type[Record], Callable[[Any], dict[str, Any]]] = {}
-
-
 # Field types whose values are stored as they are.
 _PLAIN_TYPES = {"str", "int", "bool", "float", "str | None", "int | None", "float | None", "bool | None", "int | float"}
 

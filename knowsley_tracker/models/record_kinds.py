@@ -41,8 +41,6 @@ RECORD_TYPES: tuple[type[Record], ...] = (
 
 
 TABLES: dict[str, type[Record]] = {cls.TABLE: cls for cls in RECORD_TYPES}
-
-
 PREFIXES: dict[str, type[Record]] = {cls.PREFIX: cls for cls in RECORD_TYPES}
 
 

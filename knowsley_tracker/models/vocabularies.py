@@ -101,8 +101,6 @@ class Rag(Vocabulary):
 
 # RAG values an officer may set by hand (the others follow from status and evidence).
 OVERRIDABLE_RAGS = (Rag.RED, Rag.AMBER, Rag.GREEN)
-
-
 # Display order, worst first, used for roll-ups and sorting.
 RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.BLUE, Rag.COMPLETE, Rag.DROPPED)
 

@@ -20,8 +20,6 @@ from knowsley_tracker.store_interface import META
 
 FORMAT = "knowsley-tracker"
 SCHEMA_VERSION = 1
-
-
 # Migrations upgrade raw store data in place from version N to N + 1. They see
 # plan.json only: a migration that changes log or history rows must also
 # rewrite the sealed segments (none has needed to yet).

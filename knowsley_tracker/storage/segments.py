@@ -24,8 +24,6 @@ from knowsley_tracker.store_interface import HISTORY
 
 # Tables that only grow: their older rows move into sealed segment files.
 SEGMENTED = ("log", HISTORY)
-
-
 # Rows kept in plan.json per segmented table before the oldest are sealed.
 SEGMENT_ROWS = 1000
 
