@@ -14,6 +14,7 @@ store is ``plan.json`` (the plan and a ``_meta`` table) plus the folder ``plan.j
 One module per concern:
 
     file_store.py     Store: opening, reading records, the transaction and its commit
+    committing.py     writing a commit's files: segments, snapshots, then plan.json (the commit point)
     tinydb_tables.py  the TinyDB glue (tables keyed by id, storage held in memory)
     codec.py          the JSON bytes of every store file (orjson, standard library fallback)
     file_format.py    what a store file must hold, its schema version and migrations

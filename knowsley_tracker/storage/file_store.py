@@ -9,14 +9,15 @@ changed in place, which is what makes hard-link backups safe.
 
 This module is longer than 600 lines because it is one class, :class:`Store`, whose methods share
 the transaction's state (pending changes, dirty segments, new snapshots, the version read under
-the lock) and implement the whole PlanStore interface. The concerns that stand alone live beside
-it: restoring.py, backups.py, segments.py, highwater.py, folders.py, file_checks.py.
+the lock) and implement the whole PlanStore interface (store_interface.py): about 40 public
+methods, most of them a few lines. The concerns that stand alone live beside it: committing.py
+(writing a commit's files), restoring.py, backups.py, segments.py, highwater.py, folders.py and
+file_checks.py.
 """
 
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
@@ -34,23 +35,19 @@ from knowsley_tracker.errors import (
     NotFoundError,
     StoreLockedError,
     TrackerError,
-    UnsafeStoreError,
 )
-from knowsley_tracker.filenames import require_stored_name, segment_name, snapshot_name
+from knowsley_tracker.filenames import require_stored_name, snapshot_name
 from knowsley_tracker.locking import FileLock, LockTimeout, LockUnsafe, LockUnsupported
 from knowsley_tracker.models import Record, require_dates_in_range
-from knowsley_tracker.storage import backups, file_format, folders, highwater, restoring
+from knowsley_tracker.storage import backups, committing, file_format, folders, highwater, restoring
 from knowsley_tracker.storage.backups import (
     Backup,
-    _keep_backup,
-    _keep_damaged,
-    _put_back,
 )
 from knowsley_tracker.storage.codec import encode
+from knowsley_tracker.storage.committing import _now, _parse_stamp
 from knowsley_tracker.storage.file_format import FORMAT, migrate
 from knowsley_tracker.storage.folders import (
     StoreFolders,
-    _atomic_write,
     _file_mode,
     _lock_failed,
     _refuse_planted,
@@ -68,7 +65,7 @@ from knowsley_tracker.storage.highwater import (
 from knowsley_tracker.storage.paths import StorePaths
 from knowsley_tracker.storage.reading import check_store_entry, read_store_bytes, read_store_file, validate_store_bytes
 from knowsley_tracker.storage.restoring import Restored, Undone
-from knowsley_tracker.storage.segments import SEGMENTED, _read_blob, _rows_to_seal
+from knowsley_tracker.storage.segments import SEGMENTED, _read_blob
 from knowsley_tracker.storage.tinydb_tables import HeldStorage, TrackerDB
 from knowsley_tracker.store_interface import HISTORY, META, Change, ChangeConflict, Condition, Txn
 from knowsley_tracker.store_rows import (
@@ -83,17 +80,6 @@ from knowsley_tracker.store_rows import (
 
 R = TypeVar("R", bound=Record)
 DEFAULT_LOCK_TIMEOUT = 10.0
-
-
-def _now() -> datetime:
-    """The moment stamped on a commit: the same clock as the rest of the command
-    (KNOWSLEY_TRACKER_NOW when it is set), so history and log entries agree."""
-    from knowsley_tracker.dates import Clock
-
-    try:
-        return Clock.from_env().now()
-    except ValueError:
-        return datetime.now(UTC)
 
 
 class Store:
@@ -784,7 +770,7 @@ class Store:
             # command finishes and reports the save (commit_point).
             commit_point.hold_interrupts()
             try:
-                like = self._commit_files(f, txn)
+                like = committing.write_files(self, f, txn)
             except BaseException:
                 commit_point.abandon()
                 raise
@@ -800,134 +786,6 @@ class Store:
             self._dirty_segments.clear()
             with suppress(OSError, ValueError, TrackerError):  # housekeeping: the commit has already landed
                 backups._prune_backups(f, read_setting_or_default(meta.get("settings", {}), "backups"))
-
-    def _commit_files(self, f: StoreFolders, txn: int) -> os.stat_result | None:
-        """Write the new segments and snapshots, then the store (its rename is the commit point).
-        On failure the folders are left as they were. Returns the replaced store's status."""
-        written: list[tuple[sf.Folder, str]] = []
-        try:
-            try:
-                like = f.store_stat()
-                if like is not None and self._base_file is not None:
-                    self._check_unchanged(like)
-                self._write_blobs(f, txn, like, written)
-                self._replace_store(f, encode(self.data), like)
-            except BaseException:
-                for folder, name in written:  # nothing refers to them: leave the folder as it was
-                    with suppress(OSError):
-                        sf.remove(folder, name)
-                raise
-        except OSError as exc:
-            raise _write_failed(self.paths.store, exc) from None
-        return like
-
-    def _check_unchanged(self, now: os.stat_result) -> None:
-        """plan.json must still be the file read under the lock: a program that does not take
-        kt's lock (or a member planting a link to a foreign file) swapped it otherwise."""
-        base = self._base_file
-        assert base is not None
-        if (now.st_dev, now.st_ino) != (base.st_dev, base.st_ino):
-            raise ConflictError(
-                f"{self.paths.store} was replaced by another file while this command held the store's lock "
-                "(by a program that does not take kt's lock); nothing was saved. Check the store with "
-                "kt doctor, then run the command again."
-            )
-
-    def _replace_store(self, f: StoreFolders, payload: bytes, like: os.stat_result | None) -> None:
-        """Keep the current version, then rename the new one over it (the commit point)."""
-        kept: str | None = None
-        new_kept = False
-        self.last_kept = None
-        root = f.root()
-        if like is not None:
-            saved = _parse_stamp(self._base_saved)
-            if self._base_damaged:
-                kept, new_kept = _keep_damaged(f, _now(), like), True
-            else:
-                kept, new_kept = _keep_backup(f, self._base_txn, saved, like)
-        backups = f.sub("backups")
-        try:
-            tmp = _write_new(root, f.store_name, payload, like)
-            try:
-                if commit_point.interrupt_pending():
-                    raise KeyboardInterrupt
-                sf.replace(root, tmp, f.store_name, folders._os_replace)
-            except BaseException:
-                sf.remove(root, tmp)
-                raise
-        except BaseException:
-            if kept is not None and new_kept and backups is not None:
-                sf.remove(backups, kept)
-            raise
-        try:
-            sf.fsync_folder(root, folders._os_fsync)
-        except BaseException:
-            # The new version may not be on disk: put the old one back, so that an
-            # error always means nothing was saved.
-            if kept is not None:
-                with suppress(OSError):
-                    _put_back(f, kept, still_kept=not new_kept)
-            else:
-                sf.remove(root, f.store_name)
-            with suppress(OSError):
-                sf.fsync_folder(root)
-            raise
-        self.last_kept = self.paths.backups / kept if kept is not None else None
-
-    def _write_blobs(
-        self, f: StoreFolders, txn: int, like: os.stat_result | None, written: list[tuple[sf.Folder, str]]
-    ) -> None:
-        """Seal full tails and rewrite changed segments as new immutable files."""
-        meta = self.meta
-        segments = meta.setdefault("segments", {})
-        for table in SEGMENTED:
-            entries = segments.setdefault(table, [])
-            for entry in entries:
-                if entry["file"] in self._dirty_segments:
-                    rows = self._segment_cache[entry["file"]]
-                    new_name = segment_name(table, entry["first"], entry["last"], txn)
-                    self._write_blob(f, "segments", new_name, {table: rows}, like, written)
-                    self._segment_cache[new_name] = rows
-                    entry["file"], entry["rows"] = new_name, len(rows)
-            tail = self.data.get(table, {})
-            ids = _rows_to_seal(table, tail)
-            if ids:
-                first, last = int(ids[0]), int(ids[-1])
-                rows = {key: tail[key] for key in ids}
-                name = segment_name(table, first, last, txn)
-                self._write_blob(f, "segments", name, {table: rows}, like, written)
-                entries.append({"file": name, "first": first, "last": last, "rows": len(rows)})
-                self._table(table).remove(doc_ids=[int(k) for k in ids])
-                self._segment_cache[name] = rows
-        for name, snapshot in self._new_snapshots.items():
-            self._write_blob(f, "snapshots", name, snapshot, like, written)
-
-    def _write_blob(
-        self,
-        f: StoreFolders,
-        sub: str,
-        name: str,
-        content: dict[str, Any],
-        like: os.stat_result | None,
-        written: list[tuple[sf.Folder, str]],
-    ) -> None:
-        folder = f.sub(sub, like, create=True)
-        assert folder is not None
-        payload = encode(content)
-        existing = sf.entry_stat(folder, name)
-        if existing is None:
-            written.append((folder, name))
-        elif not stat.S_ISREG(existing.st_mode):
-            # A link or a pipe planted under the name kt is about to use: never replaced unseen.
-            sf.open_file(folder, name)  # raises the clear refusal naming it
-            raise UnsafeStoreError(f"{folder / name} is not a file kt made; nothing was saved.")
-        else:
-            # Written by a writer of this txn number that was killed before its commit.
-            with suppress(OSError):
-                raw, st = sf.read_file(folder, name)
-                if raw == payload and st.st_nlink == 1:
-                    return  # already there, byte for byte (and in a sticky folder maybe not ours to replace)
-        _atomic_write(folder, name, payload, like)
 
     # -- housekeeping -------------------------------------------------------------
 
@@ -980,11 +838,3 @@ class Store:
                     raise CorruptStoreError(
                         f"{what} refers to {path}, which is missing or damaged. Run kt doctor."
                     ) from None
-
-
-def _parse_stamp(stamp: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
-        return _now()
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
