@@ -13,7 +13,8 @@ store is ``plan.json`` (the plan and a ``_meta`` table) plus the folder ``plan.j
 
 One module per concern:
 
-    file_store.py     Store: opening, reading records, the transaction and its commit
+    file_store.py     Store: opening, changing records, the transaction and its commit
+    store_reading.py  StoreReading, Store's reading half: records, rows, meta, snapshots, history
     committing.py     writing a commit's files: segments, snapshots, then plan.json (the commit point)
     tinydb_tables.py  the TinyDB glue (tables keyed by id, storage held in memory)
     codec.py          the JSON bytes of every store file (orjson, standard library fallback)
