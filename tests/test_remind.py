@@ -370,6 +370,81 @@ def test_the_same_reminder_is_not_repeated_within_the_window(
     assert sent_refs(server.mailbox)[5:] == ["A1, A7, A2", "A6, A5"]
 
 
+# A copy that cannot be made is handled once, not tried (with the owner's digest sent again) on every run.
+UNDELIVERABLE = {
+    # The owners lead their own focus areas: no lead copy is wanted; A6 is still escalated.
+    "the owner is the lead": (
+        [["focus", "edit", "DIS", "--lead", "Head of Service, Disabled Children"],
+         ["focus", "edit", "CL", "--lead", "Head of Service, Care Leavers"]],
+        [f"Sent to {SAM}: A1, A7.", f"Sent to {CARE}, cc dcs.office@test.gov.uk: A6, A5.", "Sent 2 of 2 reminders."],
+        [],
+        [],
+    ),
+    "the lead has no address": (
+        [["owner", "edit", "O3", "--email", ""]],
+        [f"Sent to {SAM}: A1, A7.", f"Sent to {CARE}, cc dcs.office@test.gov.uk: A6, A5.",
+         "Note: A6 is 60 days overdue, but the lead of focus area CL (O3 Director of Quality Assurance) has no "
+         "e-mail address: not copied (kt owner edit O3 --email ADDRESS).",
+ "Note: A1 is 15 days overdue, but the lead of focus area DIS (O3 Director of Quality Assurance) has no "
+         "e-mail address: not copied (kt owner edit O3 --email ADDRESS).",
+         "Sent 2 of 2 reminders."],
+        [["owner", "edit", "O3", "--email", "qa.director@test.gov.uk"]],
+        [("sam.carter@test.gov.uk", "A1", ["qa.director@test.gov.uk", "sam.carter@test.gov.uk"]),
+         ("care.leavers@test.gov.uk", "A6", ["care.leavers@test.gov.uk", "qa.director@test.gov.uk"])],
+    ),
+    "the lead is outside the domains": (
+        [["owner", "edit", "O3", "--email", "qa.director@consultancy.example"]],
+        [f"Sent to {SAM}: A1, A7.", f"Sent to {CARE}, cc dcs.office@test.gov.uk: A6, A5.",
+         "Note: A6: the lead of focus area CL (qa.director@consultancy.example) is outside remind.domains "
+         "(*.gov.uk): not copied (--allow-external sends there).",
+ "Note: A1: the lead of focus area DIS (qa.director@consultancy.example) is outside remind.domains "
+         "(*.gov.uk): not copied (--allow-external sends there).",
+         "Sent 2 of 2 reminders."],
+        [["owner", "edit", "O3", "--email", "qa.director@test.gov.uk"]],
+        [("sam.carter@test.gov.uk", "A1", ["qa.director@test.gov.uk", "sam.carter@test.gov.uk"]),
+         ("care.leavers@test.gov.uk", "A6", ["care.leavers@test.gov.uk", "qa.director@test.gov.uk"])],
+    ),
+    "no escalation address is set (the default)": (
+        [["config", "unset", "remind.escalation_to"]],
+        [f"Sent to {SAM}, cc {LEAD}: A1, A7.", f"Sent to {CARE}, cc {LEAD}: A6, A5.",
+         "Note: A6 is 60 days overdue, but remind.escalation_to is not set: not escalated "
+         "(kt config set remind.escalation_to ADDRESS).",
+         "Sent 2 of 2 reminders."],
+        [["config", "set", "remind.escalation_to", "dcs.office@test.gov.uk"]],
+        [("care.leavers@test.gov.uk", "A6", ["care.leavers@test.gov.uk", "dcs.office@test.gov.uk"])],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", UNDELIVERABLE)
+def test_a_copy_that_cannot_be_made_is_not_sent_again_on_every_run(
+    reminders: Any, server: Server, db: Path, case: str
+) -> None:
+    setup, first_lines, fix, after_fix = UNDELIVERABLE[case]
+    configure(reminders, server.port)
+    for step in setup:
+        assert reminders(*step).exit_code == 0, step
+    first = reminders("remind")
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout.splitlines() == first_lines
+    assert sent_refs(server.mailbox) == ["A1, A7", "A6, A5"]
+    before = db.read_bytes()
+    for _ in range(2):  # cron's next runs: nothing sent, nothing said, nothing saved
+        again = reminders("remind")
+        assert (again.exit_code, again.stdout, again.stderr) == (0, "", "")
+        assert len(server.mailbox.received) == 2
+        assert db.read_bytes() == before
+    # Once the copy can be made, it is made on the next run (with the owner's digest it belongs to).
+    for step in fix:
+        assert reminders(*step).exit_code == 0, step
+    fixed = reminders("remind")
+    assert fixed.exit_code == 0, fixed.stderr
+    assert [(str(r.message["To"].addresses[0].addr_spec), str(r.message["X-Kt-Actions"]), sorted(r.rcpt_tos))
+            for r in server.mailbox.received[2:]] == after_fix  # fmt: skip
+    assert reminders("remind").stdout == ""
+    assert len(server.mailbox.received) == 2 + len(after_fix)
+
+
 # -- a server that refuses or drops ----------------------------------------------------------
 
 
