@@ -5,6 +5,7 @@ nothing, re-import), --all-owners, and the whole plan as .xlsx."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -14,7 +15,7 @@ import openpyxl
 import pytest
 from helpers.needs import need_libreoffice
 
-from knowsley_tracker.errors import NotFoundError, PersonalDataError, ValidationError
+from knowsley_tracker.errors import NotFoundError, PersonalDataError, UnsafeStoreError, ValidationError
 
 HEADERS = [
     "Action",
@@ -266,6 +267,57 @@ def test_all_owners_writes_one_return_each(returns: Any, tmp_path: Path, db: Pat
         assert (refused.exit_code, refused.stderr) == (ValidationError.exit_code, f"Error: {message}\n")
     unknown = returns("export", "--format", "xlsx", "--owner", "O9", "-o", str(tmp_path / "x.xlsx"))
     assert unknown.exit_code == NotFoundError.exit_code
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_all_owners_into_the_store_folder_is_refused_before_anything_is_made(
+    returns: Any, tmp_path: Path, db: Path
+) -> None:
+    aux = db.with_name(db.name + ".d")
+    (tmp_path / "into-store").symlink_to(aux)
+    before = tree(tmp_path)
+    for target in [
+        aux / "segments" / "x" / "y",
+        aux / "x",
+        tmp_path / "into-store" / "x" / "y",
+        db.with_name(db.name + ".d"),
+    ]:
+        result = returns("export", "--all-owners", "--dir", str(target))
+        assert (result.exit_code, result.stdout) == (ValidationError.exit_code, ""), target
+        assert (
+            result.stderr == f"Error: {target} is the store itself or inside its folder: write the output elsewhere.\n"
+        )
+        assert tree(tmp_path) == before, target
+    # The store's own names, in the store's folder, when they do not exist yet.
+    aux_absent = returns("export", "--all-owners", "--dir", str(db.with_name(".plan.json.x") / "y"))
+    assert aux_absent.exit_code == ValidationError.exit_code
+    assert tree(tmp_path) == before
+
+
+def test_all_owners_never_makes_a_folder_through_a_planted_link(
+    returns: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link planted at a folder's name after kt looked (kt is made to look too early)
+    is refused, not followed: nothing is written where it points."""
+    elsewhere = tmp_path / "victim"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "returns").symlink_to(elsewhere)
+    real = os.path.lexists
+    monkeypatch.setattr(os.path, "lexists", lambda p: False if str(p) == str(out / "returns") else real(p))
+    result = returns("export", "--all-owners", "--dir", str(out / "returns"))
+    assert result.exit_code == UnsafeStoreError.exit_code
+    assert result.stderr.startswith(f"Error: {out / 'returns'} is a symbolic link (to {elsewhere})")
+    assert list(elsewhere.iterdir()) == []
+    assert (out / "returns").is_symlink()
+    monkeypatch.setattr(os.path, "lexists", real)
+    made = returns("export", "--all-owners", "--dir", str(out / "new" / "returns"))
+    assert made.exit_code == 0, made.stderr
+    assert tree(out / "new") == ["returns", "returns/return-O1.xlsx", "returns/return-O2.xlsx"]
 
 
 def test_the_whole_plan_as_xlsx_round_trips(returns: Any, db: Path, tmp_path: Path, monkeypatch: Any) -> None:

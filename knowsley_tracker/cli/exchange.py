@@ -127,20 +127,20 @@ def export(
 
 
 def _export_returns(app: AppContext, folder: Path) -> None:
+    from knowsley_tracker.outputs import open_output_folder, write_output_in
     from knowsley_tracker.render.xlsx_out import return_workbook
     from knowsley_tracker.service.owner_returns import all_owner_returns
 
     with app.reading() as s:
         returns, without = all_owner_returns(s)
         files = [(folder / r.file_name, return_workbook(r), r) for r in returns]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TrackerError(f"Could not create {folder} ({exc.strerror or exc}).") from None
-    for path, payload, ret in files:
-        write_output(path, payload, store=app.db)
-        count = len(ret.rows)
-        say(f"Wrote {safe(path)}: {count} open action{'' if count == 1 else 's'} for {safe(ret.owner.display)}.")
+    # Refused (the store's folder, also through a link) before anything is made; the missing
+    # folders are made without following a link, and the returns written inside the open folder.
+    with open_output_folder(folder, store=app.db) as opened:
+        for path, payload, ret in files:
+            write_output_in(opened, path.name, payload, store=app.db)
+            count = len(ret.rows)
+            say(f"Wrote {safe(path)}: {count} open action{'' if count == 1 else 's'} for {safe(ret.owner.display)}.")
     for owner in without:
         say(f"No return for {owner.ref} {safe(owner.display)}: no open actions.")
     if not files:
