@@ -15,7 +15,13 @@ import openpyxl
 import pytest
 from helpers.needs import need_libreoffice
 
-from knowsley_tracker.errors import NotFoundError, PersonalDataError, UnsafeStoreError, ValidationError
+from knowsley_tracker.errors import (
+    ConflictError,
+    NotFoundError,
+    PersonalDataError,
+    UnsafeStoreError,
+    ValidationError,
+)
 
 HEADERS = [
     "Action",
@@ -166,7 +172,7 @@ def test_a_row_whose_action_changed_since_the_export_is_refused_and_nothing_is_s
     assert returns("log", "A1", "Half the teams audited", "--progress", "55", "--by", "Team Manager").exit_code == 0
     before = store_state(db)
     result = returns("import", str(filled), "--updates")
-    assert (result.exit_code, result.stdout) == (ValidationError.exit_code, "")
+    assert (result.exit_code, result.stdout) == (ConflictError.exit_code, "")  # a conflict, not bad input
     assert result.stderr == (
         f"Error: {filled} has 1 problem; nothing was imported.\n"
         "  row 5: A1 changed after this return was exported on 30 Nov 2025 09:00: L3 by Team Manager on "
@@ -201,12 +207,25 @@ def test_each_row_is_checked_with_the_rules_of_kt_log(returns: Any, db: Path, tm
     assert store_state(db) == before
     personal = fill(path, tmp_path / "personal.xlsx", {"A1": {"Update note": "Visited the family at L36 9YU"}})
     refused = returns("import", str(personal), "--updates")
-    assert refused.exit_code == ValidationError.exit_code
+    assert refused.exit_code == PersonalDataError.exit_code == 6  # as kt log exits for the same note
     assert "row 5: The note looks like it contains a UK postcode." in refused.stderr
+    assert store_state(db) == before
+    # With other problems too: still 6, and every problem is listed.
+    mixed = fill(path, tmp_path / "mixed.xlsx", {
+        "A1": {"Update note": "Visited the family at L36 9YU"},
+        "A2": {"New progress (%)": 150},
+    })  # fmt: skip
+    both = returns("import", str(mixed), "--updates")
+    assert both.exit_code == PersonalDataError.exit_code
+    assert both.stderr.splitlines()[:3] == [
+        f"Error: {mixed} has 2 problems; nothing was imported.",
+        "  row 5: The note looks like it contains a UK postcode. Plans must hold no personal data about children: "
+        'remove it, or if it is not personal data, repeat with --allow-personal-data "why".',
+        "  row 6, New progress (%): Progress must be a whole number from 0 to 100, not '150'.",
+    ]
     assert store_state(db) == before
     allowed = returns("import", str(personal), "--updates", "--allow-personal-data", "The council's office")
     assert allowed.exit_code == 0, allowed.stderr
-    assert PersonalDataError.exit_code == 6
 
 
 def test_a_tampered_or_foreign_return_is_refused(returns: Any, db: Path, tmp_path: Path) -> None:

@@ -198,7 +198,9 @@ def _import_help() -> str:
         "it an override. Rows whose recommendation cells are empty belong to the recommendation above (merged "
         "cells). Nothing is saved unless every row is valid, and rows already in the plan are left as they are, "
         "so importing a file twice changes nothing; --dry-run shows how every cell was read. "
-        "JSON: an export from kt export --format json, restored only into an empty store (kt init first)."
+        "JSON: an export from kt export --format json, restored only into an empty store (kt init first). "
+        "A refused file lists every problem; exit 6 when any is text that looks like personal data about a child, "
+        "else 5 when any row of a return is about an action changed since the return was exported, else 4."
     )
 
 
