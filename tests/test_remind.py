@@ -669,7 +669,6 @@ def test_dry_run_prints_every_message_with_headers_and_sends_nothing(reminders: 
         "",
     ]
     assert lines[6].startswith("Message-ID: <") and lines[6].endswith(".kt-remind@test.gov.uk>")
-    assert "\n".join(lines[10:]).startswith(SAM_TEXT.rstrip("\n") + "\n\n[and the same as an HTML part]\n")
     assert "----- message 2 of 2 -----" in lines
     assert lines[-1] == "Dry run: would send 2 reminders (4 actions). Nothing was sent."
     assert server.mailbox.received == []
@@ -684,6 +683,15 @@ def test_dry_run_prints_every_message_with_headers_and_sends_nothing(reminders: 
         {"address": "dcs.office@test.gov.uk", "level": "escalation", "actions": ["A6"]},
     ]
     assert (as_json["dry_run"], as_json["without_email"], as_json["left_out_recent"]) == (True, [], 0)
+    # The HTML part is not printed: it is named, with its true size (that of the message kt remind sends).
+    assert reminders("remind").exit_code == 0
+    html = server.mailbox.received[0].message.get_body(preferencelist=("html",))
+    assert html is not None and html.get_content_type() == "text/html"
+    size = len(html.get_content().replace("\r\n", "\n").encode("utf-8"))  # as kt made it, before SMTP's CRLF
+    assert size > 1000
+    assert "\n".join(lines[10:]).startswith(
+        SAM_TEXT.rstrip("\n") + f"\n\n[Also an HTML part (text/html, {size:,} bytes): the same actions as a table.]\n"
+    )
 
 
 def test_a_digest_the_guard_flags_is_withheld(reminders: Any, server: Server, db: Path) -> None:
@@ -721,6 +729,9 @@ def test_hostile_text_cannot_add_headers_or_recipients(reminders: Any, server: S
     text = sam.message.get_body(preferencelist=("plain",))
     assert html is not None and text is not None
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.get_content() and "<script>" not in html.get_content()
+    # Control characters are shown as in the text part, not sent raw in the HTML part.
+    assert "\x1b" not in html.get_content()
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt; \\x1b[2J [bold]x[/]</td>" in html.get_content()
     assert "\x1b" not in text.get_content() and "  A1  <script>alert(1)</script> \\x1b[2J [bold]x[/]\r\n" in (
         text.get_content()
     )
