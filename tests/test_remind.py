@@ -741,11 +741,17 @@ def test_settings_are_checked(reminders: Any) -> None:
     for name, value, message in [
         ("smtp.security", "ssl", "smtp.security takes one of starttls, tls, none, not 'ssl'."),
         ("smtp.from", "not an address", "smtp.from takes an e-mail address, e.g. improvement.plan@knowsley.gov.uk (empty for none), not 'not an address'."),
-        ("remind.domains", "*.gov.uk, bad domain", "remind.domains takes mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for any), not '*.gov.uk, bad domain'."),
+        ("remind.domains", "*.gov.uk, bad domain", "remind.domains takes mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for none), not '*.gov.uk, bad domain'."),
+        ("remind.domains", ",,,", "remind.domains takes mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for none), not ',,,'."),
+        ("remind.domains", " , ", "remind.domains takes mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for none), not ' , '."),
+        ("rag.amber_days", "-5", "rag.amber_days takes a whole number from 0 to 365, not '-5'."),
         ("smtp.password_env", "1X", "smtp.password_env takes an environment variable name, e.g. KT_SMTP_PASSWORD, not '1X'."),
     ]:  # fmt: skip
         result = reminders("config", "set", name, value)
         assert (result.exit_code, result.stderr) == (ValidationError.exit_code, f"Error: {message}\n")
+    # Empty is none: said so, never "is now ."
+    cleared = reminders("config", "set", "remind.domains", "")
+    assert (cleared.exit_code, cleared.stdout) == (0, "remind.domains is now empty (none).\n")
     no_sender = reminders("remind", "--dry-run")
     assert no_sender.stderr == (
         "Error: Reminders need a From address: kt config set smtp.from improvement.plan@example.gov.uk\n"
