@@ -215,11 +215,11 @@ class DomainList(Kind):
 
     @property
     def accepted(self) -> str:
-        return "mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for any)"
+        return "mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for none)"
 
     def from_text(self, text: str, today: date) -> Any:
         value = ",".join(p.strip().lower() for p in text.split(",") if p.strip())
-        if self.check(value):
+        if (not value and text.strip()) or self.check(value):  # ",,," names no domain: refused, not read as none
             raise ValueError(value)
         return value
 
@@ -315,7 +315,7 @@ SETTINGS: dict[str, Setting] = {
             "remind.domains",
             DomainList(),
             "",
-            "Domains reminders may go to, e.g. *.gov.uk (others need --allow-external).",
+            "Domains reminders may go to, e.g. *.gov.uk (others need --allow-external; empty: none).",
         ),
         # The mail server kt remind sends through.
         Setting(

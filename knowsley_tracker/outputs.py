@@ -32,7 +32,6 @@ def write_output(path: Path, payload: bytes, *, store: Path) -> None:
     ``path`` (it is never written through nor replaced). The file is 0600 when the
     store is private, else as the umask says.
     """
-    paths = StorePaths(store)
     name = path.name
     if name in ("", ".", ".."):
         raise ValidationError(f"{path} is a folder, not a file name: give a file to write.")
@@ -43,11 +42,70 @@ def write_output(path: Path, payload: bytes, *, store: Path) -> None:
     except OSError as exc:
         raise _output_failed(path, exc) from None
     with folder:
-        _refuse_store_target(folder, name, path, paths)
-        try:
-            sf.atomic_write(folder, name, payload, _output_mode(paths))
-        except OSError as exc:
-            raise _output_failed(path, exc) from None
+        write_output_in(folder, name, payload, store=store)
+
+
+def write_output_in(folder: sf.Folder, name: str, payload: bytes, *, store: Path) -> None:
+    """:func:`write_output` for the file ``name`` in a folder already open (from
+    :func:`open_output_folder`), with the same refusals."""
+    paths = StorePaths(store)
+    path = folder / name
+    _refuse_store_target(folder, name, path, paths)
+    try:
+        sf.atomic_write(folder, name, payload, _output_mode(paths))
+    except OSError as exc:
+        raise _output_failed(path, exc) from None
+
+
+def open_output_folder(path: Path, *, store: Path) -> sf.Folder:
+    """Open the folder ``path`` to write outputs into, making what is missing of it.
+
+    Refused before anything is made: the store's folder ``plan.json.d`` or anything
+    inside it (also when reached through a link), and the store's own names. The
+    missing folders are made one at a time inside their parent's descriptor and
+    opened without following a link, so a link planted at one of their names is
+    refused, never followed. They are private when the store is private."""
+    paths = StorePaths(store)
+    missing: list[str] = []
+    base = path
+    while not os.path.lexists(base) and base != base.parent:
+        missing.insert(0, base.name)
+        base = base.parent
+    if any(name in ("", ".", "..") for name in missing):
+        raise ValidationError(f"{path} goes through a folder that does not exist: give a plain folder path.")
+    try:
+        folder = sf.open_root(base)
+    except NotADirectoryError:
+        raise ValidationError(f"{base} is not a folder.") from None
+    except OSError as exc:
+        raise TrackerError(f"Could not open {base} ({exc.strerror or exc}).") from None
+    try:
+        refused = ValidationError(f"{path} is the store itself or inside its folder: write the output elsewhere.")
+        root, _, aux_st = _store_stats(paths)
+        if aux_st is not None and _within(folder, aux_st):
+            raise refused
+        first = missing[0] if missing else ""
+        if (
+            first
+            and same(os.fstat(folder.fd), root)
+            and (first in (paths.store.name, paths.aux.name) or first.startswith(f".{paths.store.name}."))
+        ):
+            raise refused
+        mode = _output_mode(paths)
+        mode |= (mode & 0o444) >> 2  # a folder: searchable by whoever may read its files
+        for name in missing:
+            try:
+                child = sf.open_folder(folder, name, create_mode=mode)
+            except OSError as exc:
+                raise TrackerError(f"Could not create {folder / name} ({exc.strerror or exc}).") from None
+            if child is None:
+                raise TrackerError(f"Could not create {folder / name} (it was removed while kt made it).")
+            folder.close()
+            folder = child
+    except BaseException:
+        folder.close()
+        raise
+    return folder
 
 
 def _output_failed(path: Path, exc: OSError) -> TrackerError:
@@ -63,17 +121,7 @@ def _refuse_store_target(folder: sf.Folder, name: str, path: Path, paths: StoreP
     """The output must not be the store, its folder or anything in it, nor a link."""
     refused = ValidationError(f"{path} is the store itself or inside its folder: write the output elsewhere.")
     here = os.fstat(folder.fd)
-    root: os.stat_result | None
-    store: os.stat_result | None
-    aux_st: os.stat_result | None
-    try:
-        with StoreFolders(paths) as f:
-            root = os.fstat(f.root().fd)
-            store = sf.entry_stat(f.root(), f.store_name)
-            aux = f.aux()
-            aux_st = os.fstat(aux.fd) if aux is not None else None
-    except (OSError, TrackerError):
-        root = store = aux_st = None
+    root, store, aux_st = _store_stats(paths)
     if same(here, root) and (name in (paths.store.name, paths.aux.name) or name.startswith(f".{paths.store.name}.")):
         raise refused
     # Inside plan.json.d, however the path got there: walk up from the folder itself.
@@ -95,6 +143,24 @@ def _refuse_store_target(folder: sf.Folder, name: str, path: Path, paths: StoreP
         raise ValidationError(f"{path} is a folder: give a file name to write.")
     if same(entry, store):
         raise refused
+
+
+def _store_stats(
+    paths: StorePaths,
+) -> tuple[os.stat_result | None, os.stat_result | None, os.stat_result | None]:
+    """The store's folder, the store file and its folder ``plan.json.d`` (None where missing)."""
+    root: os.stat_result | None
+    store: os.stat_result | None
+    aux_st: os.stat_result | None
+    try:
+        with StoreFolders(paths) as f:
+            root = os.fstat(f.root().fd)
+            store = sf.entry_stat(f.root(), f.store_name)
+            aux = f.aux()
+            aux_st = os.fstat(aux.fd) if aux is not None else None
+    except (OSError, TrackerError):
+        root = store = aux_st = None
+    return root, store, aux_st
 
 
 def same(a: os.stat_result | None, b: os.stat_result | None) -> bool:

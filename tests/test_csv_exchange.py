@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from knowsley_tracker.errors import NotFoundError, ValidationError
+from knowsley_tracker.errors import NotFoundError, PersonalDataError, ValidationError
 from knowsley_tracker.service.plan_sheet import neutralise, restore
 
 DATA = Path(__file__).parent / "data"
@@ -244,7 +244,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(plan: Any, db: Path, m
     before = store_state(fresh)
     source = DATA / "bad_plan.csv"
     result = plan("import", str(source))
-    assert result.exit_code == ValidationError.exit_code
+    assert result.exit_code == PersonalDataError.exit_code  # row 5 is personal data; every problem is listed
     assert result.stdout == ""
     problems = [
         "  row 2, due: Cannot read '31/02/2026' as a date (no such day): use 1/9/2025, 2025-09-01, 1 Sep 2025, "
@@ -268,7 +268,7 @@ def test_bad_rows_are_all_reported_and_nothing_is_written(plan: Any, db: Path, m
     dry = plan("import", str(source), "--dry-run")
     assert (dry.exit_code, dry.stderr) == (result.exit_code, result.stderr)
     accepting = plan("import", str(source), "--accept-rag", "Agreed at the board")
-    assert accepting.exit_code == ValidationError.exit_code
+    assert accepting.exit_code == PersonalDataError.exit_code
     assert accepting.stderr == f"Error: {source} has 8 problems; nothing was imported.\n" + "".join(problems)
     assert store_state(fresh) == before
 
@@ -352,7 +352,7 @@ def test_personal_data_can_be_allowed_with_a_reason(kt: Any, tmp_path: Path) -> 
         "rec_ref,recommendation,focus_area,action,owner,due\nR1,Text.,DIS,Open the hub at L36 9YU,Lead,1/12/2025\n",
     )
     refused = kt("import", path)
-    assert refused.exit_code == ValidationError.exit_code
+    assert refused.exit_code == PersonalDataError.exit_code
     assert "row 2, action: The action looks like it contains a UK postcode." in refused.stderr
     allowed = kt("import", path, "--allow-personal-data", "The council's office postcode, not a child's")
     assert allowed.exit_code == 0, allowed.stderr
@@ -362,7 +362,9 @@ def test_personal_data_can_be_allowed_with_a_reason(kt: Any, tmp_path: Path) -> 
         tmp_path / "ref.csv",
         "rec_ref,recommendation,focus_area,action,owner,due\nCase 123456,Text.,DIS,Another,Lead,1/12/2025\n",
     )
-    assert kt("import", reference).stderr == (
+    by_reference = kt("import", reference)
+    assert by_reference.exit_code == PersonalDataError.exit_code
+    assert by_reference.stderr == (
         f"Error: {reference} has 1 problem; nothing was imported.\n"
         "  row 2, rec_ref: The recommendation's reference looks like it contains a case or record reference. "
         "Plans must hold no personal data about children: remove it, or if it is not personal data, repeat with "

@@ -5,6 +5,7 @@ nothing, re-import), --all-owners, and the whole plan as .xlsx."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import zipfile
 from pathlib import Path
@@ -14,7 +15,13 @@ import openpyxl
 import pytest
 from helpers.needs import need_libreoffice
 
-from knowsley_tracker.errors import NotFoundError, PersonalDataError, ValidationError
+from knowsley_tracker.errors import (
+    ConflictError,
+    NotFoundError,
+    PersonalDataError,
+    UnsafeStoreError,
+    ValidationError,
+)
 
 HEADERS = [
     "Action",
@@ -165,7 +172,7 @@ def test_a_row_whose_action_changed_since_the_export_is_refused_and_nothing_is_s
     assert returns("log", "A1", "Half the teams audited", "--progress", "55", "--by", "Team Manager").exit_code == 0
     before = store_state(db)
     result = returns("import", str(filled), "--updates")
-    assert (result.exit_code, result.stdout) == (ValidationError.exit_code, "")
+    assert (result.exit_code, result.stdout) == (ConflictError.exit_code, "")  # a conflict, not bad input
     assert result.stderr == (
         f"Error: {filled} has 1 problem; nothing was imported.\n"
         "  row 5: A1 changed after this return was exported on 30 Nov 2025 09:00: L3 by Team Manager on "
@@ -200,12 +207,25 @@ def test_each_row_is_checked_with_the_rules_of_kt_log(returns: Any, db: Path, tm
     assert store_state(db) == before
     personal = fill(path, tmp_path / "personal.xlsx", {"A1": {"Update note": "Visited the family at L36 9YU"}})
     refused = returns("import", str(personal), "--updates")
-    assert refused.exit_code == ValidationError.exit_code
+    assert refused.exit_code == PersonalDataError.exit_code == 6  # as kt log exits for the same note
     assert "row 5: The note looks like it contains a UK postcode." in refused.stderr
+    assert store_state(db) == before
+    # With other problems too: still 6, and every problem is listed.
+    mixed = fill(path, tmp_path / "mixed.xlsx", {
+        "A1": {"Update note": "Visited the family at L36 9YU"},
+        "A2": {"New progress (%)": 150},
+    })  # fmt: skip
+    both = returns("import", str(mixed), "--updates")
+    assert both.exit_code == PersonalDataError.exit_code
+    assert both.stderr.splitlines()[:3] == [
+        f"Error: {mixed} has 2 problems; nothing was imported.",
+        "  row 5: The note looks like it contains a UK postcode. Plans must hold no personal data about children: "
+        'remove it, or if it is not personal data, repeat with --allow-personal-data "why".',
+        "  row 6, New progress (%): Progress must be a whole number from 0 to 100, not '150'.",
+    ]
     assert store_state(db) == before
     allowed = returns("import", str(personal), "--updates", "--allow-personal-data", "The council's office")
     assert allowed.exit_code == 0, allowed.stderr
-    assert PersonalDataError.exit_code == 6
 
 
 def test_a_tampered_or_foreign_return_is_refused(returns: Any, db: Path, tmp_path: Path) -> None:
@@ -266,6 +286,57 @@ def test_all_owners_writes_one_return_each(returns: Any, tmp_path: Path, db: Pat
         assert (refused.exit_code, refused.stderr) == (ValidationError.exit_code, f"Error: {message}\n")
     unknown = returns("export", "--format", "xlsx", "--owner", "O9", "-o", str(tmp_path / "x.xlsx"))
     assert unknown.exit_code == NotFoundError.exit_code
+
+
+def tree(folder: Path) -> list[str]:
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*"))
+
+
+def test_all_owners_into_the_store_folder_is_refused_before_anything_is_made(
+    returns: Any, tmp_path: Path, db: Path
+) -> None:
+    aux = db.with_name(db.name + ".d")
+    (tmp_path / "into-store").symlink_to(aux)
+    before = tree(tmp_path)
+    for target in [
+        aux / "segments" / "x" / "y",
+        aux / "x",
+        tmp_path / "into-store" / "x" / "y",
+        db.with_name(db.name + ".d"),
+    ]:
+        result = returns("export", "--all-owners", "--dir", str(target))
+        assert (result.exit_code, result.stdout) == (ValidationError.exit_code, ""), target
+        assert (
+            result.stderr == f"Error: {target} is the store itself or inside its folder: write the output elsewhere.\n"
+        )
+        assert tree(tmp_path) == before, target
+    # The store's own names, in the store's folder, when they do not exist yet.
+    aux_absent = returns("export", "--all-owners", "--dir", str(db.with_name(".plan.json.x") / "y"))
+    assert aux_absent.exit_code == ValidationError.exit_code
+    assert tree(tmp_path) == before
+
+
+def test_all_owners_never_makes_a_folder_through_a_planted_link(
+    returns: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A link planted at a folder's name after kt looked (kt is made to look too early)
+    is refused, not followed: nothing is written where it points."""
+    elsewhere = tmp_path / "victim"
+    elsewhere.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "returns").symlink_to(elsewhere)
+    real = os.path.lexists
+    monkeypatch.setattr(os.path, "lexists", lambda p: False if str(p) == str(out / "returns") else real(p))
+    result = returns("export", "--all-owners", "--dir", str(out / "returns"))
+    assert result.exit_code == UnsafeStoreError.exit_code
+    assert result.stderr.startswith(f"Error: {out / 'returns'} is a symbolic link (to {elsewhere})")
+    assert list(elsewhere.iterdir()) == []
+    assert (out / "returns").is_symlink()
+    monkeypatch.setattr(os.path, "lexists", real)
+    made = returns("export", "--all-owners", "--dir", str(out / "new" / "returns"))
+    assert made.exit_code == 0, made.stderr
+    assert tree(out / "new") == ["returns", "returns/return-O1.xlsx", "returns/return-O2.xlsx"]
 
 
 def test_the_whole_plan_as_xlsx_round_trips(returns: Any, db: Path, tmp_path: Path, monkeypatch: Any) -> None:

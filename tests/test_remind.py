@@ -370,6 +370,81 @@ def test_the_same_reminder_is_not_repeated_within_the_window(
     assert sent_refs(server.mailbox)[5:] == ["A1, A7, A2", "A6, A5"]
 
 
+# A copy that cannot be made is handled once, not tried (with the owner's digest sent again) on every run.
+UNDELIVERABLE = {
+    # The owners lead their own focus areas: no lead copy is wanted; A6 is still escalated.
+    "the owner is the lead": (
+        [["focus", "edit", "DIS", "--lead", "Head of Service, Disabled Children"],
+         ["focus", "edit", "CL", "--lead", "Head of Service, Care Leavers"]],
+        [f"Sent to {SAM}: A1, A7.", f"Sent to {CARE}, cc dcs.office@test.gov.uk: A6, A5.", "Sent 2 of 2 reminders."],
+        [],
+        [],
+    ),
+    "the lead has no address": (
+        [["owner", "edit", "O3", "--email", ""]],
+        [f"Sent to {SAM}: A1, A7.", f"Sent to {CARE}, cc dcs.office@test.gov.uk: A6, A5.",
+         "Note: A6 is 60 days overdue, but the lead of focus area CL (O3 Director of Quality Assurance) has no "
+         "e-mail address: not copied (kt owner edit O3 --email ADDRESS).",
+ "Note: A1 is 15 days overdue, but the lead of focus area DIS (O3 Director of Quality Assurance) has no "
+         "e-mail address: not copied (kt owner edit O3 --email ADDRESS).",
+         "Sent 2 of 2 reminders."],
+        [["owner", "edit", "O3", "--email", "qa.director@test.gov.uk"]],
+        [("sam.carter@test.gov.uk", "A1", ["qa.director@test.gov.uk", "sam.carter@test.gov.uk"]),
+         ("care.leavers@test.gov.uk", "A6", ["care.leavers@test.gov.uk", "qa.director@test.gov.uk"])],
+    ),
+    "the lead is outside the domains": (
+        [["owner", "edit", "O3", "--email", "qa.director@consultancy.example"]],
+        [f"Sent to {SAM}: A1, A7.", f"Sent to {CARE}, cc dcs.office@test.gov.uk: A6, A5.",
+         "Note: A6: the lead of focus area CL (qa.director@consultancy.example) is outside remind.domains "
+         "(*.gov.uk): not copied (--allow-external sends there).",
+ "Note: A1: the lead of focus area DIS (qa.director@consultancy.example) is outside remind.domains "
+         "(*.gov.uk): not copied (--allow-external sends there).",
+         "Sent 2 of 2 reminders."],
+        [["owner", "edit", "O3", "--email", "qa.director@test.gov.uk"]],
+        [("sam.carter@test.gov.uk", "A1", ["qa.director@test.gov.uk", "sam.carter@test.gov.uk"]),
+         ("care.leavers@test.gov.uk", "A6", ["care.leavers@test.gov.uk", "qa.director@test.gov.uk"])],
+    ),
+    "no escalation address is set (the default)": (
+        [["config", "unset", "remind.escalation_to"]],
+        [f"Sent to {SAM}, cc {LEAD}: A1, A7.", f"Sent to {CARE}, cc {LEAD}: A6, A5.",
+         "Note: A6 is 60 days overdue, but remind.escalation_to is not set: not escalated "
+         "(kt config set remind.escalation_to ADDRESS).",
+         "Sent 2 of 2 reminders."],
+        [["config", "set", "remind.escalation_to", "dcs.office@test.gov.uk"]],
+        [("care.leavers@test.gov.uk", "A6", ["care.leavers@test.gov.uk", "dcs.office@test.gov.uk"])],
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", UNDELIVERABLE)
+def test_a_copy_that_cannot_be_made_is_not_sent_again_on_every_run(
+    reminders: Any, server: Server, db: Path, case: str
+) -> None:
+    setup, first_lines, fix, after_fix = UNDELIVERABLE[case]
+    configure(reminders, server.port)
+    for step in setup:
+        assert reminders(*step).exit_code == 0, step
+    first = reminders("remind")
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout.splitlines() == first_lines
+    assert sent_refs(server.mailbox) == ["A1, A7", "A6, A5"]
+    before = db.read_bytes()
+    for _ in range(2):  # cron's next runs: nothing sent, nothing said, nothing saved
+        again = reminders("remind")
+        assert (again.exit_code, again.stdout, again.stderr) == (0, "", "")
+        assert len(server.mailbox.received) == 2
+        assert db.read_bytes() == before
+    # Once the copy can be made, it is made on the next run (with the owner's digest it belongs to).
+    for step in fix:
+        assert reminders(*step).exit_code == 0, step
+    fixed = reminders("remind")
+    assert fixed.exit_code == 0, fixed.stderr
+    assert [(str(r.message["To"].addresses[0].addr_spec), str(r.message["X-Kt-Actions"]), sorted(r.rcpt_tos))
+            for r in server.mailbox.received[2:]] == after_fix  # fmt: skip
+    assert reminders("remind").stdout == ""
+    assert len(server.mailbox.received) == 2 + len(after_fix)
+
+
 # -- a server that refuses or drops ----------------------------------------------------------
 
 
@@ -594,7 +669,6 @@ def test_dry_run_prints_every_message_with_headers_and_sends_nothing(reminders: 
         "",
     ]
     assert lines[6].startswith("Message-ID: <") and lines[6].endswith(".kt-remind@test.gov.uk>")
-    assert "\n".join(lines[10:]).startswith(SAM_TEXT.rstrip("\n") + "\n\n[and the same as an HTML part]\n")
     assert "----- message 2 of 2 -----" in lines
     assert lines[-1] == "Dry run: would send 2 reminders (4 actions). Nothing was sent."
     assert server.mailbox.received == []
@@ -609,6 +683,15 @@ def test_dry_run_prints_every_message_with_headers_and_sends_nothing(reminders: 
         {"address": "dcs.office@test.gov.uk", "level": "escalation", "actions": ["A6"]},
     ]
     assert (as_json["dry_run"], as_json["without_email"], as_json["left_out_recent"]) == (True, [], 0)
+    # The HTML part is not printed: it is named, with its true size (that of the message kt remind sends).
+    assert reminders("remind").exit_code == 0
+    html = server.mailbox.received[0].message.get_body(preferencelist=("html",))
+    assert html is not None and html.get_content_type() == "text/html"
+    size = len(html.get_content().replace("\r\n", "\n").encode("utf-8"))  # as kt made it, before SMTP's CRLF
+    assert size > 1000
+    assert "\n".join(lines[10:]).startswith(
+        SAM_TEXT.rstrip("\n") + f"\n\n[Also an HTML part (text/html, {size:,} bytes): the same actions as a table.]\n"
+    )
 
 
 def test_a_digest_the_guard_flags_is_withheld(reminders: Any, server: Server, db: Path) -> None:
@@ -646,6 +729,9 @@ def test_hostile_text_cannot_add_headers_or_recipients(reminders: Any, server: S
     text = sam.message.get_body(preferencelist=("plain",))
     assert html is not None and text is not None
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html.get_content() and "<script>" not in html.get_content()
+    # Control characters are shown as in the text part, not sent raw in the HTML part.
+    assert "\x1b" not in html.get_content()
+    assert "<td>&lt;script&gt;alert(1)&lt;/script&gt; \\x1b[2J [bold]x[/]</td>" in html.get_content()
     assert "\x1b" not in text.get_content() and "  A1  <script>alert(1)</script> \\x1b[2J [bold]x[/]\r\n" in (
         text.get_content()
     )
@@ -655,11 +741,17 @@ def test_settings_are_checked(reminders: Any) -> None:
     for name, value, message in [
         ("smtp.security", "ssl", "smtp.security takes one of starttls, tls, none, not 'ssl'."),
         ("smtp.from", "not an address", "smtp.from takes an e-mail address, e.g. improvement.plan@knowsley.gov.uk (empty for none), not 'not an address'."),
-        ("remind.domains", "*.gov.uk, bad domain", "remind.domains takes mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for any), not '*.gov.uk, bad domain'."),
+        ("remind.domains", "*.gov.uk, bad domain", "remind.domains takes mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for none), not '*.gov.uk, bad domain'."),
+        ("remind.domains", ",,,", "remind.domains takes mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for none), not ',,,'."),
+        ("remind.domains", " , ", "remind.domains takes mail domains separated by commas, e.g. *.gov.uk,knowsley.gov.uk (empty for none), not ' , '."),
+        ("rag.amber_days", "-5", "rag.amber_days takes a whole number from 0 to 365, not '-5'."),
         ("smtp.password_env", "1X", "smtp.password_env takes an environment variable name, e.g. KT_SMTP_PASSWORD, not '1X'."),
     ]:  # fmt: skip
         result = reminders("config", "set", name, value)
         assert (result.exit_code, result.stderr) == (ValidationError.exit_code, f"Error: {message}\n")
+    # Empty is none: said so, never "is now ."
+    cleared = reminders("config", "set", "remind.domains", "")
+    assert (cleared.exit_code, cleared.stdout) == (0, "remind.domains is now empty (none).\n")
     no_sender = reminders("remind", "--dry-run")
     assert no_sender.stderr == (
         "Error: Reminders need a From address: kt config set smtp.from improvement.plan@example.gov.uk\n"

@@ -127,20 +127,20 @@ def export(
 
 
 def _export_returns(app: AppContext, folder: Path) -> None:
+    from knowsley_tracker.outputs import open_output_folder, write_output_in
     from knowsley_tracker.render.xlsx_out import return_workbook
     from knowsley_tracker.service.owner_returns import all_owner_returns
 
     with app.reading() as s:
         returns, without = all_owner_returns(s)
         files = [(folder / r.file_name, return_workbook(r), r) for r in returns]
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise TrackerError(f"Could not create {folder} ({exc.strerror or exc}).") from None
-    for path, payload, ret in files:
-        write_output(path, payload, store=app.db)
-        count = len(ret.rows)
-        say(f"Wrote {safe(path)}: {count} open action{'' if count == 1 else 's'} for {safe(ret.owner.display)}.")
+    # Refused (the store's folder, also through a link) before anything is made; the missing
+    # folders are made without following a link, and the returns written inside the open folder.
+    with open_output_folder(folder, store=app.db) as opened:
+        for path, payload, ret in files:
+            write_output_in(opened, path.name, payload, store=app.db)
+            count = len(ret.rows)
+            say(f"Wrote {safe(path)}: {count} open action{'' if count == 1 else 's'} for {safe(ret.owner.display)}.")
     for owner in without:
         say(f"No return for {owner.ref} {safe(owner.display)}: no open actions.")
     if not files:
@@ -198,7 +198,9 @@ def _import_help() -> str:
         "it an override. Rows whose recommendation cells are empty belong to the recommendation above (merged "
         "cells). Nothing is saved unless every row is valid, and rows already in the plan are left as they are, "
         "so importing a file twice changes nothing; --dry-run shows how every cell was read. "
-        "JSON: an export from kt export --format json, restored only into an empty store (kt init first)."
+        "JSON: an export from kt export --format json, restored only into an empty store (kt init first). "
+        "A refused file lists every problem; exit 6 when any is text that looks like personal data about a child, "
+        "else 5 when any row of a return is about an action changed since the return was exported, else 4."
     )
 
 

@@ -87,7 +87,11 @@ def config_get(ctx: typer.Context, name: Annotated[str, typer.Argument(help="The
     say(safe(row.shown))
 
 
-@config_app.command("set", epilog="Accepted values: " + _accepted_list())
+# A value may start with a dash (a negative number): it reaches the setting's own check
+# instead of being taken for an option Click does not know.
+@config_app.command(
+    "set", epilog="Accepted values: " + _accepted_list(), context_settings={"ignore_unknown_options": True}
+)
 def config_set(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The setting, e.g. rag.amber_days.")],
@@ -107,7 +111,8 @@ def config_set(
     """
     with app_context(ctx).writing(f"config set {name}") as s:
         setting, typed = settings_service.set_setting(s, name, value)
-    say(f"{setting.name} is now {safe(setting.kind.show(typed))}.")
+    shown = setting.kind.show(typed)
+    say(f"{setting.name} is now {safe(shown)}." if shown else f"{setting.name} is now empty (none).")
 
 
 @config_app.command("unset")

@@ -3,8 +3,8 @@
 Each names the council, lists the owner's actions by id and title (overdue,
 then due soon, then without a recent update), gives the latest update and the
 command that records progress (``kt log A12 "..."``), and says who is copied
-and why. User text is data: control characters become visible escapes in the
-text part, and everything is HTML-escaped in the HTML part. Header values are
+and why. User text is data: control characters become visible escapes (``\\x1b``)
+in both parts, and everything is HTML-escaped in the HTML part. Header values are
 flattened to one line and addresses are built with :class:`email.headerregistry.Address`,
 so no stored text can add a header or a recipient.
 """
@@ -115,7 +115,9 @@ def text_body(plan: ReminderPlan, digest: Digest) -> str:
 
 
 def html_body(plan: ReminderPlan, digest: Digest) -> str:
-    e = html.escape
+    def e(text: str) -> str:  # control characters shown as in the text part (\x1b), then HTML-escaped
+        return html.escape(safe(text))
+
     owner = digest.owner
     parts = [
         "<!DOCTYPE html>",
@@ -179,8 +181,13 @@ def message(plan: ReminderPlan, digest: Digest, now: datetime) -> EmailMessage:
 
 
 def shown(msg: EmailMessage) -> str:
-    """A message as --dry-run prints it: its headers, then the text part."""
+    """A message as --dry-run prints it: its headers, the text part, and what the HTML part is."""
     lines = [f"{name}: {value}" for name, value in msg.items() if name.lower() not in ("content-type", "mime-version")]
     body = msg.get_body(preferencelist=("plain",))
     text = body.get_content() if body is not None else ""
-    return "\n".join(lines) + "\n\n" + text.rstrip("\n") + "\n\n[and the same as an HTML part]"
+    out = "\n".join(lines) + "\n\n" + text.rstrip("\n")
+    page = msg.get_body(preferencelist=("html",))
+    if page is not None and page.get_content_type() == "text/html":
+        size = len(page.get_content().encode("utf-8"))
+        out += f"\n\n[Also an HTML part (text/html, {size:,} bytes): the same actions as a table.]"
+    return out

@@ -12,7 +12,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.errors import ConflictError, PersonalDataError, TrackerError, ValidationError
 from knowsley_tracker.models import Board
 from knowsley_tracker.service.actions import ActionView, PlanIndex
 from knowsley_tracker.service.plan import ActionPlanDeadline
@@ -27,17 +27,38 @@ class Problem:
     where: str  # "row 4" for a spreadsheet, "records.actions[2] (A3)" for JSON
     column: str  # the column or field, or "" when the whole row is wrong
     message: str
+    kind: str = ""  # PERSONAL_DATA, CONFLICT, or "" for invalid input
 
     def __str__(self) -> str:
         return f"{self.where}, {self.column}: {self.message}" if self.column else f"{self.where}: {self.message}"
 
+    @classmethod
+    def of(cls, where: str, column: str, exc: TrackerError, message: str = "") -> Problem:
+        """The problem an error names (its message, or ``message``), of the error's kind."""
+        kind = (
+            PERSONAL_DATA if isinstance(exc, PersonalDataError) else CONFLICT if isinstance(exc, ConflictError) else ""
+        )
+        return cls(where, column, message or exc.message, kind)
+
+
+PERSONAL_DATA, CONFLICT = "personal data", "conflict"
+
 
 class ImportRejectedError(ValidationError):
-    """An import file with problems: nothing was written. ``problems`` lists every one."""
+    """An import file with problems: nothing was written. ``problems`` lists every one.
+
+    The exit code is that of the most serious kind among them: personal data (6) when
+    any problem is text the personal-data guard refused, else a conflict (5) when any
+    row is about an action changed since its return was exported, else invalid input (4)."""
 
     def __init__(self, message: str, problems: list[Problem]) -> None:
         super().__init__(message)
         self.problems = problems
+        kinds = {p.kind for p in problems}
+        if PERSONAL_DATA in kinds:
+            self.exit_code = PersonalDataError.exit_code
+        elif CONFLICT in kinds:
+            self.exit_code = ConflictError.exit_code
 
 
 @dataclass(frozen=True)

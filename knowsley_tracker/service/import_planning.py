@@ -91,8 +91,12 @@ class _Planner:
 
     # -- helpers ------------------------------------------------------------------
 
-    def problem(self, row: int, column: str, message: str) -> None:
-        self.problems.append(Problem(f"row {row}", column, message))
+    def problem(self, row: int, column: str, message: str | TrackerError) -> None:
+        """A problem with a cell: a message, or the error (its kind decides the import's exit code)."""
+        if isinstance(message, TrackerError):
+            self.problems.append(Problem.of(f"row {row}", column, message))
+        else:
+            self.problems.append(Problem(f"row {row}", column, message))
         self.row_ok = False
 
     def guarded(self, row: int, column: str, label: str, text: str) -> bool:
@@ -100,7 +104,7 @@ class _Planner:
         try:
             self.s.text(label, text)
         except TrackerError as exc:
-            self.problem(row, column, exc.message)
+            self.problem(row, column, exc)
             return False
         return True
 
@@ -195,7 +199,7 @@ class _Planner:
         try:
             Recommendation(text=text)
         except ValidationError as exc:
-            self.problem(row, "recommendation", exc.message)
+            self.problem(row, "recommendation", exc)
             return None
         kept = self.claim_id(Recommendation, number)
         new = NewRec(
@@ -238,7 +242,7 @@ class _Planner:
         try:
             FocusArea(key=key, name=name)
         except ValidationError as exc:
-            self.problem(row, "focus_area", exc.message)
+            self.problem(row, "focus_area", exc)
             return None
         new = NewFocus(key=key, name=name, row=row)
         self.new_focus.append(new)
@@ -273,7 +277,7 @@ class _Planner:
         try:
             Owner(role=role, name=name)
         except ValidationError as exc:
-            self.problem(row, "owner", exc.message)
+            self.problem(row, "owner", exc)
             return None
         new = NewOwner(role=role, name=name, row=row)
         self.new_owners[wanted] = new
@@ -297,7 +301,7 @@ class _Planner:
             if reading.note:
                 readings.append(Problem(f"row {row}", "due", reading.note))
         except ValidationError as exc:
-            self.problem(row, "due", exc.message)
+            self.problem(row, "due", exc)
             due_ok = False
         owner = self.owner(row, get["owner"]) if get["owner"] else None
         status: Status | None = None
@@ -309,7 +313,7 @@ class _Planner:
                 if status_reading.note:
                     readings.append(Problem(f"row {row}", "status", status_reading.note))
             except ValidationError as exc:
-                self.problem(row, "status", exc.message)
+                self.problem(row, "status", exc)
         rag = self.rag(row, get["rag"])
         progress = self.progress(row, get["progress"])
         note = get["latest_update"]
@@ -385,7 +389,7 @@ class _Planner:
         try:
             return kind.parse(text, "RAG" if kind is Rag else column)
         except ValidationError as exc:
-            self.problem(row, column, exc.message)
+            self.problem(row, column, exc)
             return None
 
     def progress(self, row: int, text: str) -> int | None:
@@ -395,7 +399,7 @@ class _Planner:
         try:
             return check_progress(int(m[1]) if m else text)
         except ValidationError as exc:
-            self.problem(row, "progress", exc.message)
+            self.problem(row, "progress", exc)
             return None
 
     def existing_action(self, row: int, target: Resolved, title: str, action_id: int | None) -> Action | None:

@@ -257,7 +257,7 @@ def _build(cls: type[Record], items: list[Any], problems: list[Problem]) -> list
         try:
             built.append((at, cls.from_untrusted(doc_id, fields)))
         except TrackerError as exc:
-            problems.append(Problem(where, "", exc.message))
+            problems.append(Problem.of(where, "", exc))
         except (TypeError, ValueError, KeyError, AttributeError) as exc:
             problems.append(Problem(where, "", _describe_shape_error(exc)))
     return built

@@ -22,7 +22,7 @@ from knowsley_tracker.errors import TrackerError, ValidationError
 from knowsley_tracker.models import Action, LogEntry, Owner, Status, parse_ref
 from knowsley_tracker.service.actions import ActionView, PlanIndex, log_progress
 from knowsley_tracker.service.council_values import read_status
-from knowsley_tracker.service.exchange import Problem, reject, store_identity
+from knowsley_tracker.service.exchange import CONFLICT, Problem, reject, store_identity
 from knowsley_tracker.service.planned_records import log_note
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.service.sheet_reading import ColumnSpec, ReadOptions, SheetFile, read_sheet
@@ -197,17 +197,17 @@ def import_return(s: Session, source: SheetFile, fmt: str, options: ReadOptions 
             seen[action_id] = number
             action = s.store.get(Action, action_id)
         except TrackerError as exc:
-            problems.append(Problem(where, "", exc.message))
+            problems.append(Problem.of(where, "", exc))
             continue
         try:
             progress = _progress(get["new_progress"])
         except ValidationError as exc:
-            problems.append(Problem(where, HEADERS["new_progress"], exc.message))
+            problems.append(Problem.of(where, HEADERS["new_progress"], exc))
             continue
         try:
             reading = read_status(get["new_status"]) if get["new_status"] else None
         except ValidationError as exc:
-            problems.append(Problem(where, HEADERS["new_status"], exc.message))
+            problems.append(Problem.of(where, HEADERS["new_status"], exc))
             continue
         status = reading.status if reading else None
         # "Behind" means in progress; the word is kept in the note, as kt import keeps it.
@@ -216,7 +216,7 @@ def import_return(s: Session, source: SheetFile, fmt: str, options: ReadOptions 
             if _already_applied(s, action, row_owner, note, progress, status):
                 result.already.append((number, action))
             else:
-                problems.append(Problem(where, "", _conflict(s, action, stamp[4], int(stamp[5]))))
+                problems.append(Problem(where, "", _conflict(s, action, stamp[4], int(stamp[5])), CONFLICT))
             continue
         if not note and progress in (None, action.progress) and status in (None, action.status):
             result.unchanged += 1
@@ -225,7 +225,7 @@ def import_return(s: Session, source: SheetFile, fmt: str, options: ReadOptions 
         try:
             updated, entry = log_progress(s, action.id, note, progress=progress, status=status)
         except TrackerError as exc:
-            problems.append(Problem(where, "", exc.message))
+            problems.append(Problem.of(where, "", exc))
             continue
         finally:
             s.user = importer

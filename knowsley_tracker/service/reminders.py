@@ -11,8 +11,12 @@ A reminder is one action, for one reason (overdue, due, stale), at one level
 (owner, lead, escalation). The latest sending of each is kept as a
 :class:`Reminder` record, and it is not sent again within
 ``remind.repeat_days`` unless forced. Records are written only for addresses
-the mail server accepted. Nothing is ever sent to an address outside
-``remind.domains`` unless external addresses are allowed, and a digest whose
+the mail server accepted, and for copies that could not be made (no lead address,
+no escalation address, outside the domains), recorded with no address once the
+owner has the digest, so that neither they nor the owner's digest are repeated on
+every run; a copy that can be made later (the lead is given an address) is made
+on the next run. An owner who leads the focus area is not copied to themselves.
+Nothing is ever sent to an address outside ``remind.domains`` unless external addresses are allowed, and a digest whose
 text the personal-data guard flags is withheld. Building the messages is
 :mod:`knowsley_tracker.render.reminder_mail`'s job; sending them is
 :mod:`knowsley_tracker.service.mail_sending`'s.
@@ -74,6 +78,14 @@ def rules(s: Session) -> Rules:
     )
 
 
+class Target(NamedTuple):
+    """Where a copy level goes: an address and a name, or no address and a note saying why not."""
+
+    address: str  # "" when the copy cannot be made
+    name: str = ""
+    note: str = ""
+
+
 @dataclass(frozen=True)
 class Item:
     """One action in a digest, and the levels it is sent at this time."""
@@ -84,6 +96,8 @@ class Item:
     focus: FocusArea | None
     last_update: date | None
     levels: tuple[str, ...]
+    # For each copy level (lead, escalation) in levels: where it goes, or why it cannot go.
+    targets: dict[str, Target] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,11 +157,16 @@ def _lead_owner(area: FocusArea | None, owners: list[Owner]) -> Owner | None:
     return None
 
 
-def _sent_dates(s: Session) -> dict[tuple[int, str, str], date]:
-    out: dict[tuple[int, str, str], date] = {}
+def _sent_dates(s: Session) -> dict[tuple[int, str, str], tuple[date, bool]]:
+    """When each reminder was last handled, and whether it went to an address (a copy that
+    could not be made is recorded with no address, so that it is not tried on every run)."""
+    out: dict[tuple[int, str, str], tuple[date, bool]] = {}
     for reminder in s.store.all(Reminder):
         try:
-            out[(reminder.action_id, reminder.kind, reminder.level)] = local_date_of(reminder.sent_at)
+            out[(reminder.action_id, reminder.kind, reminder.level)] = (
+                local_date_of(reminder.sent_at),
+                bool(reminder.to),
+            )
         except ValueError:
             continue  # a damaged stamp counts as never sent (kt doctor reports it)
     return out
@@ -170,9 +189,13 @@ def plan_reminders(s: Session, options: RemindOptions = RemindOptions()) -> Remi
     actions = {a.id: a for a in index.actions}
     sent = {} if options.force else _sent_dates(s)
 
-    def recent(action_id: int, kind: str, level: str) -> bool:
-        day = sent.get((action_id, kind, level))
-        return day is not None and (s.today - day).days < r.repeat_days
+    def recent(action_id: int, kind: str, level: str, deliverable: bool) -> bool:
+        """Handled within remind.repeat_days. A copy recorded as not made does not count once
+        it can be made (a lead who has since been given an address is copied now)."""
+        last = sent.get((action_id, kind, level))
+        if last is None or (s.today - last[0]).days >= r.repeat_days:
+            return False
+        return last[1] or not deliverable
 
     by_owner: dict[int | None, list[Item]] = {}
     for found in check.items:
@@ -180,16 +203,25 @@ def plan_reminders(s: Session, options: RemindOptions = RemindOptions()) -> Remi
             continue
         action = actions[int(found.ref[len(Action.PREFIX) :])]
         overdue_by = -found.days if found.kind == "overdue" and found.days is not None else 0
+        view = index.view(action)
         wanted = [OWNER]
+        targets: dict[str, Target] = {}
         if overdue_by > r.lead_after:
-            wanted.append(LEAD)
+            lead = _lead_target(action, -(found.days or 0), view.focus, owners, r, options)
+            if lead is not None:  # None: the owner leads the focus area, and the digest reaches them
+                wanted.append(LEAD)
+                targets[LEAD] = lead
         if overdue_by > r.escalate_after:
             wanted.append(ESCALATION)
-        levels = tuple(level for level in wanted if not recent(action.id, found.kind, level))
+            targets[ESCALATION] = _escalation_target(action, -(found.days or 0), r, options)
+        levels = tuple(
+            level
+            for level in wanted
+            if not recent(action.id, found.kind, level, level == OWNER or bool(targets[level].address))
+        )
         plan.recent += len(wanted) - len(levels)
         if not levels:
             continue
-        view = index.view(action)
         last = action.last_logged_at or action.created_at
         item = Item(
             action=action,
@@ -198,6 +230,7 @@ def plan_reminders(s: Session, options: RemindOptions = RemindOptions()) -> Remi
             focus=view.focus,
             last_update=local_date_of(last) if last else None,
             levels=levels,
+            targets={level: targets[level] for level in levels if level != OWNER},
         )
         by_owner.setdefault(action.owner_id, []).append(item)
 
@@ -216,7 +249,7 @@ def plan_reminders(s: Session, options: RemindOptions = RemindOptions()) -> Remi
             plan.withheld.append((owner, guard.describe(kinds), refs))
             continue
         digest = Digest(owner=owner, items=items)
-        _add_copies(plan, digest, owners, options)
+        _add_copies(plan, digest)
         plan.digests.append(digest)
     plan.digests.sort(key=lambda d: d.owner.id)
     return plan
@@ -237,58 +270,81 @@ def _personal_data(owner: Owner, items: list[Item]) -> list[str]:
     return kinds
 
 
-def _add_copies(plan: ReminderPlan, digest: Digest, owners: list[Owner], options: RemindOptions) -> None:
-    r = plan.rules
-    leads: dict[str, tuple[Owner, list[str]]] = {}
+def _lead_target(
+    action: Action, overdue: int, area: FocusArea | None, owners: list[Owner], r: Rules, options: RemindOptions
+) -> Target | None:
+    """Where the copy to the focus area's lead goes, or why it cannot be made; None when
+    the owner is the lead (the digest already reaches them)."""
+    ref = action.ref
+    late = f"{ref} is {overdue} days overdue, but"
+    if area is None:
+        return Target("", note=f"{late} its recommendation has no focus area, so no lead to copy.")
+    if not (area.lead_role or area.lead_name):
+        return Target(
+            "", note=f"{late} focus area {area.key} has no lead: not copied (kt focus edit {area.key} --lead ROLE)."
+        )
+    lead = _lead_owner(area, owners)
+    if lead is None:
+        return Target(
+            "",
+            note=f"{late} the lead of focus area {area.key} ({area.lead}) is not one of the plan's owners: "
+            f'not copied (kt owner add "{area.lead_role or area.lead_name}" --email ADDRESS).',
+        )
+    if lead.id == action.owner_id:
+        return None
+    if not lead.email:
+        return Target(
+            "",
+            note=f"{late} the lead of focus area {area.key} ({lead.ref} {lead.display}) has no e-mail address: "
+            f"not copied (kt owner edit {lead.ref} --email ADDRESS).",
+        )
+    if not options.allow_external and not is_internal(lead.email, r.domains):
+        return Target(
+            "",
+            note=f"{ref}: the lead of focus area {area.key} ({lead.email}) is outside {_domains(r)}: not copied "
+            "(--allow-external sends there).",
+        )
+    return Target(lead.email, lead.display)
+
+
+def _escalation_target(action: Action, overdue: int, r: Rules, options: RemindOptions) -> Target:
+    """Where the escalation copy goes, or why it cannot be made."""
+    if not r.escalation_to:
+        return Target(
+            "",
+            note=f"{action.ref} is {overdue} days overdue, but remind.escalation_to is not set: not escalated "
+            "(kt config set remind.escalation_to ADDRESS).",
+        )
+    if not options.allow_external and not is_internal(r.escalation_to, r.domains):
+        return Target(
+            "",
+            note=f"{action.ref}: the escalation address ({r.escalation_to}) is outside {_domains(r)}: not escalated "
+            "(--allow-external sends there).",
+        )
+    return Target(r.escalation_to)
+
+
+def _add_copies(plan: ReminderPlan, digest: Digest) -> None:
+    leads: dict[str, tuple[str, str, list[str]]] = {}
     escalated: list[str] = []
+    escalation_to = ""
     for item in digest.items:
         ref = item.action.ref
-        if LEAD in item.levels:
-            late = f"{ref} is {-(item.days or 0)} days overdue, but"
-            lead = _lead_owner(item.focus, owners)
-            area = item.focus
-            if area is None:
-                plan.not_copied.append(f"{late} its recommendation has no focus area, so no lead to copy.")
-            elif not (area.lead_role or area.lead_name):
-                plan.not_copied.append(
-                    f"{late} focus area {area.key} has no lead: not copied (kt focus edit {area.key} --lead ROLE)."
-                )
-            elif lead is None:
-                plan.not_copied.append(
-                    f"{late} the lead of focus area {area.key} ({area.lead}) is not one of the plan's owners: "
-                    f'not copied (kt owner add "{area.lead_role or area.lead_name}" --email ADDRESS).'
-                )
-            elif not lead.email:
-                plan.not_copied.append(
-                    f"{late} the lead of focus area {area.key} ({lead.ref} {lead.display}) has no e-mail address: "
-                    f"not copied (kt owner edit {lead.ref} --email ADDRESS)."
-                )
-            elif lead.id == digest.owner.id:
-                pass  # the owner leads the focus area: the digest already reaches them
-            elif not options.allow_external and not is_internal(lead.email, r.domains):
-                plan.not_copied.append(
-                    f"{ref}: the lead of focus area {area.key} ({lead.email}) is outside {_domains(r)}: not copied "
-                    "(--allow-external sends there)."
-                )
-            else:
-                leads.setdefault(lead.email.casefold(), (lead, []))[1].append(ref)
-        if ESCALATION in item.levels:
-            if not r.escalation_to:
-                plan.not_copied.append(
-                    f"{ref} is {-(item.days or 0)} days overdue, but remind.escalation_to is not set: not escalated "
-                    "(kt config set remind.escalation_to ADDRESS)."
-                )
-            elif not options.allow_external and not is_internal(r.escalation_to, r.domains):
-                plan.not_copied.append(
-                    f"{ref}: the escalation address ({r.escalation_to}) is outside {_domains(r)}: not escalated "
-                    "(--allow-external sends there)."
-                )
+        for level in (LEAD, ESCALATION):
+            if level not in item.levels:
+                continue
+            target = item.targets[level]
+            if not target.address:
+                plan.not_copied.append(target.note)
+            elif level == LEAD:
+                leads.setdefault(target.address.casefold(), (target.address, target.name, []))[2].append(ref)
             else:
                 escalated.append(ref)
-    for lead, refs in leads.values():
-        digest.copies.append(Copy(lead.email, lead.display, LEAD, tuple(refs)))
+                escalation_to = target.address
+    for address, name, refs in leads.values():
+        digest.copies.append(Copy(address, name, LEAD, tuple(refs)))
     if escalated:
-        digest.copies.append(Copy(r.escalation_to, "", ESCALATION, tuple(escalated)))
+        digest.copies.append(Copy(escalation_to, "", ESCALATION, tuple(escalated)))
 
 
 def _domains(r: Rules) -> str:
@@ -300,6 +356,7 @@ def _domains(r: Rules) -> str:
 
 def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str) -> int:
     """Record each reminder of a digest that reached an accepted address; returns how many.
+    A copy that could not be made is recorded too, with no address, when the owner was reached.
 
     Inside the caller's transaction, after the server accepted the message."""
     stamp = s.stamp()
@@ -309,10 +366,16 @@ def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str)
         for ref in copy.refs:
             to_by_level[(ref, copy.level)] = copy.address
     recorded = 0
+    owner_reached = bool(digest.owner.email) and digest.owner.email.casefold() in accepted
     for item in digest.items:
         for level in item.levels:
             address = digest.owner.email if level == OWNER else to_by_level.get((item.action.ref, level))
-            if address is None or address.casefold() not in accepted:
+            if address is None and owner_reached and not item.targets[level].address:
+                # A copy that cannot be made (no lead address, no escalation address, outside the
+                # domains): recorded with no address once the owner has the digest, so that it is
+                # not tried, and the owner not sent the digest again, on every run.
+                address = ""
+            elif address is None or address.casefold() not in accepted:
                 continue
             key = (item.action.id, item.kind, level)
             record = Reminder(
@@ -328,7 +391,7 @@ def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str)
                 s.store.save(record)
             else:
                 existing[key] = s.store.add(record).id
-            recorded += 1
+            recorded += 1 if address else 0
     return recorded
 
 
