@@ -387,6 +387,14 @@ def test_tolerance_makes_near_misses_amber(kt: Any) -> None:
     assert "| T-90 | A measure | 90% | Oct 2025 | 92% (amber from 87%) | near |" in md
     assert "| T-LOW | A measure | 23% | Oct 2025 | 20% (amber up to 25%) | near |" in md
     assert "T-90\tA measure\t90%\tOct 2025\t92%\tnear" in kt("kpi", "list").stdout
+    # The history rows judge each value as the header does: near, not a flat no.
+    assert kt("kpi", "record", "T-90", "80", "--period", "2025-09").exit_code == 0
+    assert kt("kpi", "record", "T-90", "93", "--period", "2025-08").exit_code == 0
+    shown = kt("kpi", "show", "T-90").stdout
+    assert "Target met:  near\n" in shown
+    rows = [line.split("\t")[:5] for line in shown.split("# History\n")[1].splitlines()[1:]]
+    assert rows == [["Aug 2025", "93%", "", "", "yes"], ["Sep 2025", "80%", "", "", "no"],
+                    ["Oct 2025", "90%", "", "", "near"]]  # fmt: skip
     result = kt("kpi", "edit", "T-90", "--tolerance", "-1")
     assert (result.exit_code, result.stderr) == (4, "Error: The tolerance must be 0 or more, not '-1'.\n")
     assert kt("kpi", "edit", "T-90", "--tolerance", "none").exit_code == 0
