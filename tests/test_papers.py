@@ -105,6 +105,26 @@ def test_docx_has_word_headings_headline_marking_and_page_numbers(paper: Any, tm
     assert "Audit moderation has started <script>alert(1)</script>" in bullets
     numbered = [p.text for p in document.paragraphs if style(p) == "List Number"]
     assert numbered == ["Recruit two team managers", "Agree the revised date for A2", "Note the KPI tolerances"]
+    # Each list numbers from 1: its own numbering instance (w:num) of the List Number style's
+    # list, restarted with a startOverride, so the decisions do not run on from the narrative.
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    num_ids = [p._p.find("w:pPr/w:numPr/w:numId", ns) for p in document.paragraphs if style(p) == "List Number"]
+    assert all(n is not None for n in num_ids)
+    lists = [n.get(f"{{{ns['w']}}}val") for n in num_ids if n is not None]
+    assert lists[1] == lists[2] != lists[0]
+    numbering = document.part.numbering_part.element
+    style_num = document.styles["List Number"].element.pPr.numPr.numId.val
+    w_val = f"{{{ns['w']}}}val"
+
+    def num(num_id: str) -> Any:
+        return numbering.find(f"w:num[@w:numId='{num_id}']", ns)
+
+    for num_id in (lists[0], lists[1]):
+        found = num(num_id)
+        assert found.find("w:abstractNumId", ns).get(w_val) == num(str(style_num)).find("w:abstractNumId", ns).get(
+            w_val
+        )
+        assert found.find("w:lvlOverride[@w:ilvl='0']/w:startOverride", ns).get(w_val) == "1"
     # The marking in every page's header and footer; "Page N of M" as Word fields.
     section = document.sections[0]
     assert section.header.paragraphs[0].text == "OFFICIAL-SENSITIVE"

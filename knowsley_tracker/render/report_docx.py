@@ -135,16 +135,55 @@ class _Writer:
             run.bold = span.bold or None
             run.italic = span.italic or None
 
+    def new_numbering(self) -> str:
+        """A new numbering instance of the List Number style's list, starting again at 1.
+
+        Word (and LibreOffice) number every paragraph of one ``w:num`` as one list, so two
+        lists in the List Number style would run on (3., 4.) without this: each list gets
+        its own ``w:num`` over the same abstract numbering, with a ``w:startOverride``."""
+        qn = self.qn
+        style_num = self.doc.styles["List Number"].element.pPr.numPr.numId.val
+        numbering = self.doc.part.numbering_part.element
+        nums = numbering.findall(qn("w:num"))
+        abstract = next(
+            n.find(qn("w:abstractNumId")).get(qn("w:val")) for n in nums if n.get(qn("w:numId")) == str(style_num)
+        )
+        num_id = str(max(int(n.get(qn("w:numId"))) for n in nums) + 1)
+        num = self.OxmlElement("w:num")
+        num.set(qn("w:numId"), num_id)
+        abstract_id = self.OxmlElement("w:abstractNumId")
+        abstract_id.set(qn("w:val"), abstract)
+        num.append(abstract_id)
+        override = self.OxmlElement("w:lvlOverride")
+        override.set(qn("w:ilvl"), "0")
+        start = self.OxmlElement("w:startOverride")
+        start.set(qn("w:val"), "1")
+        override.append(start)
+        num.append(override)
+        numbering.append(num)
+        return num_id
+
+    def numbered_paragraph(self, num_id: str) -> Any:
+        """A List Number paragraph in the list ``num_id`` (from :meth:`new_numbering`)."""
+        paragraph = self.doc.add_paragraph(style="List Number")
+        num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+        num_pr.get_or_add_ilvl().val = 0
+        num_pr.get_or_add_numId().val = int(num_id)
+        return paragraph
+
     def narrative(self, blocks: list[Block]) -> None:
         for block in blocks:
             if block.kind == "h":
                 self.spans(self.doc.add_heading(level=3), block.items[0])
             elif block.kind == "p":
                 self.spans(self.doc.add_paragraph(), block.items[0])
-            else:
-                style = "List Number" if block.kind == "ol" else "List Bullet"
+            elif block.kind == "ol":
+                num_id = self.new_numbering()
                 for item in block.items:
-                    self.spans(self.doc.add_paragraph(style=style), item)
+                    self.spans(self.numbered_paragraph(num_id), item)
+            else:
+                for item in block.items:
+                    self.spans(self.doc.add_paragraph(style="List Bullet"), item)
 
     def table(self, table: Table) -> None:
         if table.title:
@@ -282,8 +321,9 @@ def docx_bytes(report: Report, doc: Layout) -> bytes:
         w.muted(doc.missing[0])
     w.doc.add_heading("Decisions and asks of the board", level=1)
     if doc.decisions:
+        num_id = w.new_numbering()
         for decision in doc.decisions:
-            p = w.doc.add_paragraph(style="List Number")
+            p = w.numbered_paragraph(num_id)
             p.add_run(_text(decision)).bold = True
     else:
         w.muted(doc.missing[1])
