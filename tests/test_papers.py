@@ -533,7 +533,34 @@ def test_the_logo_must_be_a_real_image_and_is_embedded(paper: Any, db: Path, tmp
     # Replaced by something else afterwards: the paper is refused rather than printed without checking.
     logo.write_text("not an image")
     result = paper("report", "--format", "html")
-    assert (result.exit_code, result.stdout) == (4, "")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        4,
+        "",
+        f"Error: The logo {logo} is not a PNG or JPEG image: a logo must be one of those. Replace the file, "
+        "or go without a logo: kt config unset paper.logo.\n",
+    )
+
+
+def test_a_deleted_logo_stops_only_the_formats_that_show_it(paper: Any, tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png())
+    assert paper("config", "set", "paper.logo", str(logo)).exit_code == 0
+    logo.unlink()
+    # Text and Markdown never show the logo: they are written as before.
+    for args in [("report",), ("report", "--format", "md"), ("report", "-o", str(tmp_path / "p.txt"))]:
+        result = paper(*args)
+        assert (result.exit_code, result.stderr) == (0, ""), args
+    assert "Decisions and asks of the board" in paper("report", "--format", "md").stdout
+    missing = (
+        f"Error: The logo {logo} (the paper.logo setting) is missing: put the file back, set another "
+        "(kt config set paper.logo FILE) or go without (kt config unset paper.logo).\n"
+    )
+    for name in ("p.html", "p.docx", "p.json", "p.pdf"):
+        result = paper("report", "-o", str(tmp_path / name))
+        assert (result.exit_code, result.stdout, result.stderr) == (4, "", missing), name
+        assert not (tmp_path / name).exists()
+    assert paper("config", "unset", "paper.logo").exit_code == 0
+    assert paper("report", "-o", str(tmp_path / "p.html")).exit_code == 0
 
 
 def test_a_jpeg_logo_is_read_too() -> None:

@@ -11,6 +11,7 @@ from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import WideOption, app_context, say
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.outputs import write_output, write_stdout
+from knowsley_tracker.paper_logo import LOGO_FORMATS, with_logo
 from knowsley_tracker.rag import rules_text
 from knowsley_tracker.render.text import emit, is_terminal, safe
 from knowsley_tracker.reports import Report, build_report
@@ -164,6 +165,8 @@ def report(
     chosen = choose_format(fmt, output, as_json, terminal)
     with app_context(ctx).reading() as s:
         built = build_report(s, focus=focus, since=since, board=board)
+    if chosen in LOGO_FORMATS:
+        built = with_logo(built)
     if output is None and chosen == "text" and terminal:
         from knowsley_tracker.render import terminal as term
         from knowsley_tracker.render.report_terminal import terminal_lines
