@@ -253,14 +253,29 @@ def test_a_name_that_would_lie_is_refused(paper: Any, db: Path, tmp_path: Path) 
          "the name in .docx or leave out --format."),
         (["-o", str(tmp_path / "p.docx"), "--json"], "p.docx names a docx file, but json was asked for: end the "
          "name in .json or leave out --format."),
-        (["-o", str(tmp_path / "paper")], "paper has no suffix to choose the format: add one (.docx, .pdf, .html, "
-         ".md, .json or .txt)."),
+        (["-o", str(tmp_path / "paper")], "paper has no suffix to say what it holds: add one (.docx, .pdf, .html, "
+         ".md, .json or .txt), or give -o - for standard output."),
+        (["-o", str(tmp_path / "paperfile"), "--format", "pdf"], "paperfile has no suffix to say what it holds: "
+         "name it paperfile.pdf, or give -o - for standard output."),
     ]  # fmt: skip
     for args, message in cases:
         result = paper("report", *args)
         assert (result.exit_code, result.stderr, result.stdout) == (4, f"Error: {message}\n", ""), args
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "plan.json.d"]
     assert db.read_bytes() == before
+
+
+def test_dash_is_standard_output(paper: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = paper("report", "--format", "docx", "-o", "-")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout_bytes.startswith(b"PK") and b"word/document.xml" in result.stdout_bytes
+    md = paper("report", "--format", "md", "-o", "-")
+    assert (md.exit_code, md.stdout) == (0, paper("report", "--format", "md").stdout)
+    refused = paper("report", "--format", "pdf", "-o", "-", env={"TTY_COMPATIBLE": "1"})
+    assert (refused.exit_code, refused.stdout) == (ValidationError.exit_code, "")
+    assert refused.stderr.startswith("Error: A pdf paper is a binary file, not for the terminal")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "plan.json.d"]  # no file named -
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx"])

@@ -70,8 +70,12 @@ def choose_format(fmt: str | None, output: Path | None, as_json: bool, terminal:
                 f"{output.name} names a {named} file, but {asked} was asked for: "
                 f"end the name in {SUFFIX_OF[asked]} or leave out --format."
             )
-        if asked is None and named is None:
-            raise ValidationError(f"{output.name} has no suffix to choose the format: add one ({KNOWN_SUFFIXES}).")
+        if named is None:
+            raise ValidationError(
+                f"{output.name} has no suffix to say what it holds: "
+                + (f"name it {output.name}{SUFFIX_OF[asked]}" if asked else f"add one ({KNOWN_SUFFIXES})")
+                + ", or give -o - for standard output."
+            )
         return asked or named or "text"
     chosen = asked or "text"
     if chosen in BINARY and terminal:
@@ -138,7 +142,10 @@ def report(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of the screen.", dir_okay=False)
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of the screen (- for standard output).", dir_okay=False
+        ),
     ] = None,
     focus: Annotated[
         str | None,
@@ -162,6 +169,8 @@ def report(
         kt report -o board-paper.docx
     """
     terminal = is_terminal()
+    if output is not None and str(output) == "-":
+        output = None  # standard output, as without -o (a binary paper still not to a terminal)
     chosen = choose_format(fmt, output, as_json, terminal)
     with app_context(ctx).reading() as s:
         built = build_report(s, focus=focus, since=since, board=board)
