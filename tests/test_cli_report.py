@@ -152,9 +152,11 @@ def test_board_pack_files(pack: Any, tmp_path: Path) -> None:
     assert (tmp_path / "pack.md").read_text(encoding="utf-8") == EXPECTED_MARKDOWN
     assert json.loads((tmp_path / "pack.json").read_text(encoding="utf-8"))["report_date"] == "2025-11-30"
     assert "\x1b" not in (tmp_path / "pack.txt").read_text(encoding="utf-8")
-    forced = tmp_path / "pack"  # no suffix: --format says what it holds
-    assert pack("report", "--format", "md", "-o", str(forced)).exit_code == 0
-    assert forced.read_text(encoding="utf-8") == EXPECTED_MARKDOWN
+    forced = tmp_path / "pack"  # no suffix: refused even with --format (the name would not say what it holds)
+    assert pack("report", "--format", "md", "-o", str(forced)).exit_code == 4
+    assert not forced.exists()
+    assert pack("report", "--format", "md", "-o", str(forced.with_suffix(".md"))).exit_code == 0
+    assert forced.with_suffix(".md").read_text(encoding="utf-8") == EXPECTED_MARKDOWN
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.needs import need_pdf_engine
+from helpers.needs import need_libreoffice, need_pdf_engine
 from pypdf import PdfReader
 from test_cli_report import STEPS
 
@@ -601,3 +601,48 @@ def test_the_example_plans_paper_fits_six_a4_pages(kt: Any, tmp_path: Path) -> N
     assert json.loads(kt("--db", str(example), "report", "--json").stdout)["totals"]["actions"] == 36
     assert len(pages) <= 6, len(pages)
     assert "Agree tolerances of 5 points for the timeliness KPIs" in " ".join(" ".join(pages).split())
+
+
+def test_the_example_paper_breaks_no_header_word_and_keeps_its_footer_on_one_line(kt: Any, tmp_path: Path) -> None:
+    need_pdf_engine()
+    example = Path(__file__).resolve().parent.parent / "examples" / "knowsley-2025" / "plan.json"
+    target = tmp_path / "paper.pdf"
+    assert kt("--db", str(example), "report", "-o", str(target)).exit_code == 0
+    pages = [page.extract_text(extraction_mode="layout") for page in PdfReader(target).pages]
+    # Every table header word whole (they broke as "Recommendatio / n", "Progres / s", "Evidenc / e").
+    readiness = next(p for p in pages if "2. Readiness by recommendation" in p)
+    assert re.search(r"Rec +Recommendation +Focus +Status +RAG +Actions +Progress +Evidence +Days +KPIs +Gaps",
+                     readiness)  # fmt: skip
+    scorecard = next(p for p in pages if "5. KPI scorecard" in p)
+    assert re.search(r"KPI +Name +Latest +Period +Comparators +Target +Met +Trend +Last values", scorecard)
+    # The running footer is one line: the board, the marking, the meeting and the page number.
+    for n, text in enumerate(pages, start=1):
+        footer = re.compile(
+            rf"^ *Knowsley Children's Services Improvement Board +OFFICIAL +Meeting 7, 14 Jan 2026 · Page {n} of "
+            rf"{len(pages)} *$",
+            re.MULTILINE,
+        )
+        assert footer.search(text), n
+    # The scorecard's comparators have room: HP-01's three comparators take at most four lines, not eight.
+    lines = scorecard.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("HP-01"))
+    end = next(i for i, line in enumerate(lines) if line.lstrip().startswith("HP-02"))
+    assert end - start <= 4, lines[start:end]
+
+
+def test_word_columns_keep_ids_and_dates_on_one_line(kt: Any, tmp_path: Path) -> None:
+    """Converted by LibreOffice as a clerk would print it: "R1 (rec 1)" wrapped over three lines
+    and "31 / Aug / 2025" over three in columns sized by header words alone."""
+    need_libreoffice()
+    example = Path(__file__).resolve().parent.parent / "examples" / "knowsley-2025" / "plan.json"
+    target = tmp_path / "paper.docx"
+    assert kt("--db", str(example), "report", "-o", str(target)).exit_code == 0
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(target)], check=True, capture_output=True, timeout=180)  # fmt: skip
+    text = "\n".join(p.extract_text(extraction_mode="layout") for p in PdfReader(tmp_path / "paper.pdf").pages)
+    for rec in ("R1 (rec 1)", "R4 (rec 4)", "R10 (rec 10)"):
+        assert re.search(rf"^ *{re.escape(rec)} ", text, re.MULTILINE), rec
+    exceptions = re.findall(r"^ *(A\d+) .*?(\d{1,2} \w{3} \d{4})", text, re.MULTILINE)
+    assert ("A14", "31 Aug 2025") in exceptions and ("A33", "31 Oct 2025") in exceptions
+    # No header word broken either.
+    assert re.search(r"Rec +Recommendation +Focus +Status +RAG +Actions +Progress +Evidence", text)
