@@ -62,6 +62,17 @@ def refused(kt: Any, db: Path, *args: str) -> tuple[int, str]:
             NotFoundError.exit_code,
             "No focus area 'care experienced young people'; did you mean CL (Care-experienced young people)?",
         ),
+        (  # too short for a likeness score: one letter changed
+            ["action", "list", "--focus", "CK"],
+            NotFoundError.exit_code,
+            "No focus area 'CK'; did you mean CL (Care-experienced young people)?",
+        ),
+        (  # part of several roles: every one is named, not the first
+            ["action", "list", "--owner", "head of service"],
+            NotFoundError.exit_code,
+            "No owner 'head of service'; it is part of 2 owners' roles or names: O1 Head of Service, Disabled "
+            "Children; O2 Head of Service, Care Leavers. Give the id, or the whole role or name.",
+        ),
         (
             ["action", "list", "--status", "in progres"],
             ValidationError.exit_code,
