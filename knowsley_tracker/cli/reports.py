@@ -123,8 +123,8 @@ SECTIONS = (
     "overdue actions with owner and latest note, then what is due in the next 30 days); 4 since the last board "
     "(RAG changes, completed and new actions, slipped due dates with their reasons, new evidence, KPI changes, "
     "measured from the latest board snapshot before today or from --since); 5 the KPI scorecard (latest value, "
-    "comparators, target and tolerance, met, trend and the last values). It closes with the next board meeting "
-    "and the next monitoring visit."
+    "comparators, target and tolerance, met, trend and the last values); 6 improvement partners engaged today, "
+    "when there are any. It closes with the next board meeting and the next monitoring visit."
 )
 
 
