@@ -298,7 +298,7 @@ class Clock:
             clock = cls()
             if not in_range(clock.today()):
                 raise ValueError(
-                    f"The computer's clock says today is {clock.today().isoformat()}, outside the dates kt "
+                    f"The computer's clock says today is {format_date(clock.today())}, outside the dates kt "
                     f"handles ({RANGE_TEXT}): set the clock right."
                 )
             return clock

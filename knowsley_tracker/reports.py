@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 from knowsley_tracker.dates import format_date, local_date_of
 from knowsley_tracker.errors import NotFoundError, ValidationError
-from knowsley_tracker.images import Image, read_image
+from knowsley_tracker.images import Image
 from knowsley_tracker.models import (
     Action,
     Board,
@@ -192,6 +192,7 @@ class Paper(NamedTuple):
     meeting_number: int | None
     next_board: Board | None  # the meeting after it
     next_board_number: int | None
+    logo_file: str = ""  # the paper.logo setting; read only by the formats that embed it (paper_logo.py)
 
 
 class Report(NamedTuple):
@@ -377,8 +378,6 @@ def _movement(
 def build_paper(s: Session, board: str | None = None) -> Paper:
     """The paper's settings and meeting: ``board`` names it (``B7``), else the next meeting
     on or after today."""
-    from pathlib import Path
-
     from knowsley_tracker.models import parse_ref
 
     boards = sorted(s.store.all(Board), key=lambda b: (b.date, b.id))
@@ -397,7 +396,8 @@ def build_paper(s: Session, board: str | None = None) -> Paper:
         board_name=name,
         marking=s.setting("paper.marking"),
         author=s.setting("paper.author"),
-        logo=read_image(Path(logo_path)) if logo_path else None,
+        logo=None,
+        logo_file=logo_path or "",
         meeting=meeting,
         meeting_number=meeting_number(meeting, boards) if meeting is not None else None,
         next_board=after[0] if after else None,

@@ -45,6 +45,22 @@ def one_edit_apart(a: str, b: str) -> bool:
     return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
 
 
+def one_slip_apart(a: str, b: str) -> bool:
+    """True when ``b`` is ``a`` with one slip: a character added, removed or changed, or two
+    neighbours swapped (``HQ`` for ``HP``, ``LAED`` for ``LEAD``)."""
+    if len(a) == len(b) and a != b and sum(x != y for x, y in zip(a, b, strict=True)) == 1:
+        return True
+    return one_edit_apart(a, b)
+
+
+def nearest_key(typed: str, keys: Mapping[str, T]) -> T | None:
+    """The one short key (a focus area's ``HP``, a KPI's ``HP-01``) a single slip away from
+    ``typed``, ignoring case; None when none is, or several are."""
+    wanted = typed.strip().casefold()
+    close = {id(v): v for key, v in keys.items() if key and one_slip_apart(wanted, key.casefold())}
+    return next(iter(close.values())) if len(close) == 1 else None
+
+
 def nearest_id(typed_number: int, existing: Iterable[int]) -> int | None:
     """The one existing id a slip of one digit away from ``typed_number``, if there is exactly one."""
     typed = str(typed_number)

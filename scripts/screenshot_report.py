@@ -26,6 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from knowsley_tracker.dates import Clock  # noqa: E402
+from knowsley_tracker.paper_logo import with_logo  # noqa: E402
 from knowsley_tracker.render.report_html import to_html  # noqa: E402
 from knowsley_tracker.reports import build_report  # noqa: E402
 from knowsley_tracker.service.session import Session  # noqa: E402
@@ -39,7 +40,7 @@ USER = "Performance and Intelligence Manager"
 def write_html(db: Path, target: Path, today: date) -> None:
     store = Store.open(db)
     s = Session(store=store, clock=Clock.at(today), user=USER)
-    target.write_text(to_html(build_report(s)), encoding="utf-8")
+    target.write_text(to_html(with_logo(build_report(s))), encoding="utf-8")
 
 
 def find_chromium(given: str | None) -> str:

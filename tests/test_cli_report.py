@@ -152,9 +152,11 @@ def test_board_pack_files(pack: Any, tmp_path: Path) -> None:
     assert (tmp_path / "pack.md").read_text(encoding="utf-8") == EXPECTED_MARKDOWN
     assert json.loads((tmp_path / "pack.json").read_text(encoding="utf-8"))["report_date"] == "2025-11-30"
     assert "\x1b" not in (tmp_path / "pack.txt").read_text(encoding="utf-8")
-    forced = tmp_path / "pack"  # no suffix: --format says what it holds
-    assert pack("report", "--format", "md", "-o", str(forced)).exit_code == 0
-    assert forced.read_text(encoding="utf-8") == EXPECTED_MARKDOWN
+    forced = tmp_path / "pack"  # no suffix: refused even with --format (the name would not say what it holds)
+    assert pack("report", "--format", "md", "-o", str(forced)).exit_code == 4
+    assert not forced.exists()
+    assert pack("report", "--format", "md", "-o", str(forced.with_suffix(".md"))).exit_code == 0
+    assert forced.with_suffix(".md").read_text(encoding="utf-8") == EXPECTED_MARKDOWN
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
@@ -493,6 +495,9 @@ EXPECTED_MARKDOWN = (
     "| DIS-01 | Disabled children's cases with an up-to-date plan | 62% (Sep 2025) | 70% (Oct 2"
     "025) | ▲ improving |\n"
     "\n"
+    "\\* marks an officer's override, shown with its reason. RAG: Red, overdue or blocked; Amber, due soon with "
+    "little progress or slipped; Green, on track; Complete, awaiting evidence; Blue, complete with evidence.\n"
+    "\n"
     "## 5. KPI scorecard\n"
     "\n"
     "| KPI | Name | Latest | Period | Target | Met | Trend | Last values |\n"
@@ -622,6 +627,9 @@ EXPECTED_CL_TEXT = (
     "Action  Evidence  Kind     Dated        Title\n"
     "------  --------  -------  -----------  ---------------------------------\n"
     "A4      E1        minutes  16 Sep 2025  Corporate parenting board minutes\n"
+    "\n"
+    "* marks an officer's override, shown with its reason. RAG: Red, overdue or blocked; Amber, due soon with "
+    "little progress or slipped; Green, on track; Complete, awaiting evidence; Blue, complete with evidence.\n"
     "\n"
     "\n"
     "5. KPI scorecard\n"
@@ -858,3 +866,22 @@ def test_terminal_report_shows_every_row_of_a_long_table(kt: Any, monkeypatch: p
     for n in range(count):
         assert f"A{n + 1} " in section and f"[bold]Overdue[/] action {n}" in section
     assert "\x1b[1;37;41mRed\x1b[0m" in section  # the RAG cell carries the red style
+
+
+def test_help_names_every_section_of_the_report(kt: Any) -> None:
+    text = " ".join(kt("report", "--help", env={"COLUMNS": "200"}).stdout.split())
+    for n, words in enumerate(["focus areas", "readiness by recommendation", "exceptions", "since the last board",
+                               "the KPI scorecard", "improvement partners engaged today"], start=1):  # fmt: skip
+        assert f"{n} {words}" in text, words
+
+
+def test_the_rag_legend_is_under_the_section_that_shows_an_override(pack: Any) -> None:
+    legend = "* marks an officer's override, shown with its reason."
+    terminal = pack("report", env={"TTY_COMPATIBLE": "1", "NO_COLOR": "1", "COLUMNS": "200"}).stdout
+    for shown, mark in [
+        (terminal, "*"),
+        (pack("report").stdout, "*"),
+        (pack("report", "--format", "md").stdout, "\\*"),
+    ]:
+        said = legend.replace("*", mark)
+        assert shown.index(f"Amber{mark}") < shown.index(said) < shown.index("5. KPI scorecard")

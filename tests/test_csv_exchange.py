@@ -78,6 +78,25 @@ def test_export_csv_exact_bytes(plan: Any) -> None:
     ).encode("utf-8")
 
 
+def test_export_dash_is_standard_output_and_names_never_lie(
+    plan: Any, db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = plan("export", "--format", "csv", "-o", "-")
+    assert (result.exit_code, result.stdout) == (0, plan("export", "--format", "csv").stdout)
+    workbook = plan("export", "--format", "xlsx", "-o", "-", env={"TTY_COMPATIBLE": "1"})
+    assert (workbook.exit_code, workbook.stdout) == (ValidationError.exit_code, "")
+    for args, message in [
+        (["--format", "csv", "-o", "planfile"], "planfile has no suffix to say what it holds: name it planfile.csv, "
+         "or give -o - for standard output."),
+        (["--format", "csv", "-o", "plan.xlsx"], "plan.xlsx ends in .xlsx, but csv was asked for: end the name in "
+         ".csv or leave out --format."),
+    ]:  # fmt: skip
+        refused = plan("export", *args)
+        assert (refused.exit_code, refused.stderr) == (ValidationError.exit_code, f"Error: {message}\n"), args
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "plan.json.d"]  # no file named -
+
+
 def test_export_to_file_infers_format_and_refuses_the_store(plan: Any, db: Path, tmp_path: Path) -> None:
     out = tmp_path / "plan-export.csv"
     result = plan("export", "-o", str(out))

@@ -223,3 +223,19 @@ def test_a_clock_past_the_calendar_is_not_a_date(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", "9999-12-31T23:00:00-05:00")  # 1 Jan 10000 in UTC
     with pytest.raises(ValueError, match="is not an ISO date or datetime"):
         Clock.from_env()
+
+
+def test_a_computer_clock_outside_the_range_is_named_in_uk_style(monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import datetime
+
+    from knowsley_tracker import dates
+
+    monkeypatch.delenv("KNOWSLEY_TRACKER_NOW")
+    monkeypatch.setattr(dates, "in_range", lambda d: False)  # as if the machine's clock said year 3000
+    today = datetime.now().astimezone().date()
+    with pytest.raises(ValueError) as caught:
+        Clock.from_env()
+    assert str(caught.value) == (
+        f"The computer's clock says today is {dates.format_date(today)}, outside the dates kt handles "
+        "(1 Jan 1900 to 31 Dec 2999): set the clock right."
+    )

@@ -62,6 +62,17 @@ def refused(kt: Any, db: Path, *args: str) -> tuple[int, str]:
             NotFoundError.exit_code,
             "No focus area 'care experienced young people'; did you mean CL (Care-experienced young people)?",
         ),
+        (  # too short for a likeness score: one letter changed
+            ["action", "list", "--focus", "CK"],
+            NotFoundError.exit_code,
+            "No focus area 'CK'; did you mean CL (Care-experienced young people)?",
+        ),
+        (  # part of several roles: every one is named, not the first
+            ["action", "list", "--owner", "head of service"],
+            NotFoundError.exit_code,
+            "No owner 'head of service'; it is part of 2 owners' roles or names: O1 Head of Service, Disabled "
+            "Children; O2 Head of Service, Care Leavers. Give the id, or the whole role or name.",
+        ),
         (
             ["action", "list", "--status", "in progres"],
             ValidationError.exit_code,
@@ -241,3 +252,28 @@ def test_confirmations_use_words_not_field_names_or_iso_dates(plan: Any) -> None
     assert said[1] == "Updated A2: RAG override cleared.\n"
     assert said[2] == "Updated A2: title; owner O1 -> O2; success measure.\n"
     assert said[9].splitlines()[1] == "It put back A1's completion date, progress, status; removed L6."
+
+
+def test_history_on_a_terminal_speaks_in_words_and_local_time(plan: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import time
+
+    assert plan("kpi", "add", "HP-01", "Assessments in time", "--target", "90", "--unit", "%").exit_code == 0
+    recorded = plan("kpi", "record", "HP-01", "81", "--period", "2025-10",
+                    env={"KNOWSLEY_TRACKER_NOW": "2025-10-10T11:00:00+00:00"})  # fmt: skip
+    assert recorded.exit_code == 0
+    monkeypatch.setenv("TZ", "Europe/London")  # stamps are stored in UTC; the terminal shows local time (BST)
+    time.tzset()
+    try:
+        shown = plan("history", "KV1", "--wide", env={"TTY_COMPATIBLE": "1", "COLUMNS": "200", "NO_COLOR": "1"}).stdout
+    finally:
+        monkeypatch.setenv("TZ", "UTC")
+        time.tzset()
+    for field, value in [("KPI", "K1"), ("period", "Oct 2025"), ("period end", "31 Oct 2025"), ("value", "81"),
+                         ("recorded", "10 Oct 2025 12:00")]:  # fmt: skip
+        assert re.search(rf"  created  {field}  +{value}\s*$", shown, re.MULTILINE), (field, shown)
+    for internal in ("kpi_id", "period_end", "recorded_at", "2025-10-31", "2025-10-10T", "81.0"):
+        assert internal not in shown, internal
+    # Piped, for scripts: the stored names and values, as before.
+    piped = plan("history", "KV1").stdout
+    assert "\tkpi_id\t\t1\n" in piped and "\tperiod_end\t\t2025-10-31\n" in piped
+    assert "\trecorded_at\t\t2025-10-10T11:00:00+00:00\n" in piped

@@ -527,7 +527,7 @@ def test_imported_dates_and_times_outside_the_range_are_refused(kt: Any, tmp_pat
     assert result.exit_code == 4
     assert result.stderr == (
         f"Error: {crafted} has 2 problems; nothing was imported.\n"
-        "  records.actions[0] (A1): The due date 9999-12-31 is outside the dates kt handles: use one from "
+        "  records.actions[0] (A1): The due date 31 Dec 9999 is outside the dates kt handles: use one from "
         "1 Jan 1900 to 31 Dec 2999.\n"
         "  records.log[0] (L1): The at time 9999-12-31T23:30:00+00:00 is outside the dates kt handles: use one "
         "from 1 Jan 1900 to 31 Dec 2999.\n"

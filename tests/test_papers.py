@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers.needs import need_pdf_engine
+from helpers.needs import need_libreoffice, need_pdf_engine
 from pypdf import PdfReader
 from test_cli_report import STEPS
 
@@ -105,6 +105,26 @@ def test_docx_has_word_headings_headline_marking_and_page_numbers(paper: Any, tm
     assert "Audit moderation has started <script>alert(1)</script>" in bullets
     numbered = [p.text for p in document.paragraphs if style(p) == "List Number"]
     assert numbered == ["Recruit two team managers", "Agree the revised date for A2", "Note the KPI tolerances"]
+    # Each list numbers from 1: its own numbering instance (w:num) of the List Number style's
+    # list, restarted with a startOverride, so the decisions do not run on from the narrative.
+    ns = {"w": "http://schemas.openxmlformats.org/wordprocessingml/2006/main"}
+    num_ids = [p._p.find("w:pPr/w:numPr/w:numId", ns) for p in document.paragraphs if style(p) == "List Number"]
+    assert all(n is not None for n in num_ids)
+    lists = [n.get(f"{{{ns['w']}}}val") for n in num_ids if n is not None]
+    assert lists[1] == lists[2] != lists[0]
+    numbering = document.part.numbering_part.element
+    style_num = document.styles["List Number"].element.pPr.numPr.numId.val
+    w_val = f"{{{ns['w']}}}val"
+
+    def num(num_id: str) -> Any:
+        return numbering.find(f"w:num[@w:numId='{num_id}']", ns)
+
+    for num_id in (lists[0], lists[1]):
+        found = num(num_id)
+        assert found.find("w:abstractNumId", ns).get(w_val) == num(str(style_num)).find("w:abstractNumId", ns).get(
+            w_val
+        )
+        assert found.find("w:lvlOverride[@w:ilvl='0']/w:startOverride", ns).get(w_val) == "1"
     # The marking in every page's header and footer; "Page N of M" as Word fields.
     section = document.sections[0]
     assert section.header.paragraphs[0].text == "OFFICIAL-SENSITIVE"
@@ -233,14 +253,29 @@ def test_a_name_that_would_lie_is_refused(paper: Any, db: Path, tmp_path: Path) 
          "the name in .docx or leave out --format."),
         (["-o", str(tmp_path / "p.docx"), "--json"], "p.docx names a docx file, but json was asked for: end the "
          "name in .json or leave out --format."),
-        (["-o", str(tmp_path / "paper")], "paper has no suffix to choose the format: add one (.docx, .pdf, .html, "
-         ".md, .json or .txt)."),
+        (["-o", str(tmp_path / "paper")], "paper has no suffix to say what it holds: add one (.docx, .pdf, .html, "
+         ".md, .json or .txt), or give -o - for standard output."),
+        (["-o", str(tmp_path / "paperfile"), "--format", "pdf"], "paperfile has no suffix to say what it holds: "
+         "name it paperfile.pdf, or give -o - for standard output."),
     ]  # fmt: skip
     for args, message in cases:
         result = paper("report", *args)
         assert (result.exit_code, result.stderr, result.stdout) == (4, f"Error: {message}\n", ""), args
     assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "plan.json.d"]
     assert db.read_bytes() == before
+
+
+def test_dash_is_standard_output(paper: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = paper("report", "--format", "docx", "-o", "-")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert result.stdout_bytes.startswith(b"PK") and b"word/document.xml" in result.stdout_bytes
+    md = paper("report", "--format", "md", "-o", "-")
+    assert (md.exit_code, md.stdout) == (0, paper("report", "--format", "md").stdout)
+    refused = paper("report", "--format", "pdf", "-o", "-", env={"TTY_COMPATIBLE": "1"})
+    assert (refused.exit_code, refused.stdout) == (ValidationError.exit_code, "")
+    assert refused.stderr.startswith("Error: A pdf paper is a binary file, not for the terminal")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.json", "plan.json.d"]  # no file named -
 
 
 @pytest.mark.parametrize("fmt", ["pdf", "docx"])
@@ -387,6 +422,14 @@ def test_tolerance_makes_near_misses_amber(kt: Any) -> None:
     assert "| T-90 | A measure | 90% | Oct 2025 | 92% (amber from 87%) | near |" in md
     assert "| T-LOW | A measure | 23% | Oct 2025 | 20% (amber up to 25%) | near |" in md
     assert "T-90\tA measure\t90%\tOct 2025\t92%\tnear" in kt("kpi", "list").stdout
+    # The history rows judge each value as the header does: near, not a flat no.
+    assert kt("kpi", "record", "T-90", "80", "--period", "2025-09").exit_code == 0
+    assert kt("kpi", "record", "T-90", "93", "--period", "2025-08").exit_code == 0
+    shown = kt("kpi", "show", "T-90").stdout
+    assert "Target met:  near\n" in shown
+    rows = [line.split("\t")[:5] for line in shown.split("# History\n")[1].splitlines()[1:]]
+    assert rows == [["Aug 2025", "93%", "", "", "yes"], ["Sep 2025", "80%", "", "", "no"],
+                    ["Oct 2025", "90%", "", "", "near"]]  # fmt: skip
     result = kt("kpi", "edit", "T-90", "--tolerance", "-1")
     assert (result.exit_code, result.stderr) == (4, "Error: The tolerance must be 0 or more, not '-1'.\n")
     assert kt("kpi", "edit", "T-90", "--tolerance", "none").exit_code == 0
@@ -505,7 +548,34 @@ def test_the_logo_must_be_a_real_image_and_is_embedded(paper: Any, db: Path, tmp
     # Replaced by something else afterwards: the paper is refused rather than printed without checking.
     logo.write_text("not an image")
     result = paper("report", "--format", "html")
-    assert (result.exit_code, result.stdout) == (4, "")
+    assert (result.exit_code, result.stdout, result.stderr) == (
+        4,
+        "",
+        f"Error: The logo {logo} is not a PNG or JPEG image: a logo must be one of those. Replace the file, "
+        "or go without a logo: kt config unset paper.logo.\n",
+    )
+
+
+def test_a_deleted_logo_stops_only_the_formats_that_show_it(paper: Any, tmp_path: Path) -> None:
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png())
+    assert paper("config", "set", "paper.logo", str(logo)).exit_code == 0
+    logo.unlink()
+    # Text and Markdown never show the logo: they are written as before.
+    for args in [("report",), ("report", "--format", "md"), ("report", "-o", str(tmp_path / "p.txt"))]:
+        result = paper(*args)
+        assert (result.exit_code, result.stderr) == (0, ""), args
+    assert "Decisions and asks of the board" in paper("report", "--format", "md").stdout
+    missing = (
+        f"Error: The logo {logo} (the paper.logo setting) is missing: put the file back, set another "
+        "(kt config set paper.logo FILE) or go without (kt config unset paper.logo).\n"
+    )
+    for name in ("p.html", "p.docx", "p.json", "p.pdf"):
+        result = paper("report", "-o", str(tmp_path / name))
+        assert (result.exit_code, result.stdout, result.stderr) == (4, "", missing), name
+        assert not (tmp_path / name).exists()
+    assert paper("config", "unset", "paper.logo").exit_code == 0
+    assert paper("report", "-o", str(tmp_path / "p.html")).exit_code == 0
 
 
 def test_a_jpeg_logo_is_read_too() -> None:
@@ -531,3 +601,48 @@ def test_the_example_plans_paper_fits_six_a4_pages(kt: Any, tmp_path: Path) -> N
     assert json.loads(kt("--db", str(example), "report", "--json").stdout)["totals"]["actions"] == 36
     assert len(pages) <= 6, len(pages)
     assert "Agree tolerances of 5 points for the timeliness KPIs" in " ".join(" ".join(pages).split())
+
+
+def test_the_example_paper_breaks_no_header_word_and_keeps_its_footer_on_one_line(kt: Any, tmp_path: Path) -> None:
+    need_pdf_engine()
+    example = Path(__file__).resolve().parent.parent / "examples" / "knowsley-2025" / "plan.json"
+    target = tmp_path / "paper.pdf"
+    assert kt("--db", str(example), "report", "-o", str(target)).exit_code == 0
+    pages = [page.extract_text(extraction_mode="layout") for page in PdfReader(target).pages]
+    # Every table header word whole (they broke as "Recommendatio / n", "Progres / s", "Evidenc / e").
+    readiness = next(p for p in pages if "2. Readiness by recommendation" in p)
+    assert re.search(r"Rec +Recommendation +Focus +Status +RAG +Actions +Progress +Evidence +Days +KPIs +Gaps",
+                     readiness)  # fmt: skip
+    scorecard = next(p for p in pages if "5. KPI scorecard" in p)
+    assert re.search(r"KPI +Name +Latest +Period +Comparators +Target +Met +Trend +Last values", scorecard)
+    # The running footer is one line: the board, the marking, the meeting and the page number.
+    for n, text in enumerate(pages, start=1):
+        footer = re.compile(
+            rf"^ *Knowsley Children's Services Improvement Board +OFFICIAL +Meeting 7, 14 Jan 2026 · Page {n} of "
+            rf"{len(pages)} *$",
+            re.MULTILINE,
+        )
+        assert footer.search(text), n
+    # The scorecard's comparators have room: HP-01's three comparators take at most four lines, not eight.
+    lines = scorecard.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("HP-01"))
+    end = next(i for i, line in enumerate(lines) if line.lstrip().startswith("HP-02"))
+    assert end - start <= 4, lines[start:end]
+
+
+def test_word_columns_keep_ids_and_dates_on_one_line(kt: Any, tmp_path: Path) -> None:
+    """Converted by LibreOffice as a clerk would print it: "R1 (rec 1)" wrapped over three lines
+    and "31 / Aug / 2025" over three in columns sized by header words alone."""
+    need_libreoffice()
+    example = Path(__file__).resolve().parent.parent / "examples" / "knowsley-2025" / "plan.json"
+    target = tmp_path / "paper.docx"
+    assert kt("--db", str(example), "report", "-o", str(target)).exit_code == 0
+    subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--convert-to",
+                    "pdf", "--outdir", str(tmp_path), str(target)], check=True, capture_output=True, timeout=180)  # fmt: skip
+    text = "\n".join(p.extract_text(extraction_mode="layout") for p in PdfReader(tmp_path / "paper.pdf").pages)
+    for rec in ("R1 (rec 1)", "R4 (rec 4)", "R10 (rec 10)"):
+        assert re.search(rf"^ *{re.escape(rec)} ", text, re.MULTILINE), rec
+    exceptions = re.findall(r"^ *(A\d+) .*?(\d{1,2} \w{3} \d{4})", text, re.MULTILINE)
+    assert ("A14", "31 Aug 2025") in exceptions and ("A33", "31 Oct 2025") in exceptions
+    # No header word broken either.
+    assert re.search(r"Rec +Recommendation +Focus +Status +RAG +Actions +Progress +Evidence", text)

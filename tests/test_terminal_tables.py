@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from terminal_pty import (
     COMMANDS,
+    COMMANDS_AT,
     PIPED,
     PIPED_COMMANDS,
     WIDTHS,
@@ -66,6 +67,30 @@ def test_no_word_or_id_is_broken(example: Path, stem: str, args: list[str], widt
             assert any(w.startswith(start) for w in words), token
         elif not re.fullmatch(r"[─█░]+|\d+|%", token):
             assert token in words, (width, token)
+
+
+SOME_WIDTHS = [(stem, args, width) for stem, args, widths in COMMANDS_AT for width in widths]
+
+
+@pytest.mark.parametrize(("stem", "args", "width"), SOME_WIDTHS, ids=[f"{s}-{w}" for s, _, w in SOME_WIDTHS])
+def test_check_and_kpi_show_fit_the_terminal(example: Path, stem: str, args: list[str], width: int) -> None:
+    """kt check's items and kpi show's title wrap at spaces to the width (they ran past it and the
+    terminal broke them mid-word); every word is whole, as piped (check) or --wide shows it."""
+    shown = render(example, args, width)
+    assert shown == snapshot_path(stem, width).read_text(encoding="utf-8")
+    assert max(cell_width(line) for line in shown.splitlines()) <= width
+    words = set(piped(example, args).decode("utf-8").split()) if args[0] == "check" else vocabulary(example, args)
+    for token in LEFT_OUT.sub("", shown).split():
+        assert token in words or re.fullmatch(r"[─█░]+|\d+|%", token), (width, token)
+
+
+def test_check_items_hang_under_their_message(example: Path) -> None:
+    lines = render(example, ["check"], 60).splitlines()
+    at = lines.index("  A14  due 31 Aug 2025, 91 days overdue: Refresh the neglect")
+    assert lines[at + 1 : at + 3] == [
+        "       strategy and assessment tool with partners [Assistant",
+        "       Director, Children's Social Care (Priya Shah)]",
+    ]
 
 
 def test_action_list_at_80_columns_takes_at_most_two_lines_per_action(example: Path) -> None:

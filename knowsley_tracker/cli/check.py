@@ -13,7 +13,7 @@ import typer
 from knowsley_tracker.cli._context import app_context, print_json
 from knowsley_tracker.errors import TrackerError
 from knowsley_tracker.render import check_out
-from knowsley_tracker.render.text import emit
+from knowsley_tracker.render.text import emit, is_terminal
 from knowsley_tracker.service.check import CheckOptions, run_check
 
 # The exit status is the contract with cron and scripts; README repeats it.
@@ -84,7 +84,12 @@ def check(
         with app_context(ctx).reading() as s:
             result = run_check(s, options)
         document = check_out.to_json(result) if as_json else None
-        text = check_out.digest(result) if result.needs_attention and not as_json else None
+        width = None
+        if result.needs_attention and not as_json and is_terminal():
+            from knowsley_tracker.render.terminal import terminal_width
+
+            width = terminal_width()
+        text = check_out.digest(result, width) if result.needs_attention and not as_json else None
     except TrackerError:
         raise
     except Exception as exc:

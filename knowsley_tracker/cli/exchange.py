@@ -49,6 +49,24 @@ def _format_from(path: Path | None, given: str | None, choices: type[StrEnum], o
     raise ValidationError(f"Which format? {where}: give {option} ({names}).")
 
 
+def _check_name(output: Path | None, fmt: str) -> None:
+    """Refuse a file whose name would lie about what it holds: no suffix at all, or the
+    suffix of another export format (a CSV written as plan.xlsx)."""
+    if output is None:
+        return
+    suffix = output.suffix.lower()
+    if not suffix:
+        raise ValidationError(
+            f"{output.name} has no suffix to say what it holds: name it {output.name}.{fmt}, "
+            "or give -o - for standard output."
+        )
+    named = format_from_suffix(output, {f".{c.value}": c.value for c in ExportFormat})
+    if named is not None and named != fmt:
+        raise ValidationError(
+            f"{output.name} ends in {suffix}, but {fmt} was asked for: end the name in .{fmt} or leave out --format."
+        )
+
+
 def _write(payload: bytes, output: Path | None, store: Path) -> None:
     """Write to standard output in full, or to ``output`` whole or not at all."""
     if output is not None:
@@ -77,7 +95,8 @@ def export(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of standard output.")
+        Path | None,
+        typer.Option("--output", "-o", help="Write to this file; without -o, or with -o -, to standard output."),
     ] = None,
     open_only: Annotated[
         bool, typer.Option("--open-only", help="ics only: leave out complete and dropped actions.")
@@ -99,10 +118,13 @@ def export(
 
         kt export --format xlsx --owner O3 -o return-O3.xlsx
     """
+    if output is not None and str(output) == "-":
+        output = None  # standard output, as without -o
     if all_owners:
         fmt = format.value if format else ExportFormat.XLSX
     else:
         fmt = _format_from(output, format.value if format else None, ExportFormat, "--format")
+        _check_name(output, fmt)
     if open_only and fmt != ExportFormat.ICS:
         raise ValidationError("--open-only goes with --format ics.")
     if (owner or all_owners) and fmt != ExportFormat.XLSX:

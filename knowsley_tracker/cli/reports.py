@@ -11,6 +11,7 @@ from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import WideOption, app_context, say
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.outputs import write_output, write_stdout
+from knowsley_tracker.paper_logo import LOGO_FORMATS, with_logo
 from knowsley_tracker.rag import rules_text
 from knowsley_tracker.render.text import emit, is_terminal, safe
 from knowsley_tracker.reports import Report, build_report
@@ -69,8 +70,12 @@ def choose_format(fmt: str | None, output: Path | None, as_json: bool, terminal:
                 f"{output.name} names a {named} file, but {asked} was asked for: "
                 f"end the name in {SUFFIX_OF[asked]} or leave out --format."
             )
-        if asked is None and named is None:
-            raise ValidationError(f"{output.name} has no suffix to choose the format: add one ({KNOWN_SUFFIXES}).")
+        if named is None:
+            raise ValidationError(
+                f"{output.name} has no suffix to say what it holds: "
+                + (f"name it {output.name}{SUFFIX_OF[asked]}" if asked else f"add one ({KNOWN_SUFFIXES})")
+                + ", or give -o - for standard output."
+            )
         return asked or named or "text"
     chosen = asked or "text"
     if chosen in BINARY and terminal:
@@ -118,8 +123,8 @@ SECTIONS = (
     "overdue actions with owner and latest note, then what is due in the next 30 days); 4 since the last board "
     "(RAG changes, completed and new actions, slipped due dates with their reasons, new evidence, KPI changes, "
     "measured from the latest board snapshot before today or from --since); 5 the KPI scorecard (latest value, "
-    "comparators, target and tolerance, met, trend and the last values). It closes with the next board meeting "
-    "and the next monitoring visit."
+    "comparators, target and tolerance, met, trend and the last values); 6 improvement partners engaged today, "
+    "when there are any. It closes with the next board meeting and the next monitoring visit."
 )
 
 
@@ -137,7 +142,10 @@ def report(
         ),
     ] = None,
     output: Annotated[
-        Path | None, typer.Option("--output", "-o", help="Write to this file instead of the screen.", dir_okay=False)
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of the screen (- for standard output).", dir_okay=False
+        ),
     ] = None,
     focus: Annotated[
         str | None,
@@ -161,9 +169,13 @@ def report(
         kt report -o board-paper.docx
     """
     terminal = is_terminal()
+    if output is not None and str(output) == "-":
+        output = None  # standard output, as without -o (a binary paper still not to a terminal)
     chosen = choose_format(fmt, output, as_json, terminal)
     with app_context(ctx).reading() as s:
         built = build_report(s, focus=focus, since=since, board=board)
+    if chosen in LOGO_FORMATS:
+        built = with_logo(built)
     if output is None and chosen == "text" and terminal:
         from knowsley_tracker.render import terminal as term
         from knowsley_tracker.render.report_terminal import terminal_lines

@@ -21,6 +21,7 @@ from knowsley_tracker.cli._context import (
     say,
 )
 from knowsley_tracker.render import audit_views
+from knowsley_tracker.render.text import is_terminal
 from knowsley_tracker.service import audit
 
 history_app = typer.Typer(add_completion=False)
@@ -54,7 +55,13 @@ def history(
     """
     with app_context(ctx).reading() as s:
         entries = audit.history(s, record, since=since, limit=limit)
-    output(as_json, lambda: audit_views.history_json(entries), lambda: audit_views.history_table(entries), wide=wide)
+    words = is_terminal()  # a pipe gets the stored names and values, for scripts
+    output(
+        as_json,
+        lambda: audit_views.history_json(entries),
+        lambda: audit_views.history_table(entries, words=words),
+        wide=wide,
+    )
 
 
 @undo_app.command("undo")

@@ -110,8 +110,8 @@ class Record:
                 for day in value if isinstance(value, list) else [value]:
                     if not in_range(day):
                         raise ValidationError(
-                            f"The {name} date {day.isoformat()} is outside the dates kt handles: use one from "
-                            f"{RANGE_TEXT}."
+                            f"The {'date' if name == 'date' else name.replace('_', ' ') + ' date'} {format_date(day)} is outside "
+                            f"the dates kt handles: use one from {RANGE_TEXT}."
                         )
             elif isinstance(value, str) and value and name in TIMESTAMP_FIELDS:
                 _check_timestamp(name, value)

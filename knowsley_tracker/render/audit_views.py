@@ -14,7 +14,7 @@ from knowsley_tracker.dates import format_timestamp
 from knowsley_tracker.errors import UnsafeStoreError
 from knowsley_tracker.guard import describe as guard_describe
 from knowsley_tracker.render.text import Column, TableView, safe
-from knowsley_tracker.render.words import field_words
+from knowsley_tracker.render.words import field_words, history_field, history_value
 from knowsley_tracker.service.audit import (
     BackupInfo,
     BackupList,
@@ -49,8 +49,10 @@ def command_label(entry: HistoryEntry) -> str:
 _VERBS = {"create": "created", "update": "changed", "delete": "removed"}
 
 
-def history_table(entries: list[HistoryEntry], title: str = "History") -> TableView:
-    """One line per field changed: who, when, which command, old and new value."""
+def history_table(entries: list[HistoryEntry], title: str = "History", *, words: bool = False) -> TableView:
+    """One line per field changed: who, when, which command, old and new value. ``words``
+    (a terminal): fields and values as the rest of the tool says them (``period end``,
+    ``31 Oct 2025``, local time); without it (piped) exactly as stored, for scripts."""
     table = TableView(
         [
             Column("Txn", justify="right", priority=0),
@@ -75,7 +77,12 @@ def history_table(entries: list[HistoryEntry], title: str = "History") -> TableV
             if not change.fields:
                 table.add([*head, change.ref, verb, "", "", ""])
             for item in change.fields:
-                table.add([*head, change.ref, verb, item.name, value_text(item.old), value_text(item.new)])
+                if words:
+                    name = history_field(item.name)
+                    old, new = history_value(item.name, item.old), history_value(item.name, item.new)
+                else:
+                    name, old, new = item.name, value_text(item.old), value_text(item.new)
+                table.add([*head, change.ref, verb, name, old, new])
     return table
 
 

@@ -135,16 +135,55 @@ class _Writer:
             run.bold = span.bold or None
             run.italic = span.italic or None
 
+    def new_numbering(self) -> str:
+        """A new numbering instance of the List Number style's list, starting again at 1.
+
+        Word (and LibreOffice) number every paragraph of one ``w:num`` as one list, so two
+        lists in the List Number style would run on (3., 4.) without this: each list gets
+        its own ``w:num`` over the same abstract numbering, with a ``w:startOverride``."""
+        qn = self.qn
+        style_num = self.doc.styles["List Number"].element.pPr.numPr.numId.val
+        numbering = self.doc.part.numbering_part.element
+        nums = numbering.findall(qn("w:num"))
+        abstract = next(
+            n.find(qn("w:abstractNumId")).get(qn("w:val")) for n in nums if n.get(qn("w:numId")) == str(style_num)
+        )
+        num_id = str(max(int(n.get(qn("w:numId"))) for n in nums) + 1)
+        num = self.OxmlElement("w:num")
+        num.set(qn("w:numId"), num_id)
+        abstract_id = self.OxmlElement("w:abstractNumId")
+        abstract_id.set(qn("w:val"), abstract)
+        num.append(abstract_id)
+        override = self.OxmlElement("w:lvlOverride")
+        override.set(qn("w:ilvl"), "0")
+        start = self.OxmlElement("w:startOverride")
+        start.set(qn("w:val"), "1")
+        override.append(start)
+        num.append(override)
+        numbering.append(num)
+        return num_id
+
+    def numbered_paragraph(self, num_id: str) -> Any:
+        """A List Number paragraph in the list ``num_id`` (from :meth:`new_numbering`)."""
+        paragraph = self.doc.add_paragraph(style="List Number")
+        num_pr = paragraph._p.get_or_add_pPr().get_or_add_numPr()
+        num_pr.get_or_add_ilvl().val = 0
+        num_pr.get_or_add_numId().val = int(num_id)
+        return paragraph
+
     def narrative(self, blocks: list[Block]) -> None:
         for block in blocks:
             if block.kind == "h":
                 self.spans(self.doc.add_heading(level=3), block.items[0])
             elif block.kind == "p":
                 self.spans(self.doc.add_paragraph(), block.items[0])
-            else:
-                style = "List Number" if block.kind == "ol" else "List Bullet"
+            elif block.kind == "ol":
+                num_id = self.new_numbering()
                 for item in block.items:
-                    self.spans(self.doc.add_paragraph(style=style), item)
+                    self.spans(self.numbered_paragraph(num_id), item)
+            else:
+                for item in block.items:
+                    self.spans(self.doc.add_paragraph(style="List Bullet"), item)
 
     def table(self, table: Table) -> None:
         if table.title:
@@ -157,6 +196,7 @@ class _Writer:
         out.style = "Table Grid"
         out.alignment = self.table_alignment
         out.autofit = False
+        self.cell_margins(out)
         self.widths(out, column_widths(table, TEXT_WIDTH_MM))
         size = self.Pt(7.5)
         all_rows = out.rows
@@ -178,6 +218,16 @@ class _Writer:
                 self.cell(cell, value, col.right, size, bold=n == total_row)
         if table.note:
             self.muted(table.note)
+
+    def cell_margins(self, table: Any) -> None:
+        """Narrow left and right cell margins (1 mm, not Word's 1.9 mm): eleven columns fit A4."""
+        margins = self.OxmlElement("w:tblCellMar")
+        for side in ("left", "right"):
+            margin = self.OxmlElement(f"w:{side}")
+            margin.set(self.qn("w:w"), str(round(CELL_MARGIN_MM * 56.7)))
+            margin.set(self.qn("w:type"), "dxa")
+            margins.append(margin)
+        table._tbl.tblPr.append(margins)
 
     def widths(self, table: Any, widths: list[float]) -> None:
         """Column widths in the table grid (LibreOffice reads these) and on each cell (Word does)."""
@@ -215,20 +265,32 @@ class _Writer:
 
 TEXT_WIDTH_MM = 180.0  # A4 less 15 mm margins
 CHAR_MM = 1.8  # an average character of 7.5 pt Arial (bold headers), with a little to spare
-PAD_MM = 5.0  # a cell's left and right margins (Word's default 1.9 mm each) and its border
+VALUE_CHAR_MM = 1.5  # an average character of 7.5 pt Arial in a cell (not bold), with a little to spare
+CELL_MARGIN_MM = 1.0
+PAD_MM = 2 * CELL_MARGIN_MM + 1.2  # a cell's left and right margins and its border, with a little to spare
+
+
+SHORT = 12  # a column of values this short, each with a digit, holds ids or dates: each kept on one line
 
 
 def column_widths(table: Table, total: float) -> list[float]:
     """Widths (mm) that give each column room for its longest word, so nothing breaks
-    mid-word, and share what is left in proportion to how much text each column holds."""
+    mid-word, and share what is left in proportion to how much text each column holds.
+    A column of short values with digits (ids like "R10 (rec 10)", dates like "31 Aug 2025")
+    gets room for its longest value, so none of them wraps."""
     n = len(table.columns)
     least: list[float] = []
     want: list[float] = []
     for i, col in enumerate(table.columns):
-        texts = [col.title, *(row[i].text for row in table.rows), *([table.total[i].text] if table.total else [])]
+        values = [*(row[i].text for row in table.rows), *([table.total[i].text] if table.total else [])]
+        texts = [col.title, *values]
         longest_word = max((len(word) for text in texts for word in text.split()), default=1)
         longest = max((len(text) for text in texts), default=1)
-        least.append(PAD_MM + CHAR_MM * min(longest_word, 16))
+        shown = [text for text in values if text not in ("", "-")]
+        whole = max((len(text) for text in shown), default=1)
+        ids_or_dates = bool(shown) and all(any(ch.isdigit() for ch in text) for text in shown)
+        kept = VALUE_CHAR_MM * whole if ids_or_dates and whole <= SHORT else 0.0
+        least.append(PAD_MM + max(CHAR_MM * min(longest_word, 16), kept))
         want.append(PAD_MM + CHAR_MM * min(longest, 60))
     if sum(least) >= total:
         return [total * w / sum(least) for w in least]
@@ -282,8 +344,9 @@ def docx_bytes(report: Report, doc: Layout) -> bytes:
         w.muted(doc.missing[0])
     w.doc.add_heading("Decisions and asks of the board", level=1)
     if doc.decisions:
+        num_id = w.new_numbering()
         for decision in doc.decisions:
-            p = w.doc.add_paragraph(style="List Number")
+            p = w.numbered_paragraph(num_id)
             p.add_run(_text(decision)).bold = True
     else:
         w.muted(doc.missing[1])

@@ -59,9 +59,10 @@ dl.facts dd { margin: 0; }
 p.intro { margin: 4px 0 8px; }
 p.note, p.empty { color: #6b7280; margin: 4px 0; }
 table { border-collapse: collapse; width: 100%; margin: 4px 0 6px; }
-th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 6px; text-align: left; vertical-align: top;
-  overflow-wrap: break-word; }
-th { background: #f3f4f6; font-weight: 600; font-size: 12px; }
+th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 6px; text-align: left; vertical-align: top; }
+td { overflow-wrap: break-word; }
+th { background: #f3f4f6; font-weight: 600; font-size: 12px; overflow-wrap: normal; word-break: keep-all;
+  hyphens: manual; }
 td.num, th.num { text-align: right; white-space: nowrap; }
 td.progress, td.s { white-space: nowrap; }
 tr.total td { font-weight: 700; border-top: 2px solid #9ca3af; }
@@ -100,17 +101,18 @@ footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
   footer { font-size: 7.5pt; }
   #readiness table, #exceptions table:first-of-type { table-layout: fixed; }
   #readiness td, #exceptions td, #readiness th { white-space: normal; }
-  #readiness th:nth-child(1) { width: 9%; }
-  #readiness th:nth-child(2) { width: 13%; }
+  /* Fixed widths, each wide enough for its header's longest word: a header never breaks inside a word. */
+  #readiness th:nth-child(1) { width: 10.5%; }
+  #readiness th:nth-child(2) { width: 14.5%; }
   #readiness th:nth-child(3) { width: 6%; }
-  #readiness th:nth-child(4) { width: 8%; }
-  #readiness th:nth-child(5) { width: 7%; }
-  #readiness th:nth-child(6) { width: 9%; }
-  #readiness th:nth-child(7) { width: 7%; }
-  #readiness th:nth-child(8) { width: 7%; }
-  #readiness th:nth-child(9) { width: 7%; }
-  #readiness th:nth-child(10) { width: 11%; }
-  #readiness th:nth-child(11) { width: 16%; }
+  #readiness th:nth-child(4) { width: 7.5%; }
+  #readiness th:nth-child(5) { width: 6.5%; }
+  #readiness th:nth-child(6) { width: 9.5%; }
+  #readiness th:nth-child(7) { width: 8%; }
+  #readiness th:nth-child(8) { width: 8.5%; }
+  #readiness th:nth-child(9) { width: 6.5%; }
+  #readiness th:nth-child(10) { width: 9%; }
+  #readiness th:nth-child(11) { width: 13.5%; }
   #exceptions table:first-of-type th:nth-child(1) { width: 6%; }
   #exceptions table:first-of-type th:nth-child(2) { width: 20%; }
   #exceptions table:first-of-type th:nth-child(3) { width: 16%; }
@@ -120,7 +122,10 @@ footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
   #exceptions table:first-of-type th:nth-child(7) { width: 6%; }
   #exceptions table:first-of-type th:nth-child(8) { width: 13%; }
   #exceptions table:first-of-type th:nth-child(9) { width: 15%; }
-  #kpis td:nth-child(2) { min-width: 38mm; }
+  #kpis td:nth-child(2) { min-width: 28mm; }
+  #kpis td:nth-child(5) { min-width: 35mm; }
+  #kpis td svg { width: 20mm; height: auto; }
+  #kpis td:nth-child(6) { white-space: normal; min-width: 16mm; }
 }
 """
 
@@ -407,18 +412,23 @@ def css_string(text: str) -> str:
 
 def page_css(doc: Layout) -> str:
     """Print rules naming this paper: the marking at the top and bottom of every page, the board
-    and meeting bottom left, "Page N of M" bottom right."""
+    bottom left, the meeting and "Page N of M" bottom right, all on one line."""
     marking = css_string(doc.cover.marking)
-    where = css_string(f"{doc.cover.board_name}, {doc.cover.meeting}")
+    board = css_string(doc.cover.board_name)
+    meeting = css_string(f"{doc.cover.meeting}  \u00b7  ")
     box = "font-family: Arial, Helvetica, sans-serif; font-size: 7.5pt; color: #374151;"
     return (
         "@page { size: A4; margin: 16mm 12mm 16mm; "
         f"@top-center {{ content: {marking}; font-family: Arial, Helvetica, sans-serif; font-size: 9pt; "
         "font-weight: bold; color: #111; } "
         f"@bottom-center {{ content: {marking}; font-family: Arial, Helvetica, sans-serif; font-size: 9pt; "
-        "font-weight: bold; color: #111; } "
-        f"@bottom-left {{ content: {where}; {box} width: 70mm; }} "
-        f'@bottom-right {{ content: "Page " counter(page) " of " counter(pages); {box} }} }}'
+        "font-weight: bold; color: #111; white-space: nowrap; } "
+        # One line: the board bottom left (an ellipsis only for a name too long for 70 mm), the
+        # marking centred, the meeting and "Page N of M" bottom right.
+        f"@bottom-left {{ content: {board}; {box} width: 70mm; white-space: nowrap; overflow: hidden; "
+        "text-overflow: ellipsis; } "
+        f'@bottom-right {{ content: {meeting} "Page " counter(page) " of " counter(pages); {box} width: 70mm; '
+        "white-space: nowrap; } }"
     )
 
 

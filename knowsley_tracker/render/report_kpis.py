@@ -14,10 +14,10 @@ from knowsley_tracker.dates import format_date, format_period, format_timestamp
 from knowsley_tracker.models import Board, Rag
 from knowsley_tracker.rag import rag_label
 from knowsley_tracker.render.report_common import (
+    KPI_RAG_WORDS,
     comparators_text,
     kpi_met_text,
     kpi_name,
-    met_text,
     target_text,
     trend_text,
 )
@@ -25,7 +25,7 @@ from knowsley_tracker.render.report_json import kpi_json
 from knowsley_tracker.render.text import Column, TableView
 from knowsley_tracker.render.views import DetailView, rec_label, record_json
 from knowsley_tracker.service.boards import BoardView
-from knowsley_tracker.service.kpis import KpiStatus, Recorded
+from knowsley_tracker.service.kpis import KpiPoint, KpiStatus, Recorded
 
 # -- KPIs ---------------------------------------------------------------------------------------
 
@@ -65,6 +65,16 @@ def scorecard_table(items: list[KpiStatus]) -> TableView:
     return table
 
 
+def point_rag(st: KpiStatus, point: KpiPoint) -> Rag | None:
+    """One value's RAG, as the scorecard judges the latest: Green when met, Amber within the
+    KPI's tolerance, else Red; None for a suppressed value (even "met" would hint at it)."""
+    if point.value.value is None:
+        return None
+    if point.met:
+        return Rag.GREEN
+    return Rag.AMBER if st.kpi.within_tolerance(point.record.value) else Rag.RED
+
+
 def kpi_detail(st: KpiStatus) -> DetailView:
     kpi = st.kpi
     latest = st.latest
@@ -97,19 +107,20 @@ def kpi_detail(st: KpiStatus) -> DetailView:
         empty=f"No values yet: kt kpi record {kpi.key} VALUE --period 2025-06",
     )
     for p in st.history:
+        rag = point_rag(st, p)
         history.add(
             [
                 p.period_label,
                 p.value.text,
                 p.numerator.text,
                 p.denominator.text,
-                met_text(p.met),
+                "-" if rag is None else KPI_RAG_WORDS[rag],
                 trend_text(p.trend) if p.trend else "",
                 p.record.note,
                 format_timestamp(p.record.recorded_at) if p.record.recorded_at else "",
                 p.record.by,
             ],
-            {4: "rag.green" if p.met else "rag.red"},
+            {} if rag is None else {4: f"rag.{rag.value}"},
         )
     return DetailView(f"{kpi.key} {kpi.name}", fields, [history])
 

@@ -12,6 +12,7 @@ import re
 
 from knowsley_tracker.render.narrative import Block, Span
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, text_bar
+from knowsley_tracker.render.report_legend import RAG_LEGEND, shows_override
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.reports import Report
 
@@ -111,6 +112,8 @@ def markdown_lines(doc: Layout) -> list[str]:
             if i:
                 lines.append("")
             lines += _table(table)
+        if shows_override(section.tables):
+            lines += ["", md(RAG_LEGEND)]
     lines += ["", "## Next meetings", "", *_fields(doc.closing), "", f"**{md(c.marking)}**"]
     return lines
 

@@ -12,6 +12,7 @@ import re
 
 from knowsley_tracker.render.fit import Spec, fit, wrap
 from knowsley_tracker.render.report_common import Cell, Table, layout, paper_head_lines, text_bar
+from knowsley_tracker.render.report_legend import RAG_LEGEND, shows_override
 from knowsley_tracker.render.terminal import Painter, draw, field_lines, left_out
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.reports import Report
@@ -124,5 +125,7 @@ def terminal_lines(report: Report, width: int, paint: Painter, *, wide: bool = F
             lines += ["", paint(safe(section.empty), "muted")]
         for table in section.tables:
             lines += ["", *table_lines(section.key, table, width, paint, wide=wide)]
+        if shows_override(section.tables):
+            lines += ["", *(paint(line, "muted") for line in wrap(RAG_LEGEND, width, None))]
     lines += ["", _rule("Next meetings", width, paint), *field_lines(doc.closing, width, paint)]
     return [*lines, "", paint(safe(c.marking), "heading")]

@@ -8,6 +8,7 @@ User text is escaped with :func:`knowsley_tracker.render.text.safe`.
 from __future__ import annotations
 
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, paper_head_lines, text_bar
+from knowsley_tracker.render.report_legend import RAG_LEGEND, shows_override
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.reports import Report
 
@@ -94,6 +95,8 @@ def plain_lines(doc: Layout) -> list[str]:
             if i:
                 lines.append("")
             lines += _plain_table(table)
+        if shows_override(tables):
+            lines += ["", RAG_LEGEND]
     lines += ["", "", *_heading("Next meetings"), *_fields(doc.closing), "", safe(c.marking)]
     return lines
 

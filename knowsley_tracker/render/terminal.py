@@ -215,8 +215,10 @@ def detail_lines(
     title_style: str = "",
     wide: bool = False,
 ) -> list[str]:
-    """A record as its title, labelled fields, then its tables (each fitted)."""
-    lines = [paint(safe(title), title_style or "heading"), *field_lines(fields, width, paint)]
+    """A record as its title (wrapped at spaces to the width), labelled fields, then its tables (each fitted)."""
+    style = title_style or "heading"
+    lines = [paint(line, style) for line in wrap(safe(title), width, None, whole=True)]
+    lines += field_lines(fields, width, paint)
     for view in tables:
         lines.append("")
         if view.rows:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from knowsley_tracker.dates import format_date
-from knowsley_tracker.models import Record
+from knowsley_tracker.dates import format_date, format_period, format_timestamp
+from knowsley_tracker.models import TIMESTAMP_FIELDS, Record
 
 # Stored field -> words. None: bookkeeping nobody asked to change, left out of messages.
 FIELD_WORDS: dict[str, str | None] = {
@@ -152,3 +152,72 @@ def describe_changes(changes: dict[str, list[Any]]) -> str:
         else:
             parts.append(f"{field_words(name) or name} {old} -> {new}")
     return "; ".join(parts)
+
+
+# -- kt history on a terminal -----------------------------------------------------------------
+
+# Every stored field in words, bookkeeping too: the history shows every field a command saved.
+_HISTORY_FIELD_WORDS: dict[str, str] = {
+    "kpi_id": "KPI",
+    "action_id": "action",
+    "original_due": "original due date",
+    "rag_reason": "RAG reason",
+    "created_at": "created",
+    "added_at": "added",
+    "recorded_at": "recorded",
+    "frozen_at": "frozen",
+    "last_logged_at": "last logged",
+    "last_note": "last note",
+    "period_end": "period end",
+    "rag_counts": "RAG counts",
+    "by": "by",
+}
+_HISTORY_IDS = {**_ID_FIELDS, "kpi_id": "K", "action_id": "A"}
+
+
+def _date_fields() -> frozenset[str]:
+    """Every record kind's date fields (due, period_end, published...)."""
+    found: set[str] = set()
+    kinds: list[type[Record]] = [Record]
+    while kinds:
+        kind = kinds.pop()
+        found.update(kind.DATE_FIELDS)
+        kinds.extend(kind.__subclasses__())
+    return frozenset(found)
+
+
+def history_field(name: str) -> str:
+    """A field's name in the history, in words: ``period end``, ``KPI``, ``setting board.name``."""
+    if name.startswith("settings."):
+        return f"setting {name.removeprefix('settings.')}"
+    return _HISTORY_FIELD_WORDS.get(name) or field_words(name) or name.replace("_", " ")
+
+
+def history_value(name: str, value: Any) -> str:
+    """A stored value in the history, in words: ``31 Oct 2025``, local time for a stamp
+    (``10 Oct 2025 12:00``), ``Sep 2025`` for a period, refs for ids (``K10``); free text as
+    it is. Anything that does not read as its kind is shown as stored, never dropped."""
+    if value is None or value == "" or value == []:
+        return ""
+    try:
+        if isinstance(value, str) and name in TIMESTAMP_FIELDS:
+            return format_timestamp(value)
+        if name in _date_fields():
+            return value_words(name, value, (name,))
+        if name == "period" and isinstance(value, str):
+            return format_period(value)
+    except ValueError:
+        return str(value)
+    if name in _HISTORY_IDS and isinstance(value, int) and not isinstance(value, bool):
+        return f"{_HISTORY_IDS[name]}{value}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (str, int, float)):
+        return str(value)
+    if isinstance(value, dict) and all(isinstance(v, (str, int, float)) for v in value.values()):
+        return ", ".join(f"{k} {v}" for k, v in value.items())
+    import json
+
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(", ", ": "))

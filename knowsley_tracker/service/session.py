@@ -152,9 +152,11 @@ class Session:
         for area in areas:
             if area.key == wanted or area.ref == wanted or area.name.upper() == wanted:
                 return area
-        from knowsley_tracker.suggest import nearest
+        from knowsley_tracker.suggest import nearest, nearest_key
 
         guess = nearest(text, {a.key: a for a in areas} | {a.name: a for a in areas})
+        if guess is None:
+            guess = nearest_key(text, {a.key: a for a in areas})  # HQ for HP: too short for difflib
         if guess is not None:
             raise NotFoundError(f"No focus area {text!r}; did you mean {guess.key} ({guess.name})?")
         known = ", ".join(a.key for a in areas) or "none yet (add one with kt focus add)"
@@ -166,9 +168,11 @@ class Session:
         for kpi in kpis:
             if kpi.key == wanted or kpi.ref == wanted:
                 return kpi
-        from knowsley_tracker.suggest import nearest
+        from knowsley_tracker.suggest import nearest, nearest_key
 
         guess = nearest(text, {k.key: k for k in kpis} | {k.name: k for k in kpis})
+        if guess is None:
+            guess = nearest_key(text, {k.key: k for k in kpis})
         if guess is not None:
             raise NotFoundError(f"No KPI {text!r}; did you mean {guess.key} ({_clip(guess.name)})?")
         known = ", ".join(k.key for k in kpis) or "none yet (add one with kt kpi add)"
@@ -188,6 +192,16 @@ class Session:
         if len(active) > 1:
             refs = ", ".join(f"{o.ref} ({o.display})" for o in active)
             raise ValidationError(f"{text!r} matches several owners: {refs}. Use the id.")
+        # Part of several owners' roles or names ("Head of Service"): name them all, not one.
+        partial = [
+            o for o in owners if len(wanted) >= 3 and (wanted in o.role.casefold() or wanted in o.name.casefold())
+        ]
+        if len(partial) > 1:
+            listed = "; ".join(f"{o.ref} {o.role}" for o in partial)
+            raise NotFoundError(
+                f"No owner {text!r}; it is part of {len(partial)} owners' roles or names: {listed}. "
+                "Give the id, or the whole role or name."
+            )
         from knowsley_tracker.suggest import nearest
 
         names = {o.role: (o.role, o) for o in owners} | {o.name: (o.name, o) for o in owners if o.name}
