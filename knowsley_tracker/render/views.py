@@ -7,7 +7,7 @@ derived fields such as ``rag``; dates are ISO. Tables show dates the UK way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowsley_tracker.dates import format_date, format_timestamp
 from knowsley_tracker.models import (
@@ -26,9 +26,11 @@ from knowsley_tracker.rag import rag_label
 from knowsley_tracker.render.text import Column, TableView, pct
 from knowsley_tracker.render.words import describe_changes
 from knowsley_tracker.service.actions import ActionDetail, ActionView
-from knowsley_tracker.service.governance import InterventionView, PartnerView
-from knowsley_tracker.service.plan import RecommendationView
-from knowsley_tracker.service.visits import VisitView
+
+if TYPE_CHECKING:  # annotations only: kt action list need not import these services (about 2.5 ms)
+    from knowsley_tracker.service.governance import InterventionView, PartnerView
+    from knowsley_tracker.service.plan import RecommendationView
+    from knowsley_tracker.service.visits import VisitView
 
 
 @dataclass
@@ -100,17 +102,19 @@ def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
 
 
 def action_json(v: ActionView) -> dict[str, Any]:
-    return record_json(
-        v.action,
-        rec=v.rec.ref if v.rec else None,
-        focus=v.focus.key if v.focus else None,
-        owner=v.owner.display if v.owner else None,
-        owner_ref=v.owner.ref if v.owner else None,
-        rag=v.rating.rag.value,
-        rag_computed=v.rating.computed.value,
-        rag_why=v.rating.reason,
-        evidence_count=v.evidence_count,
-    )
+    # record_json's fields and extras, written out: called once per action in a listing.
+    action, owner, rating = v.action, v.owner, v.rating
+    out: dict[str, Any] = {"ref": action.ref, "id": action.id}
+    out.update(action.to_record())
+    out["rec"] = v.rec.ref if v.rec else None
+    out["focus"] = v.focus.key if v.focus else None
+    out["owner"] = owner.display if owner else None
+    out["owner_ref"] = owner.ref if owner else None
+    out["rag"] = rating.rag.value
+    out["rag_computed"] = rating.computed.value
+    out["rag_why"] = rating.reason
+    out["evidence_count"] = v.evidence_count
+    return out
 
 
 def log_table(entries: list[LogEntry], title: str = "Progress log") -> TableView:
