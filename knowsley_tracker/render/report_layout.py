@@ -36,6 +36,9 @@ class Col(NamedTuple):
     right: bool = False
 
 
+_new_cell = tuple.__new__
+
+
 class Table:
     """A titled table; ``note`` is a line under it, ``total`` a totals row drawn apart."""
 
@@ -50,7 +53,9 @@ class Table:
         self.total = total
 
     def add(self, *cells: Cell | str) -> None:
-        self.rows.append([c if isinstance(c, Cell) else Cell(c) for c in cells])
+        # Cell(c) written as the tuple it makes: NamedTuple's __new__ is a Python function,
+        # and the region's report adds 10,000 cells.
+        self.rows.append([c if type(c) is Cell else _new_cell(Cell, (c, None, None, None)) for c in cells])
 
 
 class Section(NamedTuple):
