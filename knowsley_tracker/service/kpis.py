@@ -295,16 +295,20 @@ def kpi_status(
 ) -> KpiStatus:
     history: list[KpiPoint] = []
     before: KpiPoint | None = None
+    # What value_of() asks of the KPI, asked once (the region's scorecard has 2,200 values).
+    unit, is_count, shown_as, count_of = kpi.unit, kpi.is_count, figures.figure, figures.count
     for value in values:
-        figure = figures.value_of(kpi, value.value, value.numerator, value.denominator)
+        raw = value.value
+        numerator, denominator = value.numerator, value.denominator
+        figure = shown_as(raw, unit=unit, count=is_count, based_on=(numerator, denominator))
         point = KpiPoint(
-            record=value,
-            value=figure,
-            numerator=figures.count(value.numerator),
-            denominator=figures.count(value.denominator),
-            met=kpi.meets_target(value.value),
+            value,
+            figure,
+            count_of(numerator),
+            count_of(denominator),
+            kpi.meets_target(raw),
             # No trend into or out of a suppressed value: its direction would hint at it.
-            trend=trend(kpi, before.record.value, value.value)
+            trend(kpi, before.record.value, raw)
             if before is not None and before.value.value is not None and figure.value is not None
             else None,
         )
