@@ -18,7 +18,7 @@ from knowsley_tracker.render.narrative import Block, Span
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout
 from knowsley_tracker.render.text import pct, safe
 from knowsley_tracker.reports import FocusRow, Report
-from knowsley_tracker.service.kpis import KpiStatus
+from knowsley_tracker.service.kpis import KpiPoint, KpiStatus
 
 RAG_COLOURS = {
     Rag.RED: "#c62828",
@@ -216,9 +216,35 @@ def _num(value: float) -> str:
     return text
 
 
+# Each KPI's chart worked out once: the scorecard's cell and the KPI's card draw the same
+# one. Keyed by id, holding the status so that the id cannot be reused while remembered.
+_CHARTS: dict[int, tuple[KpiStatus, charts.KpiChart]] = {}
+
+
+def _chart(st: KpiStatus) -> charts.KpiChart:
+    found = _CHARTS.get(id(st))
+    if found is not None and found[0] is st:
+        return found[1]
+    chart = charts.kpi_chart(st)
+    _CHARTS[id(st)] = (st, chart)
+    return chart
+
+
+# Period labels as shown ("Mar 2025"): every chart repeats the plan's periods.
+_PERIODS: dict[str, str] = {}
+
+
+def _period_label(point: KpiPoint) -> str:
+    period = point.record.period
+    label = _PERIODS.get(period)
+    if label is None:
+        label = _PERIODS[period] = point.period_label
+    return label
+
+
 def spark_svg(st: KpiStatus, label: str, width: int = 96, height: int = 22) -> str:
     """A small chart of the last values in a table cell: in time, broken at suppressed values."""
-    chart = charts.kpi_chart(st)
+    chart = _chart(st)
     if not chart.runs:
         return h(label)
     shown = [m.value for m in chart.marks if m.value is not None]
@@ -319,7 +345,7 @@ REFERENCE_STYLES = {
 def kpi_chart(st: KpiStatus, width: int = 250, height: int = 118) -> str:
     """One KPI's recent values on a time axis, broken at suppressed values, with its target and
     comparators as labelled reference lines and round ticks (see render/charts.py)."""
-    chart = charts.kpi_chart(st)
+    chart = _chart(st)
     axis = chart.axis
     left, right, top, bottom = 34, 8, 8, 20
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -363,7 +389,7 @@ def kpi_chart(st: KpiStatus, width: int = 250, height: int = 118) -> str:
         if mark.value is None:
             parts.append(
                 f'<text x="{sx}" y="{c_y}" text-anchor="middle" fill="{MUTED}">c'
-                f"<title>{h(mark.point.period_label)}: suppressed (a small number)</title></text>"
+                f"<title>{h(_period_label(mark.point))}: suppressed (a small number)</title></text>"
             )
         else:
             spots[id(mark)] = (sx, _num(y_of(mark.value)))
@@ -380,7 +406,7 @@ def kpi_chart(st: KpiStatus, width: int = 250, height: int = 118) -> str:
         for m, (sx, sy) in zip(run, run_spots, strict=True):
             parts.append(
                 f'<circle cx="{sx}" cy="{sy}" r="2.6" fill="{colour}">'
-                f"<title>{h(m.point.period_label)}: {h(m.point.value.text)}</title></circle>"
+                f"<title>{h(_period_label(m.point))}: {h(m.point.value.text)}</title></circle>"
             )
     if chart.marks:
         parts.append(
