@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 from typing import Any, NamedTuple
 
@@ -43,8 +43,7 @@ class ActionView(NamedTuple):
     evidence_count: int
 
 
-@dataclass(frozen=True)
-class ActionDetail:
+class ActionDetail(NamedTuple):
     view: ActionView
     log: list[LogEntry]
     evidence: list[Evidence]
