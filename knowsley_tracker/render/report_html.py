@@ -125,13 +125,20 @@ footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
 """
 
 
-_HTML_SPECIAL = frozenset("&<>\"'")
-
-
 def h(text: object) -> str:
     """User text for HTML: control characters made visible, then escaped."""
     raw = str(text)
-    if raw.isascii() and raw.isprintable() and _HTML_SPECIAL.isdisjoint(raw):  # most cells: nothing to do
+    # Most text has nothing to escape. Five substring searches (memchr in C) tell so in a
+    # fraction of the time a set test takes, which hashes every character.
+    if (
+        raw.isascii()
+        and raw.isprintable()
+        and "&" not in raw
+        and "<" not in raw
+        and ">" not in raw
+        and '"' not in raw
+        and "'" not in raw
+    ):
         return raw
     return html.escape(safe(raw), quote=True)
 
@@ -178,7 +185,6 @@ def _table(table: Table) -> list[str]:
     out.append(f"<thead><tr>{heads}</tr></thead>")
     out.append("<tbody>")
     rights = [col.right for col in table.columns]
-    special = _HTML_SPECIAL
     for row in table.rows:
         tds = []
         # _cell's commonest case written out (a region's pack has 10,000 cells, most plain text).
@@ -186,9 +192,7 @@ def _table(table: Table) -> list[str]:
             if right or c.rag is not None or c.progress is not None or c.kpi is not None:
                 tds.append(_cell(c, right))
                 continue
-            text = c.text
-            if not (text.isascii() and text.isprintable() and special.isdisjoint(text)):
-                text = html.escape(safe(text), quote=True)
+            text = h(c.text)
             tds.append(f'<td class="s">{text}</td>' if len(c.text) <= SHORT else f"<td>{text}</td>")
         out.append("<tr>" + "".join(tds) + "</tr>")
     if table.total:
