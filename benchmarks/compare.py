@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         for round_number in range(args.runs + 1):
             # Each command runs on both sides back to back, the side going first alternating by round.
             order = [job for pair in pairs for job in (pair if round_number % 2 else pair[::-1])]
-            took_floor = run_once(floor_job, env)
+            took_floor = run_once(floor_job, env)[0]
             for side, name, label, job_argv, job_env in order:
-                took = run_once(job_argv, job_env)
+                took = run_once(job_argv, job_env)[0]
                 if round_number > 0:
                     times.setdefault((side, name, label), []).append(took)
             if round_number > 0:

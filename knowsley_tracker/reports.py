@@ -254,23 +254,39 @@ def _rec_row(
     kpis: list[KpiStatus],
     today: date,
 ) -> RecRow:
-    live = [v for v in views if v.action.status is not Status.DROPPED]
     roll = rollup(((v.action, v.rating.rag) for v in views), today)
+    # One pass over the live (not dropped) actions for the latest stamp, the evidence and the gaps.
     # Stamps are stored in UTC by the clock, so the latest sorts last as text: parse just that one.
-    stamps = [v.action.last_logged_at or v.action.created_at for v in live]
-    latest = max((stamp for stamp in stamps if stamp), default="")
+    live: list[ActionView] = []
+    unevidenced: list[ActionView] = []
+    undated: list[ActionView] = []
+    latest = ""
+    evidence = 0
+    for v in views:
+        action = v.action
+        status = action.status
+        if status is Status.DROPPED:
+            continue
+        live.append(v)
+        stamp = action.last_logged_at or action.created_at
+        if stamp and stamp > latest:
+            latest = stamp
+        if v.evidence_count == 0:
+            unevidenced.append(v)
+        else:
+            evidence += v.evidence_count
+        if action.due is None and status.is_open:
+            undated.append(v)
     last = local_date_of(latest) if latest else None
     days = (today - last).days if last else None
     gaps: list[str] = []
     if not live:
         gaps.append("no actions")
-    unevidenced = [v for v in live if v.evidence_count == 0]
     if unevidenced:
         noun = "action" if len(unevidenced) == 1 else "actions"
         gaps.append(f"{len(unevidenced)} {noun} without evidence ({_refs(unevidenced)})")
     if roll.open and (days is None or days >= STALE_DAYS):  # as kt check --stale counts
         gaps.append(f"no update in {STALE_DAYS} days")
-    undated = [v for v in live if v.action.status.is_open and v.action.due is None]
     if undated:
         noun = "action" if len(undated) == 1 else "actions"
         gaps.append(f"{len(undated)} {noun} with no due date ({_refs(undated)})")
@@ -279,7 +295,7 @@ def _rec_row(
         focus=focus,
         status=_status(roll, [v.action for v in views]),
         rollup=roll,
-        evidence=sum(v.evidence_count for v in live),
+        evidence=evidence,
         last_update=last,
         days_since_update=days,
         kpis=kpis,

@@ -163,3 +163,28 @@ def test_closing_an_action_logs_the_end_of_its_override(plan: Any) -> None:
         "status": ["not-started", "complete"],
         "rag_override": ["red", None],
     }
+
+
+def test_a_group_built_for_one_subcommand_leaves_the_others_working(plan: Any) -> None:
+    """kt action list builds the action group with its list command alone (cli._only); the
+    next command in the same process, another subcommand, a typo or the group's help still
+    finds the whole group."""
+    from knowsley_tracker import cli
+
+    assert plan("action", "list").exit_code == 0
+    shown = plan("action", "show", "A1")
+    assert shown.exit_code == 0 and "Audit open disabled children's cases" in shown.stdout
+    typo = plan("action", "lst")
+    assert typo.exit_code == 2 and "Did you mean 'list'?" in typo.stderr
+    listed = plan("action", "--help")
+    assert listed.exit_code == 0
+    assert [line.split()[0] for line in listed.stdout.split("Commands:")[1].strip().splitlines()] == [
+        "add",
+        "list",
+        "show",
+        "edit",
+        "remove",
+    ]
+    only = cli._only(__import__("knowsley_tracker.cli.actions", fromlist=["app"]).app, "list")
+    assert list(only.commands) == ["list"]
+    assert cli._only(__import__("knowsley_tracker.cli.actions", fromlist=["app"]).app, "nope") is None

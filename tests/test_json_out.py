@@ -62,3 +62,20 @@ def test_characters_a_terminal_acts_on_are_escaped() -> None:
     assert dumps({"del": "\x7f", "bidi": "a\u202eb", "csi": "\x9b"}) == (
         '{\n  "bidi": "a\\u202eb",\n  "csi": "\\u009b",\n  "del": "\\u007f"\n}'
     )
+
+
+def test_the_utf8_check_finds_exactly_the_characters_the_text_pattern_escapes() -> None:
+    """dumps() looks for unsafe characters in orjson's bytes and rewrites only documents
+    that hold one: the byte pattern must match every character the text pattern escapes,
+    and nothing else, wherever it stands among other text."""
+    from knowsley_tracker.render.json_out import _UNSAFE, _needs_escapes
+
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue  # lone surrogates never reach the bytes (the standard library writes those)
+        ch = chr(cp)
+        raw = ("é" + ch + "x").encode()
+        assert _needs_escapes(raw) is (_UNSAFE.search(ch) is not None), hex(cp)
+    assert _needs_escapes(b'"plain ascii \\u001b"') is False
+    assert _needs_escapes(b'"del \x7f"') is True
+    assert dumps({"t": "caf\u00e9 \u202e gnp.exe"}) == '{\n  "t": "caf\u00e9 \\u202e gnp.exe"\n}'

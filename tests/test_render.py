@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from knowsley_tracker.render import terminal
 from knowsley_tracker.render.text import Column, TableView, detail_lines, safe, tsv
@@ -93,3 +95,16 @@ def test_invisible_characters_are_shown_as_escapes(code: int) -> None:
 @pytest.mark.parametrize("text", ["Café réunion", "Sam\u00a0Carter", "गु", "日本語", "🇬🇧", "\u05d0\u05d1"])
 def test_visible_text_is_left_alone(text: str) -> None:
     assert safe(text) == text
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8") | st.sampled_from("&<>\"'\x1b\u202e")))
+def test_html_cells_are_escaped_as_html_escape_does(text: str) -> None:
+    """report_html writes escapes itself rather than import the html package (its entity
+    table costs a millisecond): the result must be html.escape's, after safe()."""
+    import html
+
+    from knowsley_tracker.render.report_html import h
+    from knowsley_tracker.render.text import safe
+
+    assert h(text) == html.escape(safe(text), quote=True)

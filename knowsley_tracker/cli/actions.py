@@ -109,7 +109,7 @@ def list_(
         found = service.list_actions(
             s, focus=focus, owner=owner, status=status, rec=rec, rag=rag, overdue=overdue, due_within=due_within
         )
-    output(as_json, lambda: [views.action_json(v) for v in found], lambda: views.actions_table(found), wide=wide)
+    output(as_json, lambda: views.actions_json(found), lambda: views.actions_table(found), wide=wide)
 
 
 @app.command("show")

@@ -109,9 +109,9 @@ class Record:
                 value = _to_date(value)
                 for day in value if isinstance(value, list) else [value]:
                     if not in_range(day):
+                        what = "date" if name == "date" else name.replace("_", " ") + " date"
                         raise ValidationError(
-                            f"The {'date' if name == 'date' else name.replace('_', ' ') + ' date'} {format_date(day)} is outside "
-                            f"the dates kt handles: use one from {RANGE_TEXT}."
+                            f"The {what} {format_date(day)} is outside the dates kt handles: use one from {RANGE_TEXT}."
                         )
             elif isinstance(value, str) and value and name in TIMESTAMP_FIELDS:
                 _check_timestamp(name, value)

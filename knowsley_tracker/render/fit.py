@@ -47,17 +47,28 @@ class Fitted(NamedTuple):
 # -- measuring and cutting text -------------------------------------------------------
 
 
+# Each character's width once looked up: the region's report measures 8,000 sparkline,
+# bar and arrow characters, a few dozen distinct ones.
+_CHAR_WIDTHS: dict[str, int] = {}
+
+
+def _char_width(ch: str) -> int:
+    from unicodedata import category, east_asian_width
+
+    width = 0 if category(ch) in ("Mn", "Me", "Cf") else 2 if east_asian_width(ch) in ("W", "F") else 1
+    _CHAR_WIDTHS[ch] = width
+    return width
+
+
 def cell_width(text: str) -> int:
     """Terminal cells the text takes: wide East Asian characters count 2, combining marks 0."""
     if text.isascii():
         return len(text)
-    from unicodedata import category, east_asian_width
-
+    known = _CHAR_WIDTHS.get
     width = 0
     for ch in text:
-        if category(ch) in ("Mn", "Me", "Cf"):
-            continue
-        width += 2 if east_asian_width(ch) in ("W", "F") else 1
+        w = known(ch)
+        width += _char_width(ch) if w is None else w
     return width
 
 

@@ -26,15 +26,38 @@ _UNSAFE = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069
 
 def dumps(data: Any) -> str:
     """``data`` as indented, key-sorted JSON, terminal-safe, without a final newline."""
-    return terminal_safe(_dumps(data))
+    raw = _orjson(data)
+    if raw is None:
+        return terminal_safe(_stdlib(data))
+    text = raw.decode("utf-8")
+    return terminal_safe(text) if _needs_escapes(raw) else text
 
 
 def terminal_safe(text: str) -> str:
     """JSON text with the characters a terminal would act on written as \\u escapes."""
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    return _UNSAFE.sub(_escape, text)
 
 
-def _dumps(data: Any) -> str:
+def _escape(m: re.Match[str]) -> str:
+    return f"\\u{ord(m[0]):04x}"
+
+
+# The same characters in UTF-8 (which is self-synchronising, so a match is always
+# one of them): orjson's bytes are searched once, and only a document holding one is
+# decoded and rewritten by _UNSAFE. Searching the 2.3 MB of the region's action list
+# as text took 6 ms; ASCII bytes are checked for DEL alone, in well under one.
+_UNSAFE_UTF8 = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
+
+
+def _needs_escapes(raw: bytes) -> bool:
+    if raw.isascii():
+        return b"\x7f" in raw
+    return _UNSAFE_UTF8.search(raw) is not None
+
+
+def _orjson(data: Any) -> bytes | None:
+    """The document as orjson writes it, or None where its bytes would differ from the
+    standard library's (see the module's docstring)."""
     import orjson
 
     # Dates, datetimes and dataclasses go to str(), as the standard library's default=str does.
@@ -43,10 +66,8 @@ def _dumps(data: Any) -> str:
     try:
         raw = orjson.dumps(data, default=str, option=options)
     except (orjson.JSONEncodeError, TypeError):
-        return _stdlib(data)
-    if _tiny_float(raw):
-        return _stdlib(data)
-    return raw.decode("utf-8")
+        return None
+    return None if _tiny_float(raw) else raw
 
 
 def _tiny_float(raw: bytes) -> bool:
@@ -55,12 +76,12 @@ def _tiny_float(raw: bytes) -> bool:
     ``2.5e-07``). Text that merely looks like one only costs the slower writer."""
     if b"0.0000" in raw:
         return True
-    at = raw.find(b"e-")
-    while at != -1:
-        if raw[at - 1 : at].isdigit() and raw[at + 2 : at + 3].isdigit():
-            return True
-        at = raw.find(b"e-", at + 2)
-    return False
+    # A digit, e-, a digit. The search starts from the literal "e-" (fast in C); a pattern
+    # starting with [0-9] was tried at every byte (10 ms on the region's action list).
+    return any(raw[m.start() - 1 : m.start()].isdigit() for m in _EXPONENT.finditer(raw))
+
+
+_EXPONENT = re.compile(rb"e-[0-9]")
 
 
 def _stdlib(data: Any) -> str:

@@ -45,7 +45,9 @@ WIDER = {"Title": 24, "Recommendation": 24, "Focus area": 20, "Name": 20, "Engag
 
 
 def _cell_text(cell: Cell) -> str:
-    text = safe(cell.text)
+    text = cell.text
+    if not (text.isascii() and text.isprintable()):  # safe()'s own test, without the call
+        text = safe(text)
     if cell.progress is not None:
         return f"{text_bar(cell.progress)} {text}"
     return text

@@ -27,18 +27,7 @@ def _widths(table: Table) -> tuple[list[int], list[list[str]], list[str] | None]
     rows = [[_cell_text(c) for c in row] for row in table.rows]
     total = [_cell_text(c) for c in table.total] if table.total else None
     everything = [[c.title for c in table.columns], *rows, *([total] if total else [])]
-    return [max(len(r[i]) for r in everything) for i in range(len(table.columns))], rows, total
-
-
-def _aligned(table: Table, widths: list[int], cells: list[str]) -> list[str]:
-    """The cells of one row padded to their columns (the last left-aligned one is not padded)."""
-    out = []
-    for i, (cell, col) in enumerate(zip(cells, table.columns, strict=True)):
-        if col.right:
-            out.append(cell.rjust(widths[i]))
-        else:
-            out.append(cell if i == len(cells) - 1 else cell.ljust(widths[i]))
-    return out
+    return [max(map(len, column)) for column in zip(*everything, strict=True)], rows, total
 
 
 def _plain_table(table: Table) -> list[str]:
@@ -48,9 +37,15 @@ def _plain_table(table: Table) -> list[str]:
     if not table.rows:
         return [*lines, table.empty]
     widths, rows, total = _widths(table)
+    # Each cell padded to its column (right-aligned numbers), worked out once per column.
+    columns = [(width, col.right) for width, col in zip(widths, table.columns, strict=True)]
+    last_left = not table.columns[-1].right
 
     def line(cells: list[str]) -> str:
-        return "  ".join(_aligned(table, widths, cells)).rstrip()
+        out = [c.rjust(w) if right else c.ljust(w) for c, (w, right) in zip(cells, columns, strict=True)]
+        if last_left:
+            out[-1] = cells[-1]  # the last column is not padded
+        return "  ".join(out).rstrip()
 
     lines.append(line([c.title for c in table.columns]))
     lines.append("  ".join("-" * w for w in widths))

@@ -47,7 +47,8 @@ def safe(text: object, *, keep_newlines: bool = False) -> str:
     surrogates become visible escapes (``\\x1b``, ``\\u200b``), so nothing typed can recolour
     or rewrite the terminal, or pass for other text."""
     s = str(text)
-    if s.isprintable() and _BLANK_LETTERS.isdisjoint(s):
+    # isascii() is a flag check, so ASCII text (most of it) skips the scan for blank letters.
+    if s.isprintable() and (s.isascii() or _BLANK_LETTERS.isdisjoint(s)):
         return s
     out: list[str] = []
     for ch in s:

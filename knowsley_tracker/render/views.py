@@ -7,7 +7,7 @@ derived fields such as ``rag``; dates are ISO. Tables show dates the UK way.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowsley_tracker.dates import format_date, format_timestamp
 from knowsley_tracker.models import (
@@ -26,9 +26,11 @@ from knowsley_tracker.rag import rag_label
 from knowsley_tracker.render.text import Column, TableView, pct
 from knowsley_tracker.render.words import describe_changes
 from knowsley_tracker.service.actions import ActionDetail, ActionView
-from knowsley_tracker.service.governance import InterventionView, PartnerView
-from knowsley_tracker.service.plan import RecommendationView
-from knowsley_tracker.service.visits import VisitView
+
+if TYPE_CHECKING:  # annotations only: kt action list need not import these services (about 2.5 ms)
+    from knowsley_tracker.service.governance import InterventionView, PartnerView
+    from knowsley_tracker.service.plan import RecommendationView
+    from knowsley_tracker.service.visits import VisitView
 
 
 @dataclass
@@ -79,38 +81,87 @@ def actions_table(views: list[ActionView], title: str = "Actions") -> TableView:
         empty="No actions match.",
         more="kt action show ID",
     )
+    # A regional list has 3,000 rows but a few hundred distinct dates, owners, recommendations,
+    # statuses and RAGs: each is written once and looked up after (same text, a third of the time).
+    dates: dict[object, str] = {}
+    owners: dict[int, str] = {}
+    recs: dict[int, tuple[str, str, str]] = {}
+    ratings: dict[tuple[Rag, bool], tuple[str, str]] = {}
+    rows = table.rows
+    styles = table.row_styles
     for v in views:
         a = v.action
-        table.add(
+        due = dates.get(a.due)
+        if due is None:
+            due = dates[a.due] = format_date(a.due, "no due date")
+        owner = v.owner
+        who = ""
+        if owner is not None:
+            known = owners.get(owner.id)
+            who = known if known is not None else owners.setdefault(owner.id, owner.display)
+        rec = v.rec
+        rec_cells = ("", "", v.focus.key if v.focus else "")
+        if rec is not None:
+            found = recs.get(rec.id)
+            rec_cells = found if found is not None else recs.setdefault(rec.id, (rec.ref, rec_label(rec), rec_cells[2]))
+        rating = v.rating
+        shown = ratings.get((rating.rag, rating.overridden))
+        if shown is None:
+            shown = ratings[(rating.rag, rating.overridden)] = (
+                rag_label(rating.rag, rating.overridden),
+                rag_style(rating.rag),
+            )
+        # TableView.add's conversions are not needed: every cell is already a string.
+        rows.append(
             [
                 a.ref,
-                format_date(a.due, "no due date"),
+                due,
                 a.status.value,
                 pct(a.progress),
-                rag_label(v.rating.rag, v.rating.overridden),
-                v.owner.display if v.owner else "",
-                v.rec.ref if v.rec else "",
-                rec_label(v.rec) if v.rec else "",
-                v.focus.key if v.focus else "",
+                shown[0],
+                who,
+                rec_cells[0],
+                rec_cells[1],
+                rec_cells[2],
                 a.title,
-            ],
-            {4: rag_style(v.rating.rag)},
+            ]
         )
+        styles.append({4: shown[1]})
     return table
 
 
 def action_json(v: ActionView) -> dict[str, Any]:
-    return record_json(
-        v.action,
-        rec=v.rec.ref if v.rec else None,
-        focus=v.focus.key if v.focus else None,
-        owner=v.owner.display if v.owner else None,
-        owner_ref=v.owner.ref if v.owner else None,
-        rag=v.rating.rag.value,
-        rag_computed=v.rating.computed.value,
-        rag_why=v.rating.reason,
-        evidence_count=v.evidence_count,
-    )
+    return actions_json([v])[0]
+
+
+def actions_json(views: list[ActionView]) -> list[dict[str, Any]]:
+    """Actions as JSON (record_json's fields and extras, written out): the words that
+    come from an action's recommendation, owner and RAG are worked out once each, as a
+    regional listing has 3,000 actions and a few hundred of those."""
+    out: list[dict[str, Any]] = []
+    links: dict[tuple[int, int], dict[str, Any]] = {}  # (recommendation id, owner id) -> fields
+    rags: dict[Rag, str] = {}
+    for v in views:
+        action, owner, rating, rec = v.action, v.owner, v.rating, v.rec
+        key = (rec.id if rec else 0, owner.id if owner else 0)
+        linked = links.get(key)
+        if linked is None:
+            linked = links[key] = {
+                "rec": rec.ref if rec else None,
+                "focus": v.focus.key if v.focus else None,
+                "owner": owner.display if owner else None,
+                "owner_ref": owner.ref if owner else None,
+            }
+        rag, computed = rating.rag, rating.computed
+        item: dict[str, Any] = {"ref": action.ref, "id": action.id}
+        item.update(action.to_record())
+        item.update(linked)
+        item["rag"] = rags.get(rag) or rags.setdefault(rag, rag.value)
+        item["rag_computed"] = rags.get(computed) or rags.setdefault(computed, computed.value)
+        item["rag_why"] = rating.reason
+        item["evidence_count"] = v.evidence_count
+        out.append(item)
+    return out
 
 
 def log_table(entries: list[LogEntry], title: str = "Progress log") -> TableView:

@@ -63,18 +63,21 @@ class ActionState(NamedTuple):
 
     @classmethod
     def from_json(cls, action_id: int, data: dict[str, Any]) -> ActionState:
+        # Positional, in field order: a snapshot holds an action state per action (3,000 on
+        # a regional plan), and keyword arguments cost NamedTuple's __new__ a third more.
+        due = data.get("due")
         return cls(
-            id=action_id,
-            ref=data["ref"],
-            title=data["title"],
-            rec_id=int(data["rec_id"]),
-            status=_STATUSES[data["status"]],
-            progress=int(data["progress"]),
-            due=date.fromisoformat(data["due"]) if data.get("due") else None,
-            rag=_RAGS[data["rag"]],
-            overridden=bool(data.get("rag_overridden", False)),
-            rag_reason=str(data.get("rag_reason", "")),
-            evidence=int(data.get("evidence", 0)),
+            action_id,
+            data["ref"],
+            data["title"],
+            int(data["rec_id"]),
+            _STATUSES[data["status"]],
+            int(data["progress"]),
+            date.fromisoformat(due) if due else None,
+            _RAGS[data["rag"]],
+            bool(data.get("rag_overridden", False)),
+            str(data.get("rag_reason", "")),
+            int(data.get("evidence", 0)),
         )
 
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import (
@@ -102,8 +102,7 @@ def edit_intervention(
     return updated, s.store.save(updated)
 
 
-@dataclass(frozen=True)
-class InterventionView:
+class InterventionView(NamedTuple):
     intervention: Intervention
     in_force: bool
     in_force_for: str  # e.g. "1 year 4 months"; how long it lasted once lifted
@@ -200,8 +199,7 @@ def edit_partner(
     return updated, s.store.save(updated)
 
 
-@dataclass(frozen=True)
-class PartnerView:
+class PartnerView(NamedTuple):
     partner: Partner
     recs: list[Recommendation]
     areas: list[FocusArea]

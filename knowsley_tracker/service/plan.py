@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
+from typing import NamedTuple
 
 from knowsley_tracker.errors import ConflictError, ValidationError
 from knowsley_tracker.models import (
@@ -134,8 +135,7 @@ def edit_inspection(
     return updated, s.store.save(updated)
 
 
-@dataclass(frozen=True)
-class ActionPlanDeadline:
+class ActionPlanDeadline(NamedTuple):
     inspection: Inspection
     due: date
     sent: date | None
@@ -316,8 +316,7 @@ def remove_recommendation(s: Session, rec_id: int) -> Removed[Recommendation]:
     return removal.remove(s.store, s.store.get(Recommendation, rec_id))
 
 
-@dataclass(frozen=True)
-class RecommendationView:
+class RecommendationView(NamedTuple):
     rec: Recommendation
     focus: FocusArea | None
     inspection: Inspection | None

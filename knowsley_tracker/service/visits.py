@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import FocusArea, InspectionType, Visit, VisitStatus
@@ -12,8 +12,7 @@ from knowsley_tracker.service.removal import Removed
 from knowsley_tracker.service.session import Session
 
 
-@dataclass(frozen=True)
-class VisitView:
+class VisitView(NamedTuple):
     visit: Visit
     themes: list[FocusArea]
     days_to_go: int | None  # None once the visit is done or in the past
