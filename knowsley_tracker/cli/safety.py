@@ -93,7 +93,7 @@ def backup_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOptio
 
         kt backup list
     """
-    listing = audit.backups(app_context(ctx).db)
+    listing = audit.backups(app_context(ctx).require_file("kt backup", "pg_dump (see the README)"))
     output(as_json, lambda: audit_views.backups_json(listing), lambda: audit_views.backups_table(listing), wide=wide)
 
 
@@ -129,7 +129,11 @@ def restore(
     """
     app = app_context(ctx)
     result = audit.restore(
-        app.db, backup, by=(by or "").strip() or current_user(), lock_timeout=app.lock_timeout, yes=yes
+        app.require_file("kt restore", "pg_restore (see the README)"),
+        backup,
+        by=(by or "").strip() or current_user(),
+        lock_timeout=app.lock_timeout,
+        yes=yes,
     )
     if as_json:
         print_json(audit_views.restore_json(result))
@@ -161,6 +165,10 @@ def doctor(
         kt doctor --fix --personal-data
     """
     app = app_context(ctx)
+    if app.server is not None:
+        from knowsley_tracker.cli.server_doctor import doctor_on_server
+
+        raise typer.Exit(doctor_on_server(app, as_json=as_json))
     report = audit.diagnose(app.db)
     fixed: list[str] = []
     if fix and report.fixable:

@@ -233,6 +233,8 @@ class PgStore:
         self._read_tx: Any = None
         self._write_tx: Any = None  # the open transaction holding the plan's writer lock
         self._lock_timeout = lock_timeout
+        self._login: str | None = None
+        self._last_txn = 0
         try:
             if writable:
                 self._lock()
@@ -299,9 +301,21 @@ class PgStore:
         return self._plan
 
     @property
+    def login(self) -> str:
+        """The database login this store is open as (session_user): who makes its changes."""
+        if self._login is None:
+            row = self._one("SELECT session_user")
+            self._login = str(row[0])
+        return self._login
+
+    @property
     def txn(self) -> int:
+        """The plan's last txn; once the store is closed, the last one it saw or made."""
+        if self._closed:
+            return self._last_txn
         row = self._one("SELECT last FROM kt.counters WHERE plan_id = %s AND kind = 'history'", (self._plan.id,))
-        return int(row[0]) if row else 0
+        self._last_txn = int(row[0]) if row else 0
+        return self._last_txn
 
     def close(self) -> None:
         if self._closed:
@@ -601,8 +615,9 @@ class PgStore:
         moment = (at or datetime.now(UTC)).astimezone(UTC)
         login = self._one("SELECT session_user")[0]
         on_behalf_of = by.strip() if by and by.strip() != login else None
-        self._execute(
-            "INSERT INTO kt.history (plan_id, at, on_behalf_of, what, changes, extra) VALUES (%s, %s, %s, %s, %s, %s)",
+        self._last_txn = self._one(
+            "INSERT INTO kt.history (plan_id, at, on_behalf_of, what, changes, extra) VALUES (%s, %s, %s, %s, %s, %s) "
+            "RETURNING txn",
             (
                 self._plan.id,
                 moment.replace(microsecond=0),
@@ -611,7 +626,7 @@ class PgStore:
                 Jsonb([change_to_list(c) for c in changes]),
                 Jsonb(dict(extra or {})),
             ),
-        )
+        )[0]
 
     def pending_changes(self) -> list[Change]:
         return list(self._pending or [])
