@@ -58,6 +58,8 @@ Query = LiteralString | sql.Composed | sql.SQL
 
 # Fields holding a moment (ISO 8601 text in the model, timestamptz in the database).
 TIMESTAMP_FIELDS = frozenset({"at", "created_at", "last_logged_at", "added_at", "recorded_at", "frozen_at", "sent_at"})
+# Text fields kept NULL when empty (the column's check refuses ''): an owner's login.
+OPTIONAL_TEXT_FIELDS = frozenset({("owners", "login")})
 PAGE = 1000  # rows fetched per query when a caller walks a table lazily
 _HISTORY_COLUMNS = sql.SQL("txn, at, login, on_behalf_of, what, changes, extra")
 
@@ -71,7 +73,7 @@ class Column:
     """How one model field is held in the database."""
 
     name: str
-    kind: str  # text, date, dates, moment, json, ints, plain
+    kind: str  # text, date, dates, moment, json, ints, optional (text, NULL when empty), plain
 
     def to_db(self, value: Any) -> Any:
         """A stored-form value (as ``to_record`` gives it) as a query parameter."""
@@ -85,6 +87,8 @@ class Column:
             return None if value == "" else _moment(value)
         if self.kind == "json":
             return Jsonb(value)
+        if self.kind == "optional":
+            return value or None
         if isinstance(value, Enum):
             return value.value
         return value
@@ -92,7 +96,7 @@ class Column:
     def from_db(self, value: Any) -> Any:
         """A column's value in stored form."""
         if value is None:
-            return "" if self.kind == "moment" else None
+            return "" if self.kind in ("moment", "optional") else None
         if self.kind == "date":
             return value.isoformat()
         if self.kind == "dates":
@@ -133,6 +137,8 @@ def columns(cls: type[Record]) -> tuple[Column, ...]:
             kind = "dates" if text.startswith("list") else "date"
         elif f.name in TIMESTAMP_FIELDS:
             kind = "moment"
+        elif (cls.TABLE, f.name) in OPTIONAL_TEXT_FIELDS:
+            kind = "optional"
         elif text.startswith("dict") or text.startswith("list[dict"):
             kind = "json"
         elif text.startswith("list[int"):
@@ -175,6 +181,8 @@ def _select_list(cls: type[Record]) -> sql.Composable:
                 parts.append(sql.SQL(_AS_DATE).format(name))
             elif c.kind == "moment":
                 parts.append(sql.SQL(_AS_MOMENT).format(name))
+            elif c.kind == "optional":
+                parts.append(sql.SQL("coalesce({}, '')").format(name))
             else:
                 parts.append(name)
         known = _SELECT_LISTS[cls] = sql.Composed(parts).join(", ")
@@ -365,8 +373,17 @@ class PgStore:
         self._write_tx = tx
 
     def _needs(self) -> str:
-        role = self._plan.role.value if self._plan.role else "no role"
-        return f"that change to plan {self._plan.key} needs a stronger role than {role}"
+        """What a change the server refused needed, in one sentence naming the role."""
+        key, role = self._plan.key, self._plan.role
+        if role is None or role.value == "reader":
+            held = role.value if role else "no role"
+            return f"that change to plan {key} needs the officer role or higher (you hold {held})"
+        if role.value == "officer":
+            return (
+                f"that change to plan {key} needs the editor role: an officer may log progress, mark done and add "
+                "evidence only on actions whose owner is linked to their login (kt owner edit O3 --login LOGIN)"
+            )
+        return f"that change to plan {key} needs the admin role"
 
     def _row(self, table: str, record_id: int) -> dict[str, Any] | None:
         cls = TABLES[table]
