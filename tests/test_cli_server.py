@@ -363,3 +363,40 @@ def test_a_file_plan_moves_to_the_server_and_back_without_loss(council: Council,
     expected = json.dumps(_comparable(json.loads(first.read_text())), sort_keys=True)
     assert json.dumps(_comparable(json.loads(second.read_text())), sort_keys=True) == expected
     assert json.dumps(_comparable(json.loads(third.read_text())), sort_keys=True) == expected
+
+
+def test_a_writer_broken_off_by_a_deadlock_is_run_again_whole(council: Council) -> None:
+    """Another client (an editor writing through SQL) holds A1 and then asks for the
+    plan's writer lock, which kt holds while it waits for A1: a deadlock. The server
+    breaks kt's transaction off (kt waited first, so its check runs first); the client
+    then finishes, and kt runs the whole command again and saves it once."""
+    import threading
+    import time
+
+    import psycopg
+
+    plan_id = council.sql("admin", "SELECT id FROM kt.plans WHERE key = %s", (PLAN_KEY,))[0][0]
+    holding = threading.Event()
+    failures: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            with council.db.connect(council.logins["editor"]) as conn, conn.transaction():
+                conn.execute("UPDATE kt.actions SET last_note = 'client' WHERE plan_id = %s AND id = 1", (plan_id,))
+                holding.set()
+                time.sleep(0.6)  # kt takes the plan's lock, then waits for A1
+                conn.execute("SELECT kt.lock_plan(%s)", (plan_id,))
+        except psycopg.Error as exc:  # pragma: no cover - shown by the assertion below
+            failures.append(exc)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    assert holding.wait(10)
+    result = council.kt("admin", "log", "A1", "Audit tool agreed", "--progress", "40")
+    thread.join(30)
+    assert failures == []  # the client was not the one broken off: kt was, and ran again
+    assert result.exit_code == 0, result.stderr
+    notes = council.sql("admin", "SELECT note FROM kt.log WHERE plan_id = %s", (plan_id,))
+    assert notes == [("Audit tool agreed",)]
+    shown = json.loads(council.kt("admin", "action", "show", "A1", "--json").stdout)
+    assert shown["progress"] == 40

@@ -1,6 +1,7 @@
 """One plan in a PostgreSQL database, as a :class:`~knowsley_tracker.store_interface.PlanStore`.
 
-Records become rows of their kind's table (``kt.actions``...) and back: the
+Records become rows of their kind's table (``kt.actions``...) and back (the
+column mapping is :mod:`.rows`; history and undo are :mod:`.history`): the
 columns are the model's fields, with real types (see ``migrations/0001_tables.sql``).
 Reading builds the same stored form the file store keeps (ISO dates, enum
 values, ISO timestamps) and loads records through the model's own loader, so a
@@ -35,9 +36,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
-from enum import Enum
+from datetime import UTC, datetime
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
@@ -49,176 +48,29 @@ from knowsley_tracker.models import TABLES, Record
 from knowsley_tracker.pgstore import schema
 from knowsley_tracker.pgstore.access import Plan, choose_plan
 from knowsley_tracker.pgstore.connection import connect, describe, server_error
+from knowsley_tracker.pgstore.history import HistoryMixin
+from knowsley_tracker.pgstore.rows import (
+    PAGE,
+    _column_map,
+    _moment,
+    _select_list,
+    _stored_row,
+    _table,
+    columns,
+    stamp,
+)
 from knowsley_tracker.pgstore.writing import DEFAULT_LOCK_TIMEOUT, lock_plan
-from knowsley_tracker.store_interface import META, Change, ChangeConflict, Condition, Contains, Eq, In, NotIn, Txn
-from knowsley_tracker.store_rows import not_found, ref_of
+from knowsley_tracker.store_interface import META, Change, Condition, Contains, Eq, In, NotIn
+from knowsley_tracker.store_rows import not_found
 
 R = TypeVar("R", bound=Record)
 Query = LiteralString | sql.Composed | sql.SQL
-
-# Fields holding a moment (ISO 8601 text in the model, timestamptz in the database).
-TIMESTAMP_FIELDS = frozenset({"at", "created_at", "last_logged_at", "added_at", "recorded_at", "frozen_at", "sent_at"})
-# Text fields kept NULL when empty (the column's check refuses ''): an owner's login.
-OPTIONAL_TEXT_FIELDS = frozenset({("owners", "login")})
-PAGE = 1000  # rows fetched per query when a caller walks a table lazily
-_HISTORY_COLUMNS = sql.SQL("txn, at, login, on_behalf_of, what, changes, extra")
-
-
-# ---------------------------------------------------------------------------
-# Records <-> rows
-
-
-@dataclass(frozen=True)
-class Column:
-    """How one model field is held in the database."""
-
-    name: str
-    kind: str  # text, date, dates, moment, json, ints, optional (text, NULL when empty), plain
-
-    def to_db(self, value: Any) -> Any:
-        """A stored-form value (as ``to_record`` gives it) as a query parameter."""
-        if value is None:
-            return None
-        if self.kind == "date":
-            return value if isinstance(value, date) else date.fromisoformat(value)
-        if self.kind == "dates":
-            return [v if isinstance(v, date) else date.fromisoformat(v) for v in value]
-        if self.kind == "moment":
-            return None if value == "" else _moment(value)
-        if self.kind == "json":
-            return Jsonb(value)
-        if self.kind == "optional":
-            return value or None
-        if isinstance(value, Enum):
-            return value.value
-        return value
-
-    def from_db(self, value: Any) -> Any:
-        """A column's value in stored form."""
-        if value is None:
-            return "" if self.kind in ("moment", "optional") else None
-        if self.kind == "date":
-            return value.isoformat()
-        if self.kind == "dates":
-            return [v.isoformat() for v in value]
-        if self.kind == "moment":
-            return stamp(value)
-        return value
-
-
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:  # kt writes moments with their offset; an older one without is UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
-def stamp(moment: datetime) -> str:
-    """A moment as kt stores it: ISO 8601 in UTC, to the second unless it has a fraction."""
-    moment = moment.astimezone(UTC)
-    return moment.isoformat(timespec="seconds" if moment.microsecond == 0 else "microseconds")
-
-
-_COLUMNS: dict[type[Record], tuple[Column, ...]] = {}
-_COLUMN_MAPS: dict[type[Record], dict[str, Column]] = {}
-
-
-def columns(cls: type[Record]) -> tuple[Column, ...]:
-    """The table columns of a record kind, in field order (``id`` excluded)."""
-    known = _COLUMNS.get(cls)
-    if known is not None:
-        return known
-    out = []
-    for f in fields(cls):
-        if f.name == "id":
-            continue
-        text = str(f.type)
-        if f.name in cls.DATE_FIELDS:
-            kind = "dates" if text.startswith("list") else "date"
-        elif f.name in TIMESTAMP_FIELDS:
-            kind = "moment"
-        elif (cls.TABLE, f.name) in OPTIONAL_TEXT_FIELDS:
-            kind = "optional"
-        elif text.startswith("dict") or text.startswith("list[dict"):
-            kind = "json"
-        elif text.startswith("list[int"):
-            kind = "ints"
-        else:
-            kind = "plain"
-        out.append(Column(f.name, kind))
-    _COLUMNS[cls] = tuple(out)
-    return _COLUMNS[cls]
-
-
-def _column_map(cls: type[Record]) -> dict[str, Column]:
-    known = _COLUMN_MAPS.get(cls)
-    if known is None:
-        known = _COLUMN_MAPS[cls] = {c.name: c for c in columns(cls)}
-    return known
-
-
-# Dates and moments are formatted by the server into their stored form, so that a
-# fetched row becomes a record's stored dict without a Python call per value (the
-# regional plan's 50,000 log entries made that a fifth of a report's time).
-_AS_DATE = "to_char({0}, 'YYYY-MM-DD')"
-_AS_MOMENT = (
-    "CASE WHEN {0} IS NULL THEN '' ELSE to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-    " || CASE WHEN extract(microseconds FROM {0})::bigint %% 1000000 = 0 THEN ''"
-    " ELSE to_char({0} AT TIME ZONE 'UTC', '.US') END || '+00:00' END"
-)
-_SELECT_LISTS: dict[type[Record], sql.Composable] = {}
-_CONVERTED: dict[type[Record], tuple[tuple[str, ...], tuple[Column, ...]]] = {}
-
-
-def _select_list(cls: type[Record]) -> sql.Composable:
-    """``id`` and the record's columns, each as its stored form where the server can give it."""
-    known = _SELECT_LISTS.get(cls)
-    if known is None:
-        parts: list[sql.Composable] = [sql.Identifier("id")]
-        for c in columns(cls):
-            name = sql.Identifier(c.name)
-            if c.kind == "date":
-                parts.append(sql.SQL(_AS_DATE).format(name))
-            elif c.kind == "moment":
-                parts.append(sql.SQL(_AS_MOMENT).format(name))
-            elif c.kind == "optional":
-                parts.append(sql.SQL("coalesce({}, '')").format(name))
-            else:
-                parts.append(name)
-        known = _SELECT_LISTS[cls] = sql.Composed(parts).join(", ")
-    return known
-
-
-def _converted(cls: type[Record]) -> tuple[tuple[str, ...], tuple[Column, ...]]:
-    """The field names in select order, and the columns still converted in Python (date lists)."""
-    known = _CONVERTED.get(cls)
-    if known is None:
-        known = _CONVERTED[cls] = (
-            tuple(c.name for c in columns(cls)),
-            tuple(c for c in columns(cls) if c.kind == "dates"),
-        )
-    return known
-
-
-def _table(table: str) -> sql.Composable:
-    return sql.Identifier("kt", table)
-
-
-def _stored_row(cls: type[Record], values: Sequence[Any]) -> dict[str, Any]:
-    """A row fetched with :func:`_select_list` (without its id) in the stored form
-    ``Record.from_record`` reads."""
-    names, in_python = _converted(cls)
-    row = dict(zip(names, values, strict=True))
-    for column in in_python:
-        row[column.name] = column.from_db(row[column.name])
-    return row
-
 
 # ---------------------------------------------------------------------------
 # The store
 
 
-class PgStore:
+class PgStore(HistoryMixin):
     """One plan in a database (see the module docstring)."""
 
     def __init__(
@@ -700,144 +552,6 @@ class PgStore:
             self._meta_change(f"counters.{table}", old, value)
             return True
         return False
-
-    # -- history and undo ------------------------------------------------------------------
-
-    @staticmethod
-    def _txn(row: Sequence[Any]) -> Txn:
-        from knowsley_tracker.store_rows import change_from_list
-
-        txn, at, login, on_behalf_of, what, changes, extra = row
-        # ``by`` is whom the command was for: the login itself unless it acted on
-        # someone's behalf. The login is always in the row (history_login).
-        return Txn(
-            txn=int(txn),
-            at=stamp(at),
-            by=on_behalf_of or login,
-            what=what,
-            changes=tuple(change_from_list(c) for c in changes or ()),
-            extra=dict(extra or {}),
-        )
-
-    def history_login(self, txn: int) -> str | None:
-        """The database login that made a command (beside ``Txn.by``, which may name
-        someone it acted for): what ``kt history`` on the server shows as who."""
-        row = self._one("SELECT login FROM kt.history WHERE plan_id = %s AND txn = %s", (self._plan.id, txn))
-        return None if row is None else str(row[0])
-
-    def history(
-        self,
-        *,
-        newest_first: bool = False,
-        since_txn: int = 0,
-        since: datetime | None = None,
-        touching: tuple[str, int] | None = None,
-    ) -> Iterator[Txn]:
-        clauses = [sql.SQL("plan_id = %s"), sql.SQL("txn > %s")]
-        params: list[Any] = [self._plan.id, since_txn]
-        if since is not None:
-            clauses.append(sql.SQL("at >= %s"))
-            params.append(since)
-        if touching is not None:
-            clauses.append(
-                sql.SQL("EXISTS (SELECT 1 FROM jsonb_array_elements(changes) c WHERE c->>1 = %s AND (c->>2)::int = %s)")
-            )
-            params += [touching[0], touching[1]]
-        where = sql.SQL(" AND ").join(clauses)
-        order = sql.SQL("DESC" if newest_first else "ASC")
-        beyond = sql.SQL("txn < %s" if newest_first else "txn > %s")
-        bound: int | None = None
-        while True:
-            if bound is None:
-                query = sql.SQL("SELECT {} FROM kt.history WHERE {} ORDER BY txn {} LIMIT %s").format(
-                    _HISTORY_COLUMNS, where, order
-                )
-                rows = self._execute(query, [*params, PAGE]).fetchall()
-            else:
-                query = sql.SQL("SELECT {} FROM kt.history WHERE {} AND {} ORDER BY txn {} LIMIT %s").format(
-                    _HISTORY_COLUMNS, where, beyond, order
-                )
-                rows = self._execute(query, [*params, bound, PAGE]).fetchall()
-            for row in rows:
-                yield self._txn(row)
-            if len(rows) < PAGE:
-                return
-            bound = int(rows[-1][0])
-
-    def history_entry(self, txn: int) -> Txn | None:
-        row = self._one(
-            sql.SQL("SELECT {} FROM kt.history WHERE plan_id = %s AND txn = %s").format(_HISTORY_COLUMNS),
-            (self._plan.id, txn),
-        )
-        return None if row is None else self._txn(row)
-
-    def revert(self, change: Change) -> None:
-        pending = self._require_transaction()
-        table, record_id = change.table, change.record_id
-        if table == META:
-            self._revert_meta(change)
-            return
-        ref = ref_of(table, record_id)
-        current = self._row(table, record_id)
-        cls = TABLES[table]
-        if change.op == "create":
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
-            if change.row is not None:  # None for log entries, which never change
-                for name in sorted(set(change.row) | set(current)):
-                    if change.row.get(name) != current.get(name):
-                        raise ChangeConflict(
-                            f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
-                        )
-            self._delete(table, record_id)
-            pending.append(Change("delete", table, record_id, row=current))
-        elif change.op == "delete":
-            if current is not None:
-                raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
-            if change.row is None:
-                raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
-            row = dict(change.row)
-            self._insert(cls.from_record(record_id, row), with_id=True)
-            pending.append(Change("create", table, record_id, row=None if table == "log" else row))
-        else:
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
-            diff: dict[str, list[Any]] = {}
-            for name, (old, new) in (change.diff or {}).items():
-                if current.get(name) != new:
-                    raise ChangeConflict(
-                        f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
-                        table,
-                        record_id,
-                        name,
-                    )
-                diff[name] = [new, old]
-            if diff:
-                self._update(table, record_id, {k: v[1] for k, v in diff.items()})
-            pending.append(Change("update", table, record_id, diff=diff))
-
-    def _revert_meta(self, change: Change) -> None:
-        for name, (old, new) in (change.diff or {}).items():
-            if name.startswith("counters."):
-                continue  # id counters never move back
-            if name.startswith("settings."):
-                setting = name.split(".", 1)[1]
-                if self.setting(setting, None) != new:
-                    raise ChangeConflict(
-                        f"Cannot undo: the setting {setting} has changed since; undo the later change first.",
-                        META,
-                        1,
-                        name,
-                    )
-                self.set_setting(setting, old)
-                continue
-            current = {"authority": self._authority, "created_at": self._created_at}.get(name)
-            if current != new:
-                raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
-            if name == "authority":
-                self.set_authority(old)
-            elif name == "created_at":
-                self.set_created_at(old)
 
     # -- board snapshots -------------------------------------------------------------------
 
