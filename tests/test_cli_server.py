@@ -400,3 +400,30 @@ def test_a_writer_broken_off_by_a_deadlock_is_run_again_whole(council: Council) 
     assert notes == [("Audit tool agreed",)]
     shown = json.loads(council.kt("admin", "action", "show", "A1", "--json").stdout)
     assert shown["progress"] == 40
+
+
+def test_portfolio_gives_one_line_per_plan_the_login_can_see(council: Council, tmp_path: Path) -> None:
+    assert council.kt("admin", "visit", "add", "10/01/2026", "--type", "monitoring").exit_code == 0
+    assert council.kt("admin", "log", "A1", "Audit tool agreed", "--progress", "40").exit_code == 0
+    second = council.kt("admin", "init", "--authority", "<b>Second</b> Council", "--plan", "second")
+    assert second.exit_code == 0, second.stderr
+    result = council.kt("admin", "portfolio", "--json")
+    assert result.exit_code == 0, result.stderr
+    lines = {line["plan"]: line for line in json.loads(result.stdout)}
+    assert sorted(lines) == ["second", PLAN_KEY]
+    first = lines[PLAN_KEY]
+    assert (first["judgement"], first["actions"], first["overdue"]) == ("inadequate", 2, 1)
+    assert first["next_visit"] == "2026-01-10"
+    assert sum(first["rag"].values()) == 2
+    assert (lines["second"]["actions"], lines["second"]["judgement"]) == (0, None)
+    # The reader holds a role on the first plan only: its portfolio has that one line.
+    seen = json.loads(council.kt("reader", "portfolio", "--json").stdout)
+    assert [line["plan"] for line in seen] == [PLAN_KEY]
+    page = tmp_path / "portfolio.html"
+    written = council.kt("admin", "portfolio", "--format", "html", "-o", str(page))
+    assert written.exit_code == 0, written.stderr
+    html = page.read_text()
+    assert "&lt;b&gt;Second&lt;/b&gt; Council" in html and "<b>Second" not in html
+    markdown = council.kt("admin", "portfolio", "--format", "markdown")
+    assert markdown.stdout.splitlines()[0] == "# Portfolio, 30 Nov 2025"
+    assert markdown.stdout.count("\n| ") == 3  # the heading row and a row per plan

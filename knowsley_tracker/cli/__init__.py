@@ -54,6 +54,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "doctor": ("safety", "doctor_app", "Safety"),
     "plan": ("plans", "plan_app", "On a server"),
     "access": ("plans", "access_app", "On a server"),
+    "portfolio": ("portfolio", "portfolio_app", "On a server"),
 }
 
 _KEEP_EXAMPLES = __import__("re").compile(r"\n\n( {4}\S[^\n]*(?:\n {4}[^\n]*)*)")
@@ -107,6 +108,7 @@ SUMMARIES: dict[str, str] = {
     "doctor": "Check the store and say how to fix each problem; exit 0 when it is healthy.",
     "plan": "The plans in a PostgreSQL database.",
     "access": "Who may read or change a plan on a PostgreSQL server.",
+    "portfolio": "One line per plan you can see: judgement, intervention, RAG, overdue, KPIs, next visit.",
 }
 
 
