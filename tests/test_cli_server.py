@@ -371,7 +371,6 @@ def test_a_writer_broken_off_by_a_deadlock_is_run_again_whole(council: Council) 
     breaks kt's transaction off (kt waited first, so its check runs first); the client
     then finishes, and kt runs the whole command again and saves it once."""
     import threading
-    import time
 
     import psycopg
 
@@ -384,7 +383,7 @@ def test_a_writer_broken_off_by_a_deadlock_is_run_again_whole(council: Council) 
             with council.db.connect(council.logins["editor"]) as conn, conn.transaction():
                 conn.execute("UPDATE kt.actions SET last_note = 'client' WHERE plan_id = %s AND id = 1", (plan_id,))
                 holding.set()
-                time.sleep(0.6)  # kt takes the plan's lock, then waits for A1
+                council.db.wait_for_a_lock_wait()  # kt has taken the plan's lock and waits for A1
                 conn.execute("SELECT kt.lock_plan(%s)", (plan_id,))
         except psycopg.Error as exc:  # pragma: no cover - shown by the assertion below
             failures.append(exc)

@@ -375,7 +375,7 @@ def test_a_command_broken_off_by_a_deadlock_is_run_again_whole(plans: Plans) -> 
         with plans.connect(editor) as client, client.transaction():
             client.execute("UPDATE kt.actions SET last_note = 'client' WHERE plan_id = %s AND id = 2", (plans.a,))
             client_has_a2.set()
-            time.sleep(0.5)
+            plans.db.wait_for_a_lock_wait()  # kt has A1 and waits for A2 (a sleep lost that race under load)
             client.execute("UPDATE kt.actions SET last_note = 'client' WHERE plan_id = %s AND id = 1", (plans.a,))
 
     def command() -> int:
