@@ -65,6 +65,7 @@ from knowsley_tracker.store_rows import not_found
 
 R = TypeVar("R", bound=Record)
 Query = LiteralString | sql.Composed | sql.SQL
+LOG_READ_AHEAD = 1000  # log entries fetched together when a read-only command looks one up
 
 # ---------------------------------------------------------------------------
 # The store
@@ -95,6 +96,7 @@ class PgStore(HistoryMixin):
         self._lock_timeout = lock_timeout
         self._login: str | None = None
         self._last_txn = 0
+        self._log_ahead: dict[int, dict[str, Any] | None] = {}  # read-only stores: see _log_row_ahead
         try:
             if writable:
                 self._lock()
@@ -248,8 +250,30 @@ class PgStore(HistoryMixin):
     # -- reading records -----------------------------------------------------------------
 
     def find(self, cls: type[R], record_id: int) -> R | None:
-        row = self._row(cls.TABLE, record_id)
+        if cls.TABLE == "log" and not self._writable:
+            row = self._log_row_ahead(cls, record_id)
+        else:
+            row = self._row(cls.TABLE, record_id)
         return None if row is None else cls.from_record(record_id, row)
+
+    def _log_row_ahead(self, cls: type[Record], record_id: int) -> dict[str, Any] | None:
+        """A log entry's row, reading ahead: ``kt history`` looks up every log entry a
+        command created (the history does not copy them), one by one, and an imported
+        plan's one command created 50,000. In a read-only store the snapshot never
+        changes, so the entries around the one asked for are fetched with it."""
+        if record_id not in self._log_ahead:
+            low = max(1, record_id - LOG_READ_AHEAD // 4)
+            high = low + LOG_READ_AHEAD
+            rows = self._execute(
+                sql.SQL("SELECT {} FROM kt.log WHERE plan_id = %s AND id >= %s AND id < %s").format(_select_list(cls)),
+                (self._plan.id, low, high),
+            ).fetchall()
+            if len(self._log_ahead) > 20 * LOG_READ_AHEAD:
+                self._log_ahead.clear()
+            self._log_ahead.update(dict.fromkeys(range(low, high)))
+            self._log_ahead.update({int(row[0]): _stored_row(cls, row[1:]) for row in rows})
+        found = self._log_ahead[record_id]
+        return None if found is None else dict(found)
 
     def get(self, cls: type[R], record_id: int) -> R:
         found = self.find(cls, record_id)
