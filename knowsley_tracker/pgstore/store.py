@@ -65,7 +65,28 @@ from knowsley_tracker.store_rows import not_found
 
 R = TypeVar("R", bound=Record)
 Query = LiteralString | sql.Composed | sql.SQL
+BATCH = 500  # inserts of an import sent together
 LOG_READ_AHEAD = 1000  # log entries fetched together when a read-only command looks one up
+
+_INSERTS: dict[tuple[type[Record], bool, bool], sql.Composed] = {}
+
+
+def _insert_query(cls: type[Record], with_id: bool, unless_taken: bool) -> sql.Composed:
+    """``INSERT INTO kt.<table> (plan_id[, id], ...) VALUES (...) RETURNING id``, made once."""
+    key = (cls, with_id, unless_taken)
+    known = _INSERTS.get(key)
+    if known is None:
+        names = [sql.Identifier("plan_id"), *(sql.Identifier(c.name) for c in columns(cls))]
+        if with_id:
+            names.insert(1, sql.Identifier("id"))
+        known = _INSERTS[key] = sql.SQL("INSERT INTO {} ({}) VALUES ({}){} RETURNING id").format(
+            _table(cls.TABLE),
+            sql.SQL(", ").join(names),
+            sql.SQL(", ").join(sql.Placeholder() * len(names)),
+            sql.SQL(" ON CONFLICT (plan_id, id) DO NOTHING" if unless_taken else ""),
+        )
+    return known
+
 
 # ---------------------------------------------------------------------------
 # The store
@@ -97,6 +118,8 @@ class PgStore(HistoryMixin):
         self._login: str | None = None
         self._last_txn = 0
         self._log_ahead: dict[int, dict[str, Any] | None] = {}  # read-only stores: see _log_row_ahead
+        self._batch: list[tuple[Record, list[Any]]] = []  # inserts add_with_id held back: see _flush
+        self._top_ids: dict[str, int] = {}  # per table, in the open write transaction: see _free_id
         try:
             if writable:
                 self._lock()
@@ -203,10 +226,33 @@ class PgStore(HistoryMixin):
     # -- queries -------------------------------------------------------------------------
 
     def _execute(self, query: Query, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        if self._batch:
+            self._flush()
         try:
             return self._conn.execute(query, params)
         except psycopg.Error as exc:
             raise server_error(exc, needs=self._needs()) from None
+
+    def _flush(self) -> None:
+        """Send the inserts ``add_with_id`` held back, as one pipelined batch, before any
+        other statement (so every read sees them) and at commit. An id that was taken
+        already is a conflict, raised inside the transaction, which then saves nothing."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        query = _insert_query(type(batch[0][0]), True, True)
+        cursor = self._conn.cursor()
+        try:
+            cursor.executemany(query, [values for _, values in batch], returning=True)
+            taken: list[Record] = []
+            for record, _ in batch:
+                if cursor.fetchone() is None:
+                    taken.append(record)
+                cursor.nextset()
+        except psycopg.Error as exc:
+            raise server_error(exc, needs=self._needs()) from None
+        if taken:
+            raise ConflictError(f"{taken[0].ref} already exists.")
 
     def _one(self, query: Query, params: Sequence[Any] = ()) -> Any:
         return self._execute(query, params).fetchone()
@@ -405,19 +451,21 @@ class PgStore(HistoryMixin):
             raise RuntimeError("Store changes must happen inside store.transaction().")
         return self._pending
 
-    def _insert(self, record: Record, *, with_id: bool) -> int:
+    def _insert(self, record: Record, *, with_id: bool, unless_taken: bool = False) -> int | None:
+        """Insert the record's row; its new id. ``unless_taken``: None, and nothing
+        inserted, when its id is taken already (one round trip, not two: an import
+        inserts every record of a plan with its id)."""
         cls = type(record)
         stored = record.to_record()
-        cols = list(columns(cls))
-        names = [sql.Identifier("plan_id"), *(sql.Identifier(c.name) for c in cols)]
+        cols = columns(cls)
         values: list[Any] = [self._plan.id, *(c.to_db(stored[c.name]) for c in cols)]
         if with_id:
-            names.insert(1, sql.Identifier("id"))
             values.insert(1, record.id)
-        query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
-            _table(cls.TABLE), sql.SQL(", ").join(names), sql.SQL(", ").join(sql.Placeholder() * len(values))
-        )
-        row = self._one(query, values)
+        row = self._one(_insert_query(cls, with_id, unless_taken), values)
+        if row is None:
+            return None
+        if cls.TABLE in self._top_ids:
+            self._top_ids[cls.TABLE] = max(self._top_ids[cls.TABLE], int(row[0]))
         return int(row[0])
 
     def _created(self, pending: list[Change], record: Record) -> None:
@@ -427,17 +475,38 @@ class PgStore(HistoryMixin):
 
     def add(self, record: R) -> R:
         pending = self._require_transaction()
-        record.id = self._insert(record, with_id=False)
+        new_id = self._insert(record, with_id=False)
+        assert new_id is not None
+        record.id = new_id
         self._created(pending, record)
         return record
 
     def add_with_id(self, record: R) -> R:
+        """Add a record with its own id (an import): held back and sent in batches
+        (:meth:`_flush`), as one round trip per record made importing a region's plan
+        take a minute."""
         pending = self._require_transaction()
-        if record.id < 1 or self.exists(type(record), record.id):
+        if record.id < 1 or not self._free_id(type(record), record.id):
             raise ConflictError(f"{record.ref} already exists.")
-        self._insert(record, with_id=True)
+        if self._batch and (type(self._batch[0][0]) is not type(record) or len(self._batch) >= BATCH):
+            self._flush()
+        stored = record.to_record()
+        values = [self._plan.id, record.id, *(c.to_db(stored[c.name]) for c in columns(type(record)))]
+        self._batch.append((record, values))
         self._created(pending, record)
         return record
+
+    def _free_id(self, cls: type[Record], record_id: int) -> bool:
+        """True when no record of the kind has this id. An id above the highest one
+        (read once per transaction; the writer lock keeps other writers out) needs no
+        query: an import into an empty plan asks nothing per record."""
+        top = self._top_ids.get(cls.TABLE)
+        if top is None:
+            top = self._top_ids[cls.TABLE] = self.highest_id(cls)
+        if record_id > top:
+            self._top_ids[cls.TABLE] = record_id
+            return True
+        return not self.exists(cls, record_id)
 
     def _update(self, table: str, record_id: int, changed: dict[str, Any]) -> None:
         known = _column_map(TABLES[table])
@@ -498,6 +567,8 @@ class PgStore(HistoryMixin):
             raise server_error(exc, needs=self._needs()) from None
         finally:
             self._pending = None
+            self._batch = []  # sent at commit, or gone with the rollback
+            self._top_ids = {}
 
     def _commit(self, *, by: str, what: str, extra: dict[str, Any] | None, at: datetime | None) -> None:
         changes = self._pending or []
