@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--actions", type=int, default=3000)
     parser.add_argument("--updates", type=int, default=50000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--work", type=Path, default=HERE / "work", help="where generated plans are kept")
     options = parser.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))
     sys.path.insert(0, str(HERE))
@@ -88,7 +89,7 @@ def main() -> None:
     from knowsley_tracker.service.session import Session
     from knowsley_tracker.storage import Store
 
-    built = ensure_plan(options.actions, options.updates, options.seed)
+    built = ensure_plan(options.actions, options.updates, options.seed, options.work)
     clock = Clock.at(NOW)
     scratch = Path(tempfile.mkdtemp(prefix="kt-pg-plans-"))
     server = start_server()
