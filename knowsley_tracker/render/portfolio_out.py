@@ -8,20 +8,21 @@ from knowsley_tracker.dates import format_date
 from knowsley_tracker.render.text import Column, TableView
 from knowsley_tracker.service.portfolio import PortfolioLine
 
+# Most telling first: on a narrow terminal the last columns are the ones left out.
 HEADINGS = [
     "Plan",
     "Authority",
     "Judgement",
-    "Intervention",
     "Red",
     "Amber",
     "Green",
+    "Overdue",
+    "Next visit",
+    "KPIs met",
+    "Intervention",
+    "Action plan",
     "Complete",
     "Blue",
-    "Overdue",
-    "KPIs met",
-    "Next visit",
-    "Action plan",
 ]
 
 
@@ -44,12 +45,13 @@ def cells(line: PortfolioLine) -> list[str]:
         line.key,
         line.authority,
         _judgement(line),
-        line.intervention or "none",
-        *(str(line.rag[rag]) for rag in ("red", "amber", "green", "complete", "blue")),
+        *(str(line.rag[rag]) for rag in ("red", "amber", "green")),
         str(line.overdue),
-        f"{line.kpis_met} of {line.kpis_measured}",
         format_date(line.next_visit) or "none booked",
+        f"{line.kpis_met} of {line.kpis_measured}",
+        line.intervention or "none",
         _action_plan(line),
+        *(str(line.rag[rag]) for rag in ("complete", "blue")),
     ]
 
 
