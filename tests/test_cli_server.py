@@ -325,6 +325,18 @@ def test_doctor_checks_the_server_s_schema(council: Council) -> None:
     assert [p["message"] for p in problems] == ["The constraint actions.actions_progress_range is missing."]
 
 
+def test_doctor_on_a_server_scans_for_personal_data(council: Council) -> None:
+    saved = council.kt(
+        "admin", "log", "A1", "Case ref 123456 reviewed", "--allow-personal-data", "It is a contract number"
+    )
+    assert saved.exit_code == 0, saved.stderr
+    scanned = council.kt("reader", "doctor", "--personal-data", "--json")
+    assert scanned.exit_code == 1, scanned.stdout + scanned.stderr
+    hits = json.loads(scanned.stdout)["personal_data"]
+    assert len(hits) >= 1 and "123456" not in scanned.stdout
+    assert council.kt("reader", "doctor").exit_code == 0  # without the scan: the schema is healthy
+
+
 def test_a_plan_is_chosen_with_plan_when_the_login_sees_several(council: Council) -> None:
     second = council.kt("admin", "init", "--authority", "Second Council", "--plan", "second")
     assert second.exit_code == 0, second.stderr

@@ -168,7 +168,7 @@ def doctor(
     if app.server is not None:
         from knowsley_tracker.cli.server_doctor import doctor_on_server
 
-        raise typer.Exit(doctor_on_server(app, as_json=as_json))
+        raise typer.Exit(doctor_on_server(app, as_json=as_json, fix=fix, personal_data=personal_data))
     report = audit.diagnose(app.db)
     fixed: list[str] = []
     if fix and report.fixable:

@@ -15,8 +15,8 @@ never pays for it (tests/test_pg_import_cost.py).
 - :mod:`.store`: :class:`~.store.PgStore`, the storage interface on one plan
   (:mod:`.rows` maps records to columns, :mod:`.history` reads and reverts history).
 
-Setting a server up (what the README's "Sharing a plan across a council" will
-walk through once the command line opens server stores):
+Setting a server up (the README's "Sharing a plan across a council" walks
+through it with the commands):
 
 1. The DBA creates the database and an installer login that owns it. The
    installer needs CREATEROLE (the schema makes its group roles) but not
