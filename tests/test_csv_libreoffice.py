@@ -7,20 +7,20 @@ Runs scripts/check_csv_libreoffice.sh, which converts an export with
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+from helpers.needs import need_libreoffice
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "check_csv_libreoffice.sh"
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_does_not_evaluate_exported_cells() -> None:
+    need_libreoffice()
     env = dict(os.environ, KT=str(Path(sys.executable).with_name("kt")), PYTHON=sys.executable)
     done = subprocess.run(["bash", str(SCRIPT)], capture_output=True, text=True, env=env, timeout=300, check=False)
     assert done.returncode == 0, done.stdout + done.stderr

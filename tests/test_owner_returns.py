@@ -5,7 +5,6 @@ nothing, re-import), --all-owners, and the whole plan as .xlsx."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from helpers.needs import need_libreoffice
 
 from knowsley_tracker.errors import NotFoundError, PersonalDataError, ValidationError
 
@@ -294,8 +294,8 @@ def test_the_whole_plan_as_xlsx_round_trips(returns: Any, db: Path, tmp_path: Pa
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (soffice) is not installed")
 def test_libreoffice_keeps_formula_looking_cells_of_a_return_as_text(returns: Any, tmp_path: Path) -> None:
+    need_libreoffice()
     path = export_return(returns, "O1", tmp_path / "return-O1.xlsx")
     profile = tmp_path / "lo-profile"
     done = subprocess.run(

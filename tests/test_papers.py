@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers.needs import need_pdf_engine
 from pypdf import PdfReader
 from test_cli_report import STEPS
 
@@ -146,6 +147,7 @@ def test_docx_embeds_the_logo_and_carries_hostile_text_as_text(paper: Any, tmp_p
 
 
 def test_pdf_has_the_headline_page_numbers_and_the_marking_on_every_page(paper: Any, tmp_path: Path) -> None:
+    need_pdf_engine()
     target = tmp_path / "paper.pdf"
     result = paper("report", "-o", str(target))
     assert (result.exit_code, result.stdout) == (0, f"Wrote the pdf board paper to {target}.\n")
@@ -167,6 +169,7 @@ def test_pdf_has_the_headline_page_numbers_and_the_marking_on_every_page(paper: 
 
 
 def test_pdf_repeats_the_kpi_table_header_after_a_page_break(kt: Any, tmp_path: Path) -> None:
+    need_pdf_engine()
     assert kt("init", "--authority", "Large Council").exit_code == 0
     for n in range(1, 61):
         key = f"K-{n:03d}"
@@ -207,6 +210,7 @@ def test_pdf_without_the_extra_says_how_to_install_it(paper: Any, tmp_path: Path
 
 
 def test_the_file_suffix_chooses_the_format(paper: Any, tmp_path: Path) -> None:
+    need_pdf_engine()
     made = {}
     for name in ["p.docx", "p.pdf", "p.html", "p.md", "p.json", "p.txt", "P.PDF"]:
         target = tmp_path / name
@@ -518,6 +522,7 @@ def test_a_jpeg_logo_is_read_too() -> None:
 
 
 def test_the_example_plans_paper_fits_six_a4_pages(kt: Any, tmp_path: Path) -> None:
+    need_pdf_engine()
     example = Path(__file__).resolve().parent.parent / "examples" / "knowsley-2025" / "plan.json"
     target = tmp_path / "paper.pdf"
     result = kt("--db", str(example), "report", "-o", str(target))

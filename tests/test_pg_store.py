@@ -375,7 +375,18 @@ def test_a_command_broken_off_by_a_deadlock_is_run_again_whole(plans: Plans) -> 
         with plans.connect(editor) as client, client.transaction():
             client.execute("UPDATE kt.actions SET last_note = 'client' WHERE plan_id = %s AND id = 2", (plans.a,))
             client_has_a2.set()
-            plans.db.wait_for_a_lock_wait()  # kt has A1 and waits for A2 (a sleep lost that race under load)
+            # Only once kt's command waits for A2 (holding A1) does the client ask for A1:
+            # kt waited first, so the server's deadlock check breaks kt's transaction, not
+            # the client's, however loaded the machine is.
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                client.execute("SELECT pg_stat_clear_snapshot()")
+                row = client.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+                ).fetchone()
+                if row is not None and row[0] > 0:
+                    break
+                time.sleep(0.02)
             client.execute("UPDATE kt.actions SET last_note = 'client' WHERE plan_id = %s AND id = 1", (plans.a,))
 
     def command() -> int:

@@ -40,7 +40,10 @@ def test_readme_has_the_two_commands() -> None:
         "pip install -q . && KNOWSLEY_TRACKER_NOW=2025-11-30 .venv/bin/kt --db examples/knowsley-2025/plan.json report"
         in text
     )
-    assert "pip install -q -e '.[dev]' && .venv/bin/python -m pytest" in text
+    assert "pip install -q -e '.[dev,pdf]' && .venv/bin/python -m pytest" in text
+    # CI installs the same extras the README's test command does.
+    ci = (README.parent / ".ci" / "run").read_text(encoding="utf-8")
+    assert "pip install --quiet -e '.[dev,pdf]'" in ci
 
 
 def test_readme_transcripts_are_true(kt: Any, db: Path, monkeypatch: Any) -> None:
