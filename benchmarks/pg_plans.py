@@ -158,7 +158,28 @@ def main() -> None:
                         times[label].append(time.perf_counter() - start)
             return {label: statistics.median(t) for label, t in times.items()}
 
+        # What a plan's reads touch, independent of the machine's load: the buffers
+        # (8 kB pages) the server reads for p01's whole log and actions, as the adviser.
+        probes = {
+            "p01's log (all rows)": "SELECT * FROM kt.log WHERE plan_id = %s",
+            "p01's actions (all rows)": "SELECT * FROM kt.actions WHERE plan_id = %s",
+            "one p01 action": "SELECT * FROM kt.actions WHERE plan_id = %s AND id = 7",
+        }
+
+        def buffers() -> dict[str, int]:
+            out = {}
+            with server.connect("region", adviser, autocommit=True) as conn:
+                plan_id = conn.execute("SELECT id FROM kt.plans WHERE key = 'p01'").fetchone()[0]
+                for label, query in probes.items():
+                    plan = conn.execute("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) " + query, (plan_id,)).fetchone()[0]
+                    top = plan[0]["Plan"]
+                    out[label] = int(top.get("Shared Hit Blocks", 0)) + int(top.get("Shared Read Blocks", 0))
+            return out
+
+        with server.connect("region", autocommit=True) as conn:
+            conn.execute("ANALYZE")  # as after the copies below: the same planner statistics either way
         one = measure()
+        pages_one = buffers()
         start = time.perf_counter()
         with server.connect("region", autocommit=True) as conn:
             ids = dict(conn.execute("SELECT key, id FROM kt.plans").fetchall())
@@ -169,12 +190,16 @@ def main() -> None:
         print(f"Copied p01 into {len(keys) - 1} more plans in {time.perf_counter() - start:.1f} s: "
               f"{total} log entries in the database.", flush=True)  # fmt: skip
         many = measure()
+        pages_many = buffers()
         header = f"{'command on p01':22} {'1 plan':>10} {f'{len(keys)} plans':>10} {'ratio':>7}"
         print(f"\n{header}   (medians of {options.runs})")
         for label in commands:
             print(
                 f"{label:22} {one[label] * 1000:7.1f} ms {many[label] * 1000:7.1f} ms {many[label] / one[label]:7.2f}"
             )
+        print(f"\n{'pages read (EXPLAIN BUFFERS)':28} {'1 plan':>8} {f'{len(keys)} plans':>9}")
+        for label in probes:
+            print(f"{label:28} {pages_one[label]:8d} {pages_many[label]:9d}")
     finally:
         stop_server(server)
         shutil.rmtree(scratch, ignore_errors=True)

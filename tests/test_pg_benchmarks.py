@@ -52,6 +52,7 @@ def test_the_many_plans_benchmark_runs(tmp_path: Path) -> None:
         "--work", str(tmp_path),
     )  # fmt: skip
     assert "Copied p01 into 2 more plans" in out
+    assert "p01's log (all rows)" in out
     for command in ("kt check", "kt action list", "kt report (model)", "kt history (50)", "kt log"):
         assert any(
             line.startswith(command) and line.rstrip()[-4:].replace(".", "").isdigit() for line in out.splitlines()
