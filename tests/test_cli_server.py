@@ -307,10 +307,15 @@ def test_a_password_on_the_command_line_is_refused(runner: Any) -> None:
 
 
 def test_file_commands_on_a_server_name_the_engine_s_own_tools(council: Council) -> None:
-    for args, tool in ((["backup", "list"], "pg_dump"), (["restore"], "pg_restore")):
+    target = uri(council.db.server, council.db.name, council.logins["admin"])
+    for args, tool in (
+        (["backup", "list"], f"pg_dump -Fc -d '{target}' -f kt-backup.dump"),
+        (["restore"], f"pg_restore --clean --if-exists -d '{target}' kt-backup.dump"),
+    ):
         result = council.kt("admin", *args)
         assert result.exit_code == 2, result.stderr
-        assert tool in result.stderr and result.stderr.count("\n") == 1
+        assert result.stderr.endswith(f"the server's own tools: {tool}\n"), result.stderr
+        assert result.stderr.count("\n") == 1
 
 
 def test_doctor_checks_the_server_s_schema(council: Council) -> None:

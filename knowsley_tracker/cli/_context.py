@@ -152,11 +152,22 @@ class AppContext:
             raise
         store.close()
 
-    def require_file(self, command: str, instead: str) -> Path:
-        """The store file, for the commands that work on files (``kt backup``); on a
-        server one line saying which of the engine's own tools does it instead."""
+    def require_file(self, command: str) -> Path:
+        """The store file, for the commands that work on files (``kt backup``, ``kt
+        restore``); on a server, one line giving the engine's own command instead."""
         if self.server is not None:
-            raise ServerStoreError(f"{command} works on a store file; on a PostgreSQL server use {instead}.")
+            import shlex
+
+            target = shlex.quote(self.server)
+            instead = (
+                f"pg_restore --clean --if-exists -d {target} kt-backup.dump"
+                if command == "kt restore"
+                else f"pg_dump -Fc -d {target} -f kt-backup.dump"
+            )
+            raise ServerStoreError(
+                f"{command} works on a store file; a PostgreSQL database is backed up and restored with the "
+                f"server's own tools: {instead}"
+            )
         return self.db
 
 

@@ -93,7 +93,7 @@ def backup_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOptio
 
         kt backup list
     """
-    listing = audit.backups(app_context(ctx).require_file("kt backup", "pg_dump (see the README)"))
+    listing = audit.backups(app_context(ctx).require_file("kt backup"))
     output(as_json, lambda: audit_views.backups_json(listing), lambda: audit_views.backups_table(listing), wide=wide)
 
 
@@ -129,7 +129,7 @@ def restore(
     """
     app = app_context(ctx)
     result = audit.restore(
-        app.require_file("kt restore", "pg_restore (see the README)"),
+        app.require_file("kt restore"),
         backup,
         by=(by or "").strip() or current_user(),
         lock_timeout=app.lock_timeout,
