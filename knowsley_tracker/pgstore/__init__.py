@@ -13,7 +13,8 @@ never pays for it (tests/test_pg_import_cost.py).
   connection for the plan-level commands (``kt init``, ``kt plan``, ``kt access``).
 - :mod:`.writing`: one command, one transaction, one writer per plan at a time.
 - :mod:`.store`: :class:`~.store.PgStore`, the storage interface on one plan
-  (:mod:`.rows` maps records to columns, :mod:`.history` reads and reverts history).
+  (:mod:`.rows` maps records to columns, :mod:`.history` reads and reverts history,
+  :mod:`.plan_values` holds the plan's settings, counters and snapshots).
 
 Setting a server up (the README's "Sharing a plan across a council" walks
 through it with the commands):

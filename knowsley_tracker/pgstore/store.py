@@ -1,7 +1,8 @@
 """One plan in a PostgreSQL database, as a :class:`~knowsley_tracker.store_interface.PlanStore`.
 
 Records become rows of their kind's table (``kt.actions``...) and back (the
-column mapping is :mod:`.rows`; history and undo are :mod:`.history`): the
+column mapping is :mod:`.rows`; history and undo are :mod:`.history`; the
+plan's settings, counters and snapshots :mod:`.plan_values`): the
 columns are the model's fields, with real types (see ``migrations/0001_tables.sql``).
 Reading builds the same stored form the file store keeps (ISO dates, enum
 values, ISO timestamps) and loads records through the model's own loader, so a
@@ -33,7 +34,6 @@ and raises kt's own errors for those.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -49,10 +49,10 @@ from knowsley_tracker.pgstore import schema
 from knowsley_tracker.pgstore.access import Plan, choose_plan
 from knowsley_tracker.pgstore.connection import connect, describe, server_error
 from knowsley_tracker.pgstore.history import HistoryMixin
+from knowsley_tracker.pgstore.plan_values import PlanValuesMixin
 from knowsley_tracker.pgstore.rows import (
     PAGE,
     _column_map,
-    _moment,
     _select_list,
     _stored_row,
     _table,
@@ -60,7 +60,7 @@ from knowsley_tracker.pgstore.rows import (
     stamp,
 )
 from knowsley_tracker.pgstore.writing import DEFAULT_LOCK_TIMEOUT, lock_plan
-from knowsley_tracker.store_interface import META, Change, Condition, Contains, Eq, In, NotIn
+from knowsley_tracker.store_interface import Change, Condition, Contains, Eq, In, NotIn
 from knowsley_tracker.store_rows import not_found
 
 R = TypeVar("R", bound=Record)
@@ -92,7 +92,7 @@ def _insert_query(cls: type[Record], with_id: bool, unless_taken: bool) -> sql.C
 # The store
 
 
-class PgStore(HistoryMixin):
+class PgStore(HistoryMixin, PlanValuesMixin):
     """One plan in a database (see the module docstring)."""
 
     def __init__(
@@ -594,74 +594,3 @@ class PgStore(HistoryMixin):
 
     def pending_changes(self) -> list[Change]:
         return list(self._pending or [])
-
-    # -- the plan's own values -----------------------------------------------------------
-
-    def _meta_change(self, name: str, old: Any, new: Any) -> None:
-        self._require_transaction().append(Change("update", META, 1, diff={name: [old, new]}))
-
-    def setting(self, name: str, default: Any) -> Any:
-        row = self._one("SELECT value FROM kt.settings WHERE plan_id = %s AND name = %s", (self._plan.id, name))
-        return default if row is None else row[0]
-
-    def settings(self) -> dict[str, Any]:
-        rows = self._execute("SELECT name, value FROM kt.settings WHERE plan_id = %s", (self._plan.id,)).fetchall()
-        return {str(name): value for name, value in rows}
-
-    def set_setting(self, name: str, value: Any) -> None:
-        self._require_transaction()
-        old = self.setting(name, None)
-        if old == value:
-            return
-        if value is None:
-            self._execute("DELETE FROM kt.settings WHERE plan_id = %s AND name = %s", (self._plan.id, name))
-        else:
-            self._execute(
-                "INSERT INTO kt.settings (plan_id, name, value) VALUES (%s, %s, %s) "
-                "ON CONFLICT (plan_id, name) DO UPDATE SET value = EXCLUDED.value",
-                (self._plan.id, name, Jsonb(value)),
-            )
-        self._meta_change(f"settings.{name}", copy.deepcopy(old), copy.deepcopy(value))
-
-    def set_authority(self, name: str) -> None:
-        self._require_transaction()
-        if name != self._authority:
-            self._execute("UPDATE kt.plans SET authority = %s WHERE id = %s", (name, self._plan.id))
-            self._meta_change("authority", self._authority, name)
-            self._authority = name
-
-    def set_created_at(self, stamp_text: str) -> None:
-        self._require_transaction()
-        if stamp_text != self._created_at:
-            self._execute("UPDATE kt.plans SET created_at = %s WHERE id = %s", (_moment(stamp_text), self._plan.id))
-            self._meta_change("created_at", self._created_at, stamp_text)
-            self._created_at = stamp_text
-
-    def raise_counter(self, table: str, value: int) -> bool:
-        self._require_transaction()
-        old = self.counters().get(table, 0)
-        if value <= old:
-            return False
-        row = self._one("SELECT kt.raise_counter(%s, %s, %s)", (self._plan.id, table, value))
-        if row and row[0]:
-            self._meta_change(f"counters.{table}", old, value)
-            return True
-        return False
-
-    # -- board snapshots -------------------------------------------------------------------
-
-    def save_snapshot(self, name: str, snapshot: dict[str, Any]) -> str:
-        self._require_transaction()
-        file_name = f"{name}-t{self.txn + 1:06d}.json"
-        self._execute(
-            "INSERT INTO kt.snapshots (plan_id, name, snapshot) VALUES (%s, %s, %s)",
-            (self._plan.id, file_name, Jsonb(snapshot)),
-        )
-        return file_name
-
-    def load_snapshot(self, name: str) -> dict[str, Any]:
-        row = self._one("SELECT snapshot FROM kt.snapshots WHERE plan_id = %s AND name = %s", (self._plan.id, name))
-        if row is None:
-            raise CorruptStoreError(f"The plan {self._location} refers to the snapshot {name}, which is missing.")
-        loaded: dict[str, Any] = row[0]
-        return loaded
