@@ -11,9 +11,9 @@ in this process from opening the store to closing it: ``kt check``, ``kt action
 list``, building ``kt report``'s model, and ``kt log`` (open for writing, log,
 commit). Medians over ``--runs`` after a warm-up round.
 
-The command line cannot open a server store yet, so these are in-process
-figures: a whole ``kt`` process on the server also pays psycopg's import
-(benchmarks/pg_startup.py: about 115 ms) and its connection (about 4 ms).
+These are in-process figures: a whole ``kt`` process on the server also pays
+psycopg's import (benchmarks/pg_startup.py: about 115 ms) and its connection
+(about 4 ms); benchmarks/pg_cli.py times whole processes on both stores.
 """
 
 from __future__ import annotations

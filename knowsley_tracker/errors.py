@@ -137,12 +137,15 @@ class ServerUnreachableError(TrackerError):
 
 
 # Every exit code kt uses and what it means, as the README's "Exit codes" table
-# gives them (tests/test_docs.py keeps the two identical). 14 and 15 join it when
-# the command line can open a PostgreSQL store.
+# gives them (tests/test_docs.py keeps the two identical).
 EXIT_CODES: list[tuple[int, str]] = [
     (0, "success (`kt check`: nothing needs attention)"),
     (1, "`kt check`: something needs attention; `kt doctor`: the store has problems"),
-    (2, "usage error: unknown command or option, missing argument, not a number"),
+    (
+        2,
+        "usage error: unknown command or option, missing argument, not a number, a command for the other kind of "
+        "store (`kt backup` or `kt restore` on a PostgreSQL server: use `pg_dump`/`pg_restore`; `kt plan` on a file)",
+    ),
     (NotFoundError.exit_code, "no record with that id, key or name"),
     (
         ValidationError.exit_code,
@@ -177,6 +180,16 @@ EXIT_CODES: list[tuple[int, str]] = [
         UnsafeStoreError.exit_code,
         "a link, pipe or second name where a store file or folder should be (planted, or `--db` through a link): "
         "nothing was read or written",
+    ),
+    (
+        PermissionDeniedError.exit_code,
+        "PostgreSQL: the database refused the change or the login: your role on the plan does not allow it (the "
+        "message names the role it needs); nothing was changed",
+    ),
+    (
+        ServerUnreachableError.exit_code,
+        "PostgreSQL: the database server could not be reached (down, wrong host or socket, network); nothing was "
+        "changed",
     ),
     (
         MailError.exit_code,

@@ -43,6 +43,7 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("KNOWSLEY_TRACKER_USER", "Test Officer")
     monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", NOW)
     monkeypatch.delenv("KNOWSLEY_TRACKER_LOCK_TIMEOUT", raising=False)
+    monkeypatch.delenv("KNOWSLEY_TRACKER_PLAN", raising=False)
     monkeypatch.delenv("TTY_COMPATIBLE", raising=False)
     # Terminal output depends on these: the same for every test, wherever it runs.
     for name in ("NO_COLOR", "COLORTERM", "COLUMNS"):

@@ -45,6 +45,30 @@ def test_the_side_by_side_benchmark_runs(tmp_path: Path) -> None:
         )
 
 
+@pytest.mark.slow
+def test_the_many_plans_benchmark_runs(tmp_path: Path) -> None:
+    out = bench(
+        "benchmarks/pg_plans.py", "--plans", "3", "--runs", "1", "--actions", "12", "--updates", "40",
+        "--work", str(tmp_path),
+    )  # fmt: skip
+    assert "Copied p01 into 2 more plans" in out
+    assert "p01's log (all rows)" in out
+    for command in ("kt check", "kt action list", "kt report (model)", "kt history (50)", "kt log"):
+        assert any(
+            line.startswith(command) and line.rstrip()[-4:].replace(".", "").isdigit() for line in out.splitlines()
+        ), command
+
+
+@pytest.mark.slow
+def test_the_whole_process_benchmark_runs_kt_on_both_stores() -> None:
+    out = bench("benchmarks/pg_cli.py", "--runs", "1")
+    assert "into the server with kt init and kt import" in out
+    for command in ("kt action list", "kt check", "kt report (piped)", "kt history", "kt log"):
+        assert any(
+            line.startswith(command) and line.rstrip()[-4:].replace(".", "").isdigit() for line in out.splitlines()
+        ), command
+
+
 def test_the_startup_benchmark_parses_its_own_measurements() -> None:
     out = bench("benchmarks/pg_startup.py", "--runs", "1")
     assert "psycopg modules imported by kt action list on a JSON store: none" in out

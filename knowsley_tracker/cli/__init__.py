@@ -15,7 +15,6 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
@@ -23,7 +22,7 @@ from typer.core import TyperGroup
 
 from knowsley_tracker import __version__
 from knowsley_tracker.cli import _complete
-from knowsley_tracker.cli._context import AppContext, default_db_path
+from knowsley_tracker.cli._context import app_context_for
 from knowsley_tracker.errors import TrackerError
 from knowsley_tracker.render.text import emit, safe
 
@@ -54,6 +53,9 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "backup": ("safety", "backup_app", "Safety"),
     "restore": ("safety", "restore_app", "Safety"),
     "doctor": ("safety", "doctor_app", "Safety"),
+    "plan": ("plans", "plan_app", "On a server"),
+    "access": ("plans", "access_app", "On a server"),
+    "portfolio": ("portfolio", "portfolio_app", "On a server"),
 }
 
 _KEEP_EXAMPLES = __import__("re").compile(r"\n\n( {4}\S[^\n]*(?:\n {4}[^\n]*)*)")
@@ -73,6 +75,7 @@ ALIASES: dict[str, str] = {
     "backups": "backup",
     "interventions": "intervention",
     "partners": "partner",
+    "plans": "plan",
 }
 
 
@@ -104,6 +107,9 @@ SUMMARIES: dict[str, str] = {
     "backup": "The previous versions of the store kept beside it (kt restore brings one back).",
     "restore": "Bring back a backup; what it replaces (even a damaged file) is kept too.",
     "doctor": "Check the store and say how to fix each problem; exit 0 when it is healthy.",
+    "plan": "The plans in a PostgreSQL database.",
+    "access": "Who may read or change a plan on a PostgreSQL server.",
+    "portfolio": "One line per plan you can see: judgement, intervention, RAG, overdue, KPIs, next visit.",
 }
 
 
@@ -258,7 +264,7 @@ def _invoke(invoke: Any) -> tuple[int, Any]:
     from knowsley_tracker.outputs import StdoutWriteError
 
     try:
-        result = invoke()
+        result = _retrying_when_busy(invoke)
     except StdoutWriteError as exc:
         return 0, exc
     except TrackerError as exc:
@@ -272,6 +278,22 @@ def _invoke(invoke: Any) -> tuple[int, Any]:
     except typer.TyperException as exc:
         return _usage_error(exc), None
     return (result if isinstance(result, int) else 0), None
+
+
+def _retrying_when_busy(invoke: Any) -> Any:
+    """Run the command; when a PostgreSQL server broke its transaction off (a
+    serialisation failure or a deadlock with another client) before anything was saved
+    or printed, run the whole command again, a bounded number of times (then busy, 7)."""
+    try:
+        return invoke()
+    except TrackerError as exc:
+        from knowsley_tracker import commit_point
+
+        if not getattr(exc, "retry_whole_command", False) or commit_point.commits():
+            raise
+    from knowsley_tracker.pgstore.writing import retrying  # loaded already: the error came from it
+
+    return retrying(invoke, tried=1)
 
 
 def _finish(code: int, failure: Any, guarded: Any) -> int:
@@ -381,14 +403,23 @@ def _show_version(value: bool) -> None:
 def root(
     ctx: typer.Context,
     db: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--db",
             envvar="KNOWSLEY_TRACKER_DB",
-            # The store reports unreadable files itself, with advice; Typer's
-            # own check would stop first with a usage error.
-            readable=False,
-            help="The store file. Default: plan.json in your application folder.",
+            metavar="FILE|URI",
+            help="The store: a file (default: plan.json in your application folder), or a PostgreSQL "
+            "server as a libpq URI (postgresql://jlee@db.council.local/improvement) or service=NAME.",
+            show_default=False,
+        ),
+    ] = None,
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            envvar="KNOWSLEY_TRACKER_PLAN",
+            metavar="KEY",
+            help="On a server: the plan to use (default: the only one your login can see; kt plan list).",
             show_default=False,
         ),
     ] = None,
@@ -437,7 +468,7 @@ def root(
 
         kt init --authority "Knowsley" && kt log A12 "Audit complete" --progress 60
     """
-    ctx.obj = AppContext(db=db if db is not None else default_db_path(), lock_timeout=lock_timeout)
+    ctx.obj = app_context_for(db, plan, lock_timeout)
 
 
 def main() -> NoReturn:

@@ -7,6 +7,7 @@ service function, hand the result to one of the ``print_*`` helpers here.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,10 +17,11 @@ from typing import Annotated, Any, Protocol
 import typer
 
 from knowsley_tracker.dates import Clock
-from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.errors import TrackerError, ValidationError
 from knowsley_tracker.render.text import TableView, detail_lines, emit, is_terminal, safe, tsv
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.storage import DEFAULT_LOCK_TIMEOUT, Store
+from knowsley_tracker.store_interface import PlanStore
 
 APP_NAME = "knowsley-tracker"
 
@@ -46,6 +48,24 @@ def default_db_path() -> Path:
     return Path(typer.get_app_dir(APP_NAME)) / "plan.json"
 
 
+# A libpq connection URI or a pg_service.conf entry: the store is a database server.
+# (Checked here, not in pgstore, so that a file-store command never imports it.)
+_SERVER_TARGET = re.compile(r"\s*(postgres(ql)?://|service\s*=)", re.IGNORECASE)
+
+
+def is_server_target(target: str) -> bool:
+    """True when ``--db`` names a PostgreSQL server (``postgresql://...``, ``postgres://...``,
+    ``service=NAME``); anything else is a file path."""
+    return _SERVER_TARGET.match(target) is not None
+
+
+class ServerStoreError(TrackerError):
+    """A file-store command asked of a server store (kt backup, kt restore): the
+    engine's own tools do it. Usage (exit 2): the command does not apply."""
+
+    exit_code = 2
+
+
 def format_from_suffix(path: Path | None, formats: Mapping[str, str]) -> str | None:
     """The format a file's name asks for, by its suffix (``.md`` -> ``markdown``), or None."""
     return None if path is None else formats.get(path.suffix.lower())
@@ -70,6 +90,10 @@ class AppContext:
     db: Path
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT
     clock: Clock | None = None
+    # The libpq connection string when the store is a PostgreSQL server (then ``db``
+    # is unused but for keeping -o away from the default file store), and --plan.
+    server: str | None = None
+    plan: str | None = None
 
     def get_clock(self) -> Clock:
         if self.clock is None:
@@ -79,12 +103,28 @@ class AppContext:
                 raise ValidationError(str(exc)) from None
         return self.clock
 
+    def _open(self, *, write: bool) -> PlanStore:
+        if self.server is None:
+            return Store.open(self.db, write=write, lock_timeout=self.lock_timeout)
+        from knowsley_tracker.pgstore.store import PgStore  # psycopg only for a server
+
+        return PgStore.open(self.server, self.plan, write=write, lock_timeout=self.lock_timeout)
+
+    def _user(self, store: PlanStore, by: str | None) -> str:
+        """Who the session acts as. On a server it is the database login; ``--by``
+        names whom the login acts for, recorded beside the login, never instead of it."""
+        named = (by or "").strip()
+        login = getattr(store, "login", None)
+        if login is None:
+            return named or current_user()
+        return login if not named or named == login else f"{named} (by {login})"
+
     @contextmanager
     def reading(self) -> Iterator[Session]:
         """A session over the committed store, without taking the lock."""
-        store = Store.open(self.db, write=False)
+        store = self._open(write=False)
         try:
-            yield Session(store=store, clock=self.get_clock(), user=current_user())
+            yield Session(store=store, clock=self.get_clock(), user=self._user(store, None))
         finally:
             store.close()
 
@@ -94,20 +134,51 @@ class AppContext:
         if allow_personal_data is not None and not allow_personal_data.strip():
             raise ValidationError("--allow-personal-data needs a reason.")
         clock = self.get_clock()
-        store = Store.open(self.db, write=True, lock_timeout=self.lock_timeout)
+        store = self._open(write=True)
         try:
             session = Session(
                 store=store,
                 clock=clock,
-                user=(by or "").strip() or current_user(),
+                user=self._user(store, by),
                 allow_personal_data=allow_personal_data,
             )
             with session.transaction(what):
                 yield session
         except BaseException:
-            store.close(quiet=True)  # the error on its way says what happened
+            if isinstance(store, Store):
+                store.close(quiet=True)  # the error on its way says what happened
+            else:
+                store.close()
             raise
         store.close()
+
+    def require_file(self, command: str) -> Path:
+        """The store file, for the commands that work on files (``kt backup``, ``kt
+        restore``); on a server, one line giving the engine's own command instead."""
+        if self.server is not None:
+            import shlex
+
+            target = shlex.quote(self.server)
+            instead = (
+                f"pg_restore --clean --if-exists -d {target} kt-backup.dump"
+                if command == "kt restore"
+                else f"pg_dump -Fc -d {target} -f kt-backup.dump"
+            )
+            raise ServerStoreError(
+                f"{command} works on a store file; a PostgreSQL database is backed up and restored with the "
+                f"server's own tools: {instead}"
+            )
+        return self.db
+
+
+def app_context_for(db: str | None, plan: str | None, lock_timeout: float) -> AppContext:
+    """The context for ``--db``, ``--plan`` and ``--lock-timeout`` as given."""
+    plan = (plan or "").strip() or None
+    if db is not None and is_server_target(db):
+        return AppContext(db=default_db_path(), lock_timeout=lock_timeout, server=db.strip(), plan=plan)
+    if plan is not None:
+        raise ValidationError("--plan chooses a plan on a PostgreSQL server; a store file holds one plan.")
+    return AppContext(db=Path(db) if db else default_db_path(), lock_timeout=lock_timeout)
 
 
 def app_context(ctx: typer.Context) -> AppContext:

@@ -81,19 +81,36 @@ def edit(
     inactive: Annotated[
         bool | None, typer.Option("--inactive/--active", help="Mark as left (or back in) post.")
     ] = None,
+    login: Annotated[
+        str | None,
+        typer.Option(
+            "--login",
+            help="On a PostgreSQL server: the database login of the officer in the role, who may then log "
+            'progress on its actions ("" unlinks).',
+        ),
+    ] = None,
     allow_personal_data: AllowPersonalData = None,
 ) -> None:
     """Change an owner, e.g. when someone new takes the role.
 
     Example:
 
-        kt owner edit O3 --name "Jordan Lee"
+        kt owner edit O3 --name "Jordan Lee" --login jlee
     """
-    if all(v is None for v in (role, name, email, inactive)):
-        raise ValidationError("Nothing to change: give --role, --name, --email, --inactive or --active.")
-    with app_context(ctx).writing(f"owner edit {owner}", allow_personal_data=allow_personal_data) as s:
+    if all(v is None for v in (role, name, email, inactive, login)):
+        raise ValidationError("Nothing to change: give --role, --name, --email, --login, --inactive or --active.")
+    app = app_context(ctx)
+    if login is not None and app.server is None:
+        raise ValidationError("--login links an owner to a database login: it is for a PostgreSQL store.")
+    with app.writing(f"owner edit {owner}", allow_personal_data=allow_personal_data) as s:
         updated, changes = service.edit_owner(
-            s, owner, role=role, name=name, email=email, active=None if inactive is None else not inactive
+            s,
+            owner,
+            role=role,
+            name=name,
+            email=email,
+            active=None if inactive is None else not inactive,
+            login=login,
         )
     say(updated_message(updated, changes))
 

@@ -100,7 +100,7 @@ def backup_list(ctx: typer.Context, as_json: JsonOption = False, wide: WideOptio
 
         kt backup list
     """
-    listing = audit.backups(app_context(ctx).db)
+    listing = audit.backups(app_context(ctx).require_file("kt backup"))
     output(as_json, lambda: audit_views.backups_json(listing), lambda: audit_views.backups_table(listing), wide=wide)
 
 
@@ -136,7 +136,11 @@ def restore(
     """
     app = app_context(ctx)
     result = audit.restore(
-        app.db, backup, by=(by or "").strip() or current_user(), lock_timeout=app.lock_timeout, yes=yes
+        app.require_file("kt restore"),
+        backup,
+        by=(by or "").strip() or current_user(),
+        lock_timeout=app.lock_timeout,
+        yes=yes,
     )
     if as_json:
         print_json(audit_views.restore_json(result))
@@ -168,6 +172,10 @@ def doctor(
         kt doctor --fix --personal-data
     """
     app = app_context(ctx)
+    if app.server is not None:
+        from knowsley_tracker.cli.server_doctor import doctor_on_server
+
+        raise typer.Exit(doctor_on_server(app, as_json=as_json, fix=fix, personal_data=personal_data))
     report = audit.diagnose(app.db)
     fixed: list[str] = []
     if fix and report.fixable:

@@ -21,8 +21,20 @@ config_app = typer.Typer(add_completion=False, no_args_is_help=True, help="Show 
 def init(
     ctx: typer.Context,
     authority: Annotated[str, typer.Option("--authority", "-a", help="The council, e.g. Knowsley.")],
+    plan: Annotated[
+        str | None,
+        typer.Option(
+            "--plan",
+            metavar="KEY",
+            help="On a PostgreSQL server: the new plan's key (the schema is created on first use).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Create a new, empty store (never overwrites an existing one).
+
+    On a PostgreSQL server (--db postgresql://... or service=NAME), create the plan
+    KEY in the database instead, and the schema the first time.
 
     Example:
 
@@ -34,6 +46,13 @@ def init(
         raise ValidationError("The authority's name cannot be empty.")
     if find_personal_data(name):
         raise PersonalDataError(f"The authority's name looks like {describe(find_personal_data(name))}.")
+    if app.server is not None:
+        from knowsley_tracker.cli.plans import init_on_server
+
+        init_on_server(app, name, plan)
+        return
+    if plan is not None:
+        raise ValidationError("--plan is for a PostgreSQL server; a store file holds one plan.")
     store = Store.create(app.db, authority=name, now=app.get_clock().now(), lock_timeout=app.lock_timeout)
     store.close()
     say(f"Created a store for {safe(name)} at {safe(app.db)}.")

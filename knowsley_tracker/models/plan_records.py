@@ -114,11 +114,13 @@ class Owner(Record):
     name: str = ""
     email: str = ""
     active: bool = True
+    login: str = ""  # on a PostgreSQL server: the database login of the officer in the role
 
     def __post_init__(self) -> None:
         self.role = require_text(self.role, "owner's role")
         self.name = optional_text(self.name)
         self.email = optional_text(self.email)
+        self.login = optional_text(self.login)
         if self.email and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", self.email):
             raise ValidationError(f"{self.email!r} is not an email address.")
 

@@ -12,10 +12,12 @@ never pays for it (tests/test_pg_import_cost.py).
 - :mod:`.access`: plans and who may do what on them; :mod:`.database` holds a
   connection for the plan-level commands (``kt init``, ``kt plan``, ``kt access``).
 - :mod:`.writing`: one command, one transaction, one writer per plan at a time.
-- :mod:`.store`: :class:`~.store.PgStore`, the storage interface on one plan.
+- :mod:`.store`: :class:`~.store.PgStore`, the storage interface on one plan
+  (:mod:`.rows` maps records to columns, :mod:`.history` reads and reverts history,
+  :mod:`.plan_values` holds the plan's settings, counters and snapshots).
 
-Setting a server up (what the README's "Sharing a plan across a council" will
-walk through once the command line opens server stores):
+Setting a server up (the README's "Sharing a plan across a council" walks
+through it with the commands):
 
 1. The DBA creates the database and an installer login that owns it. The
    installer needs CREATEROLE (the schema makes its group roles) but not

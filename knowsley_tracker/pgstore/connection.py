@@ -51,6 +51,9 @@ class ServerBusyError(StoreLockedError):
     saved, and running the whole command again is safe (:func:`.writing.retrying`).
     Busy (exit 7) when it is not run again."""
 
+    # The command line runs the whole command again (pgstore.writing.retrying).
+    retry_whole_command = True
+
 
 def is_server_target(target: str) -> bool:
     """True when ``--db`` names a database server rather than a file."""

@@ -55,6 +55,14 @@ class Database:
     def schema_version(self) -> int:
         return schema.current_version(self.conn)
 
+    def schema_problems(self) -> list[schema.SchemaProblem]:
+        """What ``kt doctor`` finds wrong with the schema: its version, then each
+        constraint, policy, trigger or row-level security flag that differs."""
+        try:
+            return schema.schema_problems(self.conn)
+        except psycopg.Error as exc:
+            raise server_error(exc, needs="checking the schema needs a role on a plan in this database") from None
+
     def plans(self) -> list[Plan]:
         return access.visible_plans(self.conn)
 

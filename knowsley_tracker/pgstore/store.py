@@ -1,6 +1,8 @@
 """One plan in a PostgreSQL database, as a :class:`~knowsley_tracker.store_interface.PlanStore`.
 
-Records become rows of their kind's table (``kt.actions``...) and back: the
+Records become rows of their kind's table (``kt.actions``...) and back (the
+column mapping is :mod:`.rows`; history and undo are :mod:`.history`; the
+plan's settings, counters and snapshots :mod:`.plan_values`): the
 columns are the model's fields, with real types (see ``migrations/0001_tables.sql``).
 Reading builds the same stored form the file store keeps (ISO dates, enum
 values, ISO timestamps) and loads records through the model's own loader, so a
@@ -32,12 +34,9 @@ and raises kt's own errors for those.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
-from enum import Enum
+from datetime import UTC, datetime
 from typing import Any, LiteralString, TypeVar
 
 import psycopg
@@ -49,168 +48,51 @@ from knowsley_tracker.models import TABLES, Record
 from knowsley_tracker.pgstore import schema
 from knowsley_tracker.pgstore.access import Plan, choose_plan
 from knowsley_tracker.pgstore.connection import connect, describe, server_error
+from knowsley_tracker.pgstore.history import HistoryMixin
+from knowsley_tracker.pgstore.plan_values import PlanValuesMixin
+from knowsley_tracker.pgstore.rows import (
+    PAGE,
+    _column_map,
+    _select_list,
+    _stored_row,
+    _table,
+    columns,
+    stamp,
+)
 from knowsley_tracker.pgstore.writing import DEFAULT_LOCK_TIMEOUT, lock_plan
-from knowsley_tracker.store_interface import META, Change, ChangeConflict, Condition, Contains, Eq, In, NotIn, Txn
-from knowsley_tracker.store_rows import not_found, ref_of
+from knowsley_tracker.store_interface import Change, Condition, Contains, Eq, In, NotIn
+from knowsley_tracker.store_rows import not_found
 
 R = TypeVar("R", bound=Record)
 Query = LiteralString | sql.Composed | sql.SQL
+BATCH = 500  # inserts of an import sent together
+LOG_READ_AHEAD = 1000  # log entries fetched together when a read-only command looks one up
 
-# Fields holding a moment (ISO 8601 text in the model, timestamptz in the database).
-TIMESTAMP_FIELDS = frozenset({"at", "created_at", "last_logged_at", "added_at", "recorded_at", "frozen_at", "sent_at"})
-PAGE = 1000  # rows fetched per query when a caller walks a table lazily
-_HISTORY_COLUMNS = sql.SQL("txn, at, login, on_behalf_of, what, changes, extra")
-
-
-# ---------------------------------------------------------------------------
-# Records <-> rows
+_INSERTS: dict[tuple[type[Record], bool, bool], sql.Composed] = {}
 
 
-@dataclass(frozen=True)
-class Column:
-    """How one model field is held in the database."""
-
-    name: str
-    kind: str  # text, date, dates, moment, json, ints, plain
-
-    def to_db(self, value: Any) -> Any:
-        """A stored-form value (as ``to_record`` gives it) as a query parameter."""
-        if value is None:
-            return None
-        if self.kind == "date":
-            return value if isinstance(value, date) else date.fromisoformat(value)
-        if self.kind == "dates":
-            return [v if isinstance(v, date) else date.fromisoformat(v) for v in value]
-        if self.kind == "moment":
-            return None if value == "" else _moment(value)
-        if self.kind == "json":
-            return Jsonb(value)
-        if isinstance(value, Enum):
-            return value.value
-        return value
-
-    def from_db(self, value: Any) -> Any:
-        """A column's value in stored form."""
-        if value is None:
-            return "" if self.kind == "moment" else None
-        if self.kind == "date":
-            return value.isoformat()
-        if self.kind == "dates":
-            return [v.isoformat() for v in value]
-        if self.kind == "moment":
-            return stamp(value)
-        return value
-
-
-def _moment(text: str) -> datetime:
-    moment = datetime.fromisoformat(text)
-    if moment.tzinfo is None:  # kt writes moments with their offset; an older one without is UTC
-        moment = moment.replace(tzinfo=UTC)
-    return moment
-
-
-def stamp(moment: datetime) -> str:
-    """A moment as kt stores it: ISO 8601 in UTC, to the second unless it has a fraction."""
-    moment = moment.astimezone(UTC)
-    return moment.isoformat(timespec="seconds" if moment.microsecond == 0 else "microseconds")
-
-
-_COLUMNS: dict[type[Record], tuple[Column, ...]] = {}
-_COLUMN_MAPS: dict[type[Record], dict[str, Column]] = {}
-
-
-def columns(cls: type[Record]) -> tuple[Column, ...]:
-    """The table columns of a record kind, in field order (``id`` excluded)."""
-    known = _COLUMNS.get(cls)
-    if known is not None:
-        return known
-    out = []
-    for f in fields(cls):
-        if f.name == "id":
-            continue
-        text = str(f.type)
-        if f.name in cls.DATE_FIELDS:
-            kind = "dates" if text.startswith("list") else "date"
-        elif f.name in TIMESTAMP_FIELDS:
-            kind = "moment"
-        elif text.startswith("dict") or text.startswith("list[dict"):
-            kind = "json"
-        elif text.startswith("list[int"):
-            kind = "ints"
-        else:
-            kind = "plain"
-        out.append(Column(f.name, kind))
-    _COLUMNS[cls] = tuple(out)
-    return _COLUMNS[cls]
-
-
-def _column_map(cls: type[Record]) -> dict[str, Column]:
-    known = _COLUMN_MAPS.get(cls)
+def _insert_query(cls: type[Record], with_id: bool, unless_taken: bool) -> sql.Composed:
+    """``INSERT INTO kt.<table> (plan_id[, id], ...) VALUES (...) RETURNING id``, made once."""
+    key = (cls, with_id, unless_taken)
+    known = _INSERTS.get(key)
     if known is None:
-        known = _COLUMN_MAPS[cls] = {c.name: c for c in columns(cls)}
-    return known
-
-
-# Dates and moments are formatted by the server into their stored form, so that a
-# fetched row becomes a record's stored dict without a Python call per value (the
-# regional plan's 50,000 log entries made that a fifth of a report's time).
-_AS_DATE = "to_char({0}, 'YYYY-MM-DD')"
-_AS_MOMENT = (
-    "CASE WHEN {0} IS NULL THEN '' ELSE to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS')"
-    " || CASE WHEN extract(microseconds FROM {0})::bigint %% 1000000 = 0 THEN ''"
-    " ELSE to_char({0} AT TIME ZONE 'UTC', '.US') END || '+00:00' END"
-)
-_SELECT_LISTS: dict[type[Record], sql.Composable] = {}
-_CONVERTED: dict[type[Record], tuple[tuple[str, ...], tuple[Column, ...]]] = {}
-
-
-def _select_list(cls: type[Record]) -> sql.Composable:
-    """``id`` and the record's columns, each as its stored form where the server can give it."""
-    known = _SELECT_LISTS.get(cls)
-    if known is None:
-        parts: list[sql.Composable] = [sql.Identifier("id")]
-        for c in columns(cls):
-            name = sql.Identifier(c.name)
-            if c.kind == "date":
-                parts.append(sql.SQL(_AS_DATE).format(name))
-            elif c.kind == "moment":
-                parts.append(sql.SQL(_AS_MOMENT).format(name))
-            else:
-                parts.append(name)
-        known = _SELECT_LISTS[cls] = sql.Composed(parts).join(", ")
-    return known
-
-
-def _converted(cls: type[Record]) -> tuple[tuple[str, ...], tuple[Column, ...]]:
-    """The field names in select order, and the columns still converted in Python (date lists)."""
-    known = _CONVERTED.get(cls)
-    if known is None:
-        known = _CONVERTED[cls] = (
-            tuple(c.name for c in columns(cls)),
-            tuple(c for c in columns(cls) if c.kind == "dates"),
+        names = [sql.Identifier("plan_id"), *(sql.Identifier(c.name) for c in columns(cls))]
+        if with_id:
+            names.insert(1, sql.Identifier("id"))
+        known = _INSERTS[key] = sql.SQL("INSERT INTO {} ({}) VALUES ({}){} RETURNING id").format(
+            _table(cls.TABLE),
+            sql.SQL(", ").join(names),
+            sql.SQL(", ").join(sql.Placeholder() * len(names)),
+            sql.SQL(" ON CONFLICT (plan_id, id) DO NOTHING" if unless_taken else ""),
         )
     return known
-
-
-def _table(table: str) -> sql.Composable:
-    return sql.Identifier("kt", table)
-
-
-def _stored_row(cls: type[Record], values: Sequence[Any]) -> dict[str, Any]:
-    """A row fetched with :func:`_select_list` (without its id) in the stored form
-    ``Record.from_record`` reads."""
-    names, in_python = _converted(cls)
-    row = dict(zip(names, values, strict=True))
-    for column in in_python:
-        row[column.name] = column.from_db(row[column.name])
-    return row
 
 
 # ---------------------------------------------------------------------------
 # The store
 
 
-class PgStore:
+class PgStore(HistoryMixin, PlanValuesMixin):
     """One plan in a database (see the module docstring)."""
 
     def __init__(
@@ -233,6 +115,11 @@ class PgStore:
         self._read_tx: Any = None
         self._write_tx: Any = None  # the open transaction holding the plan's writer lock
         self._lock_timeout = lock_timeout
+        self._login: str | None = None
+        self._last_txn = 0
+        self._log_ahead: dict[int, dict[str, Any] | None] = {}  # read-only stores: see _log_row_ahead
+        self._batch: list[tuple[Record, list[Any]]] = []  # inserts add_with_id held back: see _flush
+        self._top_ids: dict[str, int] = {}  # per table, in the open write transaction: see _free_id
         try:
             if writable:
                 self._lock()
@@ -299,9 +186,21 @@ class PgStore:
         return self._plan
 
     @property
+    def login(self) -> str:
+        """The database login this store is open as (session_user): who makes its changes."""
+        if self._login is None:
+            row = self._one("SELECT session_user")
+            self._login = str(row[0])
+        return self._login
+
+    @property
     def txn(self) -> int:
+        """The plan's last txn; once the store is closed, the last one it saw or made."""
+        if self._closed:
+            return self._last_txn
         row = self._one("SELECT last FROM kt.counters WHERE plan_id = %s AND kind = 'history'", (self._plan.id,))
-        return int(row[0]) if row else 0
+        self._last_txn = int(row[0]) if row else 0
+        return self._last_txn
 
     def close(self) -> None:
         if self._closed:
@@ -327,10 +226,33 @@ class PgStore:
     # -- queries -------------------------------------------------------------------------
 
     def _execute(self, query: Query, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        if self._batch:
+            self._flush()
         try:
             return self._conn.execute(query, params)
         except psycopg.Error as exc:
             raise server_error(exc, needs=self._needs()) from None
+
+    def _flush(self) -> None:
+        """Send the inserts ``add_with_id`` held back, as one pipelined batch, before any
+        other statement (so every read sees them) and at commit. An id that was taken
+        already is a conflict, raised inside the transaction, which then saves nothing."""
+        batch, self._batch = self._batch, []
+        if not batch:
+            return
+        query = _insert_query(type(batch[0][0]), True, True)
+        cursor = self._conn.cursor()
+        try:
+            cursor.executemany(query, [values for _, values in batch], returning=True)
+            taken: list[Record] = []
+            for record, _ in batch:
+                if cursor.fetchone() is None:
+                    taken.append(record)
+                cursor.nextset()
+        except psycopg.Error as exc:
+            raise server_error(exc, needs=self._needs()) from None
+        if taken:
+            raise ConflictError(f"{taken[0].ref} already exists.")
 
     def _one(self, query: Query, params: Sequence[Any] = ()) -> Any:
         return self._execute(query, params).fetchone()
@@ -351,8 +273,17 @@ class PgStore:
         self._write_tx = tx
 
     def _needs(self) -> str:
-        role = self._plan.role.value if self._plan.role else "no role"
-        return f"that change to plan {self._plan.key} needs a stronger role than {role}"
+        """What a change the server refused needed, in one sentence naming the role."""
+        key, role = self._plan.key, self._plan.role
+        if role is None or role.value == "reader":
+            held = role.value if role else "no role"
+            return f"that change to plan {key} needs the officer role or higher (you hold {held})"
+        if role.value == "officer":
+            return (
+                f"that change to plan {key} needs the editor role: an officer may log progress, mark done and add "
+                "evidence only on actions whose owner is linked to their login (kt owner edit O3 --login LOGIN)"
+            )
+        return f"that change to plan {key} needs the admin role"
 
     def _row(self, table: str, record_id: int) -> dict[str, Any] | None:
         cls = TABLES[table]
@@ -365,8 +296,30 @@ class PgStore:
     # -- reading records -----------------------------------------------------------------
 
     def find(self, cls: type[R], record_id: int) -> R | None:
-        row = self._row(cls.TABLE, record_id)
+        if cls.TABLE == "log" and not self._writable:
+            row = self._log_row_ahead(cls, record_id)
+        else:
+            row = self._row(cls.TABLE, record_id)
         return None if row is None else cls.from_record(record_id, row)
+
+    def _log_row_ahead(self, cls: type[Record], record_id: int) -> dict[str, Any] | None:
+        """A log entry's row, reading ahead: ``kt history`` looks up every log entry a
+        command created (the history does not copy them), one by one, and an imported
+        plan's one command created 50,000. In a read-only store the snapshot never
+        changes, so the entries around the one asked for are fetched with it."""
+        if record_id not in self._log_ahead:
+            low = max(1, record_id - LOG_READ_AHEAD // 4)
+            high = low + LOG_READ_AHEAD
+            rows = self._execute(
+                sql.SQL("SELECT {} FROM kt.log WHERE plan_id = %s AND id >= %s AND id < %s").format(_select_list(cls)),
+                (self._plan.id, low, high),
+            ).fetchall()
+            if len(self._log_ahead) > 20 * LOG_READ_AHEAD:
+                self._log_ahead.clear()
+            self._log_ahead.update(dict.fromkeys(range(low, high)))
+            self._log_ahead.update({int(row[0]): _stored_row(cls, row[1:]) for row in rows})
+        found = self._log_ahead[record_id]
+        return None if found is None else dict(found)
 
     def get(self, cls: type[R], record_id: int) -> R:
         found = self.find(cls, record_id)
@@ -498,19 +451,21 @@ class PgStore:
             raise RuntimeError("Store changes must happen inside store.transaction().")
         return self._pending
 
-    def _insert(self, record: Record, *, with_id: bool) -> int:
+    def _insert(self, record: Record, *, with_id: bool, unless_taken: bool = False) -> int | None:
+        """Insert the record's row; its new id. ``unless_taken``: None, and nothing
+        inserted, when its id is taken already (one round trip, not two: an import
+        inserts every record of a plan with its id)."""
         cls = type(record)
         stored = record.to_record()
-        cols = list(columns(cls))
-        names = [sql.Identifier("plan_id"), *(sql.Identifier(c.name) for c in cols)]
+        cols = columns(cls)
         values: list[Any] = [self._plan.id, *(c.to_db(stored[c.name]) for c in cols)]
         if with_id:
-            names.insert(1, sql.Identifier("id"))
             values.insert(1, record.id)
-        query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) RETURNING id").format(
-            _table(cls.TABLE), sql.SQL(", ").join(names), sql.SQL(", ").join(sql.Placeholder() * len(values))
-        )
-        row = self._one(query, values)
+        row = self._one(_insert_query(cls, with_id, unless_taken), values)
+        if row is None:
+            return None
+        if cls.TABLE in self._top_ids:
+            self._top_ids[cls.TABLE] = max(self._top_ids[cls.TABLE], int(row[0]))
         return int(row[0])
 
     def _created(self, pending: list[Change], record: Record) -> None:
@@ -520,17 +475,38 @@ class PgStore:
 
     def add(self, record: R) -> R:
         pending = self._require_transaction()
-        record.id = self._insert(record, with_id=False)
+        new_id = self._insert(record, with_id=False)
+        assert new_id is not None
+        record.id = new_id
         self._created(pending, record)
         return record
 
     def add_with_id(self, record: R) -> R:
+        """Add a record with its own id (an import): held back and sent in batches
+        (:meth:`_flush`), as one round trip per record made importing a region's plan
+        take a minute."""
         pending = self._require_transaction()
-        if record.id < 1 or self.exists(type(record), record.id):
+        if record.id < 1 or not self._free_id(type(record), record.id):
             raise ConflictError(f"{record.ref} already exists.")
-        self._insert(record, with_id=True)
+        if self._batch and (type(self._batch[0][0]) is not type(record) or len(self._batch) >= BATCH):
+            self._flush()
+        stored = record.to_record()
+        values = [self._plan.id, record.id, *(c.to_db(stored[c.name]) for c in columns(type(record)))]
+        self._batch.append((record, values))
         self._created(pending, record)
         return record
+
+    def _free_id(self, cls: type[Record], record_id: int) -> bool:
+        """True when no record of the kind has this id. An id above the highest one
+        (read once per transaction; the writer lock keeps other writers out) needs no
+        query: an import into an empty plan asks nothing per record."""
+        top = self._top_ids.get(cls.TABLE)
+        if top is None:
+            top = self._top_ids[cls.TABLE] = self.highest_id(cls)
+        if record_id > top:
+            self._top_ids[cls.TABLE] = record_id
+            return True
+        return not self.exists(cls, record_id)
 
     def _update(self, table: str, record_id: int, changed: dict[str, Any]) -> None:
         known = _column_map(TABLES[table])
@@ -591,6 +567,8 @@ class PgStore:
             raise server_error(exc, needs=self._needs()) from None
         finally:
             self._pending = None
+            self._batch = []  # sent at commit, or gone with the rollback
+            self._top_ids = {}
 
     def _commit(self, *, by: str, what: str, extra: dict[str, Any] | None, at: datetime | None) -> None:
         changes = self._pending or []
@@ -601,8 +579,9 @@ class PgStore:
         moment = (at or datetime.now(UTC)).astimezone(UTC)
         login = self._one("SELECT session_user")[0]
         on_behalf_of = by.strip() if by and by.strip() != login else None
-        self._execute(
-            "INSERT INTO kt.history (plan_id, at, on_behalf_of, what, changes, extra) VALUES (%s, %s, %s, %s, %s, %s)",
+        self._last_txn = self._one(
+            "INSERT INTO kt.history (plan_id, at, on_behalf_of, what, changes, extra) VALUES (%s, %s, %s, %s, %s, %s) "
+            "RETURNING txn",
             (
                 self._plan.id,
                 moment.replace(microsecond=0),
@@ -611,216 +590,7 @@ class PgStore:
                 Jsonb([change_to_list(c) for c in changes]),
                 Jsonb(dict(extra or {})),
             ),
-        )
+        )[0]
 
     def pending_changes(self) -> list[Change]:
         return list(self._pending or [])
-
-    # -- the plan's own values -----------------------------------------------------------
-
-    def _meta_change(self, name: str, old: Any, new: Any) -> None:
-        self._require_transaction().append(Change("update", META, 1, diff={name: [old, new]}))
-
-    def setting(self, name: str, default: Any) -> Any:
-        row = self._one("SELECT value FROM kt.settings WHERE plan_id = %s AND name = %s", (self._plan.id, name))
-        return default if row is None else row[0]
-
-    def settings(self) -> dict[str, Any]:
-        rows = self._execute("SELECT name, value FROM kt.settings WHERE plan_id = %s", (self._plan.id,)).fetchall()
-        return {str(name): value for name, value in rows}
-
-    def set_setting(self, name: str, value: Any) -> None:
-        self._require_transaction()
-        old = self.setting(name, None)
-        if old == value:
-            return
-        if value is None:
-            self._execute("DELETE FROM kt.settings WHERE plan_id = %s AND name = %s", (self._plan.id, name))
-        else:
-            self._execute(
-                "INSERT INTO kt.settings (plan_id, name, value) VALUES (%s, %s, %s) "
-                "ON CONFLICT (plan_id, name) DO UPDATE SET value = EXCLUDED.value",
-                (self._plan.id, name, Jsonb(value)),
-            )
-        self._meta_change(f"settings.{name}", copy.deepcopy(old), copy.deepcopy(value))
-
-    def set_authority(self, name: str) -> None:
-        self._require_transaction()
-        if name != self._authority:
-            self._execute("UPDATE kt.plans SET authority = %s WHERE id = %s", (name, self._plan.id))
-            self._meta_change("authority", self._authority, name)
-            self._authority = name
-
-    def set_created_at(self, stamp_text: str) -> None:
-        self._require_transaction()
-        if stamp_text != self._created_at:
-            self._execute("UPDATE kt.plans SET created_at = %s WHERE id = %s", (_moment(stamp_text), self._plan.id))
-            self._meta_change("created_at", self._created_at, stamp_text)
-            self._created_at = stamp_text
-
-    def raise_counter(self, table: str, value: int) -> bool:
-        self._require_transaction()
-        old = self.counters().get(table, 0)
-        if value <= old:
-            return False
-        row = self._one("SELECT kt.raise_counter(%s, %s, %s)", (self._plan.id, table, value))
-        if row and row[0]:
-            self._meta_change(f"counters.{table}", old, value)
-            return True
-        return False
-
-    # -- history and undo ------------------------------------------------------------------
-
-    @staticmethod
-    def _txn(row: Sequence[Any]) -> Txn:
-        from knowsley_tracker.store_rows import change_from_list
-
-        txn, at, login, on_behalf_of, what, changes, extra = row
-        # ``by`` is whom the command was for: the login itself unless it acted on
-        # someone's behalf. The login is always in the row (history_login).
-        return Txn(
-            txn=int(txn),
-            at=stamp(at),
-            by=on_behalf_of or login,
-            what=what,
-            changes=tuple(change_from_list(c) for c in changes or ()),
-            extra=dict(extra or {}),
-        )
-
-    def history_login(self, txn: int) -> str | None:
-        """The database login that made a command (beside ``Txn.by``, which may name
-        someone it acted for): what ``kt history`` on the server shows as who."""
-        row = self._one("SELECT login FROM kt.history WHERE plan_id = %s AND txn = %s", (self._plan.id, txn))
-        return None if row is None else str(row[0])
-
-    def history(
-        self,
-        *,
-        newest_first: bool = False,
-        since_txn: int = 0,
-        since: datetime | None = None,
-        touching: tuple[str, int] | None = None,
-    ) -> Iterator[Txn]:
-        clauses = [sql.SQL("plan_id = %s"), sql.SQL("txn > %s")]
-        params: list[Any] = [self._plan.id, since_txn]
-        if since is not None:
-            clauses.append(sql.SQL("at >= %s"))
-            params.append(since)
-        if touching is not None:
-            clauses.append(
-                sql.SQL("EXISTS (SELECT 1 FROM jsonb_array_elements(changes) c WHERE c->>1 = %s AND (c->>2)::int = %s)")
-            )
-            params += [touching[0], touching[1]]
-        where = sql.SQL(" AND ").join(clauses)
-        order = sql.SQL("DESC" if newest_first else "ASC")
-        beyond = sql.SQL("txn < %s" if newest_first else "txn > %s")
-        bound: int | None = None
-        while True:
-            if bound is None:
-                query = sql.SQL("SELECT {} FROM kt.history WHERE {} ORDER BY txn {} LIMIT %s").format(
-                    _HISTORY_COLUMNS, where, order
-                )
-                rows = self._execute(query, [*params, PAGE]).fetchall()
-            else:
-                query = sql.SQL("SELECT {} FROM kt.history WHERE {} AND {} ORDER BY txn {} LIMIT %s").format(
-                    _HISTORY_COLUMNS, where, beyond, order
-                )
-                rows = self._execute(query, [*params, bound, PAGE]).fetchall()
-            for row in rows:
-                yield self._txn(row)
-            if len(rows) < PAGE:
-                return
-            bound = int(rows[-1][0])
-
-    def history_entry(self, txn: int) -> Txn | None:
-        row = self._one(
-            sql.SQL("SELECT {} FROM kt.history WHERE plan_id = %s AND txn = %s").format(_HISTORY_COLUMNS),
-            (self._plan.id, txn),
-        )
-        return None if row is None else self._txn(row)
-
-    def revert(self, change: Change) -> None:
-        pending = self._require_transaction()
-        table, record_id = change.table, change.record_id
-        if table == META:
-            self._revert_meta(change)
-            return
-        ref = ref_of(table, record_id)
-        current = self._row(table, record_id)
-        cls = TABLES[table]
-        if change.op == "create":
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
-            if change.row is not None:  # None for log entries, which never change
-                for name in sorted(set(change.row) | set(current)):
-                    if change.row.get(name) != current.get(name):
-                        raise ChangeConflict(
-                            f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
-                        )
-            self._delete(table, record_id)
-            pending.append(Change("delete", table, record_id, row=current))
-        elif change.op == "delete":
-            if current is not None:
-                raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
-            if change.row is None:
-                raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
-            row = dict(change.row)
-            self._insert(cls.from_record(record_id, row), with_id=True)
-            pending.append(Change("create", table, record_id, row=None if table == "log" else row))
-        else:
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
-            diff: dict[str, list[Any]] = {}
-            for name, (old, new) in (change.diff or {}).items():
-                if current.get(name) != new:
-                    raise ChangeConflict(
-                        f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
-                        table,
-                        record_id,
-                        name,
-                    )
-                diff[name] = [new, old]
-            if diff:
-                self._update(table, record_id, {k: v[1] for k, v in diff.items()})
-            pending.append(Change("update", table, record_id, diff=diff))
-
-    def _revert_meta(self, change: Change) -> None:
-        for name, (old, new) in (change.diff or {}).items():
-            if name.startswith("counters."):
-                continue  # id counters never move back
-            if name.startswith("settings."):
-                setting = name.split(".", 1)[1]
-                if self.setting(setting, None) != new:
-                    raise ChangeConflict(
-                        f"Cannot undo: the setting {setting} has changed since; undo the later change first.",
-                        META,
-                        1,
-                        name,
-                    )
-                self.set_setting(setting, old)
-                continue
-            current = {"authority": self._authority, "created_at": self._created_at}.get(name)
-            if current != new:
-                raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
-            if name == "authority":
-                self.set_authority(old)
-            elif name == "created_at":
-                self.set_created_at(old)
-
-    # -- board snapshots -------------------------------------------------------------------
-
-    def save_snapshot(self, name: str, snapshot: dict[str, Any]) -> str:
-        self._require_transaction()
-        file_name = f"{name}-t{self.txn + 1:06d}.json"
-        self._execute(
-            "INSERT INTO kt.snapshots (plan_id, name, snapshot) VALUES (%s, %s, %s)",
-            (self._plan.id, file_name, Jsonb(snapshot)),
-        )
-        return file_name
-
-    def load_snapshot(self, name: str) -> dict[str, Any]:
-        row = self._one("SELECT snapshot FROM kt.snapshots WHERE plan_id = %s AND name = %s", (self._plan.id, name))
-        if row is None:
-            raise CorruptStoreError(f"The plan {self._location} refers to the snapshot {name}, which is missing.")
-        loaded: dict[str, Any] = row[0]
-        return loaded

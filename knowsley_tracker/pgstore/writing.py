@@ -87,11 +87,14 @@ def plan_read(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]
         yield conn
 
 
-def retrying(command: Callable[[], T], *, retries: int = DEFAULT_RETRIES) -> T:
+def retrying(command: Callable[[], T], *, retries: int = DEFAULT_RETRIES, tried: int = 0) -> T:
     """Run a whole command (open the store, do the work, commit, close) again when the
     server broke it off (``ServerBusyError``), at most ``retries`` more times with a
-    short random back-off; then it is busy (exit 7). For the command line's writers."""
-    attempt = 0
+    short random back-off; then it is busy (exit 7). For the command line's writers;
+    ``tried``: how many times it was broken off already before this call."""
+    attempt = tried
+    if tried:
+        time.sleep(random.uniform(0.005, 0.02) * 2**tried)  # noqa: S311  # back-off jitter, not secrecy
     while True:
         try:
             return command()

@@ -237,8 +237,12 @@ def edit_owner(
     name: str | None = None,
     email: str | None = None,
     active: bool | None = None,
+    login: str | None = None,
 ) -> tuple[Owner, dict[str, list[object]]]:
+    """Change an owner; ``login`` links it to a database login ("" unlinks)."""
     s.texts(role=role, name=name)
+    if login is not None and login.strip() and (len(login.strip().encode()) > 63 or not login.strip().isprintable()):
+        raise ValidationError(f"{login!r} is not a database login name.")
     owner = s.owner(ref)
     updated = replace(
         owner,
@@ -246,6 +250,7 @@ def edit_owner(
         name=name if name is not None else owner.name,
         email=email if email is not None else owner.email,
         active=active if active is not None else owner.active,
+        login=login.strip() if login is not None else owner.login,
     )
     return updated, s.store.save(updated)
 

@@ -301,6 +301,23 @@ class PgDatabase:
     def connect(self, user: str, *, autocommit: bool = False) -> Any:
         return self.server.connect(self.name, user, autocommit=autocommit)
 
+    def wait_for_a_lock_wait(self, application_name: str = "knowsley-tracker", timeout: float = 20.0) -> None:
+        """Block until a session of kt (its connections' application_name) waits for a lock
+        in this database: for tests that must make a deadlock happen, whatever the load."""
+        deadline = time.monotonic() + timeout
+        with self.server.connect(self.name, autocommit=True) as conn:
+            while True:
+                row = conn.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND application_name = %s "
+                    "AND wait_event_type = 'Lock'",
+                    (self.name, application_name),
+                ).fetchone()
+                if row[0]:
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"no {application_name} session waited for a lock within {timeout:g} s")
+                time.sleep(0.02)
+
     def login(self) -> str:
         """A new login that may connect to this database (and holds no role on any plan)."""
         return self.server.create_login()

@@ -1,0 +1,184 @@
+"""History and undo on the server: reading ``kt.history`` and reverting a change.
+
+A mixin of :class:`~knowsley_tracker.pgstore.store.PgStore`, kept apart from the
+record queries. The history row's ``login`` is who made a command (the database
+fills it in); ``on_behalf_of`` is whom it was for, when kt --by named someone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from psycopg import sql
+
+from knowsley_tracker.models import TABLES
+from knowsley_tracker.pgstore.rows import PAGE, stamp
+from knowsley_tracker.store_interface import META, Change, ChangeConflict, Txn
+from knowsley_tracker.store_rows import ref_of
+
+if TYPE_CHECKING:
+    import psycopg
+
+    from knowsley_tracker.models import Record
+    from knowsley_tracker.pgstore.access import Plan
+
+_HISTORY_COLUMNS = sql.SQL("txn, at, login, on_behalf_of, what, changes, extra")
+
+
+class HistoryMixin:
+    """``history``, ``history_entry``, ``history_login`` and ``revert`` for PgStore."""
+
+    if TYPE_CHECKING:
+        _plan: Plan
+        _authority: str
+        _created_at: str
+
+        def _execute(self, query: Any, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]: ...
+        def _one(self, query: Any, params: Sequence[Any] = ()) -> Any: ...
+        def _require_transaction(self) -> list[Change]: ...
+        def _row(self, table: str, record_id: int) -> dict[str, Any] | None: ...
+        def _insert(self, record: Record, *, with_id: bool, unless_taken: bool = False) -> int | None: ...
+        def _update(self, table: str, record_id: int, changed: dict[str, Any]) -> None: ...
+        def _delete(self, table: str, record_id: int) -> None: ...
+        def setting(self, name: str, default: Any) -> Any: ...
+        def set_setting(self, name: str, value: Any) -> None: ...
+        def set_authority(self, name: str) -> None: ...
+        def set_created_at(self, stamp_text: str) -> None: ...
+
+    @staticmethod
+    def _txn(row: Sequence[Any]) -> Txn:
+        from knowsley_tracker.store_rows import change_from_list
+
+        txn, at, login, on_behalf_of, what, changes, extra = row
+        # ``by`` is whom the command was for: the login itself unless it acted on
+        # someone's behalf. The login is always in the row (history_login).
+        return Txn(
+            txn=int(txn),
+            at=stamp(at),
+            by=on_behalf_of or login,
+            what=what,
+            changes=tuple(change_from_list(c) for c in changes or ()),
+            extra=dict(extra or {}),
+        )
+
+    def history_login(self, txn: int) -> str | None:
+        """The database login that made a command (beside ``Txn.by``, which may name
+        someone it acted for): what ``kt history`` on the server shows as who."""
+        row = self._one("SELECT login FROM kt.history WHERE plan_id = %s AND txn = %s", (self._plan.id, txn))
+        return None if row is None else str(row[0])
+
+    def history(
+        self,
+        *,
+        newest_first: bool = False,
+        since_txn: int = 0,
+        since: datetime | None = None,
+        touching: tuple[str, int] | None = None,
+    ) -> Iterator[Txn]:
+        clauses = [sql.SQL("plan_id = %s"), sql.SQL("txn > %s")]
+        params: list[Any] = [self._plan.id, since_txn]
+        if since is not None:
+            clauses.append(sql.SQL("at >= %s"))
+            params.append(since)
+        if touching is not None:
+            clauses.append(
+                sql.SQL("EXISTS (SELECT 1 FROM jsonb_array_elements(changes) c WHERE c->>1 = %s AND (c->>2)::int = %s)")
+            )
+            params += [touching[0], touching[1]]
+        where = sql.SQL(" AND ").join(clauses)
+        order = sql.SQL("DESC" if newest_first else "ASC")
+        beyond = sql.SQL("txn < %s" if newest_first else "txn > %s")
+        bound: int | None = None
+        while True:
+            if bound is None:
+                query = sql.SQL("SELECT {} FROM kt.history WHERE {} ORDER BY txn {} LIMIT %s").format(
+                    _HISTORY_COLUMNS, where, order
+                )
+                rows = self._execute(query, [*params, PAGE]).fetchall()
+            else:
+                query = sql.SQL("SELECT {} FROM kt.history WHERE {} AND {} ORDER BY txn {} LIMIT %s").format(
+                    _HISTORY_COLUMNS, where, beyond, order
+                )
+                rows = self._execute(query, [*params, bound, PAGE]).fetchall()
+            for row in rows:
+                yield self._txn(row)
+            if len(rows) < PAGE:
+                return
+            bound = int(rows[-1][0])
+
+    def history_entry(self, txn: int) -> Txn | None:
+        row = self._one(
+            sql.SQL("SELECT {} FROM kt.history WHERE plan_id = %s AND txn = %s").format(_HISTORY_COLUMNS),
+            (self._plan.id, txn),
+        )
+        return None if row is None else self._txn(row)
+
+    def revert(self, change: Change) -> None:
+        pending = self._require_transaction()
+        table, record_id = change.table, change.record_id
+        if table == META:
+            self._revert_meta(change)
+            return
+        ref = ref_of(table, record_id)
+        current = self._row(table, record_id)
+        cls = TABLES[table]
+        if change.op == "create":
+            if current is None:
+                raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
+            if change.row is not None:  # None for log entries, which never change
+                for name in sorted(set(change.row) | set(current)):
+                    if change.row.get(name) != current.get(name):
+                        raise ChangeConflict(
+                            f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
+                        )
+            self._delete(table, record_id)
+            pending.append(Change("delete", table, record_id, row=current))
+        elif change.op == "delete":
+            if current is not None:
+                raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
+            if change.row is None:
+                raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
+            row = dict(change.row)
+            self._insert(cls.from_record(record_id, row), with_id=True)
+            pending.append(Change("create", table, record_id, row=None if table == "log" else row))
+        else:
+            if current is None:
+                raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
+            diff: dict[str, list[Any]] = {}
+            for name, (old, new) in (change.diff or {}).items():
+                if current.get(name) != new:
+                    raise ChangeConflict(
+                        f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
+                        table,
+                        record_id,
+                        name,
+                    )
+                diff[name] = [new, old]
+            if diff:
+                self._update(table, record_id, {k: v[1] for k, v in diff.items()})
+            pending.append(Change("update", table, record_id, diff=diff))
+
+    def _revert_meta(self, change: Change) -> None:
+        for name, (old, new) in (change.diff or {}).items():
+            if name.startswith("counters."):
+                continue  # id counters never move back
+            if name.startswith("settings."):
+                setting = name.split(".", 1)[1]
+                if self.setting(setting, None) != new:
+                    raise ChangeConflict(
+                        f"Cannot undo: the setting {setting} has changed since; undo the later change first.",
+                        META,
+                        1,
+                        name,
+                    )
+                self.set_setting(setting, old)
+                continue
+            current = {"authority": self._authority, "created_at": self._created_at}.get(name)
+            if current != new:
+                raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
+            if name == "authority":
+                self.set_authority(old)
+            elif name == "created_at":
+                self.set_created_at(old)
