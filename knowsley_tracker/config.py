@@ -20,6 +20,7 @@ this module, and generating dataclass methods cost about 2 ms of start-up.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from datetime import date
 from typing import Any, NamedTuple
@@ -27,21 +28,22 @@ from typing import Any, NamedTuple
 from knowsley_tracker.errors import CorruptStoreError, ValidationError
 
 
-class Kind:
-    """What values a setting takes: read from typed text, checked as stored JSON."""
+class Kind(ABC):
+    """What values a setting takes: read from typed text, checked as stored JSON.
+    Every kind below implements all three; Kind itself cannot be made."""
 
     @property
+    @abstractmethod
     def accepted(self) -> str:
         """The values accepted, as a phrase: ``a whole number from 0 to 365``."""
-        raise NotImplementedError
 
+    @abstractmethod
     def from_text(self, text: str, today: date) -> Any:
         """The stored value for what a user typed; raises ValueError."""
-        raise NotImplementedError
 
+    @abstractmethod
     def check(self, value: Any) -> str | None:
         """Why a stored or imported value is not accepted (None when it is)."""
-        raise NotImplementedError
 
     def show(self, value: Any) -> str:
         return str(value)
