@@ -306,6 +306,30 @@ def test_a_password_on_the_command_line_is_refused(runner: Any) -> None:
     assert "~/.pgpass" in result.stderr and "secret" not in result.stderr
 
 
+def test_the_plan_variable_is_ignored_for_a_file_but_plan_is_refused(runner: Any, tmp_path: Path) -> None:
+    """KNOWSLEY_TRACKER_PLAN exported in a shell profile for the council's server must not
+    lock its user out of a local file; ``--plan`` given with a file is one clear line."""
+    plan = tmp_path / "own.json"
+    env = {"KNOWSLEY_TRACKER_PLAN": "knowsley-2025"}
+    steps = [
+        ["--db", str(plan), "init", "--authority", "Test Council"],
+        ["--db", str(plan), "focus", "add", "DIS", "Children with disabilities"],
+    ]
+    for step in steps:
+        result = run(runner, *step, env=env)
+        assert result.exit_code == 0, (step, result.stderr)
+    listed = run(runner, "--db", str(plan), "focus", "list", "--json", env=env)
+    assert listed.exit_code == 0, listed.stderr
+    assert [f["key"] for f in json.loads(listed.stdout)] == ["DIS"]
+    assert listed.stderr == ""
+    before = plan.read_bytes()
+    for args in (["--plan", "knowsley-2025", "focus", "list"], ["--plan", "other", "focus", "add", "CL", "Care"]):
+        refused = run(runner, "--db", str(plan), *args, env=env)
+        assert refused.exit_code == 4, refused.stderr
+        assert refused.stderr == ("Error: --plan chooses a plan on a PostgreSQL server; a store file holds one plan.\n")
+    assert plan.read_bytes() == before
+
+
 def test_file_commands_on_a_server_name_the_engine_s_own_tools(council: Council) -> None:
     target = uri(council.db.server, council.db.name, council.logins["admin"])
     for args, tool in (

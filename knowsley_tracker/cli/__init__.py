@@ -468,7 +468,8 @@ def root(
 
         kt init --authority "Knowsley" && kt log A12 "Audit complete" --progress 60
     """
-    ctx.obj = app_context_for(db, plan, lock_timeout)
+    from_env = getattr(ctx.get_parameter_source("plan"), "name", "") == "ENVIRONMENT"  # not --plan
+    ctx.obj = app_context_for(db, plan, lock_timeout, plan_from_env=from_env)
 
 
 def main() -> NoReturn:

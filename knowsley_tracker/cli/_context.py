@@ -171,12 +171,19 @@ class AppContext:
         return self.db
 
 
-def app_context_for(db: str | None, plan: str | None, lock_timeout: float) -> AppContext:
-    """The context for ``--db``, ``--plan`` and ``--lock-timeout`` as given."""
+def app_context_for(
+    db: str | None, plan: str | None, lock_timeout: float, *, plan_from_env: bool = False
+) -> AppContext:
+    """The context for ``--db``, ``--plan`` and ``--lock-timeout`` as given.
+
+    ``plan_from_env``: the plan came from ``KNOWSLEY_TRACKER_PLAN``, not ``--plan``. A
+    file store holds one plan, so ``--plan`` with a file is refused; the variable is
+    ignored there, so that one exported in a shell profile for the council's server
+    does not lock its user out of a local file."""
     plan = (plan or "").strip() or None
     if db is not None and is_server_target(db):
         return AppContext(db=default_db_path(), lock_timeout=lock_timeout, server=db.strip(), plan=plan)
-    if plan is not None:
+    if plan is not None and not plan_from_env:
         raise ValidationError("--plan chooses a plan on a PostgreSQL server; a store file holds one plan.")
     return AppContext(db=Path(db) if db else default_db_path(), lock_timeout=lock_timeout)
 
