@@ -9,6 +9,14 @@ command exits 0 (or 12 when the confirmation itself could not be printed), never
 130 "nothing was saved". The CLI's boundary opens one :func:`command` scope per
 command and reads :func:`commits` and :func:`notes` at the end.
 
+The same scope keeps what running the command again must not repeat. A
+PostgreSQL server may break a command's transaction off (a deadlock with another
+client); the CLI then runs the whole command again, unless it had already done
+something outside the store (:func:`did_outside`: an e-mail sent, a file written,
+output printed), which a second run would do twice. Standard input is read
+through :func:`standard_input`, once per command: a second run gets the same
+bytes, not what is left of the stream.
+
 Imports only the standard library, so both storage/ and the CLI can use it.
 """
 
@@ -28,6 +36,9 @@ class _State:
     received = False  # Ctrl-C came while we held it
     commits: list[int] = []  # txns this command saved, in order
     notes: list[str] = []  # things that went wrong after a save landed
+    outside: list[str] = []  # what it did outside the store that a second run would repeat
+    stdin: bytes = b""  # standard input as far as the command has read it
+    stdin_ended = False  # ... and whether that was all of it
 
 
 def _held(signum: int, frame: object) -> None:
@@ -80,6 +91,36 @@ def commits() -> list[int]:
     return list(_State.commits)
 
 
+def did_outside(what: str) -> None:
+    """The command did something outside the store that running it again would repeat
+    (``what``, e.g. "sent e-mail"): from now on it is not run again when a server breaks
+    its transaction off."""
+    if what not in _State.outside:
+        _State.outside.append(what)
+
+
+def outside() -> list[str]:
+    """What the command did outside the store, in order, each once (see :func:`did_outside`)."""
+    return list(_State.outside)
+
+
+def standard_input(size: int) -> bytes:
+    """Up to ``size`` bytes of standard input (fewer when it ends first). Within a command,
+    read once: a command run again gets the bytes its first run read (more are read only
+    when a later call asks for more than has been read)."""
+    import sys
+
+    stream = sys.stdin.buffer
+    if not in_command():
+        return stream.read(size)
+    if len(_State.stdin) < size and not _State.stdin_ended:
+        wanted = size - len(_State.stdin)
+        more = stream.read(wanted)
+        _State.stdin += more
+        _State.stdin_ended = len(more) < wanted
+    return _State.stdin[:size]
+
+
 def notes() -> list[str]:
     return list(_State.notes)
 
@@ -108,6 +149,9 @@ def command(*, restore: bool = True) -> Iterator[None]:
         _let_go()
         _State.commits = []
         _State.notes = []
+        _State.outside = []
+        _State.stdin = b""
+        _State.stdin_ended = False
     _State.depth += 1
     try:
         yield

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from knowsley_tracker import safe_files as sf
+from knowsley_tracker.commit_point import did_outside
 from knowsley_tracker.errors import OutputWriteError, TrackerError, UnsafeStoreError, ValidationError
 from knowsley_tracker.storage import StoreFolders, StorePaths
 
@@ -55,6 +56,7 @@ def write_output_in(folder: sf.Folder, name: str, payload: bytes, *, store: Path
         sf.atomic_write(folder, name, payload, _output_mode(paths))
     except OSError as exc:
         raise _output_failed(path, exc) from None
+    did_outside(f"written {name}")  # a command run again would write it again
 
 
 def open_output_folder(path: Path, *, store: Path) -> sf.Folder:
@@ -225,6 +227,7 @@ class GuardedStdout:
     def __init__(self, stream: TextIO | None) -> None:
         self.stream = stream
         self.pipe_closed = False
+        self.printed = False  # anything written: a command run again would print it twice
 
     def __getattr__(self, name: str) -> Any:
         if self.stream is None:
@@ -256,6 +259,7 @@ class GuardedStdout:
             return len(text)
         if self.stream is None:
             raise _stdout_failed(None)
+        self._printing(text)
         if self._descriptor() is None:
             try:
                 return self.stream.write(text)
@@ -267,6 +271,11 @@ class GuardedStdout:
         errors = getattr(self.stream, "errors", None) or "strict"
         self.write_bytes(text.encode(self.encoding, errors))
         return len(text)
+
+    def _printing(self, text: str | bytes) -> None:
+        if text and not self.printed:
+            self.printed = True
+            did_outside("printed output")
 
     def _descriptor(self) -> int | None:
         try:
@@ -293,6 +302,7 @@ class GuardedStdout:
         if self.pipe_closed:
             return
         assert self.stream is not None
+        self._printing(payload)
         fd = self._descriptor()
         try:
             if fd is not None:

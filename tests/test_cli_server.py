@@ -442,6 +442,57 @@ def test_a_writer_broken_off_by_a_deadlock_is_run_again_whole(council: Council) 
     assert shown["progress"] == 40
 
 
+SHEET = (
+    "rec_ref,recommendation,focus_area,action,owner,due\n"
+    'R5,Supervision for personal advisers.,DIS,Train the advisers,"Head of Service, Care Leavers",1/12/2025\n'
+    'R5,Supervision for personal advisers.,DIS,Audit supervision,"Head of Service, Care Leavers",1/01/2026\n'
+)
+
+
+def test_an_import_from_standard_input_broken_off_runs_again_on_the_same_bytes(council: Council) -> None:
+    """``kt import -`` reads standard input once: when the server breaks the import off
+    (a deadlock with another client, made as above: the superuser holds the
+    recommendations table, then asks for the plan's writer lock while kt waits to insert),
+    the command runs again on the bytes its first run read, and imports them once."""
+    import threading
+
+    holding = threading.Event()
+    failures: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            with council.db.server.connect(council.db.name) as conn, conn.transaction():
+                conn.execute("LOCK TABLE kt.recommendations IN EXCLUSIVE MODE")
+                holding.set()
+                council.db.wait_for_a_lock_wait()  # kt holds the plan and waits to insert R5
+                conn.execute(
+                    "SELECT 1 FROM kt.writers w JOIN kt.plans p ON p.id = w.plan_id WHERE p.key = %s FOR UPDATE OF w",
+                    (PLAN_KEY,),
+                )
+        except Exception as exc:  # pragma: no cover - shown by the assertion below
+            failures.append(exc)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    assert holding.wait(10)
+    result = council.kt("admin", "import", "-", "--format", "csv", input=SHEET)
+    thread.join(30)
+    assert failures == []
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == (
+        "Imported standard input (2 rows): created 1 recommendation and 2 actions."
+    )
+    listed = json.loads(council.kt("admin", "action", "list", "--json").stdout)
+    assert sorted((a["ref"], a["title"]) for a in listed) == [
+        ("A1", "Audit open cases"),
+        ("A2", "Publish a service plan"),
+        ("A3", "Train the advisers"),
+        ("A4", "Audit supervision"),
+    ]
+    imports = council.sql("admin", "SELECT what FROM kt.history WHERE what LIKE 'import%%'")
+    assert imports == [("import standard input",)]
+
+
 def test_portfolio_gives_one_line_per_plan_the_login_can_see(council: Council, tmp_path: Path) -> None:
     assert council.kt("admin", "visit", "add", "10/01/2026", "--type", "monitoring").exit_code == 0
     assert council.kt("admin", "log", "A1", "Audit tool agreed", "--progress", "40").exit_code == 0

@@ -237,3 +237,41 @@ def test_a_deadlock_against_another_client_is_retried(plans: Plans) -> None:
         assert final.fetchall() == [(1, "kt"), (2, "kt")]
     assert client_errors == []
     assert len(attempts) == 2
+
+
+def test_a_command_that_did_something_outside_the_store_is_not_run_again() -> None:
+    """retrying() asks what the broken-off run had done outside the store: anything (an
+    e-mail sent, a file written) and it does not run the command again, but says busy."""
+    from knowsley_tracker.pgstore.connection import ServerBusyError
+    from knowsley_tracker.pgstore.writing import retrying
+
+    runs: list[int] = []
+    done: list[str] = []
+
+    def command() -> str:
+        runs.append(1)
+        if len(runs) == 1:
+            done.append("written report.pdf")
+            raise ServerBusyError("The plan is busy: deadlock detected. Try again.")
+        return "second run"
+
+    with pytest.raises(StoreLockedError) as caught:
+        retrying(command, done=lambda: list(done))
+    assert runs == [1]
+    assert caught.value.exit_code == 7
+    assert caught.value.message == (
+        "The plan is busy: the server broke this command off (deadlock detected) after it had written report.pdf; "
+        "kt did not run it again, which would do that twice. What the server broke off was not saved: check, then "
+        "run the command again."
+    )
+
+    def quiet() -> str:  # broken off before it did anything outside: run again
+        runs.append(1)
+        if len(runs) == 1:
+            raise ServerBusyError("The plan is busy: deadlock detected. Try again.")
+        return "second run"
+
+    runs.clear()
+    done.clear()
+    assert retrying(quiet, done=lambda: list(done)) == "second run"
+    assert runs == [1, 1]

@@ -282,18 +282,27 @@ def _invoke(invoke: Any) -> tuple[int, Any]:
 
 def _retrying_when_busy(invoke: Any) -> Any:
     """Run the command; when a PostgreSQL server broke its transaction off (a
-    serialisation failure or a deadlock with another client) before anything was saved
-    or printed, run the whole command again, a bounded number of times (then busy, 7)."""
+    serialisation failure or a deadlock with another client), run the whole command
+    again, a bounded number of times (then busy, 7), unless it had already done what a
+    second run would repeat (saved, sent e-mail, written a file, printed: then busy at
+    once). Standard input is kept for a second run (commit_point.standard_input)."""
     try:
         return invoke()
     except TrackerError as exc:
-        from knowsley_tracker import commit_point
-
-        if not getattr(exc, "retry_whole_command", False) or commit_point.commits():
+        if not getattr(exc, "retry_whole_command", False):
             raise
-    from knowsley_tracker.pgstore.writing import retrying  # loaded already: the error came from it
+        broken = exc
+    from knowsley_tracker import commit_point
+    from knowsley_tracker.pgstore.connection import ServerBusyError  # loaded already: the error came from it
+    from knowsley_tracker.pgstore.writing import retrying
 
-    return retrying(invoke, tried=1)
+    assert isinstance(broken, ServerBusyError)
+
+    def done() -> list[str]:
+        saved = [f"saved txn {txn}" for txn in commit_point.commits()[-1:]]
+        return saved + commit_point.outside()
+
+    return retrying(invoke, broken=broken, done=done)
 
 
 def _finish(code: int, failure: Any, guarded: Any) -> int:

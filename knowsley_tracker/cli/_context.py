@@ -103,12 +103,14 @@ class AppContext:
                 raise ValidationError(str(exc)) from None
         return self.clock
 
-    def _open(self, *, write: bool) -> PlanStore:
+    def _open(self, *, write: bool, needs: tuple[str, str] | None = None) -> PlanStore:
         if self.server is None:
             return Store.open(self.db, write=write, lock_timeout=self.lock_timeout)
-        from knowsley_tracker.pgstore.store import PgStore  # psycopg only for a server
+        from knowsley_tracker.pgstore.access import Role  # psycopg only for a server
+        from knowsley_tracker.pgstore.store import PgStore
 
-        return PgStore.open(self.server, self.plan, write=write, lock_timeout=self.lock_timeout)
+        role = None if needs is None else (Role(needs[0]), needs[1])
+        return PgStore.open(self.server, self.plan, write=write, lock_timeout=self.lock_timeout, needs=role)
 
     def _user(self, store: PlanStore, by: str | None) -> str:
         """Who the session acts as. On a server it is the database login; ``--by``
@@ -129,12 +131,23 @@ class AppContext:
             store.close()
 
     @contextmanager
-    def writing(self, what: str, *, by: str | None = None, allow_personal_data: str | None = None) -> Iterator[Session]:
-        """A locked session whose changes are saved together when the block ends."""
+    def writing(
+        self,
+        what: str,
+        *,
+        by: str | None = None,
+        allow_personal_data: str | None = None,
+        needs: str | None = None,
+    ) -> Iterator[Session]:
+        """A locked session whose changes are saved together when the block ends.
+
+        ``needs``: on a server, the role the whole command needs on the plan (``editor``),
+        checked before anything is done; for a command that does something outside the
+        store before its changes reach the database (kt remind sends, then records)."""
         if allow_personal_data is not None and not allow_personal_data.strip():
             raise ValidationError("--allow-personal-data needs a reason.")
         clock = self.get_clock()
-        store = self._open(write=True)
+        store = self._open(write=True, needs=None if needs is None else (needs, f"kt {what}"))
         try:
             session = Session(
                 store=store,

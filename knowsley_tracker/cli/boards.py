@@ -159,12 +159,12 @@ def edit(
 
 def read_narrative(path: Path) -> str:
     """The narrative file's text (``-``: standard input): UTF-8, at most a few pages."""
-    import sys
-
     limit = service.NARRATIVE_MAX_CHARS * 4  # bytes: UTF-8 takes up to four a character
     try:
         if str(path) == "-":
-            data = sys.stdin.buffer.read(limit + 1)
+            from knowsley_tracker.commit_point import standard_input  # once per command, as a re-run needs
+
+            data = standard_input(limit + 1)
         else:
             with path.open("rb") as handle:
                 data = handle.read(limit + 1)

@@ -7,7 +7,6 @@ Each format's code (csv, icalendar) is imported only when that format is used.
 from __future__ import annotations
 
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -394,9 +393,21 @@ def _read(file: Path) -> bytes:
 
 def _read_bounded(file: Path | None, source: str, limit: ImportLimit) -> bytes:
     """Read a file (standard input when None) of at most ``limit.max_bytes``, refusing a larger
-    one before reading it all: by its size first, then never more than one byte past the limit."""
+    one before reading it all: by its size first, then never more than one byte past the limit.
+    Standard input is read once per command (commit_point.standard_input): a command that a
+    server broke off is run again with the same bytes."""
+    if file is None:
+        from knowsley_tracker.commit_point import standard_input
+
+        try:
+            raw = standard_input(limit.max_bytes + 1)
+        except OSError as exc:
+            raise TrackerError(f"Could not read {source} ({exc.strerror or exc}).") from None
+        if len(raw) > limit.max_bytes:
+            raise ValidationError(limit.refusal(source, None))
+        return raw
     try:
-        stream = sys.stdin.buffer if file is None else open(file, "rb")  # noqa: SIM115 (closed below)
+        stream = open(file, "rb")  # noqa: SIM115 (closed below)
     except FileNotFoundError:
         raise NotFoundError(f"No file {file}.") from None
     except IsADirectoryError:
@@ -404,15 +415,14 @@ def _read_bounded(file: Path | None, source: str, limit: ImportLimit) -> bytes:
     except OSError as exc:
         raise TrackerError(f"Could not read {file} ({exc.strerror or exc}).") from None
     try:
-        size = os.fstat(stream.fileno()).st_size if file is not None else 0
+        size = os.fstat(stream.fileno()).st_size
         if size > limit.max_bytes:
             raise ValidationError(limit.refusal(source, size))
         raw = stream.read(limit.max_bytes + 1)
     except OSError as exc:
         raise TrackerError(f"Could not read {source} ({exc.strerror or exc}).") from None
     finally:
-        if file is not None:
-            stream.close()
+        stream.close()
     if len(raw) > limit.max_bytes:
         raise ValidationError(limit.refusal(source, None))
     return raw

@@ -59,7 +59,7 @@ def remind(
             for line in remind_out.dry_run(plan, messages):
                 say(line)
         return
-    with app.writing("remind") as s:
+    with app.writing("remind", needs="editor") as s:  # on a server: may record what it sends
         plan = plan_reminders(s, options)
         messages = [message(plan, d, s.clock.now()) for d in plan.digests]
         # What the server accepts is recorded as it is accepted; the transaction is saved

@@ -48,10 +48,10 @@ _REFUSED_LOGIN = (
 class ServerBusyError(StoreLockedError):
     """The server broke off the command's transaction to keep others consistent (a
     serialisation failure or a deadlock with another client): nothing of it was
-    saved, and running the whole command again is safe (:func:`.writing.retrying`).
-    Busy (exit 7) when it is not run again."""
+    saved. The command line runs the whole command again (:func:`.writing.retrying`)
+    unless it had already done something a second run would repeat (sent e-mail,
+    written a file, printed); busy (exit 7) when it is not run again."""
 
-    # The command line runs the whole command again (pgstore.writing.retrying).
     retry_whole_command = True
 
 

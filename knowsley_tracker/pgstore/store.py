@@ -43,10 +43,10 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from knowsley_tracker.errors import ConflictError, CorruptStoreError
+from knowsley_tracker.errors import ConflictError, CorruptStoreError, PermissionDeniedError
 from knowsley_tracker.models import TABLES, Record
 from knowsley_tracker.pgstore import schema
-from knowsley_tracker.pgstore.access import Plan, choose_plan
+from knowsley_tracker.pgstore.access import Plan, Role, choose_plan
 from knowsley_tracker.pgstore.connection import connect, describe, server_error
 from knowsley_tracker.pgstore.history import HistoryMixin
 from knowsley_tracker.pgstore.plan_values import PlanValuesMixin
@@ -86,6 +86,15 @@ def _insert_query(cls: type[Record], with_id: bool, unless_taken: bool) -> sql.C
             sql.SQL(" ON CONFLICT (plan_id, id) DO NOTHING" if unless_taken else ""),
         )
     return known
+
+
+def _require(plan: Plan, role: Role, command: str) -> None:
+    """Refuse (exit 14) a login holding less than ``role`` on the plan. A login with no
+    role that sees the plan is a superuser, whom the database lets do anything."""
+    if plan.role is not None and not plan.role.allows(role):
+        raise PermissionDeniedError(
+            f"{command} on plan {plan.key} needs the {role.value} role or higher; you hold {plan.role.value}."
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -140,9 +149,15 @@ class PgStore(HistoryMixin, PlanValuesMixin):
         *,
         write: bool = False,
         lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        needs: tuple[Role, str] | None = None,
         **connect_kwargs: Any,
     ) -> PgStore:
-        """Connect and open one plan (``plan=None``: the only one the login can see)."""
+        """Connect and open one plan (``plan=None``: the only one the login can see).
+
+        ``needs``: the role the command needs on the plan, and the command, e.g.
+        ``(Role.EDITOR, "kt remind")``: a login holding less is refused (exit 14)
+        before anything is done, for a command that must not start what it could not
+        finish (kt remind would send e-mail it may not record)."""
         conn = connect(conninfo, **connect_kwargs)
         try:
             version = schema.current_version(conn)
@@ -150,6 +165,8 @@ class PgStore(HistoryMixin, PlanValuesMixin):
                 problem = schema.schema_problems(conn)[0]
                 raise CorruptStoreError(f"{problem.message} {problem.fix}")
             chosen = choose_plan(conn, plan)
+            if needs is not None:
+                _require(chosen, *needs)
         except psycopg.Error as exc:
             conn.close()
             raise server_error(exc) from None

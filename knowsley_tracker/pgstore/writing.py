@@ -26,8 +26,11 @@ takes one lock first), but can against other clients writing the same rows
 through SQL; the server then breaks off one transaction (``ServerBusyError``).
 :func:`retrying` runs a whole command again, at most ``DEFAULT_RETRIES`` times
 with a short random back-off, then reports it as busy; :func:`run_write` does
-the same for a function of a connection. A command run again must therefore do
-nothing outside the database that it could not do twice.
+the same for a function of a connection. A command that had already done
+something outside the database (sent e-mail, written an ``-o`` file, printed:
+``commit_point.did_outside``) is not run again but reported busy at once, as a
+second run would do it twice; standard input is read once per command
+(``commit_point.standard_input``), so ``kt import -`` runs again on the same bytes.
 """
 
 from __future__ import annotations
@@ -87,25 +90,51 @@ def plan_read(conn: psycopg.Connection[Any]) -> Iterator[psycopg.Connection[Any]
         yield conn
 
 
-def retrying(command: Callable[[], T], *, retries: int = DEFAULT_RETRIES, tried: int = 0) -> T:
+def retrying(
+    command: Callable[[], T],
+    *,
+    retries: int = DEFAULT_RETRIES,
+    broken: ServerBusyError | None = None,
+    done: Callable[[], list[str]] = list,
+) -> T:
     """Run a whole command (open the store, do the work, commit, close) again when the
     server broke it off (``ServerBusyError``), at most ``retries`` more times with a
     short random back-off; then it is busy (exit 7). For the command line's writers;
-    ``tried``: how many times it was broken off already before this call."""
-    attempt = tried
-    if tried:
-        time.sleep(random.uniform(0.005, 0.02) * 2**tried)  # noqa: S311  # back-off jitter, not secrecy
+    ``broken``: the error that broke its first run off, when that run was made already.
+
+    ``done()`` says what the broken-off run had already done that running it again would
+    repeat (saved an earlier transaction, sent e-mail, written a file, printed output):
+    when it says anything, the command is not run again, and is busy (exit 7) at once."""
+    attempt = 0
     while True:
+        if broken is not None:
+            attempt += 1
+            _may_run_again(broken, attempt, retries, done())
+            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311  # back-off jitter, not secrecy
         try:
             return command()
         except ServerBusyError as exc:
-            attempt += 1
-            if attempt > retries:
-                raise StoreLockedError(
-                    f"The plan is busy: the server could not fit this command between other changes "
-                    f"after {retries + 1} tries ({exc}). Try again."
-                ) from None
-            time.sleep(random.uniform(0.005, 0.02) * 2**attempt)  # noqa: S311  # back-off jitter, not secrecy
+            broken = exc
+
+
+def _may_run_again(broken: ServerBusyError, attempt: int, retries: int, done: list[str]) -> None:
+    """Raise busy (``StoreLockedError``, exit 7) unless the command may run again."""
+    why = broken.message.removeprefix("The plan is busy: ").removesuffix(" Try again.").rstrip(".")
+    if done:
+        raise StoreLockedError(
+            f"The plan is busy: the server broke this command off ({why}) after it had {_and(done)}; kt did not "
+            "run it again, which would do that twice. What the server broke off was not saved: check, then run "
+            "the command again."
+        )
+    if attempt > retries:
+        raise StoreLockedError(
+            f"The plan is busy: the server could not fit this command between other changes "
+            f"after {retries + 1} tries ({why}). Try again."
+        )
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
 def run_write(

@@ -23,6 +23,7 @@ from email.utils import getaddresses
 from pathlib import Path
 from typing import NamedTuple
 
+from knowsley_tracker.commit_point import did_outside
 from knowsley_tracker.errors import MailError, ValidationError
 from knowsley_tracker.service.session import Session
 
@@ -170,6 +171,7 @@ def send_all(
         for i, message in enumerate(messages):
             delivery = Delivery(message)
             wanted = recipients(message)
+            did_outside("sent e-mail")  # not to be sent twice by running the command again
             try:
                 refused = client.send_message(message)
             except smtplib.SMTPRecipientsRefused as exc:

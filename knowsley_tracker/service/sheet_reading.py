@@ -14,12 +14,12 @@ from __future__ import annotations
 import codecs
 import csv
 import os
-import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from knowsley_tracker.commit_point import standard_input
 from knowsley_tracker.errors import NotFoundError, TrackerError, ValidationError
 from knowsley_tracker.service.plan_sheet import COLUMNS, HEADER_NAMES, REQUIRED, header_key, restore
 
@@ -114,7 +114,8 @@ def read_bounded(source: SheetFile, limits: ImportLimits) -> bytes:
     cap = limits.max_bytes
     too_big = limit_message(source.name, f"is larger than {limits.max_mb} MB", "import.max_mb", limits.max_mb)
     if source.path is None:
-        raw = sys.stdin.buffer.read(cap + 1)
+        # Once per command: a command a server broke off is run again with the same bytes.
+        raw = standard_input(cap + 1)
         if len(raw) > cap:
             raise ValidationError(too_big)
         return raw
