@@ -314,6 +314,7 @@ class MemoryStore:
         since_txn: int = 0,
         since: datetime | None = None,
         touching: tuple[str, int] | None = None,
+        changes_limit: int | None = None,
     ) -> Iterator[Txn]:
         for txn in sorted((t for t in self._state.history if t > since_txn), reverse=newest_first):
             row = json.loads(self._state.history[txn])
@@ -321,7 +322,7 @@ class MemoryStore:
                 continue
             if since is not None and datetime.fromisoformat(row["at"]) < since:
                 continue
-            yield txn_from_row(txn, row)
+            yield txn_from_row(txn, row, changes_limit)
 
     def history_entry(self, txn: int) -> Txn | None:
         raw = self._state.history.get(txn)

@@ -155,9 +155,11 @@ class Txn(_Value):
     ``extra`` holds what the command saved beside them: ``undo`` (the txn it
     reversed), ``restore`` and ``migrate`` (barriers undo never crosses), and
     ``personal_data_allowed`` (the reason given with --allow-personal-data).
+    ``more_changes``: how many changes the store left out after ``changes`` when asked
+    for the first few only (``history(changes_limit=N)``); 0 when ``changes`` is all.
     """
 
-    __slots__ = ("txn", "at", "by", "what", "changes", "extra")
+    __slots__ = ("txn", "at", "by", "what", "changes", "extra", "more_changes")
 
     def __init__(
         self,
@@ -167,6 +169,7 @@ class Txn(_Value):
         what: str,
         changes: tuple[Change, ...],
         extra: Mapping[str, Any] | None = None,
+        more_changes: int = 0,
     ) -> None:
         self.txn = txn
         self.at = at
@@ -174,6 +177,7 @@ class Txn(_Value):
         self.what = what
         self.changes = changes
         self.extra: Mapping[str, Any] = extra if extra is not None else {}
+        self.more_changes = more_changes
 
     @property
     def undo_of(self) -> int | None:
@@ -372,10 +376,13 @@ class PlanStore(Protocol):
         since_txn: int = 0,
         since: datetime | None = None,
         touching: tuple[str, int] | None = None,
+        changes_limit: int | None = None,
     ) -> Iterator[Txn]:
         """Committed commands with txn above ``since_txn``, committed at or after ``since``
         (an aware datetime) when given, and only those that changed record ``touching``
-        (table, id) when given; oldest first, or newest first. Lazy."""
+        (table, id) when given; oldest first, or newest first. Lazy. ``changes_limit``:
+        each command's first that many changes only, the rest counted in ``more_changes``
+        (an import's one command can hold every record of a plan)."""
         ...
 
     def history_entry(self, txn: int) -> Txn | None:

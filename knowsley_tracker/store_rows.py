@@ -98,15 +98,19 @@ def change_to_list(change: Change) -> list[Any]:
     return [change.op, change.table, change.record_id, None if payload is None else dict(payload)]
 
 
-def txn_from_row(txn: int, row: Mapping[str, Any]) -> Txn:
-    """A history row (``{"at", "by", "what", "changes", **extra}``) as a typed entry."""
+def txn_from_row(txn: int, row: Mapping[str, Any], changes_limit: int | None = None) -> Txn:
+    """A history row (``{"at", "by", "what", "changes", **extra}``) as a typed entry;
+    with ``changes_limit``, its first that many changes only (``Txn.more_changes``)."""
+    changes = row.get("changes") or ()
+    kept = changes if changes_limit is None else changes[:changes_limit]
     return Txn(
         txn=txn,
         at=str(row.get("at", "")),
         by=str(row.get("by", "")),
         what=str(row.get("what", "")),
-        changes=tuple(change_from_list(c) for c in row.get("changes") or ()),
+        changes=tuple(change_from_list(c) for c in kept),
         extra={k: v for k, v in row.items() if k not in _TXN_FIELDS},
+        more_changes=len(changes) - len(kept),
     )
 
 

@@ -210,6 +210,41 @@ def council(pg_db: PgDatabase, runner: Any) -> Council:
     return place
 
 
+def test_history_lists_a_large_command_s_first_changes_on_both_stores(
+    kt_on: Callable[..., Result], target: Target
+) -> None:
+    """An import is one command holding every record it made: kt history lists its first
+    50 changes and says how many more (the server slices them in SQL, and neither store
+    looks up the log entries or prints what is not listed); kt history tN lists all."""
+    build_plan(kt_on, target)
+    rows = "".join(
+        f'R7,Timely visits.,DIS,Visit batch {n},"Head of Service, Care Leavers",1/12/2025\n' for n in range(60)
+    )
+    imported = kt_on(
+        "import", "-", "--format", "csv", input="rec_ref,recommendation,focus_area,action,owner,due\n" + rows
+    )
+    assert imported.exit_code == 0, imported.stderr
+    listed = kt_on("history", "--json", "-n", "2")
+    assert listed.exit_code == 0, listed.stderr
+    before, last = json.loads(listed.stdout)
+    assert last["what"] == "import standard input"
+    assert (len(last["changes"]), last["more_changes"]) == (50, 11)  # R7 and 60 actions
+    assert [c["ref"] for c in last["changes"][:3]] == ["R7", "A3", "A4"]
+    assert "more_changes" not in before
+    piped = kt_on("history", "-n", "1")
+    lines = piped.stdout.splitlines()
+    assert (
+        len(lines)
+        == 1 + sum(len([v for v in c["row"].values() if v not in (None, "", [], {})]) for c in last["changes"]) + 1
+    )
+    assert lines[-1].split("\t")[4:7] == ["...", "11 more changes", f"kt history t{last['txn']} lists all"]
+    whole = json.loads(kt_on("history", f"t{last['txn']}", "--json").stdout)[0]
+    assert len(whole["changes"]) == 61 and "more_changes" not in whole
+    assert whole["changes"][:50] == last["changes"]
+    one = json.loads(kt_on("history", "A62", "--json").stdout)  # one record's changes: never cut
+    assert [c["ref"] for e in one for c in e["changes"]] == ["A62"]
+
+
 def test_access_is_granted_listed_and_revoked_by_the_admin_only(council: Council) -> None:
     listed = council.kt("admin", "access", "list", "--json")
     assert listed.exit_code == 0, listed.stderr

@@ -49,6 +49,9 @@ def history(
 ) -> None:
     """Show who changed what and when: every field's old and new value.
 
+    A listed command with more than 50 changes (an import) shows its first 50;
+    kt history tN shows all of them.
+
     Example:
 
         kt history A12 --since 1/11/2025

@@ -24,7 +24,14 @@ if TYPE_CHECKING:
     from knowsley_tracker.models import Record
     from knowsley_tracker.pgstore.access import Plan
 
+FIRST_PAGE = 50  # history rows in the first page; then four times as many, up to PAGE
 _HISTORY_COLUMNS = sql.SQL("txn, at, login, on_behalf_of, what, changes, extra")
+# The first changes only, sliced in the server (an import's one row holds every record
+# of the plan: 57,264 changes, 4 MB of JSON, for the region), and how many there are.
+_FIRST_CHANGES = sql.SQL(
+    "txn, at, login, on_behalf_of, what, jsonb_path_query_array(changes, '$[0 to $last]', "
+    "jsonb_build_object('last', %s::integer - 1)), extra, jsonb_array_length(changes)"
+)
 
 
 class HistoryMixin:
@@ -51,7 +58,8 @@ class HistoryMixin:
     def _txn(row: Sequence[Any]) -> Txn:
         from knowsley_tracker.store_rows import change_from_list
 
-        txn, at, login, on_behalf_of, what, changes, extra = row
+        txn, at, login, on_behalf_of, what, changes, extra = row[:7]
+        kept = tuple(change_from_list(c) for c in changes or ())
         # ``by`` is whom the command was for: the login itself unless it acted on
         # someone's behalf. The login is always in the row (history_login).
         return Txn(
@@ -59,8 +67,9 @@ class HistoryMixin:
             at=stamp(at),
             by=on_behalf_of or login,
             what=what,
-            changes=tuple(change_from_list(c) for c in changes or ()),
+            changes=kept,
             extra=dict(extra or {}),
+            more_changes=int(row[7]) - len(kept) if len(row) > 7 else 0,
         )
 
     def history_login(self, txn: int) -> str | None:
@@ -76,7 +85,12 @@ class HistoryMixin:
         since_txn: int = 0,
         since: datetime | None = None,
         touching: tuple[str, int] | None = None,
+        changes_limit: int | None = None,
     ) -> Iterator[Txn]:
+        columns: sql.Composable = _HISTORY_COLUMNS
+        head: list[Any] = []
+        if changes_limit is not None:
+            columns, head = _FIRST_CHANGES, [max(0, changes_limit)]
         clauses = [sql.SQL("plan_id = %s"), sql.SQL("txn > %s")]
         params: list[Any] = [self._plan.id, since_txn]
         if since is not None:
@@ -90,23 +104,26 @@ class HistoryMixin:
         where = sql.SQL(" AND ").join(clauses)
         order = sql.SQL("DESC" if newest_first else "ASC")
         beyond = sql.SQL("txn < %s" if newest_first else "txn > %s")
+        # Keyset pages, lazy; the first small, as kt history reads the newest 20 and stops.
         bound: int | None = None
+        size = FIRST_PAGE
         while True:
             if bound is None:
                 query = sql.SQL("SELECT {} FROM kt.history WHERE {} ORDER BY txn {} LIMIT %s").format(
-                    _HISTORY_COLUMNS, where, order
+                    columns, where, order
                 )
-                rows = self._execute(query, [*params, PAGE]).fetchall()
+                rows = self._execute(query, [*head, *params, size]).fetchall()
             else:
                 query = sql.SQL("SELECT {} FROM kt.history WHERE {} AND {} ORDER BY txn {} LIMIT %s").format(
-                    _HISTORY_COLUMNS, where, beyond, order
+                    columns, where, beyond, order
                 )
-                rows = self._execute(query, [*params, bound, PAGE]).fetchall()
+                rows = self._execute(query, [*head, *params, bound, size]).fetchall()
             for row in rows:
                 yield self._txn(row)
-            if len(rows) < PAGE:
+            if len(rows) < size:
                 return
             bound = int(rows[-1][0])
+            size = min(PAGE, size * 4)
 
     def history_entry(self, txn: int) -> Txn | None:
         row = self._one(

@@ -83,6 +83,9 @@ def history_table(entries: list[HistoryEntry], title: str = "History", *, words:
                 else:
                     name, old, new = item.name, value_text(item.old), value_text(item.new)
                 table.add([*head, change.ref, verb, name, old, new])
+        if entry.more_changes:
+            more = f"{entry.more_changes:,} more change{'s' if entry.more_changes != 1 else ''}"
+            table.add([*head, "...", more, f"kt history t{entry.txn} lists all", "", ""])
     return table
 
 
@@ -108,6 +111,8 @@ def history_json(entries: list[HistoryEntry]) -> list[dict[str, Any]]:
                 "changes": [change_json(c) for c in entry.changes],
             }
         )
+        if entry.more_changes:  # the changes not listed (kt history tN --json has them all)
+            item["more_changes"] = entry.more_changes
         out.append(item)
     return out
 

@@ -24,6 +24,10 @@ from knowsley_tracker.store_interface import HISTORY, Change, PlanStore, Txn
 from knowsley_tracker.store_rows import ref_of
 
 DEFAULT_HISTORY_LIMIT = 20
+# Changes listed per command when kt history lists commands (not for one record or one
+# txn): an import is one command with every record of a plan in it (57,264 for the
+# region plan, 300,000 lines printed); ``kt history tN`` lists all of its changes.
+CHANGES_LISTED = 50
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class HistoryEntry:
     what: str
     changes: list[RecordChange]
     extra: dict[str, Any] = field(default_factory=dict)
+    more_changes: int = 0  # changes of the command not listed (kt history tN lists them)
 
     @property
     def undo_of(self) -> int | None:
@@ -115,13 +120,14 @@ def _expand(change: Change, log_rows: dict[int, Mapping[str, Any]], store: PlanS
 
 
 def _entry(txn: Txn, changes: list[RecordChange]) -> HistoryEntry:
-    return HistoryEntry(txn.txn, txn.at, txn.by, txn.what, changes, dict(txn.extra))
+    return HistoryEntry(txn.txn, txn.at, txn.by, txn.what, changes, dict(txn.extra), txn.more_changes)
 
 
 def history(
     s: Session, record: str | None = None, *, since: str | None = None, limit: int | None = None
 ) -> list[HistoryEntry]:
-    """Commands that changed the plan, oldest first: for one record, since a date, or the latest."""
+    """Commands that changed the plan, oldest first: for one record, since a date, or the latest.
+    Listing commands (not one record's), each lists its first :data:`CHANGES_LISTED` changes."""
     if limit is not None and limit < 1:
         raise ValidationError("--limit takes a number of commands, 1 or more.")
     wanted = parse_record_ref(record) if record else None
@@ -139,7 +145,8 @@ def history(
     picked: list[Txn] = []
     # Log entries removed by a later undo or restore are kept in that later change.
     removed_logs: dict[int, Mapping[str, Any]] = {}
-    for entry in store.history(newest_first=True, since=start, touching=wanted):
+    listed = CHANGES_LISTED if wanted is None else None  # one record's changes: all of them
+    for entry in store.history(newest_first=True, since=start, touching=wanted, changes_limit=listed):
         for change in entry.changes:
             if change.op == "delete" and change.table == LogEntry.TABLE and change.row is not None:
                 removed_logs[change.record_id] = change.row

@@ -220,6 +220,7 @@ class StoreReading:
         since_txn: int = 0,
         since: datetime | None = None,
         touching: tuple[str, int] | None = None,
+        changes_limit: int | None = None,
     ) -> Iterator[Txn]:
         rows = self.rows_newest_first(HISTORY) if newest_first else self.rows(HISTORY, since_txn)
         for txn, row in rows:
@@ -229,7 +230,7 @@ class StoreReading:
                 continue
             if since is not None and _parse_stamp(str(row.get("at", ""))) < since:
                 continue
-            yield txn_from_row(txn, row)
+            yield txn_from_row(txn, row, changes_limit)
 
     def history_entry(self, txn: int) -> Txn | None:
         row = self.row(HISTORY, txn)
