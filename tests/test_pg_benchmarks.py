@@ -31,7 +31,7 @@ def test_the_concurrency_benchmark_runs_and_checks_what_it_claims() -> None:
         "every acknowledged entry stored",
         "log ids an unbroken run",
         "history txns an unbroken run",
-        "no lost update (progress = commands per action)",
+        "no lost update (each action's entries and progress are its commands')",
     ):
         assert f"ok   {check}" in out
 
