@@ -124,13 +124,31 @@ def main() -> None:
             flush=True,
         )
 
+        backend_cpu: list[float] = []  # the server process's CPU for the command just run
+
         def opener(write: bool) -> Any:
             return PgStore.open(conninfo, "p01", write=write, password=password)
+
+        def served(store: Any) -> None:
+            """Note the CPU time of the server process that served ``store`` (a new one for
+            each connection, so all of it is this command's): se.sum_exec_runtime (ms) in
+            /proc/PID/sched, else utime + stime from /proc/PID/stat (10 ms ticks)."""
+            pid = store._conn.info.backend_pid
+            try:
+                for line in Path(f"/proc/{pid}/sched").read_text().splitlines():
+                    if line.startswith("se.sum_exec_runtime"):
+                        backend_cpu.append(float(line.split(":")[1]) / 1000)
+                        return
+            except OSError:
+                pass
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            backend_cpu.append((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
 
         def reading(work: Callable[[Session], Any]) -> Callable[[], None]:
             def run() -> None:
                 with opener(False) as store:
                     work(Session(store=store, clock=clock, user=adviser))
+                    served(store)
 
             return run
 
@@ -139,6 +157,7 @@ def main() -> None:
                 session = Session(store=store, clock=clock, user=adviser)
                 with session.transaction("log A7"):
                     actions.log_progress(session, 7, "Benchmark note: audit sample reviewed")
+                served(store)
 
         commands: dict[str, Callable[[], None]] = {
             "kt check": reading(lambda s: run_check(s, CheckOptions())),
@@ -148,15 +167,21 @@ def main() -> None:
             "kt log": logging,
         }
 
-        def measure() -> dict[str, float]:
+        def measure() -> tuple[dict[str, float], dict[str, float]]:
+            """Medians of wall time and of CPU time (this process's and the server process's)."""
             times: dict[str, list[float]] = {label: [] for label in commands}
+            cpus: dict[str, list[float]] = {label: [] for label in commands}
             for round_no in range(options.runs + 1):
                 for label, run in commands.items():
-                    start = time.perf_counter()
+                    start, start_cpu = time.perf_counter(), time.process_time()
                     run()
                     if round_no:
                         times[label].append(time.perf_counter() - start)
-            return {label: statistics.median(t) for label, t in times.items()}
+                        cpus[label].append(time.process_time() - start_cpu + backend_cpu[-1])
+            return (
+                {label: statistics.median(t) for label, t in times.items()},
+                {label: statistics.median(t) for label, t in cpus.items()},
+            )
 
         # What a plan's reads touch, independent of the machine's load: the buffers
         # (8 kB pages) the server reads for p01's whole log and actions, as the adviser.
@@ -178,7 +203,9 @@ def main() -> None:
 
         with server.connect("region", autocommit=True) as conn:
             conn.execute("ANALYZE")  # as after the copies below: the same planner statistics either way
-        one = measure()
+        load_one = os.getloadavg()[0]
+        one, one_cpu = measure()
+        load_one = max(load_one, os.getloadavg()[0])
         pages_one = buffers()
         start = time.perf_counter()
         with server.connect("region", autocommit=True) as conn:
@@ -189,13 +216,22 @@ def main() -> None:
             total = conn.execute("SELECT count(*) FROM kt.log").fetchone()[0]
         print(f"Copied p01 into {len(keys) - 1} more plans in {time.perf_counter() - start:.1f} s: "
               f"{total} log entries in the database.", flush=True)  # fmt: skip
-        many = measure()
+        load_many = os.getloadavg()[0]
+        many, many_cpu = measure()
+        load_many = max(load_many, os.getloadavg()[0])
         pages_many = buffers()
-        header = f"{'command on p01':22} {'1 plan':>10} {f'{len(keys)} plans':>10} {'ratio':>7}"
-        print(f"\n{header}   (medians of {options.runs})")
+        print(f"\nLoad average (the higher of before and after): {load_one:.2f} with 1 plan, {load_many:.2f} with "
+              f"{len(keys)}. CPU is this process's and the server process's that served the command.")  # fmt: skip
+        header = (
+            f"{'command on p01':22} {'wall: 1 plan':>12} {f'{len(keys)} plans':>10} {'CPU: 1 plan':>12} "
+            f"{f'{len(keys)} plans':>10} {'ratio: wall':>11} {'CPU':>5}"
+        )
+        print(f"{header}   (medians of {options.runs})")
         for label in commands:
+            wall_ratio, cpu_ratio = many[label] / one[label], many_cpu[label] / one_cpu[label]
             print(
-                f"{label:22} {one[label] * 1000:7.1f} ms {many[label] * 1000:7.1f} ms {many[label] / one[label]:7.2f}"
+                f"{label:22} {one[label] * 1000:9.1f} ms {many[label] * 1000:7.1f} ms {one_cpu[label] * 1000:9.1f} ms "
+                f"{many_cpu[label] * 1000:7.1f} ms {wall_ratio:11.2f} {cpu_ratio:5.2f}"
             )
         print(f"\n{'pages read (EXPLAIN BUFFERS)':28} {'1 plan':>8} {f'{len(keys)} plans':>9}")
         for label in probes:

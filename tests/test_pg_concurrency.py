@@ -275,3 +275,24 @@ def test_a_command_that_did_something_outside_the_store_is_not_run_again() -> No
     done.clear()
     assert retrying(quiet, done=lambda: list(done)) == "second run"
     assert runs == [1, 1]
+
+
+def test_standard_input_is_read_once_per_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A command run again (the server broke its first run off) reads the same bytes of
+    standard input as its first run, not what is left of the stream; a new command reads on."""
+    import io
+    import sys
+
+    from knowsley_tracker import commit_point
+
+    stream = io.TextIOWrapper(io.BytesIO(b"rec_ref,action\nR1,Audit\n" + b"x" * 10))
+    monkeypatch.setattr(sys, "stdin", stream)
+    with commit_point.command():
+        first = commit_point.standard_input(25)
+        assert first == b"rec_ref,action\nR1,Audit\nx"
+        assert commit_point.standard_input(25) == first  # the run again
+        assert commit_point.standard_input(10) == first[:10]
+        assert commit_point.standard_input(100) == first + b"x" * 9  # asked for more: read on, to the end
+        assert commit_point.standard_input(200) == first + b"x" * 9
+    with commit_point.command():
+        assert commit_point.standard_input(25) == b""  # a new command: the stream is used up
