@@ -35,7 +35,7 @@ def row(text: str, ref: str) -> str:
     """The line of a -layout page that starts with the id ``ref``."""
     found = re.findall(rf"^ *{re.escape(ref)} .*$", text, re.MULTILINE)
     assert found, ref
-    return found[0]
+    return str(found[0])
 
 
 def example(kt: Any, tmp_path: Path, suffix: str) -> Path:
