@@ -203,9 +203,23 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 
 def print_json(data: Any) -> None:
-    from knowsley_tracker.render.json_out import dumps
+    """``data`` as kt's JSON (render.json_out) on standard output. Written as bytes when the
+    output is UTF-8, as it almost always is; otherwise as text in the stream's encoding."""
+    import codecs
+    import sys
 
-    emit(dumps(data))
+    from knowsley_tracker.outputs import GuardedStdout
+    from knowsley_tracker.render.json_out import dumps, dumps_utf8
+
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        utf8 = codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        utf8 = False
+    if utf8 and isinstance(sys.stdout, GuardedStdout):
+        sys.stdout.write_bytes(dumps_utf8(data))
+    else:
+        emit(dumps(data))
 
 
 def print_table(view: TableView, *, wide: bool = False) -> None:
