@@ -219,3 +219,25 @@ def test_hostile_text_is_text_in_word_html_and_markdown(hostile: Any, tmp_path: 
     md = hostile("report", "--format", "md").stdout
     assert "Opening \\[bold\\]words\\[/\\] \\<script\\>alert(2)\\</script\\> =cmd()" in md
     assert "\x1b" not in md and f"\\\\x1b\\[31mred\\\\x1b\\[0m {LONG} |" in md
+
+
+def test_the_focus_chart_shows_each_name_whole_on_up_to_two_lines(paper_html: str) -> None:
+    """The progress chart cut names short ("LEAD Leadership, management oversight…")."""
+    from knowsley_tracker.render.report_html import label_lines
+
+    assert label_lines("DIS Children with disabilities") == ["DIS Children with disabilities"]
+    assert label_lines("LEAD Leadership, management oversight and supervision") == [
+        "LEAD Leadership, management oversight",
+        "and supervision",
+    ]
+    assert label_lines("X " + "word " * 20) == [
+        "X word word word word word word word",
+        "word word word word word word word word…",
+    ]
+    assert label_lines(LONG)[0] == LONG[:39] + "-"
+    chart = paper_html[paper_html.index('aria-label="Progress by focus area"') : paper_html.index("</svg>")]
+    assert "…" not in chart
+    assert (
+        '<tspan x="250">HP Help and protection: risk, assessment</tspan><tspan x="250" dy="12">and planning</tspan>'
+        in chart
+    )

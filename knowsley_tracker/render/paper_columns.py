@@ -100,7 +100,7 @@ def column_widths(
         # or a KPI's recent values (a small chart, where one is drawn), or plain text.
         bold = table.total is not None or any(c.rag is not None for c in cells)
         drawn = bar_mm if any(c.progress is not None for c in cells) else 0.0
-        texts = [c.text for c in cells]
+        texts = list({c.text: None for c in cells})  # each distinct text once: owners and reasons repeat
         if chart_mm is not None and any(c.kpi is not None for c in cells):
             body = longest = chart_mm
         elif whole:

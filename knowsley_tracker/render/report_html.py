@@ -293,12 +293,37 @@ def spark_svg(st: KpiStatus, label: str, width: int = 96, height: int = 22) -> s
     return "".join(parts)
 
 
+LABEL_CHARS = 40  # a focus area's label line in the progress chart (250 px of 11-12 px text)
+
+
+def label_lines(name: str) -> list[str]:
+    """A focus area's name for the chart: one line, or two broken between words, the second
+    cut short with an ellipsis only when even two lines cannot hold it (the table beneath
+    gives every name in full)."""
+    if len(name) <= LABEL_CHARS - 2:
+        return [name]
+    words = name.split(" ")
+    first = ""
+    while words and len(first) + len(words[0]) + (1 if first else 0) <= LABEL_CHARS:
+        first += (" " if first else "") + words.pop(0)
+    if not first:  # one long word: cut it
+        first, words = name[: LABEL_CHARS - 1] + "-", [name[LABEL_CHARS - 1 :]]
+    second = " ".join(words)
+    if len(second) > LABEL_CHARS:
+        second = second[: LABEL_CHARS - 1].rstrip() + "…"
+    return [first, second]
+
+
 def focus_chart(rows: list[FocusRow], totals: FocusRow | None) -> str:
     """Horizontal bars: each focus area's average progress, with the RAG mix of its actions beneath."""
     shown = [*rows, *([totals] if totals else [])]
     if not shown:
         return ""
-    label_w, bar_x, bar_w, row_h = 250, 260, 380, 25
+    label_w, bar_x, bar_w = 250, 260, 380
+    names = ["All focus areas" if row is totals else f"{row.key} {row.name}" if row.area else row.name for row in shown]
+    labels = [label_lines(name) for name in names]
+    two = any(len(lines) > 1 for lines in labels)
+    row_h = 30 if two else 25  # room for a name on two lines
     height = 24 + row_h * len(shown) + 26
     width = bar_x + bar_w + 60
     parts = [
@@ -313,17 +338,21 @@ def focus_chart(rows: list[FocusRow], totals: FocusRow | None) -> str:
         parts.append(
             f'<text x="{_num(x)}" y="{height - 8}" fill="{MUTED}" font-size="10" text-anchor="middle">{tick}%</text>'
         )
-    for n, row in enumerate(shown):
+    for n, (row, full, lines) in enumerate(zip(shown, names, labels, strict=True)):
         y = 24 + n * row_h
-        name = "All focus areas" if row is totals else f"{row.key} {row.name}" if row.area else row.name
-        full = name
-        if len(name) > 38:
-            name = name[:37].rstrip() + "…"
         weight = ' font-weight="700"' if row is totals else ""
-        parts.append(
-            f'<text x="{label_w}" y="{y + 12}" text-anchor="end" fill="{INK}"{weight}><title>{h(full)}</title>'
-            f"{h(name)}</text>"
-        )
+        if len(lines) == 1:
+            size = ' font-size="11"' if two else ""  # one size for every label of the chart
+            parts.append(
+                f'<text x="{label_w}" y="{y + 12}" text-anchor="end" fill="{INK}"{size}{weight}>'
+                f"<title>{h(full)}</title>{h(lines[0])}</text>"
+            )
+        else:
+            parts.append(
+                f'<text x="{label_w}" y="{y + 10}" text-anchor="end" fill="{INK}" font-size="11"{weight}>'
+                f"<title>{h(full)}</title>"
+                f'<tspan x="{label_w}">{h(lines[0])}</tspan><tspan x="{label_w}" dy="12">{h(lines[1])}</tspan></text>'
+            )
         progress = row.rollup.progress
         parts.append(f'<rect x="{bar_x}" y="{y + 2}" width="{bar_w}" height="13" fill="{GRID}"/>')
         if progress is not None:
