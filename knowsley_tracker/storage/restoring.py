@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from knowsley_tracker import commit_point
 from knowsley_tracker.errors import (
@@ -33,8 +32,7 @@ if TYPE_CHECKING:
     from knowsley_tracker.storage.file_store import Store
 
 
-@dataclass(frozen=True)
-class Restored:
+class Restored(NamedTuple):
     """What :meth:`Store.restore` did."""
 
     backup: Backup
@@ -48,8 +46,7 @@ class Restored:
     undone: tuple[Undone, ...] = ()  # commands saved after the backup, which the restore undid
 
 
-@dataclass(frozen=True)
-class Undone:
+class Undone(NamedTuple):
     """A command saved after the backup being restored: the restore undoes its changes
     (its history entry stays)."""
 
