@@ -15,7 +15,10 @@ Prints, each a median over the runs (processes interleaved, first round a warm-u
   folder, as the tests start it; SCRAM password logins) and ``psycopg.connect`` +
   ``SELECT 1``, in one process, many times;
 - a JSON-store command (``kt action list`` on the example plan) as whole processes,
-  and whether any psycopg module was imported by it; with ``--compare``, the same
+  and whether any psycopg module was imported by it; and the same command with
+  ``import psycopg`` run first in its process, which is what psycopg's import costs a
+  kt process on a server (the standard library modules psycopg shares with kt are
+  loaded either way), by wall and by CPU time (user + system, from ``wait4``); with ``--compare``, the same
   command from another checkout (e.g. ``git archive main | tar -x -C /tmp/kt-main``)
   run with the same interpreter, interleaved.
 """
@@ -37,10 +40,13 @@ EXAMPLE = ROOT / "examples" / "knowsley-2025" / "plan.json"
 KT = "from knowsley_tracker.entry import main; main()"
 
 
-def timed(args: list[str], cwd: Path, env: dict[str, str]) -> float:
+def timed(args: list[str], cwd: Path, env: dict[str, str]) -> tuple[float, float]:
+    """Wall and CPU time (user + system) of one process."""
     start = time.perf_counter()
-    subprocess.run(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - start
+    process = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, _, usage = os.wait4(process.pid, 0)
+    process.returncode = 0
+    return time.perf_counter() - start, usage.ru_utime + usage.ru_stime
 
 
 def median_ms(values: list[float]) -> str:
@@ -58,13 +64,17 @@ def import_time_us(runs: int) -> list[int]:
     return out
 
 
-def processes(runs: int, commands: dict[str, tuple[list[str], Path]], env: dict[str, str]) -> dict[str, list[float]]:
-    times: dict[str, list[float]] = {label: [] for label in commands}
+def processes(
+    runs: int, commands: dict[str, tuple[list[str], Path]], env: dict[str, str]
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Each command's wall and CPU times, interleaved."""
+    times: dict[str, tuple[list[float], list[float]]] = {label: ([], []) for label in commands}
     for round_no in range(runs + 1):
         for label, (args, cwd) in commands.items():
-            elapsed = timed(args, cwd, env)
+            wall, cpu = timed(args, cwd, env)
             if round_no:  # the first round warms the caches
-                times[label].append(elapsed)
+                times[label][0].append(wall)
+                times[label][1].append(cpu)
     return times
 
 
@@ -123,6 +133,10 @@ def main() -> None:
             [sys.executable, "-c", KT, "--db", str(EXAMPLE), "action", "list"],
             ROOT,
         ),
+        "the same, psycopg imported first": (
+            [sys.executable, "-c", "import psycopg; " + KT, "--db", str(EXAMPLE), "action", "list"],
+            ROOT,
+        ),
     }
     if options.compare:
         other = options.compare.resolve()
@@ -131,8 +145,14 @@ def main() -> None:
             + ["action", "list"],
             other,
         )
-    for label, values in processes(runs, commands, env).items():
-        print(f"{label:55} {median_ms(values)}   (min {min(values) * 1000:.1f} ms)")
+    print(f"{'whole processes, medians':55} {'wall':>10} {'CPU':>10}")
+    measured = processes(runs, commands, env)
+    for label, (walls, cpus) in measured.items():
+        print(f"{label:55} {median_ms(walls)} {median_ms(cpus)}   (min wall {min(walls) * 1000:.1f} ms)")
+    plain, first = measured["kt action list (JSON store, this tree)"], measured["the same, psycopg imported first"]
+    print(f"{'psycopg in a kt process':55} {median_ms([statistics.median(first[0]) - statistics.median(plain[0])])} "
+          f"{median_ms([statistics.median(first[1]) - statistics.median(plain[1])])}")  # fmt: skip
+    print(f"Load {os.getloadavg()[0]:.2f} after.")
 
     found = psycopg_in(["-c", KT, "--db", str(EXAMPLE), "action", "list"], ROOT, env)
     print(f"\npsycopg modules imported by kt action list on a JSON store: {found or 'none'}")
