@@ -245,6 +245,38 @@ def test_history_lists_a_large_command_s_first_changes_on_both_stores(
     assert [c["ref"] for e in one for c in e["changes"]] == ["A62"]
 
 
+def test_history_shows_log_entries_an_unlisted_change_removed(
+    kt_on: Callable[..., Result], target: Target, runner: Any, tmp_path: Path
+) -> None:
+    """An import of 60 log entries, undone: the undo lists 50 of its removals, the
+    import 50 of its creates. A log entry is not copied into the history when created;
+    gone, it is shown as the undo's unlisted change kept it, not as an empty create."""
+    source = tmp_path / "source.json"
+    steps = [
+        ["init", "--authority", "Source Council"],
+        ["focus", "add", "DIS", "Children with disabilities"],
+        ["owner", "add", "Head of Service"],
+        ["rec", "add", "Management oversight.", "--focus", "DIS", "--ref", "3"],
+        ["action", "add", "R1", "Audit open cases", "--owner", "O1", "--due", "15/11/2025"],
+        *(["log", "A1", f"Audit step {n}"] for n in range(1, 61)),
+    ]
+    for step in steps:
+        assert run(runner, "--db", str(source), *step).exit_code == 0, step
+    exported = tmp_path / "export.json"
+    assert run(runner, "--db", str(source), "export", "--format", "json", "-o", str(exported)).exit_code == 0
+    assert kt_on(*init_args(target)).exit_code == 0
+    imported = kt_on("import", str(exported))
+    assert imported.exit_code == 0, imported.stderr
+    undone = kt_on("undo")
+    assert undone.exit_code == 0, undone.stderr
+    entries = json.loads(kt_on("history", "-n", "2", "--json").stdout)
+    creates = {c["ref"]: c["row"] for c in entries[0]["changes"] if c["ref"].startswith("L")}
+    assert entries[0]["more_changes"] > 0 and entries[1]["more_changes"] > 0
+    assert sorted(creates, key=lambda ref: int(ref[1:]))[:2] == ["L1", "L2"]
+    assert all(row is not None and row["note"].startswith("Audit step ") for row in creates.values())
+    assert creates["L1"]["note"] == "Audit step 1"
+
+
 def test_access_is_granted_listed_and_revoked_by_the_admin_only(council: Council) -> None:
     listed = council.kt("admin", "access", "list", "--json")
     assert listed.exit_code == 0, listed.stderr

@@ -99,7 +99,42 @@ def _is_blank(value: Any) -> bool:
     return value is None or value == "" or value == [] or value == {}
 
 
-def _expand(change: Change, log_rows: dict[int, Mapping[str, Any]], store: PlanStore) -> RecordChange:
+class _RemovedLogs:
+    """Log entries removed by a later undo or restore, as that later change keeps them
+    (a log entry's create does not copy it into the history). From the commands listed;
+    when one is not among the changes they list, from those commands' unlisted changes."""
+
+    def __init__(self, store: PlanStore) -> None:
+        self._store = store
+        self._rows: dict[int, Mapping[str, Any]] = {}
+        self._cut: list[int] = []  # txns of listed commands with unlisted changes
+        self._read_whole = False
+
+    def note(self, entry: Txn) -> None:
+        self._keep(entry.changes)
+        if entry.more_changes:
+            self._cut.append(entry.txn)
+
+    def _keep(self, changes: Sequence[Change]) -> None:
+        for change in changes:
+            if change.op == "delete" and change.table == LogEntry.TABLE and change.row is not None:
+                self._rows.setdefault(change.record_id, change.row)
+
+    def get(self, record_id: int) -> Mapping[str, Any] | None:
+        return self._rows.get(record_id)
+
+    def unlisted(self, record_id: int) -> Mapping[str, Any] | None:
+        """The entry as a command's unlisted change removed it: read once, on the first need."""
+        if not self._read_whole:
+            self._read_whole = True
+            for txn in self._cut:
+                whole = self._store.history_entry(txn)
+                if whole is not None:
+                    self._keep(whole.changes)
+        return self._rows.get(record_id)
+
+
+def _expand(change: Change, log_rows: _RemovedLogs, store: PlanStore) -> RecordChange:
     if change.op == "update":
         changed = [FieldChange(str(name), old, new) for name, (old, new) in dict(change.diff or {}).items()]
         return RecordChange(change.op, change.table, change.record_id, changed)
@@ -109,6 +144,8 @@ def _expand(change: Change, log_rows: dict[int, Mapping[str, Any]], store: PlanS
         if row is None:
             entry = store.find(LogEntry, change.record_id)
             row = None if entry is None else entry.to_record()
+        if row is None:  # gone: removed by a change not listed
+            row = log_rows.unlisted(change.record_id)
     shown: list[FieldChange] = []
     if row is not None:
         for name in _field_order(change.table, row):
@@ -139,17 +176,14 @@ def history(
         found = store.history_entry(wanted[1])
         if found is None:
             raise NotFoundError(f"No txn {wanted[1]} in the history.")
-        return [_entry(found, _expand_all(store, found.changes, {}))]
+        return [_entry(found, _expand_all(store, found.changes))]
     # Commands from the start of ``since`` in local time.
     start = datetime.combine(since_day, time(0)).astimezone() if since_day is not None else None
     picked: list[Txn] = []
-    # Log entries removed by a later undo or restore are kept in that later change.
-    removed_logs: dict[int, Mapping[str, Any]] = {}
+    removed_logs = _RemovedLogs(store)
     listed = CHANGES_LISTED if wanted is None else None  # one record's changes: all of them
     for entry in store.history(newest_first=True, since=start, touching=wanted, changes_limit=listed):
-        for change in entry.changes:
-            if change.op == "delete" and change.table == LogEntry.TABLE and change.row is not None:
-                removed_logs[change.record_id] = change.row
+        removed_logs.note(entry)
         picked.append(entry)
         if limit is not None and len(picked) >= limit:
             break
@@ -170,6 +204,7 @@ def _exists(store: PlanStore, table: str, record_id: int) -> bool:
 
 
 def _expand_all(
-    store: PlanStore, changes: Sequence[Change], removed_logs: dict[int, Mapping[str, Any]]
+    store: PlanStore, changes: Sequence[Change], removed_logs: _RemovedLogs | None = None
 ) -> list[RecordChange]:
-    return [_expand(change, removed_logs, store) for change in changes]
+    removed = removed_logs if removed_logs is not None else _RemovedLogs(store)
+    return [_expand(change, removed, store) for change in changes]

@@ -85,9 +85,7 @@ def undo(s: Session, txn: int | None = None) -> UndoResult:
         )
     consistency.check_undo(s, touched, f"Cannot undo txn {target.txn} ({target.what})")
     own = store.pending_changes()[start:]
-    return UndoResult(
-        _entry(target, _expand_all(store, target.changes, {})), _expand_all(store, own, {}), later_by_others
-    )
+    return UndoResult(_entry(target, _expand_all(store, target.changes)), _expand_all(store, own), later_by_others)
 
 
 def _barrier_message(barrier: Txn, txn: int | None) -> str:
