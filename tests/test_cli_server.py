@@ -560,6 +560,45 @@ def test_an_import_from_standard_input_broken_off_runs_again_on_the_same_bytes(c
     assert imports == [("import standard input",)]
 
 
+def test_a_narrative_from_standard_input_survives_the_command_being_run_again(council: Council) -> None:
+    """``kt board edit B1 --narrative-file -`` broken off by a deadlock (as above, the
+    superuser holding kt.boards) runs again on the narrative its first run read: run on
+    what was left of standard input, it would save an empty narrative and say it had
+    updated it."""
+    import threading
+
+    added = council.kt("admin", "board", "add", "26/11/2025", "--note", "Deep dive: care leavers")
+    assert added.exit_code == 0, added.stderr
+    holding = threading.Event()
+    failures: list[BaseException] = []
+
+    def client() -> None:
+        try:
+            with council.db.server.connect(council.db.name) as conn, conn.transaction():
+                conn.execute("LOCK TABLE kt.boards IN EXCLUSIVE MODE")
+                holding.set()
+                council.db.wait_for_a_lock_wait()  # kt holds the plan and waits to update B1
+                conn.execute(
+                    "SELECT 1 FROM kt.writers w JOIN kt.plans p ON p.id = w.plan_id WHERE p.key = %s FOR UPDATE OF w",
+                    (PLAN_KEY,),
+                )
+        except Exception as exc:  # pragma: no cover - shown by the assertion below
+            failures.append(exc)
+
+    narrative = "The audit of open cases is complete.\n\nSupervision records are now monthly.\n"
+    thread = threading.Thread(target=client)
+    thread.start()
+    assert holding.wait(10)
+    result = council.kt("admin", "board", "edit", "B1", "--narrative-file", "-", input=narrative)
+    thread.join(30)
+    assert failures == []
+    assert result.exit_code == 0, result.stdout + result.stderr
+    stored = council.sql("admin", "SELECT narrative FROM kt.boards")
+    assert stored == [(narrative.rstrip("\n"),)]  # kept whole, not emptied by a second read
+    edits = council.sql("admin", "SELECT what FROM kt.history WHERE what LIKE 'board edit%%'")
+    assert edits == [("board edit B1",)]
+
+
 def test_portfolio_gives_one_line_per_plan_the_login_can_see(council: Council, tmp_path: Path) -> None:
     assert council.kt("admin", "visit", "add", "10/01/2026", "--type", "monitoring").exit_code == 0
     assert council.kt("admin", "log", "A1", "Audit tool agreed", "--progress", "40").exit_code == 0
