@@ -248,3 +248,37 @@ def test_a_file_given_the_stores_group_by_someone_outside_it_is_reported(
         assert (doctor.returncode, doctor.stdout.splitlines()[-1]) == (0, "No problems found."), doctor.stdout
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------
+# 4. kt restore tells colleagues apart by who saved, not by the name they set
+
+
+def test_restore_asks_before_undoing_a_colleagues_save_made_under_the_same_name() -> None:
+    """Names are what officers set (often a role several people share): the restore's 'made
+    by someone else' is decided by the owner of the file that holds each saved version too."""
+    with office() as o:
+        build_shared_store(o)
+        name = VICTIM.env()["KNOWSLEY_TRACKER_USER"]
+        colleague = subprocess.run(
+            ATTACKER.as_me([*kt_command(), "--db", str(o.db), "log", "A1", "Interviews booked"]),
+            capture_output=True,
+            text=True,
+            env=ATTACKER.env(KNOWSLEY_TRACKER_USER=name),  # the same name as the victim's
+            preexec_fn=umask_007,
+            check=False,
+        )
+        assert colleague.returncode == 0, colleague.stderr
+        before = snapshot(o.folder)
+        restored = VICTIM.kt(o.db, "restore")
+        count("restore races")
+        if not TWO_USERS:  # one account: it was this user's own save, so nothing to ask
+            assert restored.returncode == 0, restored.stderr
+            return
+        assert restored.returncode == 5, restored.stdout + restored.stderr
+        assert restored.stderr.startswith("Error: Restoring plan-t"), restored.stderr
+        assert f"1 command saved since it: 1 by {name}, saved by user {ATTACKER.uid} (txn " in restored.stderr
+        assert restored.stderr.endswith(" --yes\n") and restored.stderr.count("\n") == 1
+        assert snapshot(o.folder) == before  # nothing restored
+        confirmed = VICTIM.kt(o.db, "restore", "--yes")
+        assert confirmed.returncode == 0, confirmed.stderr
