@@ -238,13 +238,7 @@ def check_permissions(paths: StorePaths) -> list[Problem]:
             )
         )
     if not os.access(paths.store, os.R_OK | os.W_OK):
-        problems.append(
-            Problem(
-                "warning",
-                f"You cannot change {store_name}: write commands will fail for you.",
-                "Ask the store's owner to add you to its group (see the README on shared stores).",
-            )
-        )
+        problems.append(_cannot_write(paths, st))
     if not mode & 0o060:
         return problems
     group = group_name(st.st_gid)
@@ -288,6 +282,40 @@ def check_permissions(paths: StorePaths) -> list[Problem]:
             )
         )
     return problems
+
+
+def _cannot_write(paths: StorePaths, st: os.stat_result) -> Problem:
+    """Why this user cannot save: a read-only disk (nobody can), or the store's permissions."""
+    mount = _read_only_mount(paths.store)
+    if mount is not None:
+        return Problem(
+            "warning",
+            f"{paths.store} is on a filesystem mounted read-only ({mount}): commands can read the store, but "
+            "none can save to it, whoever runs them.",
+            f"Ask whoever manages that disk to make it writable again (mount -o remount,rw {mount}; a disk "
+            "remounted read-only after errors needs checking first), or copy the store to a writable folder.",
+        )
+    if st.st_mode & 0o060:
+        fix = (
+            f"Ask the store's owner to add you to the group {group_name(st.st_gid)} (see the README on shared stores)."
+        )
+    else:
+        fix = f"The store is private to {user_name(st.st_uid)}: ask them to share it (see the README on shared stores)."
+    return Problem("warning", f"You cannot change {paths.store}: write commands will fail for you.", fix)
+
+
+def _read_only_mount(path: Path) -> Path | None:
+    """The mount point of the read-only filesystem holding ``path``, or None when it is writable."""
+    try:
+        if not os.statvfs(path).f_flag & os.ST_RDONLY:
+            return None
+        here = Path(os.path.realpath(path)).parent
+        dev = os.stat(here).st_dev
+        while here.parent != here and os.stat(here.parent).st_dev == dev:
+            here = here.parent
+    except OSError:
+        return None
+    return here
 
 
 def _check_parent(paths: StorePaths, st: os.stat_result, group: str) -> list[Problem]:
