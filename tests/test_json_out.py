@@ -4,7 +4,11 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 from hypothesis import given, settings
@@ -79,3 +83,40 @@ def test_the_utf8_check_finds_exactly_the_characters_the_text_pattern_escapes() 
     assert _needs_escapes(b'"plain ascii \\u001b"') is False
     assert _needs_escapes(b'"del \x7f"') is True
     assert dumps({"t": "caf\u00e9 \u202e gnp.exe"}) == '{\n  "t": "caf\u00e9 \\u202e gnp.exe"\n}'
+
+
+def test_dumps_utf8_is_dumps_encoded_with_a_newline() -> None:
+    """--json writes orjson's bytes without decoding them: the same bytes as the text,
+    for plain documents, documents that need escapes, and those the standard library writes."""
+    from knowsley_tracker.render.json_out import dumps_utf8
+
+    for data in (
+        {"t": "plain", "n": [1, 2.5, None]},
+        {"t": "caf\u00e9 \u202e gnp.exe", "del": "\x7f"},
+        {"tiny": 0.00001, "lone": "\ud800"},
+    ):
+        assert dumps_utf8(data) == (dumps(data) + "\n").encode("utf-8")
+
+
+def test_json_output_through_a_pipe_in_utf8_and_in_another_encoding(tmp_path: Path) -> None:
+    """A whole kt process: UTF-8 output is the document's bytes; an ASCII-only output
+    stream gets the same document through the stream's own error handler, as all text does."""
+    db = tmp_path / "plan.json"
+    env = {**os.environ, "KNOWSLEY_TRACKER_DB": str(db), "KNOWSLEY_TRACKER_NOW": "2025-11-30"}
+
+    def kt(*args: str, **extra: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run(
+            [sys.executable, "-m", "knowsley_tracker", *args], env={**env, **extra}, capture_output=True, check=False
+        )
+
+    assert kt("init", "--authority", "Testshire").returncode == 0
+    assert kt("owner", "add", "Head of Service", "--name", "Jos\u00e9 Ruiz").returncode == 0
+    assert kt("rec", "add", "Improve planning \u202e now").returncode == 0
+    utf8 = kt("rec", "list", "--json", PYTHONIOENCODING="utf-8")
+    assert utf8.returncode == 0, utf8.stderr
+    assert b'"Improve planning \\u202e now"' in utf8.stdout and utf8.stdout.endswith(b"}\n]\n")
+    owners = kt("owner", "list", "--json", PYTHONIOENCODING="utf-8")
+    assert "Jos\u00e9 Ruiz".encode() in owners.stdout
+    ascii_out = kt("owner", "list", "--json", PYTHONIOENCODING="ascii:backslashreplace")
+    assert ascii_out.returncode == 0, ascii_out.stderr
+    assert ascii_out.stdout == owners.stdout.replace("\u00e9".encode(), b"\\xe9")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 from datetime import date
 
 import pytest
@@ -18,10 +20,13 @@ from knowsley_tracker.models import (
     Judgement,
     Owner,
     Rag,
+    Record,
     Status,
+    Visit,
     parse_ref,
 )
 from knowsley_tracker.models import record as loading
+from knowsley_tracker.models.record_kinds import RECORD_TYPES
 
 
 @pytest.mark.parametrize(
@@ -207,3 +212,44 @@ def test_untrusted_records_are_checked_stored_ones_are_trusted() -> None:
     )
     inspection = Inspection.from_record(1, {"start": "2017-03-01", "areas": {"adoption": "good"}})
     assert inspection.framework is Framework.SIF and inspection.areas == {"adoption": Judgement.GOOD}
+
+
+@pytest.mark.parametrize("kind", RECORD_TYPES, ids=lambda kind: kind.__name__)
+def test_record_init_takes_what_a_dataclass_init_would(kind: type[Record]) -> None:
+    """record_class writes each kind's __init__ when the first record is made: the same
+    parameters, in the same order and kinds, with the same defaults, as the __init__
+    dataclass writes for the same fields."""
+    twin = dataclasses.make_dataclass(
+        kind.__name__,
+        [
+            (f.name, f.type, dataclasses.field(default=f.default, default_factory=f.default_factory, kw_only=f.kw_only))
+            for f in dataclasses.fields(kind)
+        ],
+        repr=False,
+        eq=False,
+    )
+    ours = dict(inspect.signature(loading._make_init(kind)).parameters)
+    del ours["self"]
+    theirs = inspect.signature(twin).parameters
+    assert [(p.name, p.kind) for p in ours.values()] == [(p.name, p.kind) for p in theirs.values()]
+    by_name = {f.name: f for f in dataclasses.fields(kind)}
+    for name, p in ours.items():
+        has_default = p.default is not inspect.Parameter.empty
+        assert has_default is (theirs[name].default is not inspect.Parameter.empty), name
+        if has_default and by_name[name].default_factory is dataclasses.MISSING:
+            assert p.default == by_name[name].default, name
+
+
+def test_a_record_made_through_init_gets_fresh_defaults_and_its_checks() -> None:
+    first = Action(1, " Audit supervision ", date(2025, 9, 1), id=3)
+    second = Action(rec_id=2, title="Train managers", due=None)
+    assert (first.id, first.rec_id, first.title, first.original_due) == (3, 1, "Audit supervision", date(2025, 9, 1))
+    assert (second.id, second.status, second.progress) == (0, Status.NOT_STARTED, 0)
+    visits = [Visit(date(2026, 3, 3)), Visit(date(2026, 6, 3))]
+    assert visits[0].themes == [] and visits[0].themes is not visits[1].themes  # a new list for each
+    with pytest.raises(ValidationError, match="cannot be empty"):
+        Action(1, "   ", None)  # __post_init__ runs
+    with pytest.raises(TypeError):
+        Action(1, "Audit", None, id=3, colour="red")  # type: ignore[call-arg]
+    with pytest.raises(TypeError):
+        Action(1, "Audit")  # type: ignore[call-arg]

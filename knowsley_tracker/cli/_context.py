@@ -10,7 +10,6 @@ import os
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Protocol
 
@@ -83,17 +82,30 @@ def current_user() -> str:
         return "unknown"
 
 
-@dataclass
 class AppContext:
-    """Set by the root callback; reached by commands through ``ctx.obj``."""
+    """Set by the root callback; reached by commands through ``ctx.obj``.
 
-    db: Path
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-    clock: Clock | None = None
-    # The libpq connection string when the store is a PostgreSQL server (then ``db``
-    # is unused but for keeping -o away from the default file store), and --plan.
-    server: str | None = None
-    plan: str | None = None
+    ``server`` is the libpq connection string when the store is a PostgreSQL server (then
+    ``db`` is unused but for keeping -o away from the default file store), ``plan`` the
+    --plan key. (A plain class, not a dataclass: see render.text.Column.)"""
+
+    def __init__(
+        self,
+        db: Path,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+        clock: Clock | None = None,
+        server: str | None = None,
+        plan: str | None = None,
+    ) -> None:
+        self.db = db
+        self.lock_timeout = lock_timeout
+        self.clock = clock
+        self.server = server
+        self.plan = plan
+
+    def for_plan(self, plan: str) -> AppContext:
+        """The same context with another plan chosen (``kt portfolio`` reads each in turn)."""
+        return AppContext(self.db, self.lock_timeout, self.clock, self.server, plan)
 
     def get_clock(self) -> Clock:
         if self.clock is None:
@@ -191,9 +203,23 @@ def app_context(ctx: typer.Context) -> AppContext:
 
 
 def print_json(data: Any) -> None:
-    from knowsley_tracker.render.json_out import dumps
+    """``data`` as kt's JSON (render.json_out) on standard output. Written as bytes when the
+    output is UTF-8, as it almost always is; otherwise as text in the stream's encoding."""
+    import codecs
+    import sys
 
-    emit(dumps(data))
+    from knowsley_tracker.outputs import GuardedStdout
+    from knowsley_tracker.render.json_out import dumps, dumps_utf8
+
+    encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
+    try:
+        utf8 = codecs.lookup(encoding).name == "utf-8"
+    except LookupError:
+        utf8 = False
+    if utf8 and isinstance(sys.stdout, GuardedStdout):
+        sys.stdout.write_bytes(dumps_utf8(data))
+    else:
+        emit(dumps(data))
 
 
 def print_table(view: TableView, *, wide: bool = False) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -52,7 +51,7 @@ def portfolio(
         keys = [p.key for p in db.plans()]
     lines = []
     for key in keys:
-        with dataclasses.replace(app, plan=key).reading() as s:
+        with app.for_plan(key).reading() as s:
             lines.append(plan_line(s, key))
     chosen = PortfolioFormat.JSON if as_json else fmt
     as_of = format_date(app.get_clock().today())

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from typing import Any, ClassVar
 
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models.record import Record, optional_text, require_text
+from knowsley_tracker.models.record import Record, optional_text, record_class, require_text
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Kpi(Record):
     """A key performance indicator the board tracks against a target."""
 
@@ -93,7 +93,7 @@ def _is_number(value: object) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class KpiValue(Record):
     """One reported value of a KPI for a period (a month, a quarter or a day)."""
 

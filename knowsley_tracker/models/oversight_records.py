@@ -4,16 +4,16 @@ partner agencies.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from typing import ClassVar
 
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models.record import Record, optional_text, require_text
+from knowsley_tracker.models.record import Record, optional_text, record_class, require_text
 from knowsley_tracker.models.vocabularies import InterventionType, PartnerKind, Vocabulary
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Board(Record):
     """A board meeting and, once held, the plan as it stood that day.
 
@@ -57,7 +57,7 @@ class Board(Record):
         return bool(self.snapshot_file)
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Intervention(Record):
     TABLE: ClassVar[str] = "interventions"
     PREFIX: ClassVar[str] = "N"
@@ -79,7 +79,7 @@ class Intervention(Record):
                 raise ValidationError("An intervention cannot be revised before it was issued.")
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Partner(Record):
     TABLE: ClassVar[str] = "partners"
     PREFIX: ClassVar[str] = "P"

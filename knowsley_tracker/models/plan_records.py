@@ -5,12 +5,12 @@ their progress log, evidence, monitoring visits and the reminders sent to owners
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from datetime import date
 from typing import Any, ClassVar
 
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models.record import Record, optional_text, require_text
+from knowsley_tracker.models.record import Record, optional_text, record_class, require_text
 from knowsley_tracker.models.vocabularies import (
     JUDGEMENT_AREAS,
     OVERRIDABLE_RAGS,
@@ -25,7 +25,7 @@ from knowsley_tracker.models.vocabularies import (
 )
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Inspection(Record):
     TABLE: ClassVar[str] = "inspections"
     PREFIX: ClassVar[str] = "I"
@@ -79,7 +79,7 @@ class Inspection(Record):
         return self.published or self.end or self.start
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class FocusArea(Record):
     TABLE: ClassVar[str] = "focus_areas"
     PREFIX: ClassVar[str] = "F"
@@ -105,7 +105,7 @@ class FocusArea(Record):
         return self.lead_role or self.lead_name
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Owner(Record):
     TABLE: ClassVar[str] = "owners"
     PREFIX: ClassVar[str] = "O"
@@ -129,7 +129,7 @@ class Owner(Record):
         return f"{self.role} ({self.name})" if self.name else self.role
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Recommendation(Record):
     TABLE: ClassVar[str] = "recommendations"
     PREFIX: ClassVar[str] = "R"
@@ -153,7 +153,7 @@ class Recommendation(Record):
         return self.text if len(self.text) <= 60 else self.text[:59].rstrip() + "…"
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Action(Record):
     TABLE: ClassVar[str] = "actions"
     PREFIX: ClassVar[str] = "A"
@@ -201,7 +201,7 @@ def check_progress(progress: object) -> int:
     return progress
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class LogEntry(Record):
     """One append-only progress note. ``changes`` maps a field to ``[old, new]``."""
 
@@ -215,7 +215,7 @@ class LogEntry(Record):
     changes: dict[str, list[Any]] = field(default_factory=dict)
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Evidence(Record):
     TABLE: ClassVar[str] = "evidence"
     PREFIX: ClassVar[str] = "E"
@@ -235,7 +235,7 @@ class Evidence(Record):
         self.link = optional_text(self.link)
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Visit(Record):
     TABLE: ClassVar[str] = "visits"
     PREFIX: ClassVar[str] = "V"
@@ -249,7 +249,7 @@ class Visit(Record):
     outcome: str = ""
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@record_class
 class Reminder(Record):
     """The latest e-mail reminder ``kt remind`` sent about an action, for one reason
     (``kind``: overdue, due, stale) at one level (``level``: owner, lead, escalation).

@@ -12,7 +12,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
 from functools import partial
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from knowsley_tracker.dates import RANGE_TEXT, format_date, in_range
 from knowsley_tracker.errors import CorruptStoreError, ValidationError
@@ -35,7 +35,59 @@ def optional_text(value: str | None) -> str:
     return (value or "").strip()
 
 
-@dataclass(slots=True, repr=False, eq=False)
+@dataclass_transform(eq_default=False, field_specifiers=(field,))
+def record_class(cls: type[R]) -> type[R]:
+    """Make ``cls`` a record kind: a slotted dataclass whose ``__init__`` is written the first
+    time a record of the kind is made, not when the module is imported.
+
+    Every command imports all thirteen kinds, and most only load records (which skips
+    ``__init__``, see :meth:`Record.from_record`). Writing the thirteen ``__init__``
+    methods was over half of what making the dataclasses cost at start-up (about 2 ms of
+    3.4; benchmarks/README.md). The method written is the one ``dataclass`` would write:
+    fields in order, defaults and default factories, keyword-only ``id``, then
+    ``__post_init__``."""
+    made = dataclass(slots=True, repr=False, eq=False, init=False)(cls)
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        made.__init__ = _make_init(made)  # type: ignore[method-assign]  # replaced once, for good
+        made.__init__(self, *args, **kwargs)
+
+    made.__init__ = __init__  # type: ignore[method-assign]
+    return made
+
+
+_NO_VALUE = object()  # an argument left out whose field has a default factory
+
+
+def _make_init(cls: type[Record]) -> Callable[..., None]:
+    names: dict[str, Any] = {"NO_VALUE": _NO_VALUE}
+    positional: list[str] = []
+    keyword: list[str] = []
+    body: list[str] = []
+    for n, f in enumerate(fields(cls)):
+        if not f.init:
+            raise TypeError(f"{cls.__name__}.{f.name}: record_class does not write fields left out of __init__")
+        if f.default_factory is not MISSING:
+            names[f"factory_{n}"] = f.default_factory
+            param = f"{f.name}=NO_VALUE"
+            body.append(f"    self.{f.name} = factory_{n}() if {f.name} is NO_VALUE else {f.name}")
+        else:
+            if f.default is not MISSING:
+                names[f"default_{n}"] = f.default
+            param = f.name if f.default is MISSING else f"{f.name}=default_{n}"
+            body.append(f"    self.{f.name} = {f.name}")
+        (keyword if f.kw_only else positional).append(param)
+    params = ", ".join(["self", *positional, *(["*", *keyword] if keyword else [])])
+    if hasattr(cls, "__post_init__"):
+        body.append("    self.__post_init__()")
+    source = "\n".join([f"def __init__({params}):", *(body or ["    pass"])])
+    exec(compile(source, f"<{cls.__name__} __init__>", "exec"), names)  # noqa: S102
+    init: Callable[..., None] = names["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    return init
+
+
+@record_class
 class Record:
     """Base for stored records: ``id`` is the record's number within its kind, shown as ``ref`` (``A12``)."""
 

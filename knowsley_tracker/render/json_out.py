@@ -33,6 +33,18 @@ def dumps(data: Any) -> str:
     return terminal_safe(text) if _needs_escapes(raw) else text
 
 
+def dumps_utf8(data: Any) -> bytes:
+    """:func:`dumps` as UTF-8 bytes with a final newline, what ``--json`` writes. Mostly
+    orjson's own bytes, never decoded and encoded again: 2.3 MB for a regional plan's
+    action list, where the round trip through text cost about 2.5 ms."""
+    raw = _orjson(data)
+    if raw is None:
+        return (terminal_safe(_stdlib(data)) + "\n").encode("utf-8")
+    if _needs_escapes(raw):
+        return (terminal_safe(raw.decode("utf-8")) + "\n").encode("utf-8")
+    return raw + b"\n"
+
+
 def terminal_safe(text: str) -> str:
     """JSON text with the characters a terminal would act on written as \\u escapes."""
     return _UNSAFE.sub(_escape, text)

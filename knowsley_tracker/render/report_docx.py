@@ -17,10 +17,12 @@ is imported only when a Word paper is asked for.
 from __future__ import annotations
 
 import io
+import re
 from typing import Any
 
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.models import Rag
+from knowsley_tracker.render import paper_columns
 from knowsley_tracker.render.narrative import Block, Span
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout
 from knowsley_tracker.render.text import safe
@@ -36,6 +38,7 @@ RAG_FILLS = {
     Rag.DROPPED: ("FFFFFF", "6B7280"),
 }
 HEADER_FILL = "F3F4F6"
+ID_HYPHEN = re.compile(r"(?<=\w)-(?=\d)")  # the hyphen of "HP-03" or "2024-25": never a line break
 
 
 def _text(value: object) -> str:
@@ -198,7 +201,7 @@ class _Writer:
         out.autofit = False
         self.cell_margins(out)
         self.widths(out, column_widths(table, TEXT_WIDTH_MM))
-        size = self.Pt(7.5)
+        size = self.Pt(CELL_PT)
         all_rows = out.rows
         head = all_rows[0]
         self.row_flag(head, "w:tblHeader")
@@ -212,10 +215,11 @@ class _Writer:
             run.bold = True
             run.font.size = size
         total_row = len(rows) if table.total else -1
+        keep = [paper_columns.kept(table, i) for i in range(len(table.columns))]
         for n, (row, cells) in enumerate(zip(rows, all_rows[1:], strict=True), start=1):
             self.row_flag(cells, "w:cantSplit")
-            for cell, value, col in zip(cells.cells, row, table.columns, strict=True):
-                self.cell(cell, value, col.right, size, bold=n == total_row)
+            for cell, value, col, whole in zip(cells.cells, row, table.columns, keep, strict=True):
+                self.cell(cell, value, col.right, size, bold=n == total_row, whole=whole)
         if table.note:
             self.muted(table.note)
 
@@ -240,12 +244,25 @@ class _Writer:
                 width.set(self.qn("w:type"), "dxa")
                 width.set(self.qn("w:w"), value)
 
-    def cell(self, cell: Any, value: Cell, right: bool, size: Any, bold: bool) -> None:
+    def cell(self, cell: Any, value: Cell, right: bool, size: Any, bold: bool, whole: bool) -> None:
+        """One cell's text. In a column of short values (``whole``) its hyphens are Word's
+        non-breaking hyphen, so "in-progress" is never split at the end of a line; elsewhere
+        so is a hyphen before a digit, so ids ("HP-03") and periods ("2024-25") stay whole."""
         p = cell.paragraphs[0]
         p.paragraph_format.space_after = self.Pt(0)
         if right:
             p.alignment = self.RIGHT
-        run = p.add_run(_text(value.text))
+        text = _text(value.text)
+        parts = text.split("-") if whole else ID_HYPHEN.split(text)
+        if len(parts) > 1:
+            run = p.add_run()
+            for n, part in enumerate(parts):
+                if n:
+                    run._r.append(self.OxmlElement("w:noBreakHyphen"))
+                if part:
+                    run._r.add_t(part)
+        else:
+            run = p.add_run(text)
         run.font.size = size
         if bold:
             run.bold = True
@@ -264,43 +281,14 @@ class _Writer:
 
 
 TEXT_WIDTH_MM = 180.0  # A4 less 15 mm margins
-CHAR_MM = 1.8  # an average character of 7.5 pt Arial (bold headers), with a little to spare
-VALUE_CHAR_MM = 1.5  # an average character of 7.5 pt Arial in a cell (not bold), with a little to spare
+CELL_PT = 7.5  # table text
 CELL_MARGIN_MM = 1.0
-PAD_MM = 2 * CELL_MARGIN_MM + 1.2  # a cell's left and right margins and its border, with a little to spare
+PAD_MM = 2 * CELL_MARGIN_MM + 0.4  # a cell's left and right margins and its borders
 
 
-SHORT = 12  # a column of values this short, each with a digit, holds ids or dates: each kept on one line
-
-
-def column_widths(table: Table, total: float) -> list[float]:
-    """Widths (mm) that give each column room for its longest word, so nothing breaks
-    mid-word, and share what is left in proportion to how much text each column holds.
-    A column of short values with digits (ids like "R10 (rec 10)", dates like "31 Aug 2025")
-    gets room for its longest value, so none of them wraps."""
-    n = len(table.columns)
-    least: list[float] = []
-    want: list[float] = []
-    for i, col in enumerate(table.columns):
-        values = [*(row[i].text for row in table.rows), *([table.total[i].text] if table.total else [])]
-        texts = [col.title, *values]
-        longest_word = max((len(word) for text in texts for word in text.split()), default=1)
-        longest = max((len(text) for text in texts), default=1)
-        shown = [text for text in values if text not in ("", "-")]
-        whole = max((len(text) for text in shown), default=1)
-        ids_or_dates = bool(shown) and all(any(ch.isdigit() for ch in text) for text in shown)
-        kept = VALUE_CHAR_MM * whole if ids_or_dates and whole <= SHORT else 0.0
-        least.append(PAD_MM + max(CHAR_MM * min(longest_word, 16), kept))
-        want.append(PAD_MM + CHAR_MM * min(longest, 60))
-    if sum(least) >= total:
-        return [total * w / sum(least) for w in least]
-    spare = total - sum(least)
-    extra = [w - m for w, m in zip(want, least, strict=True)]
-    if sum(extra) <= spare:
-        # Everything fits on one line: give the rest to the widest columns.
-        bonus = (spare - sum(extra)) / n
-        return [w + bonus for w in want]
-    return [m + spare * e / sum(extra) for m, e in zip(least, extra, strict=True)]
+def column_widths(table: Table, total: float = TEXT_WIDTH_MM) -> list[float]:
+    """The table's column widths (mm): see :mod:`knowsley_tracker.render.paper_columns`."""
+    return paper_columns.column_widths(table, total, size_pt=CELL_PT, head_pt=CELL_PT, pad_mm=PAD_MM)
 
 
 def to_docx(report: Report) -> bytes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.models import Rag
-from knowsley_tracker.render import charts
+from knowsley_tracker.render import charts, paper_columns
 from knowsley_tracker.render.narrative import Block, Span
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout
 from knowsley_tracker.render.text import pct, safe
@@ -34,7 +34,7 @@ CSS = """
 * { box-sizing: border-box; }
 html { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
 body { font-family: "Segoe UI", Arial, Helvetica, "Liberation Sans", sans-serif; color: #1f2937; margin: 0 auto;
-  max-width: 1100px; padding: 24px; font-size: 13px; line-height: 1.35; }
+  max-width: 1100px; padding: 24px; font-size: 13px; line-height: 1.35; overflow-wrap: break-word; }
 h1 { font-size: 24px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 24px 0 8px; padding-bottom: 4px; border-bottom: 2px solid #1f2937; }
 h3 { font-size: 14px; margin: 14px 0 6px; }
@@ -50,18 +50,21 @@ ul.headline { margin: 4px 0; padding-left: 18px; }
 ul.headline li { margin: 2px 0; }
 #narrative p, #narrative li, #decisions li { max-width: 60em; }
 #decisions ol { font-weight: 600; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 0 0 8px; }
+dl.facts { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 16px; margin: 0 0 8px; }
 dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
 p.intro { margin: 4px 0 8px; }
 p.note, p.empty { color: #6b7280; margin: 4px 0; }
-table { border-collapse: collapse; width: 100%; margin: 4px 0 6px; }
+/* Fixed layout: each table's <colgroup> gives its columns' widths, worked out from what they hold
+   (render/paper_columns.py). Short values (dates, ids, statuses, RAG words: class s) never wrap;
+   other text wraps at spaces, and a word too long for its column breaks inside its cell. */
+table { border-collapse: collapse; width: 100%; margin: 4px 0 6px; table-layout: fixed; }
 th, td { border-bottom: 1px solid #e5e7eb; padding: 4px 6px; text-align: left; vertical-align: top; }
-td { overflow-wrap: break-word; }
+td { overflow-wrap: anywhere; }
 th { background: #f3f4f6; font-weight: 600; font-size: 12px; overflow-wrap: normal; word-break: keep-all;
   hyphens: manual; }
-td.num, th.num { text-align: right; white-space: nowrap; }
-td.progress, td.s { white-space: nowrap; }
+td.num, th.num { text-align: right; }
+td.progress, td.s { white-space: nowrap; overflow-wrap: normal; }
 tr.total td { font-weight: 700; border-top: 2px solid #9ca3af; }
 td.rag { font-weight: 700; white-space: nowrap; text-align: center; }
 td.rag-red { background: #c62828; color: #fff; }
@@ -81,14 +84,16 @@ td.rag-dropped { color: #6b7280; }
 .kpi-card p { margin: 0 0 4px; font-size: 11px; color: #6b7280; }
 footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 8pt; }
+  /* Arial (or Liberation Sans, its metric twin): the column widths are measured in it. */
+  body { max-width: none; padding: 0; font-size: 8pt; font-family: Arial, Helvetica, "Liberation Sans", sans-serif; }
   .marking-banner { display: none; }
   h1 { font-size: 17pt; }
   h2 { font-size: 12pt; margin-top: 12pt; break-after: avoid; page-break-after: avoid; }
   h3 { font-size: 10pt; break-after: avoid; page-break-after: avoid; }
+  p.intro { break-after: avoid; page-break-after: avoid; }
   .board-name, .meeting { font-size: 11pt; }
   th { font-size: 7.5pt; }
-  th, td { padding: 1.5pt 4pt; }
+  th, td { padding: 1.5pt 3pt; }
   .bar { width: 36pt; }
   thead { display: table-header-group; }
   tr, .chart, .kpi-card, dl.facts, ul.headline li, #decisions li { break-inside: avoid; page-break-inside: avoid; }
@@ -96,33 +101,7 @@ footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
   .kpi-card { display: inline-block; width: 32%; vertical-align: top; margin: 0 0 4pt; }
   .kpi-card svg { width: 100%; height: auto; }
   footer { font-size: 7.5pt; }
-  #readiness table, #exceptions table:first-of-type { table-layout: fixed; }
-  #readiness td, #exceptions td, #readiness th { white-space: normal; }
-  /* Fixed widths, each wide enough for its header's longest word: a header never breaks inside a word. */
-  #readiness th:nth-child(1) { width: 10.5%; }
-  #readiness th:nth-child(2) { width: 14.5%; }
-  #readiness th:nth-child(3) { width: 6%; }
-  #readiness th:nth-child(4) { width: 7.5%; }
-  #readiness th:nth-child(5) { width: 6.5%; }
-  #readiness th:nth-child(6) { width: 9.5%; }
-  #readiness th:nth-child(7) { width: 8%; }
-  #readiness th:nth-child(8) { width: 8.5%; }
-  #readiness th:nth-child(9) { width: 6.5%; }
-  #readiness th:nth-child(10) { width: 9%; }
-  #readiness th:nth-child(11) { width: 13.5%; }
-  #exceptions table:first-of-type th:nth-child(1) { width: 6%; }
-  #exceptions table:first-of-type th:nth-child(2) { width: 20%; }
-  #exceptions table:first-of-type th:nth-child(3) { width: 16%; }
-  #exceptions table:first-of-type th:nth-child(4) { width: 9%; }
-  #exceptions table:first-of-type th:nth-child(5) { width: 8%; }
-  #exceptions table:first-of-type th:nth-child(6) { width: 7%; }
-  #exceptions table:first-of-type th:nth-child(7) { width: 6%; }
-  #exceptions table:first-of-type th:nth-child(8) { width: 13%; }
-  #exceptions table:first-of-type th:nth-child(9) { width: 15%; }
-  #kpis td:nth-child(2) { min-width: 28mm; }
-  #kpis td:nth-child(5) { min-width: 35mm; }
   #kpis td svg { width: 20mm; height: auto; }
-  #kpis td:nth-child(6) { white-space: normal; min-width: 16mm; }
 }
 """
 
@@ -155,15 +134,18 @@ def _escape(text: str) -> str:
 # -- tables -----------------------------------------------------------------------------------
 
 
-# Cells this short (a date, a status, "R1 (rec 9)") never wrap, leaving the width to long text.
-SHORT = 14
+# The print layout's measures, for the column widths (see render/paper_columns.py): A4 less
+# 12 mm margins, 8 pt cells, 7.5 pt headers, 3 pt padding each side, the 36 pt progress bar and
+# its 6 px gap, and the 20 mm chart of a KPI's recent values.
+PRINT_WIDTH_MM = 186.0
+PRINT_PAD_MM = 6 * paper_columns.PT_MM + 0.3
+PRINT_BAR_MM = (36 + 4.5) * paper_columns.PT_MM
+PRINT_CHART_MM = 20.0
 
 
-def _cell(cell: Cell, right: bool) -> str:
+def _cell(cell: Cell, right: bool, whole: bool) -> str:
     if not right and cell.rag is None and cell.progress is None and cell.kpi is None:
-        if len(cell.text) <= SHORT:
-            return f'<td class="s">{h(cell.text)}</td>'
-        return f"<td>{h(cell.text)}</td>"  # most cells: plain text
+        return f'<td class="s">{h(cell.text)}</td>' if whole else f"<td>{h(cell.text)}</td>"
     classes = []
     if right:
         classes.append("num")
@@ -171,6 +153,8 @@ def _cell(cell: Cell, right: bool) -> str:
         classes += ["rag", f"rag-{cell.rag.value}"]
     if cell.progress is not None:
         classes.append("progress")
+    if whole and cell.rag is None and cell.progress is None:
+        classes.append("s")  # kept on one line (RAG words and progress never wrap anyway)
     attr = f' class="{" ".join(classes)}"' if classes else ""
     if cell.progress is not None:
         width = max(0.0, min(100.0, cell.progress))
@@ -181,6 +165,22 @@ def _cell(cell: Cell, right: bool) -> str:
     return f"<td{attr}>{h(cell.text)}</td>"
 
 
+def _colgroup(table: Table) -> str:
+    """Each column's share of the table, worked out from what it holds as printed on A4, so
+    the fixed layout keeps dates, ids and statuses whole and gives the long text the rest."""
+    widths = paper_columns.column_widths(
+        table,
+        PRINT_WIDTH_MM,
+        size_pt=8,
+        head_pt=7.5,
+        pad_mm=PRINT_PAD_MM,
+        bar_mm=PRINT_BAR_MM,
+        chart_mm=PRINT_CHART_MM,
+    )
+    total = sum(widths)
+    return "<colgroup>" + "".join(f'<col style="width:{100 * w / total:.1f}%">' for w in widths) + "</colgroup>"
+
+
 def _table(table: Table) -> list[str]:
     out: list[str] = []
     if table.title:
@@ -189,23 +189,28 @@ def _table(table: Table) -> list[str]:
         out.append(f'<p class="empty">{h(table.empty)}</p>')
         return out
     out.append("<table>")
+    out.append(_colgroup(table))
     num = ' class="num"'
     heads = "".join(f'<th{num if c.right else ""} scope="col">{h(c.title)}</th>' for c in table.columns)
     out.append(f"<thead><tr>{heads}</tr></thead>")
     out.append("<tbody>")
     rights = [col.right for col in table.columns]
+    # A column of short values (dates, ids, statuses, RAG words) is kept on one line: class "s".
+    keeps = [paper_columns.kept(table, i) for i in range(len(table.columns))]
     for row in table.rows:
         tds = []
         # _cell's commonest case written out (a region's pack has 10,000 cells, most plain text).
-        for c, right in zip(row, rights, strict=True):
+        for c, right, whole in zip(row, rights, keeps, strict=True):
             if right or c.rag is not None or c.progress is not None or c.kpi is not None:
-                tds.append(_cell(c, right))
+                tds.append(_cell(c, right, whole))
                 continue
             text = h(c.text)
-            tds.append(f'<td class="s">{text}</td>' if len(c.text) <= SHORT else f"<td>{text}</td>")
+            tds.append(f'<td class="s">{text}</td>' if whole else f"<td>{text}</td>")
         out.append("<tr>" + "".join(tds) + "</tr>")
     if table.total:
-        cells = "".join(_cell(c, col.right) for c, col in zip(table.total, table.columns, strict=True))
+        cells = "".join(
+            _cell(c, col.right, whole) for c, col, whole in zip(table.total, table.columns, keeps, strict=True)
+        )
         out.append(f'<tr class="total">{cells}</tr>')
     out.append("</tbody></table>")
     if table.note:
@@ -288,12 +293,37 @@ def spark_svg(st: KpiStatus, label: str, width: int = 96, height: int = 22) -> s
     return "".join(parts)
 
 
+LABEL_CHARS = 40  # a focus area's label line in the progress chart (250 px of 11-12 px text)
+
+
+def label_lines(name: str) -> list[str]:
+    """A focus area's name for the chart: one line, or two broken between words, the second
+    cut short with an ellipsis only when even two lines cannot hold it (the table beneath
+    gives every name in full)."""
+    if len(name) <= LABEL_CHARS - 2:
+        return [name]
+    words = name.split(" ")
+    first = ""
+    while words and len(first) + len(words[0]) + (1 if first else 0) <= LABEL_CHARS:
+        first += (" " if first else "") + words.pop(0)
+    if not first:  # one long word: cut it
+        first, words = name[: LABEL_CHARS - 1] + "-", [name[LABEL_CHARS - 1 :]]
+    second = " ".join(words)
+    if len(second) > LABEL_CHARS:
+        second = second[: LABEL_CHARS - 1].rstrip() + "…"
+    return [first, second]
+
+
 def focus_chart(rows: list[FocusRow], totals: FocusRow | None) -> str:
     """Horizontal bars: each focus area's average progress, with the RAG mix of its actions beneath."""
     shown = [*rows, *([totals] if totals else [])]
     if not shown:
         return ""
-    label_w, bar_x, bar_w, row_h = 250, 260, 380, 25
+    label_w, bar_x, bar_w = 250, 260, 380
+    names = ["All focus areas" if row is totals else f"{row.key} {row.name}" if row.area else row.name for row in shown]
+    labels = [label_lines(name) for name in names]
+    two = any(len(lines) > 1 for lines in labels)
+    row_h = 30 if two else 25  # room for a name on two lines
     height = 24 + row_h * len(shown) + 26
     width = bar_x + bar_w + 60
     parts = [
@@ -308,17 +338,21 @@ def focus_chart(rows: list[FocusRow], totals: FocusRow | None) -> str:
         parts.append(
             f'<text x="{_num(x)}" y="{height - 8}" fill="{MUTED}" font-size="10" text-anchor="middle">{tick}%</text>'
         )
-    for n, row in enumerate(shown):
+    for n, (row, full, lines) in enumerate(zip(shown, names, labels, strict=True)):
         y = 24 + n * row_h
-        name = "All focus areas" if row is totals else f"{row.key} {row.name}" if row.area else row.name
-        full = name
-        if len(name) > 38:
-            name = name[:37].rstrip() + "…"
         weight = ' font-weight="700"' if row is totals else ""
-        parts.append(
-            f'<text x="{label_w}" y="{y + 12}" text-anchor="end" fill="{INK}"{weight}><title>{h(full)}</title>'
-            f"{h(name)}</text>"
-        )
+        if len(lines) == 1:
+            size = ' font-size="11"' if two else ""  # one size for every label of the chart
+            parts.append(
+                f'<text x="{label_w}" y="{y + 12}" text-anchor="end" fill="{INK}"{size}{weight}>'
+                f"<title>{h(full)}</title>{h(lines[0])}</text>"
+            )
+        else:
+            parts.append(
+                f'<text x="{label_w}" y="{y + 10}" text-anchor="end" fill="{INK}" font-size="11"{weight}>'
+                f"<title>{h(full)}</title>"
+                f'<tspan x="{label_w}">{h(lines[0])}</tspan><tspan x="{label_w}" dy="12">{h(lines[1])}</tspan></text>'
+            )
         progress = row.rollup.progress
         parts.append(f'<rect x="{bar_x}" y="{y + 2}" width="{bar_w}" height="13" fill="{GRID}"/>')
         if progress is not None:

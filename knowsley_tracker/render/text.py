@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 
 # Characters shown as escapes (``\x1b``, ``\u200b``) instead of printed: those that would
 # move the cursor, recolour the terminal or reorder text (C0/C1 controls, DEL,
@@ -84,37 +83,92 @@ def emit(text: str = "", *, err: bool = False) -> None:
     stream.write(text + "\n")
 
 
-@dataclass
+# Column and TableView are plain classes rather than dataclasses: every listing imports
+# them, and making a dataclass costs about 0.3 ms at start-up (benchmarks/README.md).
+
+
 class Column:
     """A column of a :class:`TableView`. On a terminal the table is fitted to the width
-    (:mod:`knowsley_tracker.render.fit`); piped, every column is printed in full."""
+    (:mod:`knowsley_tracker.render.fit`); piped, every column is printed in full.
 
-    title: str
-    justify: str = "left"  # left | right
-    max_width: int | None = None  # text wider than this wraps, even when there is room
-    no_wrap: bool = False  # ids, dates, statuses: never cut; shown whole or left out whole
-    priority: int | None = None  # 0 is always shown, higher is left out first; None: by position
-    min_width: int = 12  # the narrowest a text column is worth showing
-    lines: int = 2  # text wraps at spaces to this many lines, then ends in an ellipsis
-    short: str = ""  # a shorter heading for a terminal short of room ("%" for Progress)
-    # Where the column appears: a terminal-only column can say more ("R1 (rec 9)") while
-    # the piped twin keeps the tab-separated output that scripts read unchanged.
-    terminal: bool = True
-    piped: bool = True
+    - ``max_width``: text wider than this wraps, even when there is room.
+    - ``no_wrap``: ids, dates, statuses: never cut; shown whole or left out whole.
+    - ``priority``: 0 is always shown, higher is left out first; None: by position.
+    - ``min_width``: the narrowest a text column is worth showing.
+    - ``lines``: text wraps at spaces to this many lines, then ends in an ellipsis.
+    - ``short``: a shorter heading for a terminal short of room ("%" for Progress).
+    - ``terminal``/``piped``: where the column appears. A terminal-only column can say more
+      ("R1 (rec 9)") while the piped twin keeps the tab-separated output scripts read.
+    """
+
+    __slots__ = (
+        "title",
+        "justify",
+        "max_width",
+        "no_wrap",
+        "priority",
+        "min_width",
+        "lines",
+        "short",
+        "terminal",
+        "piped",
+    )
+
+    def __init__(
+        self,
+        title: str,
+        justify: str = "left",
+        max_width: int | None = None,
+        no_wrap: bool = False,
+        priority: int | None = None,
+        min_width: int = 12,
+        lines: int = 2,
+        short: str = "",
+        terminal: bool = True,
+        piped: bool = True,
+    ) -> None:
+        self.title = title
+        self.justify = justify  # left | right
+        self.max_width = max_width
+        self.no_wrap = no_wrap
+        self.priority = priority
+        self.min_width = min_width
+        self.lines = lines
+        self.short = short
+        self.terminal = terminal
+        self.piped = piped
+
+    def __repr__(self) -> str:
+        return f"Column({self.title!r})"
 
 
-@dataclass
 class TableView:
-    """A table as strings: fitted to the terminal there, TSV otherwise."""
+    """A table as strings: fitted to the terminal there, TSV otherwise.
 
-    columns: list[Column]
-    rows: list[list[str]] = field(default_factory=list)
-    title: str = ""
-    # Per-row RAG (or other) keys used to colour the row's cells on a terminal.
-    row_styles: list[dict[int, str]] = field(default_factory=list)
-    empty: str = "Nothing to show."
-    # How to see one row in full when columns are left out: "kt action show A12".
-    more: str = ""
+    ``row_styles`` holds per-row RAG (or other) keys that colour the row's cells on a
+    terminal; ``more`` says how to see one row in full when columns are left out
+    ("kt action show A12")."""
+
+    __slots__ = ("columns", "rows", "title", "row_styles", "empty", "more")
+
+    def __init__(
+        self,
+        columns: list[Column],
+        rows: list[list[str]] | None = None,
+        title: str = "",
+        row_styles: list[dict[int, str]] | None = None,
+        empty: str = "Nothing to show.",
+        more: str = "",
+    ) -> None:
+        self.columns = columns
+        self.rows: list[list[str]] = [] if rows is None else rows
+        self.title = title
+        self.row_styles: list[dict[int, str]] = [] if row_styles is None else row_styles
+        self.empty = empty
+        self.more = more
+
+    def __repr__(self) -> str:
+        return f"TableView({self.title!r}, {len(self.rows)} rows)"
 
     def add(self, cells: Sequence[object], styles: dict[int, str] | None = None) -> None:
         self.rows.append([c if type(c) is str else "" if c is None else str(c) for c in cells])

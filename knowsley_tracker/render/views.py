@@ -6,7 +6,6 @@ derived fields such as ``rag``; dates are ISO. Tables show dates the UK way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from knowsley_tracker.dates import format_date, format_timestamp
@@ -33,14 +32,18 @@ if TYPE_CHECKING:  # annotations only: kt action list need not import these serv
     from knowsley_tracker.service.visits import VisitView
 
 
-@dataclass
 class DetailView:
-    """A record shown as labelled fields followed by tables."""
+    """A record shown as labelled fields followed by tables. (A plain class: see render.text.Column.)"""
 
-    title: str
-    fields: list[tuple[str, str]]
-    tables: list[TableView] = field(default_factory=list)
-    rag: str = ""
+    __slots__ = ("title", "fields", "tables", "rag")
+
+    def __init__(
+        self, title: str, fields: list[tuple[str, str]], tables: list[TableView] | None = None, rag: str = ""
+    ) -> None:
+        self.title = title
+        self.fields = fields
+        self.tables: list[TableView] = [] if tables is None else tables
+        self.rag = rag
 
 
 def record_json(record: Record, **extra: Any) -> dict[str, Any]:

@@ -7,7 +7,6 @@ what to type instead.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from typing import Any, TypeVar
@@ -34,17 +33,26 @@ from knowsley_tracker.store_interface import PlanStore
 R = TypeVar("R", bound=Record)
 
 
-@dataclass
 class Session:
-    """One command's view of the plan: the store, "now", and who is acting."""
+    """One command's view of the plan: the store, "now", and who is acting.
 
-    store: PlanStore
-    clock: dates.Clock
-    user: str
-    # A reason given with --allow-personal-data; None means the guard refuses.
-    allow_personal_data: str | None = None
-    # Filled while the command runs; saved with its entry in the audit history.
-    audit_extra: dict[str, Any] = field(default_factory=dict)
+    ``allow_personal_data`` is the reason given with --allow-personal-data (None: the guard
+    refuses); ``audit_extra`` is filled while the command runs and saved with its entry in
+    the audit history. (A plain class, not a dataclass: see render.text.Column.)"""
+
+    def __init__(
+        self,
+        store: PlanStore,
+        clock: dates.Clock,
+        user: str,
+        allow_personal_data: str | None = None,
+        audit_extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.user = user
+        self.allow_personal_data = allow_personal_data
+        self.audit_extra: dict[str, Any] = {} if audit_extra is None else audit_extra
 
     @cached_property
     def today(self) -> date:

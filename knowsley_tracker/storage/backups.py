@@ -13,9 +13,9 @@ import shutil
 import stat
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from knowsley_tracker import safe_files as sf
 from knowsley_tracker.config import SETTINGS
@@ -30,8 +30,7 @@ from knowsley_tracker.storage.paths import _BACKUP_NAME, _DAMAGED_NAME, StorePat
 DEFAULT_BACKUPS: int = SETTINGS["backups"].default
 
 
-@dataclass(frozen=True)
-class Backup:
+class Backup(NamedTuple):
     """One file in the backups folder: a previous version, or a damaged store kept aside."""
 
     path: Path

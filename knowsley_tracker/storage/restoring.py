@@ -10,9 +10,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from knowsley_tracker import commit_point
 from knowsley_tracker.errors import (
@@ -34,8 +33,7 @@ if TYPE_CHECKING:
     from knowsley_tracker.storage.file_store import Store
 
 
-@dataclass(frozen=True)
-class Restored:
+class Restored(NamedTuple):
     """What :meth:`Store.restore` did."""
 
     backup: Backup
@@ -49,8 +47,7 @@ class Restored:
     undone: tuple[Undone, ...] = ()  # commands saved after the backup, which the restore undid
 
 
-@dataclass(frozen=True)
-class Undone:
+class Undone(NamedTuple):
     """A command saved after the backup being restored: the restore undoes its changes
     (its history entry stays)."""
 
@@ -74,7 +71,7 @@ def _saved_by(
             owners.setdefault(backup.txn, os.stat(backup.path, follow_symlinks=False).st_uid)
     if current is not None:
         owners[current_txn] = current.st_uid
-    return [replace(u, uid=owners.get(u.txn)) for u in undone]
+    return [u._replace(uid=owners.get(u.txn)) for u in undone]
 
 
 def _still_in_effect(later: list[tuple[int, dict[str, Any]]], backup_txn: int) -> list[Undone]:
