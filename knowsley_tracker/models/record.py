@@ -278,10 +278,14 @@ _DAMAGED = (
 )
 
 
-@dataclass(frozen=True, slots=True)
 class _Check:
-    types: tuple[type, ...]  # the value's own class must be one of these
-    items: tuple[type, ...] | None = None  # a list's items, or a table's values
+    """What a field's stored value may be (a plain class: a dataclass here cost import time)."""
+
+    __slots__ = ("types", "items")
+
+    def __init__(self, types: tuple[type, ...], items: tuple[type, ...] | None = None) -> None:
+        self.types = types  # the value's own class must be one of these
+        self.items = items  # a list's items, or a table's values
 
 
 def _check_for(kind: str) -> _Check:
