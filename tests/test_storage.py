@@ -13,7 +13,7 @@ import pytest
 
 from knowsley_tracker import storage
 from knowsley_tracker.dates import Clock
-from knowsley_tracker.errors import ConflictError, CorruptStoreError, StoreMissingError
+from knowsley_tracker.errors import ConflictError, CorruptStoreError, StoreMissingError, UnsafeStoreError
 from knowsley_tracker.models import Action, LogEntry, Recommendation
 from knowsley_tracker.storage import (
     SCHEMA_VERSION,
@@ -186,6 +186,27 @@ def test_a_writer_killed_after_linking_does_not_leave_a_duplicate_backup(store: 
         "plan-t000001-20251130T090000Z.json",
         "plan-t000000-20251130T090000Z.json",
     ]
+
+
+def test_a_reader_that_looked_just_before_a_commit_is_not_told_of_a_planted_link(
+    store: Store, db: Path, tmp_path: Path
+) -> None:
+    """A reader takes no lock. A writer links the store into the backups (two names),
+    the reader looks (st_nlink 2), the writer renames the new version over the store: the
+    old file has one name left, not the two the reader saw. That is no planted link (it
+    once made a concurrent kt log exit 13 under load); a real second name still is."""
+    add_rec(store, "First")
+    paths = StorePaths(db)
+    os.link(db, paths.backups / "plan-t000001-20251130T090000Z.json")  # the writer's first step
+    seen = os.stat(db)
+    assert seen.st_nlink == 2
+    add_rec(store, "Second")  # the writer's rename
+    with folders.StoreFolders(paths) as f:
+        f.check_one_name(seen, db)  # no error
+    (tmp_path / "elsewhere").mkdir()
+    os.link(db, tmp_path / "elsewhere" / "copy.json")
+    with folders.StoreFolders(paths) as f, pytest.raises(UnsafeStoreError, match="hard link"):
+        f.check_one_name(os.stat(db), db)
 
 
 def test_damaged_copies_are_listed_apart_and_never_pruned(store: Store, db: Path) -> None:

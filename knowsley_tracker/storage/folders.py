@@ -104,30 +104,38 @@ class StoreFolders:
             raise UnsafeStoreError(sf.link_message(self.paths.store, target))
         return st
 
-    def backup_names_of(self, st: os.stat_result) -> list[str]:
-        """Names in the backups folder that are the same file as ``st``."""
-        backups = self.sub("backups")
-        if backups is None:
-            return []
-        found = []
-        for name in sf.names(backups):
-            if _BACKUP_NAME.fullmatch(name) or _DAMAGED_NAME.fullmatch(name):
-                other = sf.entry_stat(backups, name)
-                if other is not None and (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
-                    found.append(name)
-        return found
-
     def kt_names(self, st: os.stat_result) -> int:
         """How many of a file's names kt made: the live store and its backups may share a file
         (a backup is a hard link to the version it keeps), nothing else kt writes does."""
+        return self._kt_names(st)[0]
+
+    def _kt_names(self, st: os.stat_result) -> tuple[int, int | None]:
+        """kt's names for the file, and its number of names now, as one of those names
+        finds it (None when kt has no name left for it)."""
+        same = (st.st_dev, st.st_ino)
         store = sf.entry_stat(self.root(), self.store_name)
-        same_as_store = store is not None and (store.st_dev, store.st_ino) == (st.st_dev, st.st_ino)
-        return int(same_as_store) + len(self.backup_names_of(st))
+        found = [store] if store is not None and (store.st_dev, store.st_ino) == same else []
+        backups = self.sub("backups")
+        if backups is not None:
+            for name in sf.names(backups):
+                if _BACKUP_NAME.fullmatch(name) or _DAMAGED_NAME.fullmatch(name):
+                    other = sf.entry_stat(backups, name)
+                    if other is not None and (other.st_dev, other.st_ino) == same:
+                        found.append(other)
+        return len(found), (found[-1].st_nlink if found else None)
 
     def check_one_name(self, st: os.stat_result, where: Path) -> None:
         """Refuse a file with a name kt did not make: a hard link from elsewhere (a second path
-        to the store would be a second store with its own lock; a planted one is a foreign file)."""
-        if st.st_nlink > 1 and self.kt_names(st) < st.st_nlink:
+        to the store would be a second store with its own lock; a planted one is a foreign file).
+
+        ``st`` may be a moment old: a reader takes no lock, and between its look at the store
+        and this count a writer can link the store into the backups and rename the new
+        version over it, leaving the old file with one name fewer than ``st`` says. So the
+        names are compared with the file's count as it is now."""
+        if st.st_nlink <= 1:
+            return
+        names, nlink_now = self._kt_names(st)
+        if names < (st.st_nlink if nlink_now is None else nlink_now):
             raise UnsafeStoreError(sf.hard_link_message(where, st.st_nlink))
 
 

@@ -37,5 +37,5 @@ def need_pdf_engine() -> None:
 def need_libreoffice() -> None:
     need(
         shutil.which("soffice") is not None,
-        "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui",
+        "LibreOffice (soffice) is not installed: apt-get install libreoffice-calc-nogui libreoffice-writer-nogui",
     )
