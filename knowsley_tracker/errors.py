@@ -160,7 +160,8 @@ EXIT_CODES: list[tuple[int, str]] = [
     (
         CorruptStoreError.exit_code,
         "the store cannot be read: empty, damaged, not a tracker store, from a newer version, or edited to hold a "
-        "setting or file name kt cannot use (`kt doctor` says which)",
+        "setting, file name or value kt cannot use, such as a date not written YYYY-MM-DD or text where a number "
+        "belongs (the error names the record and field; `kt doctor` lists them all)",
     ),
     (
         TrackerError.exit_code,

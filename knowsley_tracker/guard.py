@@ -61,11 +61,17 @@ _NOT_A_NAME_WORD = (
     r"|Weeks?|Months?|Days?|Years?|Hours?|Minutes?|Sessions?|Points?|Steps?|Times?|Percent|Cases?|Staff"
     r"|Family|Youth|Crown|County|Magistrates'?|High(?=\s+Court)|Appeal|Supreme|Coroners?'?s?|Civil|Criminal)"
 )
+# A project or scheme named after a building ("Close 4 Ways Court project", "the 12 Mill Lane
+# pilot"): the word must follow the street word directly, in the same sentence (a full stop or
+# comma between, as in "4 Ways Court. Project worker visited", still reads as an address).
+_NAMED_SCHEME = r"(?!\s+(?:[A-Z][a-z]+\s+)?(?:[Pp]rojects?|[Pp]rogrammes?|[Ss]chemes?|[Pp]ilots?|[Ii]nitiatives?)\b)"
 _ADDRESS = (
     r"(?<![\w£$%/.,:\-])\d{1,3}[A-Za-z]?(?:\s*[-–]\s*\d{1,3}[A-Za-z]?)?,?\s+"
     r"(?:(?!" + _NOT_A_NAME_WORD + r"\b)(?:[A-Z][a-z'’]+(?:-[A-Z][a-z'’]+)?|[A-Z]{2,})\s+){1,3}"
     r"(?:" + "|".join(f"{w}|{w.upper()}" for w in _STREET_WORDS) + r")"
-    r"\b(?![-’'])\.?(?!\s+(?:[A-Z][a-z]+\s+)?(?:[Hh]earings?|[Oo]rders?|[Pp]roceedings|[Tt]eams?|[Cc]ases?"
+    r"\b(?![-’'])"
+    + _NAMED_SCHEME
+    + r"\.?(?!\s+(?:[A-Z][a-z]+\s+)?(?:[Hh]earings?|[Oo]rders?|[Pp]roceedings|[Tt]eams?|[Cc]ases?"
     r"|[Rr]eports?|[Mm]aps?|[Pp]lans?|[Mm]eetings?|[Ss]essions?|[Tt]raining|[Ww]ork(?:ers?)?)\b)"
 )
 # Words before a number that make it a label, not a house number ("Phase 2", "Year 9", "KPI 3").

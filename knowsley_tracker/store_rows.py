@@ -14,7 +14,7 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from knowsley_tracker.errors import RecordNotFoundError
+from knowsley_tracker.errors import CorruptStoreError, RecordNotFoundError
 from knowsley_tracker.models import TABLES, Record
 from knowsley_tracker.store_interface import HISTORY, META, Change, Condition, Contains, Eq, In, NotIn, Txn
 
@@ -99,19 +99,31 @@ def change_to_list(change: Change) -> list[Any]:
 
 
 def txn_from_row(txn: int, row: Mapping[str, Any], changes_limit: int | None = None) -> Txn:
-    """A history row (``{"at", "by", "what", "changes", **extra}``) as a typed entry;
-    with ``changes_limit``, its first that many changes only (``Txn.more_changes``)."""
-    changes = row.get("changes") or ()
-    kept = changes if changes_limit is None else changes[:changes_limit]
-    return Txn(
-        txn=txn,
-        at=str(row.get("at", "")),
-        by=str(row.get("by", "")),
-        what=str(row.get("what", "")),
-        changes=tuple(change_from_list(c) for c in kept),
-        extra={k: v for k, v in row.items() if k not in _TXN_FIELDS},
-        more_changes=len(changes) - len(kept),
-    )
+    """A history row (``{"at", "by", "what", "changes", **extra}``) as a typed entry; one
+    that is not (edited by hand, damaged) is a damaged store, naming the entry. With
+    ``changes_limit``, its first that many changes only (``Txn.more_changes``)."""
+    try:
+        listed = row.get("changes") or []
+        if type(listed) is not list or any(type(c) is not list for c in listed):
+            raise TypeError("changes is not a list of lists")
+        kept = listed if changes_limit is None else listed[:changes_limit]
+        changes = tuple(change_from_list(c) for c in kept)
+        return Txn(
+            txn=txn,
+            at=str(row.get("at", "")),
+            by=str(row.get("by", "")),
+            what=str(row.get("what", "")),
+            changes=changes,
+            extra={k: v for k, v in row.items() if k not in _TXN_FIELDS},
+            more_changes=len(listed) - len(kept),
+        )
+    except (ValueError, TypeError, AttributeError):
+        shown = repr(row.get("changes") if isinstance(row, Mapping) else row)
+        raise CorruptStoreError(
+            f"History entry t{txn} in the store cannot be read (its changes are {shown[:40]}, not a list of "
+            "[operation, table, id, values]): the store was edited by hand or damaged. kt doctor lists what it "
+            "cannot read; kt restore brings back a backup."
+        ) from None
 
 
 def txn_to_row(entry: Txn) -> dict[str, Any]:

@@ -3,10 +3,11 @@
 kt never follows a link nor writes through a second name (safe_files.py), so
 what another member of the store's group plants cannot reach anybody's files;
 these checks say where such things are, so that someone looks: links, pipes,
-files with a second name, files belonging to someone outside the store's
-group, and folders that others can change without the sticky bit (kt's own
-folders, the store's folder and those above it). Files only; the plan's own
-rules are checked by service/doctor.py, which calls :func:`check_shared_folder`.
+files with a second name kt did not give them, files belonging to someone who is
+not in the store's group (nor root, nor the user running kt), and folders that
+others can change without the sticky bit (kt's own folders, the store's folder
+and those above it). Files only; the plan's own rules are checked by
+service/doctor.py, which calls :func:`check_shared_folder`.
 """
 
 from __future__ import annotations
@@ -23,9 +24,12 @@ from knowsley_tracker.storage import (
     Problem,
     StoreFolders,
     StorePaths,
+    foreign_owner,
     group_name,
     is_temp_name,
+    planted_link,
     store_file_stat,
+    user_name,
 )
 
 
@@ -56,39 +60,44 @@ def _kt_entries(f: StoreFolders) -> list[tuple[sf.Folder, str]]:
     return found
 
 
-def _is_foreign(st: os.stat_result, store: os.stat_result) -> bool:
-    """Owned by someone who is neither the store's owner, nor (for a group-shared store) in
-    its group, nor root."""
-    if st.st_uid in (store.st_uid, 0):
-        return False
-    shared = bool(store.st_mode & 0o060)
-    return not shared or st.st_gid != store.st_gid
-
-
-def _user_name(uid: int) -> str:
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return f"user {uid}"
+def _store_group(f: StoreFolders, store: os.stat_result) -> int:
+    """The group that shares the store: that of the folder holding it (whose members can add
+    files there), else the store's own."""
+    with suppress(OSError):
+        return os.fstat(f.root().fd).st_gid
+    return store.st_gid
 
 
 def check_links(paths: StorePaths) -> list[Problem]:
-    """Links, odd files and other people's files among the store's files: kt never makes
-    a link, so someone else put each one there, and kt refuses to use any of them."""
+    """Links, odd files and other people's files among the store's files. kt makes no
+    symbolic links, and hard links only between the store and its own backups, so someone
+    else put each of these there; kt refuses to use any of them, and doctor never advises
+    changing one (its mode or group is another file's): only removing it."""
     problems: list[Problem] = []
     store = store_file_stat(paths)
     try:
         with StoreFolders(paths) as f:
+            group = _store_group(f, store) if store is not None else None
             for folder, name in _kt_entries(f):
-                problems += _entry_problems(f, folder, name, store)
+                problems += _entry_problems(f, folder, name, store, group)
     except (OSError, TrackerError):
         pass
     return problems
 
 
-def _entry_problems(f: StoreFolders, folder: sf.Folder, name: str, store: os.stat_result | None) -> list[Problem]:
+def _owner_text(st: os.stat_result, store: os.stat_result | None, group: int | None) -> str:
+    """Who owns a file, said when that is someone who cannot be one of the store's users."""
+    if store is None or not foreign_owner(st, store, group):
+        return ""
+    who = user_name(st.st_uid)
+    if store.st_mode & 0o060 and group is not None:
+        return f" It belongs to {who}, who is not in the group {group_name(group)} that shares the store."
+    return f" It belongs to {who}, not to the store's owner {user_name(store.st_uid)} (the store is private)."
+
+
+def _entry_problems(
+    f: StoreFolders, folder: sf.Folder, name: str, store: os.stat_result | None, group: int | None
+) -> list[Problem]:
     st = sf.entry_stat(folder, name)
     if st is None:
         return []
@@ -102,34 +111,43 @@ def _entry_problems(f: StoreFolders, folder: sf.Folder, name: str, store: os.sta
         return [
             Problem(
                 "problem",
-                f"{path} is a symbolic link{pointing}: kt never makes links and never follows them, so someone "
-                "else put it there.",
+                f"{path} is a symbolic link{pointing}: kt never makes symbolic links and never follows them, so "
+                "someone else put it there.",
                 remove,
             )
         ]
-    problems: list[Problem] = []
     if not stat.S_ISREG(st.st_mode) and not stat.S_ISDIR(st.st_mode):
-        problems.append(Problem("problem", f"{path} is a pipe, socket or device, not a file kt made.", remove))
-    elif stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and f.kt_names(st) < st.st_nlink:
-        problems.append(
+        return [Problem("problem", f"{path} is a pipe, socket or device, not a file kt made.", remove)]
+    owner = _owner_text(st, store, group)
+    if planted_link(f, st):
+        return [
             Problem(
                 "problem",
-                f"{path} has {st.st_nlink} names on disk: it is a hard link to a file elsewhere, which kt did not "
-                "make and will not read, write or change.",
-                f"Check it (find / -xdev -samefile {path}), then remove this name: rm {path}",
+                f"{path} has {st.st_nlink} names on disk: it is a hard link to a file elsewhere, planted there (kt "
+                "links only the store and its own backups), and kt will not read, write or change it; changing its "
+                f"mode or group would change that other file.{owner}",
+                f"Check it (find / -xdev -samefile {path}), then remove this name only: rm {path} "
+                "(never chmod or chgrp it).",
             )
-        )
-    if store is not None and _is_foreign(st, store):
-        group = group_name(store.st_gid)
-        problems.append(
+        ]
+    if not owner:
+        return []
+    if name == f.store_name and folder.fd == f.root().fd:
+        return [
             Problem(
                 "problem",
-                f"{path} belongs to {_user_name(st.st_uid)} (group {group_name(st.st_gid)}), who is neither the "
-                f"store's owner nor in its group{'' if store.st_mode & 0o060 else ' (the store is private)'}.",
-                f"Check how it got there; remove it, or give it to the store's group: chgrp {group} {path}",
+                f"{path}, the store itself, was last saved by someone who should not be able to.{owner}",
+                "Check who saved it (kt history -n 1) and who is in the group; if the change is not wanted, restore "
+                "the version before it (kt backup list, kt restore NAME).",
             )
+        ]
+    return [
+        Problem(
+            "problem",
+            f"{path} is not a file the store's users made.{owner}",
+            f"Check how it got there (ls -l {path}), then remove it: rm {path}",
         )
-    return problems
+    ]
 
 
 def check_folders(paths: StorePaths) -> list[Problem]:

@@ -137,7 +137,7 @@ def test_doctor_reports_rows_that_cannot_be_read(db: Path) -> None:
     )
     report = audit.diagnose(db)
     assert [p.message for p in report.problems] == [
-        "A1 cannot be read (ValueError: Invalid isoformat string: '31/02/2026')."
+        "A1 (in the store's actions table) has due '31/02/2026', which is not a date (YYYY-MM-DD)."
     ]
     assert (report.healthy, report.exit_code) == (False, 1)
 

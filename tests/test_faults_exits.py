@@ -307,6 +307,7 @@ def test_a_read_only_filesystem_gives_exit_11_and_one_line(real_mounts: None, kt
     one_action_store(kt, db)
     assert kt("log", "A1", "Before the disk went read-only").exit_code == 0
     results = _in_own_mount_namespace("readonly", db.parent)
+    doctor = results.pop()
     commands = [r["args"][0] if r["args"][0] != "doctor" else "doctor --fix" for r in results]
     assert commands == ["log", "restore", "doctor --fix", "export"]
     for result in results:
@@ -324,6 +325,16 @@ def test_a_read_only_filesystem_gives_exit_11_and_one_line(real_mounts: None, kt
     assert results[3]["stderr"] == (
         f"Error: Could not write {store.parent / 'backup.json'} (Read-only file system); nothing was written there.\n"
     )
+    # kt doctor says the disk is read-only (not "ask the store's owner to add you to its group").
+    mount = store.parent.parent
+    assert (doctor["args"], doctor["rc"], doctor["stderr"], doctor["unchanged"]) == (["doctor"], 0, "", True)
+    assert (
+        f"Warning: {store} is on a filesystem mounted read-only ({mount}): commands can read the store, but none "
+        "can save to it, whoever runs them.\n"
+        f"  Fix: Ask whoever manages that disk to make it writable again (mount -o remount,rw {mount}; a disk "
+        "remounted read-only after errors needs checking first), or copy the store to a writable folder.\n"
+    ) in doctor["stdout"], doctor["stdout"]
+    assert "group" not in doctor["stdout"]
 
 
 def test_a_filesystem_out_of_inodes_gives_exit_11_and_one_line(real_mounts: None, kt: Any, db: Path) -> None:

@@ -188,3 +188,24 @@ def test_the_shipped_example_plan_is_never_flagged() -> None:
     texts = module.shipped_example_store()
     assert len(texts) > 1000
     assert [text for text in texts if find_personal_data(text)] == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Close 4 Ways Court project", "Close the 4 Ways Court Project", "Evaluate the 12 Mill Lane pilot"],
+)
+def test_a_project_named_after_a_building_is_not_an_address(text: str) -> None:
+    assert find_personal_data(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "child lives at 4 Ways Court",
+        "lives at 4 Ways Court. Project worker visited",
+        "moved to 4 Ways Court, project worker visited",
+        "J.S. moved to 4 Ways Court",
+    ],
+)
+def test_the_same_building_as_a_home_is_still_an_address(text: str) -> None:
+    assert STREET_ADDRESS in find_personal_data(text)

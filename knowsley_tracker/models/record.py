@@ -15,7 +15,7 @@ from functools import partial
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 from knowsley_tracker.dates import RANGE_TEXT, format_date, in_range
-from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.errors import CorruptStoreError, ValidationError
 from knowsley_tracker.models.vocabularies import Vocabulary
 
 R = TypeVar("R", bound="Record")
@@ -145,7 +145,11 @@ class Record:
             if count < GENERATE_AFTER:
                 return _load_plainly(cls, record_id, record)
             loader = _LOADERS[cls] = _make_loader(cls)
-        obj: R = loader(record_id, record)
+        try:
+            obj: R = loader(record_id, record)
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            # A stored value the generated code could not convert: the loop says which field.
+            return _load_plainly(cls, record_id, record)
         return obj
 
     @classmethod
@@ -221,8 +225,19 @@ def _to_date(value: Any) -> Any:
     return [date.fromisoformat(v) for v in value] if isinstance(value, list) else date.fromisoformat(value)
 
 
+def _to_dates(value: Any) -> list[date]:
+    """A stored list of dates (a single date where a list belongs is damage, not a list)."""
+    if value.__class__ is not list:
+        raise TypeError("not a list")
+    return [date.fromisoformat(v) for v in value]
+
+
 def _load_plainly(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
-    """Fill a record's slots from its stored dict by looping over its field plan."""
+    """Fill a record's slots from its stored dict by looping over its field plan, checking
+    each stored value's type: one kt cannot use is a damaged store (CorruptStoreError,
+    naming the record and field), never a crash further on."""
+    if record.__class__ is not dict:
+        raise CorruptStoreError(f"{_where(cls, record_id)} is {_shown(record)}, not a record: {_DAMAGED}")
     obj = cls.__new__(cls)
     obj.id = record_id
     get = record.get
@@ -231,10 +246,106 @@ def _load_plainly(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
         if value is _MISSING:  # written by a version before the field existed
             value = default()
         elif value is not None and convert is not None:
-            value = convert(value)
+            try:
+                value = convert(value)
+            except (ValueError, TypeError, KeyError, OverflowError):
+                raise bad_value(cls, record_id, name, value) from None
+        elif not _fits(_CHECKS[cls][name], value):
+            raise bad_value(cls, record_id, name, value)
         setattr(obj, name, value)
-    obj._loaded()
+    try:
+        obj._loaded()
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise CorruptStoreError(f"{_where(cls, record_id)} cannot be read ({exc}): {_DAMAGED}") from None
     return obj
+
+
+# What a stored value of each field's declared type may be: its JSON types (None for an
+# optional field), and for a list or table the type of what it holds. Checked on every load,
+# in the generated loaders too (an identity test per field).
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "str": (str,),
+    "int": (int,),
+    "bool": (bool,),
+    "float": (float, int),
+    "date": (str,),
+    "Any": (str, int, float, bool, list, dict, type(None)),
+}
+_WORDS = {str: "text", int: "a whole number", bool: "true or false", float: "a number", list: "a list", dict: "a table"}
+_ITEM_WORDS = {str: "text", int: "whole numbers", float: "numbers", bool: "true/false", list: "lists", dict: "tables"}
+_DAMAGED = (
+    "the store was edited by hand or damaged. kt doctor lists what it cannot read; kt restore brings back a backup."
+)
+
+
+class _Check:
+    """What a field's stored value may be (a plain class: a dataclass here cost import time)."""
+
+    __slots__ = ("types", "items")
+
+    def __init__(self, types: tuple[type, ...], items: tuple[type, ...] | None = None) -> None:
+        self.types = types  # the value's own class must be one of these
+        self.items = items  # a list's items, or a table's values
+
+
+def _check_for(kind: str) -> _Check:
+    optional = kind.endswith(" | None")
+    base = kind.removesuffix(" | None")
+    none: tuple[type, ...] = (type(None),) if optional else ()
+    for outer, container in (("list[", list), ("dict[str, ", dict)):
+        if base.startswith(outer) and base.endswith("]"):
+            inner = base[len(outer) : -1]
+            container_of = (dict,) if inner.startswith("dict[") else (list,) if "[" in inner else (str,)
+            items = _JSON_TYPES.get(inner, container_of)
+            return _Check((container, *none), items)
+    return _Check((*_JSON_TYPES.get(base, (str,)), *none))
+
+
+def _fits(check: _Check, value: Any) -> bool:
+    if value.__class__ not in check.types:
+        return False
+    if check.items is None or value is None:
+        return True
+    allowed = check.items
+    if isinstance(value, dict):
+        return all(item.__class__ in allowed for item in value.values())
+    return isinstance(value, list) and all(item.__class__ in allowed for item in value)
+
+
+def _expected(cls: type[Record], name: str) -> str:
+    if name in cls.DATE_FIELDS:
+        return "a list of dates (YYYY-MM-DD)" if name in _LIST_FIELDS.get(cls, ()) else "a date (YYYY-MM-DD)"
+    if name in cls.ENUM_FIELDS:
+        return "one of " + ", ".join(m.value for m in cls.ENUM_FIELDS[name])
+    check = _CHECKS[cls][name]
+    what = _WORDS.get(check.types[0], check.types[0].__name__)
+    if check.items is not None:
+        what += " of " + _ITEM_WORDS.get(check.items[0], "values")
+    return what + (" or null" if type(None) in check.types else "")
+
+
+def _where(cls: type[Record], record_id: int) -> str:
+    return f"{cls.PREFIX}{record_id} (in the store's {cls.TABLE} table)"
+
+
+def _shown(value: Any) -> str:
+    """A stored value as it reads in the file (null, true), cut short."""
+    if value is None or value.__class__ is bool:
+        text = "null" if value is None else str(value).lower()
+    else:
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def bad_value(cls: type[Record], record_id: int, name: str, value: Any) -> CorruptStoreError:
+    """The error for a stored value kt cannot use, naming the record and field."""
+    return CorruptStoreError(
+        f"{_where(cls, record_id)} has {name} {_shown(value)}, which is not {_expected(cls, name)}: {_DAMAGED}"
+    )
+
+
+_CHECKS: dict[type[Record], dict[str, _Check]] = {}
+_LIST_FIELDS: dict[type[Record], frozenset[str]] = {}
 
 
 # Records of one kind a command loads by the loop before a straight-line loader is
@@ -250,7 +361,7 @@ def _make_loader(cls: type[Record]) -> Callable[[int, dict[str, Any]], Any]:
     """Write a function that fills a record's slots from its stored dict, field by field
     in straight-line code (each assignment to a slot is then the interpreter's fast
     path). A record missing a field (written by an older version) takes the loop."""
-    names: dict[str, Any] = {"cls": cls, "plainly": _load_plainly}
+    names: dict[str, Any] = {"cls": cls, "plainly": _load_plainly, "NoneType": type(None)}
     lines = [
         "def load(record_id, r):",
         "    try:",
@@ -259,10 +370,24 @@ def _make_loader(cls: type[Record]) -> Callable[[int, dict[str, Any]], Any]:
     ]
     for n, (name, convert, _default) in enumerate(_load_plan(cls)):
         if convert is None:
-            lines.append(f"        o.{name} = r[{name!r}]")
+            # A value of another type sends the record to the loop, which names the field.
+            check = _CHECKS[cls][name]
+            test = " and ".join(f"v.__class__ is not {t.__name__}" for t in check.types)
+            if check.items is not None:
+                # Tested in C: the set of allowed item types is a superset of the items' types.
+                names[f"items_{n}"] = frozenset(check.items)
+                values = "v.values()" if check.types[0] is dict else "v"
+                test = f"({test}) or not items_{n}.issuperset(map(type, {values}))"
+            lines.append(f"        v = r[{name!r}]")
+            lines.append(f"        if {test}:")
+            lines.append("            return plainly(cls, record_id, r)")
+            lines.append(f"        o.{name} = v")
         else:
             names[f"convert_{n}"] = convert
             lines.append(f"        v = r[{name!r}]")
+            if type(None) not in _CHECKS[cls][name].types:
+                lines.append("        if v is None:")
+                lines.append("            return plainly(cls, record_id, r)")
             lines.append(f"        o.{name} = None if v is None else convert_{n}(v)")
     lines += ["    except KeyError:", "        return plainly(cls, record_id, r)", "    o._loaded()", "    return o"]
     exec(compile("\n".join(lines), f"<{cls.__name__} loader>", "exec"), names)  # noqa: S102
@@ -279,8 +404,11 @@ def _load_plan(cls: type[Record]) -> list[tuple[str, Callable[[Any], Any] | None
             if f.name == "id":
                 continue
             convert: Callable[[Any], Any] | None = None
+            _CHECKS.setdefault(cls, {})[f.name] = _check_for(str(f.type))
+            if "list" in str(f.type):
+                _LIST_FIELDS[cls] = _LIST_FIELDS.get(cls, frozenset()) | {f.name}
             if f.name in cls.DATE_FIELDS:
-                convert = _to_date if "list" in str(f.type) else date.fromisoformat
+                convert = _to_dates if "list" in str(f.type) else date.fromisoformat
             elif f.name in cls.ENUM_FIELDS:
                 # The member lookup table, not the class: calling an Enum is slow.
                 convert = cls.ENUM_FIELDS[f.name]._value2member_map_.__getitem__

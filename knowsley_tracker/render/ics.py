@@ -36,8 +36,14 @@ def uid(ref: str, identity: str) -> str:
 
 
 def _all_day(event: Event, day: date) -> None:
+    """An all-day event: DTEND is the next day (exclusive). The last day Python can hold
+    (31 Dec 9999, only in a store edited by hand: kt refuses such dates at input) has no
+    next day, so it says DURATION:P1D instead, which RFC 5545 reads the same."""
     event.add("dtstart", day)
-    event.add("dtend", day + timedelta(days=1))
+    if day < date.max:
+        event.add("dtend", day + timedelta(days=1))
+    else:
+        event.add("duration", timedelta(days=1))
 
 
 def _text(value: str) -> str:

@@ -6,6 +6,7 @@ possibly damaged ``plan.json`` as a store. No rendering here.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from knowsley_tracker.storage import (
     list_damaged,
     probe,
     read_backup,
+    user_name,
 )
 from knowsley_tracker.storage import list_backups as storage_backups
 from knowsley_tracker.store_interface import HISTORY, META
@@ -112,7 +114,7 @@ def restore(path: Path, name: str | None, *, by: str, lock_timeout: float, yes: 
     chosen = find_backup(path, name) if name else None
 
     def confirm(backup: Backup, undone: list[Undone]) -> None:
-        others = [u for u in undone if u.by != by]
+        others = [u for u in undone if u.by != by or not _saved_by_me(u)]
         if others and not yes:
             raise ConflictError(
                 f"Restoring {backup.name} would undo {undone_summary(undone, by)}. Nothing was restored; "
@@ -127,10 +129,18 @@ def undone_summary(undone: list[Undone] | tuple[Undone, ...], by: str) -> str:
     n = len(undone)
     people: dict[str, list[Undone]] = {}
     for item in undone:
-        people.setdefault(item.by, []).append(item)
+        who = item.by
+        if not _saved_by_me(item) and item.uid is not None:
+            who = f"{item.by or 'someone'}, saved by {user_name(item.uid)}"  # a name several people use
+        people.setdefault(who, []).append(item)
     parts = []
     for who, items in sorted(people.items(), key=lambda kv: (kv[0] == by, -len(kv[1]), kv[0])):
         name = f"you ({who})" if who == by else who
         shown = ", ".join(f"txn {u.txn} {u.what}" for u in items[:3]) + (", ..." if len(items) > 3 else "")
         parts.append(f"{len(items)} by {name} ({shown})")
     return f"{n} command{'s' if n != 1 else ''} saved since it: {'; '.join(parts)}"
+
+
+def _saved_by_me(item: Undone) -> bool:
+    """Saved by this login, as far as the file that holds it says (unknown when it is gone)."""
+    return item.uid is None or item.uid == os.geteuid()

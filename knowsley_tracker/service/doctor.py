@@ -13,7 +13,7 @@ from pathlib import Path
 
 from knowsley_tracker import dates
 from knowsley_tracker.config import setting_problems, show_value
-from knowsley_tracker.errors import TrackerError
+from knowsley_tracker.errors import CorruptStoreError, TrackerError
 from knowsley_tracker.filenames import name_problem, shown
 from knowsley_tracker.models import (
     RECORD_TYPES,
@@ -38,7 +38,7 @@ from knowsley_tracker.storage import (
 )
 from knowsley_tracker.storage import list_backups as storage_backups
 from knowsley_tracker.store_interface import HISTORY, META, PlanStore
-from knowsley_tracker.store_rows import noun, ref_of
+from knowsley_tracker.store_rows import noun, ref_of, txn_from_row
 from knowsley_tracker.store_safety import check_shared_folder
 
 
@@ -203,15 +203,39 @@ def _check_rows(store: Store) -> list[Problem]:
             continue
         for record_id, row in rows:
             try:
-                cls.from_untrusted(record_id, row)
+                cls.from_record(record_id, row)  # what every command loads: a value of the wrong type or form
+                cls.from_untrusted(record_id, row)  # and every rule a record is made under
+            except CorruptStoreError as exc:
+                message = str(exc).split(": the store was edited", 1)[0]
+                problems.append(Problem("problem", f"{message}.", _RESTORE_RECORD))
             except Exception as exc:  # any field a record cannot be built from
                 problems.append(
                     Problem(
                         "problem",
                         f"{ref_of(table, record_id)} cannot be read ({type(exc).__name__}: {exc}).",
-                        "Restore a backup from before it was damaged (kt backup list, kt restore NAME).",
+                        _RESTORE_RECORD,
                     )
                 )
+    problems += _check_history(store)
+    return problems
+
+
+_RESTORE_RECORD = "Restore a backup from before it was damaged (kt backup list, kt restore NAME)."
+
+
+def _check_history(store: Store) -> list[Problem]:
+    """History entries every command that reads the history would refuse."""
+    try:
+        rows = list(store.rows(HISTORY))
+    except TrackerError:
+        return []  # a missing or damaged segment: reported with the segments
+    problems: list[Problem] = []
+    for txn, row in rows:
+        try:
+            txn_from_row(txn, row)
+        except CorruptStoreError as exc:
+            message = str(exc).split(": the store was edited", 1)[0]
+            problems.append(Problem("problem", f"{message}.", _RESTORE_RECORD))
     return problems
 
 

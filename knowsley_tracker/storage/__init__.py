@@ -80,7 +80,16 @@ from knowsley_tracker.storage.file_checks import (
     fix_permissions as fix_permissions,
 )
 from knowsley_tracker.storage.file_checks import (
+    foreign_owner as foreign_owner,
+)
+from knowsley_tracker.storage.file_checks import (
     group_name as group_name,
+)
+from knowsley_tracker.storage.file_checks import (
+    in_group as in_group,
+)
+from knowsley_tracker.storage.file_checks import (
+    planted_link as planted_link,
 )
 from knowsley_tracker.storage.file_checks import (
     probe as probe,
@@ -90,6 +99,9 @@ from knowsley_tracker.storage.file_checks import (
 )
 from knowsley_tracker.storage.file_checks import (
     store_file_stat as store_file_stat,
+)
+from knowsley_tracker.storage.file_checks import (
+    user_name as user_name,
 )
 from knowsley_tracker.storage.file_format import (
     FORMAT as FORMAT,

@@ -24,9 +24,25 @@ def encode(data: Any) -> bytes:
         return (json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True) + "\n").encode("ascii")
 
 
+class NotFinite(ValueError):
+    """NaN or an infinity in a file: not JSON, and never written by kt (the standard library reads them)."""
+
+
+def _not_finite(text: str) -> float:
+    raise NotFinite(text)
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value - value != 0:  # inf or nan
+        raise NotFinite(text)
+    return value
+
+
 def decode(raw: bytes) -> Any:
-    """Parse JSON written by :func:`encode`; raises ``ValueError`` when it is not JSON."""
+    """Parse JSON written by :func:`encode`; raises ``ValueError`` when it is not JSON
+    (:class:`NotFinite` for NaN, Infinity or a number too big for a float)."""
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
-        return json.loads(raw.decode("utf-8"))
+        return json.loads(raw.decode("utf-8"), parse_constant=_not_finite, parse_float=_finite)

@@ -238,13 +238,7 @@ def check_permissions(paths: StorePaths) -> list[Problem]:
             )
         )
     if not os.access(paths.store, os.R_OK | os.W_OK):
-        problems.append(
-            Problem(
-                "warning",
-                f"You cannot change {store_name}: write commands will fail for you.",
-                "Ask the store's owner to add you to its group (see the README on shared stores).",
-            )
-        )
+        problems.append(_cannot_write(paths, st))
     if not mode & 0o060:
         return problems
     group = group_name(st.st_gid)
@@ -252,6 +246,7 @@ def check_permissions(paths: StorePaths) -> list[Problem]:
     need_dir = 0o070 if mode & 0o020 else 0o050
     need_file = 0o060 if mode & 0o020 else 0o040
     bad: list[Path] = []
+    owners: set[int] = set()
     with suppress(OSError, TrackerError), StoreFolders(paths) as f:
         places: list[tuple[sf.Folder, str, sf.Folder | None, list[str] | None]] = []
         aux = f.aux()
@@ -264,26 +259,63 @@ def check_permissions(paths: StorePaths) -> list[Problem]:
                 continue
             if fst.st_gid != st.st_gid or stat.S_IMODE(fst.st_mode) & need_dir != need_dir:
                 bad.append(parent / name)
+                owners.add(fst.st_uid)
             for child in children if children is not None else sf.names(folder):
                 cst = sf.entry_stat(folder, child)
-                if cst is None or not stat.S_ISREG(cst.st_mode):
-                    continue
+                if cst is None or not stat.S_ISREG(cst.st_mode) or not kt_may_change(f, cst, st):
+                    continue  # a link, a second name or someone else's file: the link checks say remove it
                 need = need_file if children is not None else need_file & 0o040
                 if cst.st_gid != st.st_gid or stat.S_IMODE(cst.st_mode) & need != need:
                     bad.append(folder / child)
+                    owners.add(cst.st_uid)
     if bad:
         shown = ", ".join(str(p) for p in bad[:3]) + (f" and {len(bad) - 3} more" if len(bad) > 3 else "")
+        who = " and ".join(sorted(user_name(uid) for uid in owners)) if owners else "their owner"
         problems.append(
             Problem(
                 "problem",
                 f"{store_name} is shared with the group {group}, but {shown} "
                 f"{'is' if len(bad) == 1 else 'are'} not, so other members cannot use the store.",
-                f"Run kt doctor --fix as the owner, or: chgrp -R {group} {paths.aux} && "
-                f"chmod -R g+rwX {paths.aux} && find {paths.aux} -type d -exec chmod g+s {{}} +",
+                f"Run kt doctor --fix as {who}: it shares each of its user's own files on the open file, never "
+                "through a link or a second name (chmod -R or chgrp -R would follow whatever is planted there).",
                 fixable=True,
             )
         )
     return problems
+
+
+def _cannot_write(paths: StorePaths, st: os.stat_result) -> Problem:
+    """Why this user cannot save: a read-only disk (nobody can), or the store's permissions."""
+    mount = _read_only_mount(paths.store)
+    if mount is not None:
+        return Problem(
+            "warning",
+            f"{paths.store} is on a filesystem mounted read-only ({mount}): commands can read the store, but "
+            "none can save to it, whoever runs them.",
+            f"Ask whoever manages that disk to make it writable again (mount -o remount,rw {mount}; a disk "
+            "remounted read-only after errors needs checking first), or copy the store to a writable folder.",
+        )
+    if st.st_mode & 0o060:
+        fix = (
+            f"Ask the store's owner to add you to the group {group_name(st.st_gid)} (see the README on shared stores)."
+        )
+    else:
+        fix = f"The store is private to {user_name(st.st_uid)}: ask them to share it (see the README on shared stores)."
+    return Problem("warning", f"You cannot change {paths.store}: write commands will fail for you.", fix)
+
+
+def _read_only_mount(path: Path) -> Path | None:
+    """The mount point of the read-only filesystem holding ``path``, or None when it is writable."""
+    try:
+        if not os.statvfs(path).f_flag & os.ST_RDONLY:
+            return None
+        here = Path(os.path.realpath(path)).parent
+        dev = os.stat(here).st_dev
+        while here.parent != here and os.stat(here.parent).st_dev == dev:
+            here = here.parent
+    except OSError:
+        return None
+    return here
 
 
 def _check_parent(paths: StorePaths, st: os.stat_result, group: str) -> list[Problem]:
@@ -351,6 +383,74 @@ def fix_permissions(paths: StorePaths) -> list[Path]:
                 if sf.add_bits(folder, name, file_bits & 0o040, st.st_gid, directory=False):
                     fixed.append(folder / name)
     return fixed
+
+
+# ---------------------------------------------------------------------------
+# Whose files: kt doctor never advises changing a file kt did not make
+
+
+def planted_link(f: StoreFolders, st: os.stat_result) -> bool:
+    """A file with a name kt did not make: a hard link to a file elsewhere. kt makes hard
+    links only between the live store and its own backups (and a damaged store kept aside)."""
+    return stat.S_ISREG(st.st_mode) and st.st_nlink > 1 and f.kt_names(st) < st.st_nlink
+
+
+def in_group(uid: int, gid: int) -> bool | None:
+    """Whether the user is a member of the group (as primary group, listed member, or through
+    the system's group lookup); None when this computer has no group of that number, so
+    cannot say who is in it."""
+    try:
+        import grp
+        import pwd
+    except ImportError:  # not a Unix system
+        return None
+    try:
+        group = grp.getgrgid(gid)
+    except KeyError:
+        return None
+    try:
+        user = pwd.getpwuid(uid)
+    except KeyError:
+        return False  # no account has that number: nobody who can log in owns the file
+    if user.pw_gid == gid or user.pw_name in group.gr_mem:
+        return True
+    try:
+        return gid in os.getgrouplist(user.pw_name, user.pw_gid)
+    except OSError:
+        return False
+
+
+def foreign_owner(st: os.stat_result, store: os.stat_result, group: int | None = None) -> bool:
+    """Owned by someone who cannot be one of the store's users: not root (who owns the
+    computer), not the user running kt, and, for a store shared with a group (``group``, the
+    store folder's, else the store's own), not a member of it; for a private store, not its
+    owner. When the computer cannot say who is in the group (no group of that number), a
+    file given the store's group counts as a member's."""
+    if st.st_uid in (0, os.geteuid()):
+        return False
+    if not store.st_mode & 0o060:
+        return st.st_uid != store.st_uid
+    gid = store.st_gid if group is None else group
+    member = in_group(st.st_uid, gid)
+    if member is None:
+        return st.st_gid != gid
+    return not member
+
+
+def kt_may_change(f: StoreFolders, st: os.stat_result, store: os.stat_result) -> bool:
+    """Whether doctor may advise sharing this entry: a plain file kt made, under its only names,
+    belonging to one of the store's users."""
+    return stat.S_ISREG(st.st_mode) and not planted_link(f, st) and not foreign_owner(st, store)
+
+
+def user_name(uid: int) -> str:
+    """A user's login name, or ``user N`` when the number has no account."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return f"user {uid}"
 
 
 def group_name(gid: int) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 from knowsley_tracker.errors import (
     CorruptStoreError,
 )
-from knowsley_tracker.storage.codec import decode, encode
+from knowsley_tracker.storage.codec import NotFinite, decode, encode
 from knowsley_tracker.store_interface import META
 
 FORMAT = "knowsley-tracker"
@@ -47,6 +47,9 @@ def _check(raw: bytes) -> dict[str, Any]:
         raise _Invalid("The store", " is damaged: it contains NUL bytes.")
     try:
         data = decode(raw)
+    except NotFinite as exc:
+        number = str(exc)[:20]
+        raise _Invalid("The store", f" is damaged: it holds the number {number}, which kt never writes.") from None
     except (ValueError, UnicodeDecodeError):
         raise _Invalid("The store", " is damaged: it is not complete JSON (truncated or overwritten).") from None
     meta_table = data.get(META) if isinstance(data, dict) else None
@@ -74,9 +77,47 @@ def _check(raw: bytes) -> dict[str, Any]:
         ):
             raise _Invalid("The store", f" is damaged: its {name!r} table is not a table of records.")
     for name, kind in (("txn", int), ("counters", dict), ("settings", dict), ("segments", dict)):
-        if name in meta and not isinstance(meta[name], kind):
+        if name in meta and (type(meta[name]) is not kind):
             raise _Invalid("The store", f" is damaged: its {name!r} record is not valid.")
+    for name in ("authority", "created_at", "updated_at"):
+        if name in meta and type(meta[name]) is not str:
+            raise _Invalid("The store", f" is damaged: its {name!r} record is not text.")
+    for table, counter in meta.get("counters", {}).items():
+        if type(counter) is not int or counter < 0:
+            raise _Invalid(
+                "The store", f" is damaged: its id counter for {table!r} is {_short(counter)}, not a whole number."
+            )
+    for table, entries in meta.get("segments", {}).items():
+        _check_segments(table, entries)
     return data
+
+
+# What plan.json says about each sealed segment file: its name, its first and last ids, and its row count.
+_SEGMENT_ENTRY = {"file": str, "first": int, "last": int, "rows": int}
+
+
+def _check_segments(table: str, entries: Any) -> None:
+    """The store's list of a table's sealed segments (a few entries: cheap to check in full)."""
+    if type(entries) is not list:
+        raise _Invalid("The store", f" is damaged: its list of {table!r} segments is {_short(entries)}, not a list.")
+    for n, entry in enumerate(entries, 1):
+        if type(entry) is not dict:
+            raise _Invalid(
+                "The store", f" is damaged: {table!r} segment {n} is {_short(entry)}, not a record of the segment."
+            )
+        for field, kind in _SEGMENT_ENTRY.items():
+            if type(entry.get(field)) is not kind:
+                value = _short(entry[field]) if field in entry else "missing"
+                raise _Invalid(
+                    "The store",
+                    f" is damaged: {table!r} segment {n}'s {field!r} is {value}, not "
+                    f"{'a file name' if kind is str else 'a whole number'}.",
+                )
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def migrate(data: dict[str, Any], path: Path | None = None) -> bool:

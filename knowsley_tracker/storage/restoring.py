@@ -7,6 +7,7 @@ the entry point; the work is done here, under the store's lock.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
@@ -19,7 +20,7 @@ from knowsley_tracker.errors import (
     TrackerError,
 )
 from knowsley_tracker.locking import FileLock
-from knowsley_tracker.storage.backups import Backup, newest_good_backup, read_backup
+from knowsley_tracker.storage.backups import Backup, list_backups, newest_good_backup, read_backup
 from knowsley_tracker.storage.file_format import _check, _Invalid, migrate
 from knowsley_tracker.storage.folders import StoreFolders, _release
 from knowsley_tracker.storage.highwater import _blob_txns, read_highwater, salvage_numbers
@@ -53,6 +54,24 @@ class Undone(NamedTuple):
     txn: int
     by: str
     what: str
+    # Who saved it, by the owner of the file that holds the version it saved (the store, or
+    # the backup named after its txn): the name ``by`` is whatever the officer set, often a
+    # role several people share. None when that file has gone (pruned).
+    uid: int | None = None
+
+
+def _saved_by(
+    paths: StorePaths, undone: list[Undone], current: os.stat_result | None, current_txn: int
+) -> list[Undone]:
+    """Each undone command with the owner of the file that holds the version it saved: the
+    kernel's record of who wrote it, which no setting can change."""
+    owners: dict[int, int] = {}
+    for backup in list_backups(paths):
+        with suppress(OSError):
+            owners.setdefault(backup.txn, os.stat(backup.path, follow_symlinks=False).st_uid)
+    if current is not None:
+        owners[current_txn] = current.st_uid
+    return [u._replace(uid=owners.get(u.txn)) for u in undone]
 
 
 def _still_in_effect(later: list[tuple[int, dict[str, Any]]], backup_txn: int) -> list[Undone]:
@@ -215,7 +234,7 @@ def _restore_locked(
                 restored._insert_row(HISTORY, txn_id, row)
                 later.append((txn_id, row))
                 base = max(base, txn_id)
-        undone = _still_in_effect(later, backup_txn)
+        undone = _saved_by(paths, _still_in_effect(later, backup_txn), current_file, current.txn)
         with suppress(TrackerError):
             changes = _diff(current, restored)
     if confirm is not None:

@@ -60,6 +60,7 @@ def main() -> None:
                 run(kt, db, "restore"),
                 run(kt, db, "doctor", "--fix"),
                 run(kt, db, "export", "--format", "json", "-o", str(store / "backup.json")),
+                run(kt, db, "doctor"),  # what it advises about a read-only disk
             ]
         else:
             (store / "plan.json.d" / "lock").unlink()
