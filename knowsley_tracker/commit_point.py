@@ -34,6 +34,7 @@ class _State:
     holding = False  # our SIGINT handler is installed
     previous: Any = None  # the handler it replaced
     received = False  # Ctrl-C came while we held it
+    interrupted = False  # Ctrl-C came before the hold (it may have been swallowed, see interrupted())
     commits: list[int] = []  # txns this command saved, in order
     notes: list[str] = []  # things that went wrong after a save landed
     outside: list[str] = []  # what it did outside the store that a second run would repeat
@@ -43,6 +44,26 @@ class _State:
 
 def _held(signum: int, frame: object) -> None:
     _State.received = True
+
+
+def interrupted(signum: int, frame: object) -> None:
+    """kt's Ctrl-C handler while a command runs, until a save holds it back: remember it,
+    then interrupt as Python would. Python drops an exception raised where it cannot
+    propagate (a ``__del__``, a weakref callback: "Exception ignored"), and the command
+    then ran on and saved, exit 0; remembered, the save about to happen is abandoned
+    all the same (:func:`interrupt_pending`), exit 130."""
+    _State.interrupted = True
+    raise KeyboardInterrupt
+
+
+def quiet_dropped_interrupts(unraisable: Any) -> None:
+    """``sys.unraisablehook`` for commands: a Ctrl-C Python had to drop is not printed as
+    a traceback (:func:`interrupted` has remembered it); anything else is, as usual."""
+    import sys
+
+    if isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    sys.__unraisablehook__(unraisable)
 
 
 def hold_interrupts() -> None:
@@ -67,7 +88,7 @@ def _let_go() -> bool:
 def interrupt_pending() -> bool:
     """True when Ctrl-C came before this command saved anything: the save about to
     happen must be abandoned. After a first save, later ones go ahead."""
-    return _State.received and not _State.commits
+    return (_State.received or _State.interrupted) and not _State.commits
 
 
 def abandon() -> None:

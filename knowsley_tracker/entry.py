@@ -32,13 +32,18 @@ def main() -> None:
     # Ctrl-C while the modules load is held until they have: an interrupt inside an import
     # can surface as any exception (a dataclass wraps it in RuntimeError), with a traceback.
     received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
     from knowsley_tracker.cli import main as run
 
     if received:
         os.write(2, b"Interrupted: nothing was saved.\n")
         os._exit(130)
-    signal.signal(signal.SIGINT, previous)
+    from knowsley_tracker import commit_point
+
+    # From here Ctrl-C interrupts as usual, but is also remembered, so that one Python
+    # had to drop (raised inside a __del__) still stops the save (commit_point.interrupted).
+    signal.signal(signal.SIGINT, commit_point.interrupted)
+    sys.unraisablehook = commit_point.quiet_dropped_interrupts
     run()
 
 

@@ -149,6 +149,47 @@ def test_ctrl_c_at_random_moments_never_reports_a_saved_entry_as_lost(db: Path, 
     assert doctor.returncode == 0, doctor.stdout
 
 
+_DROPPED_INTERRUPT = """
+import os, signal, sys
+from knowsley_tracker.service import session
+
+real = session.Session.transaction
+
+
+class Dropped:
+    def __del__(self):  # Python can only drop what is raised here: "Exception ignored in ..."
+        os.kill(os.getpid(), signal.SIGINT)
+        for _ in range(3):
+            pass
+
+
+def transaction(self, what):
+    Dropped()
+    return real(self, what)
+
+
+session.Session.transaction = transaction
+sys.argv = ["kt", "log", "A1", "dropped interrupt"]
+from knowsley_tracker.entry import main
+
+main()
+"""
+
+
+def test_a_ctrl_c_python_drops_still_stops_the_save(db: Path, kt: Any) -> None:
+    """Ctrl-C that lands in a __del__ (Python prints "Exception ignored" and carries on)
+    once let kt log save and exit 0 under a traceback; it is remembered and the save is
+    abandoned: exit 130, one line, nothing saved."""
+    one_action_store(kt, db)
+    before = db.read_bytes()
+    done = subprocess.run(
+        [sys.executable, "-c", _DROPPED_INTERRUPT], capture_output=True, text=True, env=child_env(db), timeout=120
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (130, "", "Interrupted: nothing was saved.\n")
+    assert db.read_bytes() == before
+    assert "dropped interrupt" not in saved_notes(db)
+
+
 # ---------------------------------------------------------------------------
 # Standard output that cannot be written
 
