@@ -269,7 +269,11 @@ class GuardedStdout:
             except OSError as exc:
                 raise _stdout_failed(exc) from None
         errors = getattr(self.stream, "errors", None) or "strict"
-        self.write_bytes(text.encode(self.encoding, errors))
+        try:
+            payload = text.encode(self.encoding, errors)
+        except UnicodeEncodeError:  # an output that cannot take the text (PYTHONIOENCODING=ascii): escaped
+            payload = text.encode(self.encoding, "backslashreplace")
+        self.write_bytes(payload)
         return len(text)
 
     def _printing(self, text: str | bytes) -> None:

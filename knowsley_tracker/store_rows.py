@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, fields
-from datetime import date
+from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
@@ -108,6 +108,9 @@ def txn_from_row(txn: int, row: Mapping[str, Any], changes_limit: int | None = N
             raise TypeError("changes is not a list of lists")
         kept = listed if changes_limit is None else listed[:changes_limit]
         changes = tuple(change_from_list(c) for c in kept)
+        at = row.get("at", "")
+        if at:
+            datetime.fromisoformat(at)  # a moment kt wrote (ISO 8601), or the entry is damaged
         return Txn(
             txn=txn,
             at=str(row.get("at", "")),
@@ -118,12 +121,27 @@ def txn_from_row(txn: int, row: Mapping[str, Any], changes_limit: int | None = N
             more_changes=len(listed) - len(kept),
         )
     except (ValueError, TypeError, AttributeError):
+        at = row.get("at") if isinstance(row, Mapping) else None
+        if at and not _is_moment(at):
+            raise CorruptStoreError(
+                f"History entry t{txn} in the store has at {str(at)[:40]!r}, which is not an ISO 8601 date and "
+                "time: the store was edited by hand or damaged. kt doctor lists what it cannot read; kt restore "
+                "brings back a backup."
+            ) from None
         shown = repr(row.get("changes") if isinstance(row, Mapping) else row)
         raise CorruptStoreError(
             f"History entry t{txn} in the store cannot be read (its changes are {shown[:40]}, not a list of "
             "[operation, table, id, values]): the store was edited by hand or damaged. kt doctor lists what it "
             "cannot read; kt restore brings back a backup."
         ) from None
+
+
+def _is_moment(value: object) -> bool:
+    try:
+        datetime.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def txn_to_row(entry: Txn) -> dict[str, Any]:

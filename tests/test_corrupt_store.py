@@ -303,3 +303,78 @@ def test_an_all_day_event_on_the_last_day_python_holds_is_exported(tmp_path: Pat
     for event in last:
         assert "DURATION:P1D" in event and "DTEND" not in event
     assert all("DTEND;VALUE=DATE:" in e for e in events if e not in last)
+
+
+def _comparator(change: Callable[[dict[str, Any]], Any]) -> Edit:
+    def edit(data: dict[str, Any]) -> Any:
+        change(data["kpis"]["1"]["comparators"][0])
+        return data
+
+    return edit
+
+
+_UNREADABLE = "cannot be read ({})" + _DAMAGED
+_COMPARATOR = "K1 (in the store's kpis table) " + _UNREADABLE.format(
+    "A comparator of HP-01 must be one each of england, neighbours, regional, with a number and the period it "
+    "describes."
+)
+# Values of the right JSON type that still do not hold together: a moment that does not
+# parse, progress out of range, a comparator without its number, a period kt never writes.
+# name: (edit, the one line, the command that reads it)
+INCOHERENT: dict[str, tuple[Edit, str, list[str]]] = {
+    "last logged at month 13": (
+        _set("actions", "14", "last_logged_at", "2025-13-45T00:00:00+00:00"),
+        "A14 (in the store's actions table) "
+        + _UNREADABLE.format("its last logged at '2025-13-45T00:00:00+00:00' is not an ISO 8601 date and time"),
+        ["report"],
+    ),
+    "created at 'yesterday'": (
+        _set("actions", "14", "created_at", "yesterday"),
+        "A14 (in the store's actions table) "
+        + _UNREADABLE.format("its created at 'yesterday' is not an ISO 8601 date and time"),
+        ["action", "list"],
+    ),
+    "progress 1000": (
+        _set("actions", "14", "progress", 1000),
+        "A14 (in the store's actions table) "
+        + _UNREADABLE.format("Progress must be a whole number from 0 to 100, not 1000."),
+        ["action", "show", "A14"],
+    ),
+    "comparator value as text": (_comparator(lambda c: c.update(value="82")), _COMPARATOR, ["kpi", "list"]),
+    "comparator without a value": (_comparator(lambda c: c.pop("value")), _COMPARATOR, ["report"]),
+    "kpi period 'Jan 2025'": (
+        _set("kpi_values", "86", "period", "Jan 2025"),
+        "KV86 (in the store's kpi_values table) "
+        + _UNREADABLE.format("its period 'Jan 2025' is not one kt writes (2025-06, 2025-Q2, 2025-06-30)"),
+        ["kpi", "list"],
+    ),
+    "log time 'noon'": (
+        _set("log", "42", "at", "noon"),
+        "L42 (in the store's log table) " + _UNREADABLE.format("its time 'noon' is not an ISO 8601 date and time"),
+        ["action", "show", "A37"],
+    ),
+    "history time 'noon'": (
+        _set("history", "246", "at", "noon"),
+        "History entry t246 in the store has at 'noon', which is not an ISO 8601 date and time" + _DAMAGED,
+        ["history"],
+    ),
+}
+
+
+@pytest.mark.parametrize("corruption", list(INCOHERENT))
+def test_values_that_do_not_hold_together_are_one_line_and_exit_9(
+    corruption: str, tmp_path: Path, kt: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once tracebacks (ValueError, TypeError, KeyError) in the report, kpi list, history and
+    action show; now one line naming the record, exit 9, the files unchanged, and kt doctor
+    reports the damage (exit 1) rather than crashing."""
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", NOW_2025)
+    edit, line, args = INCOHERENT[corruption]
+    db = _example(tmp_path / "plan")
+    db.write_text(json.dumps(edit(json.loads(db.read_text())), indent=2))
+    before = {p: p.read_bytes() for p in db.parent.rglob("*") if p.is_file()}
+    result = kt("--db", str(db), *args)
+    assert (result.exit_code, result.stdout, result.stderr) == (UNREADABLE, "", f"Error: {line}\n")
+    doctor = kt("--db", str(db), "doctor")
+    assert doctor.exit_code == 1 and "Traceback" not in doctor.stdout + doctor.stderr, doctor.stdout
+    assert {p: p.read_bytes() for p in db.parent.rglob("*") if p.is_file()} == before

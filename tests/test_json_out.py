@@ -99,8 +99,8 @@ def test_dumps_utf8_is_dumps_encoded_with_a_newline() -> None:
 
 
 def test_json_output_through_a_pipe_in_utf8_and_in_another_encoding(tmp_path: Path) -> None:
-    """A whole kt process: UTF-8 output is the document's bytes; an ASCII-only output
-    stream gets the same document through the stream's own error handler, as all text does."""
+    """A whole kt process: UTF-8 output is the document's bytes; an ASCII-only output gets
+    the same JSON value with \\u escapes."""
     db = tmp_path / "plan.json"
     env = {**os.environ, "KNOWSLEY_TRACKER_DB": str(db), "KNOWSLEY_TRACKER_NOW": "2025-11-30"}
 
@@ -117,6 +117,10 @@ def test_json_output_through_a_pipe_in_utf8_and_in_another_encoding(tmp_path: Pa
     assert b'"Improve planning \\u202e now"' in utf8.stdout and utf8.stdout.endswith(b"}\n]\n")
     owners = kt("owner", "list", "--json", PYTHONIOENCODING="utf-8")
     assert "Jos\u00e9 Ruiz".encode() in owners.stdout
-    ascii_out = kt("owner", "list", "--json", PYTHONIOENCODING="ascii:backslashreplace")
-    assert ascii_out.returncode == 0, ascii_out.stderr
-    assert ascii_out.stdout == owners.stdout.replace("\u00e9".encode(), b"\\xe9")
+    for encoding in ("ascii", "ascii:backslashreplace"):  # once a traceback, then invalid JSON (\xe9)
+        ascii_out = kt("owner", "list", "--json", PYTHONIOENCODING=encoding)
+        assert (ascii_out.returncode, ascii_out.stderr) == (0, b""), encoding
+        assert ascii_out.stdout == owners.stdout.replace("\u00e9".encode(), b"\\u00e9")
+        assert json.loads(ascii_out.stdout) == json.loads(owners.stdout)
+    text = kt("owner", "list", PYTHONIOENCODING="ascii")  # text output: escaped, not a traceback
+    assert (text.returncode, text.stderr) == (0, b"") and b"Jos\\xe9 Ruiz" in text.stdout

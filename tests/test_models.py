@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.errors import CorruptStoreError, ValidationError
 from knowsley_tracker.models import (
     Action,
     FocusArea,
@@ -203,7 +203,10 @@ def test_untrusted_records_are_checked_stored_ones_are_trusted() -> None:
     row = {"rec_id": 1, "title": "Audit", "due": "2025-01-01", "progress": 150, "status": "in-progress"}
     with pytest.raises(ValidationError, match="Progress must be a whole number from 0 to 100, not 150."):
         Action.from_untrusted(4, row)
-    loaded = Action.from_record(4, row)  # read back from the store: already checked when saved
+    with pytest.raises(CorruptStoreError, match=r"A4 .* cannot be read \(Progress must be a whole number"):
+        Action.from_record(4, row)  # progress out of range in the store: damage, named
+    row["progress"] = 50
+    loaded = Action.from_record(4, row)  # read back from the store: not through __init__ (no original due)
     assert (loaded.ref, loaded.status, loaded.due, loaded.original_due) == (
         "A4",
         Status.IN_PROGRESS,

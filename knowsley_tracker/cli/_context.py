@@ -229,7 +229,7 @@ def print_json(data: Any) -> None:
     import sys
 
     from knowsley_tracker.outputs import GuardedStdout
-    from knowsley_tracker.render.json_out import dumps, dumps_utf8
+    from knowsley_tracker.render.json_out import dumps, dumps_ascii, dumps_utf8
 
     encoding = getattr(sys.stdout, "encoding", None) or "utf-8"
     try:
@@ -238,8 +238,13 @@ def print_json(data: Any) -> None:
         utf8 = False
     if utf8 and isinstance(sys.stdout, GuardedStdout):
         sys.stdout.write_bytes(dumps_utf8(data))
-    else:
-        emit(dumps(data))
+        return
+    text = dumps(data)
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):  # an output that cannot take it: \u escapes, still the same JSON
+        text = dumps_ascii(data)
+    emit(text)
 
 
 def print_table(view: TableView, *, wide: bool = False) -> None:

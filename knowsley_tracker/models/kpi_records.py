@@ -8,8 +8,9 @@ from dataclasses import field
 from datetime import date
 from typing import Any, ClassVar
 
+from knowsley_tracker.dates import format_period
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models.record import Record, optional_text, record_class, require_text
+from knowsley_tracker.models.record import Record, check_moments, optional_text, record_class, require_text
 
 
 @record_class
@@ -44,22 +45,13 @@ class Kpi(Record):
             raise ValidationError(f"The target of {self.key} must be a number, not {self.target!r}.")
         if self.tolerance is not None and not (_is_number(self.tolerance) and self.tolerance >= 0):
             raise ValidationError(f"The tolerance of {self.key} must be a number, 0 or more, not {self.tolerance!r}.")
-        kinds: list[str] = []
-        for item in self.comparators:
-            if (
-                not isinstance(item, dict)
-                or set(item) != {"kind", "value", "period"}
-                or item["kind"] not in COMPARATOR_KINDS
-                or item["kind"] in kinds
-                or not _is_number(item["value"])
-                or not isinstance(item["period"], str)
-                or not item["period"].strip()
-            ):
-                raise ValidationError(
-                    f"A comparator of {self.key} must be one each of {', '.join(COMPARATOR_KINDS)}, "
-                    "with a number and the period it describes."
-                )
-            kinds.append(item["kind"])
+        check_comparators(self.key, self.comparators)
+
+    def _loaded(self) -> None:
+        check_comparators(self.key, self.comparators)
+        check_moments(self, "created_at")
+        if self.tolerance is not None and not (_is_number(self.tolerance) and self.tolerance >= 0):
+            raise ValueError(f"its tolerance {self.tolerance!r} is not a number, 0 or more")
 
     @property
     def is_count(self) -> bool:
@@ -87,6 +79,27 @@ COMPARATOR_KINDS: dict[str, str] = {
     "neighbours": "Statistical neighbours",
     "regional": "Region",
 }
+
+
+def check_comparators(key: str, comparators: Any) -> None:
+    """At most one comparator of each of COMPARATOR_KINDS, each with a number and the
+    period it describes (ValidationError otherwise)."""
+    kinds: list[str] = []
+    for item in comparators if isinstance(comparators, list) else [None]:
+        if (
+            not isinstance(item, dict)
+            or set(item) != {"kind", "value", "period"}
+            or item["kind"] not in COMPARATOR_KINDS
+            or item["kind"] in kinds
+            or not _is_number(item["value"])
+            or not isinstance(item["period"], str)
+            or not item["period"].strip()
+        ):
+            raise ValidationError(
+                f"A comparator of {key} must be one each of {', '.join(COMPARATOR_KINDS)}, "
+                "with a number and the period it describes."
+            )
+        kinds.append(item["kind"])
 
 
 def _is_number(value: object) -> bool:
@@ -121,3 +134,11 @@ class KpiValue(Record):
         if self.denominator == 0:
             raise ValidationError("The denominator cannot be 0.")
         self.note = optional_text(self.note)
+
+    def _loaded(self) -> None:
+        try:
+            format_period(self.period)  # a label kt wrote (2025-06, 2025-Q2, 2025-06-30), or damage
+        except ValueError:
+            shown = repr(self.period[:40])
+            raise ValueError(f"its period {shown} is not one kt writes (2025-06, 2025-Q2, 2025-06-30)") from None
+        check_moments(self, "recorded_at")

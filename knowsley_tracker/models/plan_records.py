@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models.record import Record, optional_text, record_class, require_text
+from knowsley_tracker.models.record import Record, check_moments, optional_text, record_class, require_text
 from knowsley_tracker.models.vocabularies import (
     JUDGEMENT_AREAS,
     OVERRIDABLE_RAGS,
@@ -189,6 +189,10 @@ class Action(Record):
         if self.rag_override is not None and self.rag_override not in OVERRIDABLE_RAGS:
             raise ValidationError("A RAG override must be red, amber or green.")
 
+    def _loaded(self) -> None:
+        check_progress(self.progress)
+        check_moments(self, "created_at", "last_logged_at")
+
     @property
     def has_slipped(self) -> bool:
         """True when the due date has moved later than first agreed."""
@@ -214,6 +218,9 @@ class LogEntry(Record):
     note: str = ""
     changes: dict[str, list[Any]] = field(default_factory=dict)
 
+    def _loaded(self) -> None:
+        check_moments(self, "at")
+
 
 @record_class
 class Evidence(Record):
@@ -233,6 +240,9 @@ class Evidence(Record):
     def __post_init__(self) -> None:
         self.title = require_text(self.title, "evidence title")
         self.link = optional_text(self.link)
+
+    def _loaded(self) -> None:
+        check_moments(self, "added_at")
 
 
 @record_class

@@ -212,6 +212,18 @@ def require_dates_in_range(record: Record) -> None:
 TIMESTAMP_FIELDS = frozenset({"at", "created_at", "added_at", "recorded_at", "frozen_at", "last_logged_at"})
 
 
+def check_moments(record: Record, *names: str) -> None:
+    """For ``_loaded``: each named field, when set, holds a moment kt wrote (ISO 8601)."""
+    for name in names:
+        value = getattr(record, name)
+        if value:
+            try:
+                datetime.fromisoformat(value)
+            except ValueError:
+                what = "time" if name == "at" else name.replace("_", " ")
+                raise ValueError(f"its {what} {value[:40]!r} is not an ISO 8601 date and time") from None
+
+
 def _check_timestamp(name: str, value: str) -> None:
     try:
         moment = datetime.fromisoformat(value)
@@ -255,9 +267,18 @@ def _load_plainly(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
         setattr(obj, name, value)
     try:
         obj._loaded()
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise CorruptStoreError(f"{_where(cls, record_id)} cannot be read ({exc}): {_DAMAGED}") from None
+    except _LOAD_ERRORS as exc:
+        raise unreadable(cls, record_id, exc) from None
     return obj
+
+
+# What a kind's _loaded() raises for a value it cannot use.
+_LOAD_ERRORS = (ValueError, TypeError, KeyError, AttributeError, ValidationError)
+
+
+def unreadable(cls: type[Record], record_id: int, exc: Exception) -> CorruptStoreError:
+    """The error for a record whose values do not hold together (``_loaded`` refused them)."""
+    return CorruptStoreError(f"{_where(cls, record_id)} cannot be read ({exc}): {_DAMAGED}")
 
 
 # What a stored value of each field's declared type may be: its JSON types (None for an
@@ -389,7 +410,16 @@ def _make_loader(cls: type[Record]) -> Callable[[int, dict[str, Any]], Any]:
                 lines.append("        if v is None:")
                 lines.append("            return plainly(cls, record_id, r)")
             lines.append(f"        o.{name} = None if v is None else convert_{n}(v)")
-    lines += ["    except KeyError:", "        return plainly(cls, record_id, r)", "    o._loaded()", "    return o"]
+    lines += ["    except KeyError:", "        return plainly(cls, record_id, r)"]
+    if cls._loaded is not Record._loaded:
+        names.update(errors=_LOAD_ERRORS, unreadable=unreadable)
+        lines += [
+            "    try:",
+            "        o._loaded()",
+            "    except errors as exc:",
+            "        raise unreadable(cls, record_id, exc) from None",
+        ]
+    lines.append("    return o")
     exec(compile("\n".join(lines), f"<{cls.__name__} loader>", "exec"), names)  # noqa: S102
     loader: Callable[[int, dict[str, Any]], Any] = names["load"]
     return loader

@@ -33,6 +33,14 @@ def dumps(data: Any) -> str:
     return terminal_safe(text) if _needs_escapes(raw) else text
 
 
+def dumps_ascii(data: Any) -> str:
+    """:func:`dumps` with every character outside ASCII written as a \\u escape (the same JSON
+    value), for an output that cannot take UTF-8."""
+    import json
+
+    return terminal_safe(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, default=str))
+
+
 def dumps_utf8(data: Any) -> bytes:
     """:func:`dumps` as UTF-8 bytes with a final newline, what ``--json`` writes. Mostly
     orjson's own bytes, never decoded and encoded again: 2.3 MB for a regional plan's
