@@ -521,30 +521,8 @@ def test_an_import_from_standard_input_broken_off_runs_again_on_the_same_bytes(c
     (a deadlock with another client, made as above: the superuser holds the
     recommendations table, then asks for the plan's writer lock while kt waits to insert),
     the command runs again on the bytes its first run read, and imports them once."""
-    import threading
-
-    holding = threading.Event()
-    failures: list[BaseException] = []
-
-    def client() -> None:
-        try:
-            with council.db.server.connect(council.db.name) as conn, conn.transaction():
-                conn.execute("LOCK TABLE kt.recommendations IN EXCLUSIVE MODE")
-                holding.set()
-                council.db.wait_for_a_lock_wait()  # kt holds the plan and waits to insert R5
-                conn.execute(
-                    "SELECT 1 FROM kt.writers w JOIN kt.plans p ON p.id = w.plan_id WHERE p.key = %s FOR UPDATE OF w",
-                    (PLAN_KEY,),
-                )
-        except Exception as exc:  # pragma: no cover - shown by the assertion below
-            failures.append(exc)
-
-    thread = threading.Thread(target=client)
-    thread.start()
-    assert holding.wait(10)
-    result = council.kt("admin", "import", "-", "--format", "csv", input=SHEET)
-    thread.join(30)
-    assert failures == []
+    with council.db.deadlock_kt_on("recommendations", PLAN_KEY):  # kt waits to insert R5
+        result = council.kt("admin", "import", "-", "--format", "csv", input=SHEET)
     assert result.exit_code == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == (
         "Imported standard input (2 rows): created 1 recommendation and 2 actions."
@@ -565,33 +543,12 @@ def test_a_narrative_from_standard_input_survives_the_command_being_run_again(co
     superuser holding kt.boards) runs again on the narrative its first run read: run on
     what was left of standard input, it would save an empty narrative and say it had
     updated it."""
-    import threading
 
     added = council.kt("admin", "board", "add", "26/11/2025", "--note", "Deep dive: care leavers")
     assert added.exit_code == 0, added.stderr
-    holding = threading.Event()
-    failures: list[BaseException] = []
-
-    def client() -> None:
-        try:
-            with council.db.server.connect(council.db.name) as conn, conn.transaction():
-                conn.execute("LOCK TABLE kt.boards IN EXCLUSIVE MODE")
-                holding.set()
-                council.db.wait_for_a_lock_wait()  # kt holds the plan and waits to update B1
-                conn.execute(
-                    "SELECT 1 FROM kt.writers w JOIN kt.plans p ON p.id = w.plan_id WHERE p.key = %s FOR UPDATE OF w",
-                    (PLAN_KEY,),
-                )
-        except Exception as exc:  # pragma: no cover - shown by the assertion below
-            failures.append(exc)
-
     narrative = "The audit of open cases is complete.\n\nSupervision records are now monthly.\n"
-    thread = threading.Thread(target=client)
-    thread.start()
-    assert holding.wait(10)
-    result = council.kt("admin", "board", "edit", "B1", "--narrative-file", "-", input=narrative)
-    thread.join(30)
-    assert failures == []
+    with council.db.deadlock_kt_on("boards", PLAN_KEY):  # kt waits to update B1
+        result = council.kt("admin", "board", "edit", "B1", "--narrative-file", "-", input=narrative)
     assert result.exit_code == 0, result.stdout + result.stderr
     stored = council.sql("admin", "SELECT narrative FROM kt.boards")
     assert stored == [(narrative.rstrip("\n"),)]  # kept whole, not emptied by a second read

@@ -9,7 +9,6 @@ again), and a command the server broke off after sending being run again (sendin
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -196,28 +195,8 @@ def test_remind_broken_off_after_sending_is_not_run_again(
     command again would send that digest twice: kt does not, and says busy (exit 7)."""
     place, kt = council
     configure(kt, server.port)
-    holding = threading.Event()
-    failures: list[BaseException] = []
-
-    def client() -> None:
-        try:
-            with place.db.server.connect(place.db.name) as conn, conn.transaction():
-                conn.execute("LOCK TABLE kt.reminders IN EXCLUSIVE MODE")
-                holding.set()
-                place.db.wait_for_a_lock_wait()  # kt sent the first digest and waits to record it
-                conn.execute(
-                    "SELECT 1 FROM kt.writers w JOIN kt.plans p ON p.id = w.plan_id WHERE p.key = %s FOR UPDATE OF w",
-                    (PLAN_KEY,),
-                )
-        except Exception as exc:  # pragma: no cover - shown by the assertion below
-            failures.append(exc)
-
-    thread = threading.Thread(target=client)
-    thread.start()
-    assert holding.wait(10)
-    result = kt("remind")
-    thread.join(30)
-    assert failures == []
+    with place.db.deadlock_kt_on("reminders", PLAN_KEY):  # kt sent the first digest and waits to record it
+        result = kt("remind")
     assert result.exit_code == StoreLockedError.exit_code, result.stdout + result.stderr
     assert result.stderr.startswith("Error: The plan is busy: the server broke this command off (deadlock detected")
     assert "after it had sent e-mail; kt did not run it again, which would do that twice" in result.stderr

@@ -30,8 +30,10 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -317,6 +319,38 @@ class PgDatabase:
                 if time.monotonic() > deadline:
                     raise AssertionError(f"no {application_name} session waited for a lock within {timeout:g} s")
                 time.sleep(0.02)
+
+    @contextmanager
+    def deadlock_kt_on(self, table: str, plan_key: str) -> Iterator[None]:
+        """Make the next kt command that writes ``table`` deadlock, deterministically: another
+        client (the superuser, through SQL) holds kt.<table>, waits until kt, holding the
+        plan's writer lock, waits for it, then asks for that writer lock. kt waited first, so
+        the server breaks kt's transaction off. Run the kt command inside the block."""
+        holding = threading.Event()
+        failures: list[BaseException] = []
+
+        def client() -> None:
+            try:
+                with self.server.connect(self.name) as conn, conn.transaction():
+                    conn.execute(f"LOCK TABLE kt.{table} IN EXCLUSIVE MODE")
+                    holding.set()
+                    self.wait_for_a_lock_wait()
+                    conn.execute(
+                        "SELECT 1 FROM kt.writers w JOIN kt.plans p ON p.id = w.plan_id WHERE p.key = %s "
+                        "FOR UPDATE OF w",
+                        (plan_key,),
+                    )
+            except Exception as exc:  # pragma: no cover - shown by the assertion below
+                failures.append(exc)
+
+        thread = threading.Thread(target=client)
+        thread.start()
+        assert holding.wait(10)
+        try:
+            yield
+        finally:
+            thread.join(30)
+        assert failures == []
 
     def login(self) -> str:
         """A new login that may connect to this database (and holds no role on any plan)."""
