@@ -206,6 +206,15 @@ def format_timestamp(stamp: str) -> str:
     return f"{format_date(moment.date())} {moment:%H:%M}"
 
 
+def is_moment(value: object) -> bool:
+    """True when ``value`` is text kt could have written as a moment (ISO 8601)."""
+    try:
+        datetime.fromisoformat(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
 def parse_timestamp(stamp: str) -> datetime:
     """Read a stored ISO 8601 timestamp (always aware)."""
     moment = datetime.fromisoformat(stamp)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import MISSING, fields
-from datetime import date, datetime
+from datetime import date
 from enum import Enum
 from typing import Any
 
+from knowsley_tracker.dates import is_moment
 from knowsley_tracker.errors import CorruptStoreError, RecordNotFoundError
 from knowsley_tracker.models import TABLES, Record
 from knowsley_tracker.store_interface import HISTORY, META, Change, Condition, Contains, Eq, In, NotIn, Txn
@@ -109,8 +110,8 @@ def txn_from_row(txn: int, row: Mapping[str, Any], changes_limit: int | None = N
         kept = listed if changes_limit is None else listed[:changes_limit]
         changes = tuple(change_from_list(c) for c in kept)
         at = row.get("at", "")
-        if at:
-            datetime.fromisoformat(at)  # a moment kt wrote (ISO 8601), or the entry is damaged
+        if at and not is_moment(at):
+            raise ValueError("at is not a moment")
         return Txn(
             txn=txn,
             at=str(row.get("at", "")),
@@ -122,7 +123,7 @@ def txn_from_row(txn: int, row: Mapping[str, Any], changes_limit: int | None = N
         )
     except (ValueError, TypeError, AttributeError):
         at = row.get("at") if isinstance(row, Mapping) else None
-        if at and not _is_moment(at):
+        if at and not is_moment(at):
             raise CorruptStoreError(
                 f"History entry t{txn} in the store has at {str(at)[:40]!r}, which is not an ISO 8601 date and "
                 "time: the store was edited by hand or damaged. kt doctor lists what it cannot read; kt restore "
@@ -134,14 +135,6 @@ def txn_from_row(txn: int, row: Mapping[str, Any], changes_limit: int | None = N
             "[operation, table, id, values]): the store was edited by hand or damaged. kt doctor lists what it "
             "cannot read; kt restore brings back a backup."
         ) from None
-
-
-def _is_moment(value: object) -> bool:
-    try:
-        datetime.fromisoformat(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return False
-    return True
 
 
 def txn_to_row(entry: Txn) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from functools import partial
 from typing import Any, ClassVar, TypeVar, dataclass_transform
 
-from knowsley_tracker.dates import RANGE_TEXT, format_date, in_range
+from knowsley_tracker.dates import RANGE_TEXT, format_date, in_range, is_moment
 from knowsley_tracker.errors import CorruptStoreError, ValidationError
 from knowsley_tracker.models.vocabularies import Vocabulary
 
@@ -216,12 +216,9 @@ def check_moments(record: Record, *names: str) -> None:
     """For ``_loaded``: each named field, when set, holds a moment kt wrote (ISO 8601)."""
     for name in names:
         value = getattr(record, name)
-        if value:
-            try:
-                datetime.fromisoformat(value)
-            except ValueError:
-                what = "time" if name == "at" else name.replace("_", " ")
-                raise ValueError(f"its {what} {value[:40]!r} is not an ISO 8601 date and time") from None
+        if value and not is_moment(value):
+            what = "time" if name == "at" else name.replace("_", " ")
+            raise ValueError(f"its {what} {value[:40]!r} is not an ISO 8601 date and time")
 
 
 def _check_timestamp(name: str, value: str) -> None:

@@ -36,9 +36,7 @@ def dumps(data: Any) -> str:
 def dumps_ascii(data: Any) -> str:
     """:func:`dumps` with every character outside ASCII written as a \\u escape (the same JSON
     value), for an output that cannot take UTF-8."""
-    import json
-
-    return terminal_safe(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, default=str))
+    return terminal_safe(_stdlib(data, ascii_only=True))
 
 
 def dumps_utf8(data: Any) -> bytes:
@@ -104,12 +102,14 @@ def _tiny_float(raw: bytes) -> bool:
 _EXPONENT = re.compile(rb"e-[0-9]")
 
 
-def _stdlib(data: Any) -> str:
+def _stdlib(data: Any, *, ascii_only: bool = False) -> str:
     import json
 
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates: escape them rather than fail
-        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, default=str)
-    return text
+    if not ascii_only:
+        text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str)
+        try:
+            text.encode("utf-8")
+            return text
+        except UnicodeEncodeError:  # lone surrogates: escape them rather than fail
+            pass
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=True, default=str)
