@@ -24,8 +24,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from tinydb.table import Document
-
 from knowsley_tracker import commit_point
 from knowsley_tracker import safe_files as sf
 from knowsley_tracker.config import read_setting_or_default
@@ -67,7 +65,6 @@ from knowsley_tracker.storage.reading import check_store_entry, read_store_bytes
 from knowsley_tracker.storage.restoring import Restored, Undone
 from knowsley_tracker.storage.segments import SEGMENTED
 from knowsley_tracker.storage.store_reading import StoreReading
-from knowsley_tracker.storage.tinydb_tables import HeldStorage, TrackerDB
 from knowsley_tracker.store_interface import HISTORY, META, Change, ChangeConflict
 from knowsley_tracker.store_rows import (
     change_from_list,
@@ -89,7 +86,7 @@ class Store(StoreReading):
         self.paths = paths
         self.writable = writable
         self._lock = lock
-        self._db = TrackerDB(data, storage=HeldStorage)
+        self._hold(data)
         self._pending: list[list[Any]] | None = None
         self._segment_cache: dict[str, dict[str, Any]] = {}
         self._dirty_segments: set[str] = set()
@@ -340,7 +337,7 @@ class Store(StoreReading):
             )
         self.meta["counters"][table] = record.id
         row = record.to_record()
-        self._table(table).insert(Document(row, doc_id=record.id))
+        self._table(table).insert(_document(row, doc_id=record.id))
         self._record(["create", table, record.id, None if table == "log" else row])
         return record
 
@@ -410,7 +407,7 @@ class Store(StoreReading):
                     self._segment_cache[entry["file"]] = rows
                     self._dirty_segments.add(entry["file"])
                     return
-        self._table(table).insert(Document(row, doc_id=record_id))
+        self._table(table).insert(_document(row, doc_id=record_id))
 
     def _writable_segment_row(self, table: str, record_id: int) -> dict[str, Any]:
         for entry in self._segments(table):
@@ -528,7 +525,7 @@ class Store(StoreReading):
         """Forget uncommitted changes by re-reading the committed store."""
         data = read_store_file(self.paths.store)
         migrate(data, self.paths.store)
-        self._db = TrackerDB(data, storage=HeldStorage)
+        self._hold(data)
         self._segment_cache.clear()
         self._dirty_segments.clear()
         for name in self._new_snapshots:
@@ -556,7 +553,7 @@ class Store(StoreReading):
             if extra:
                 entry.update(extra)
             entry.update({"at": stamp, "by": by, "what": what, "changes": changes})
-            self._table(HISTORY).insert(Document(entry, doc_id=txn))
+            self._table(HISTORY).insert(_document(entry, doc_id=txn))
         meta["txn"] = txn
         meta["updated_at"] = stamp
         with StoreFolders(self.paths) as f:
@@ -632,3 +629,10 @@ class Store(StoreReading):
                     raise CorruptStoreError(
                         f"{what} refers to {path}, which is missing or damaged. Run kt doctor."
                     ) from None
+
+
+def _document(row: dict[str, Any], doc_id: int) -> Any:
+    """A TinyDB document with its id (TinyDB imported by the first change a command makes)."""
+    from tinydb.table import Document
+
+    return Document(row, doc_id=doc_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from knowsley_tracker.errors import CorruptStoreError
 from knowsley_tracker.filenames import require_stored_name
@@ -18,9 +18,11 @@ from knowsley_tracker.storage import file_format
 from knowsley_tracker.storage.committing import _parse_stamp
 from knowsley_tracker.storage.paths import StorePaths
 from knowsley_tracker.storage.segments import SEGMENTED, _read_blob
-from knowsley_tracker.storage.tinydb_tables import TrackerDB
 from knowsley_tracker.store_interface import HISTORY, META, Condition, Txn
 from knowsley_tracker.store_rows import not_found, row_test, touches, txn_from_row
+
+if TYPE_CHECKING:
+    from knowsley_tracker.storage.tinydb_tables import TrackerDB
 
 R = TypeVar("R", bound=Record)
 
@@ -29,13 +31,18 @@ class StoreReading:
     """What every open store can do without the lock: read. Store sets these in its ``__init__``."""
 
     paths: StorePaths
-    _db: TrackerDB
+    # The store's data as read, and the TinyDB tables over it, made by the first change
+    # (:meth:`_table`): a command that only reads never imports TinyDB (2 ms of start-up).
+    _held: dict[str, Any]
+    _tinydb: TrackerDB | None
     _segment_cache: dict[str, dict[str, Any]]
     _snapshot_cache: dict[str, dict[str, Any]]
 
     @property
     def data(self) -> dict[str, Any]:
-        data: dict[str, Any] = self._db.storage.read()  # type: ignore[assignment]
+        if self._tinydb is None:
+            return self._held
+        data: dict[str, Any] = self._tinydb.storage.read()  # type: ignore[assignment]
         return data
 
     @property
@@ -73,7 +80,16 @@ class StoreReading:
         return dict(self.meta.get("settings", {}))
 
     def _table(self, name: str) -> Any:
-        return self._db.table(name)
+        if self._tinydb is None:
+            from knowsley_tracker.storage.tinydb_tables import HeldStorage, TrackerDB
+
+            self._tinydb = TrackerDB(self._held, storage=HeldStorage)
+        return self._tinydb.table(name)
+
+    def _hold(self, data: dict[str, Any]) -> None:
+        """Hold ``data`` as the store's data (as read, or read again)."""
+        self._held = data
+        self._tinydb = None
 
     def find(self, cls: type[R], record_id: int) -> R | None:
         """The record with this id, or None."""
