@@ -79,7 +79,9 @@ def _scan_backups(
 
 
 def _saved_at(stamp: str) -> datetime:
-    return datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    """``20251130T101500Z`` (ISO 8601's basic form, in UTC) as a moment. fromisoformat reads
+    it as strptime would, without importing strptime's machinery on every commit."""
+    return datetime.fromisoformat(stamp)
 
 
 def list_backups(paths: StorePaths) -> list[Backup]:
