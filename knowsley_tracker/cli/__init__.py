@@ -6,9 +6,13 @@ quick ``kt log`` does not pay for the whole command tree; ``--help`` and shell
 completion still list every command. :class:`RootGroup` is also the single
 error boundary: tracker errors and usage errors become one line on stderr and
 a documented exit code, never a traceback.
-"""
 
-from __future__ import annotations
+The command modules do not use ``from __future__ import annotations``: Typer reads
+each command's annotations when it builds the command, and text annotations cost
+it an ``eval`` and a compile apiece (about 1 ms a command; 21M instructions off
+``kt check``). Written as expressions, they are already compiled in the module's
+bytecode. ``plans`` keeps text annotations, for its psycopg types.
+"""
 
 import copy
 import importlib

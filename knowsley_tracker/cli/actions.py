@@ -1,7 +1,5 @@
 """kt action: add, list, show, edit and remove the plan's actions."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

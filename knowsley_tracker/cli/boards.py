@@ -1,7 +1,5 @@
 """kt board: improvement board meetings, each freezing the plan as it stood that day."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -4,8 +4,6 @@ Kept light on purpose: no Rich, no dateutil parser, no csv or icalendar on
 this path, and the progress log is never read.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

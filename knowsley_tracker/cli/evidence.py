@@ -1,7 +1,5 @@
 """kt evidence: attach and list the evidence that shows an action made a difference."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

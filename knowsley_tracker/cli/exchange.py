@@ -4,8 +4,6 @@ whole-store JSON document, and back again.
 Each format's code (csv, icalendar) is imported only when that format is used.
 """
 
-from __future__ import annotations
-
 import os
 from enum import StrEnum
 from pathlib import Path

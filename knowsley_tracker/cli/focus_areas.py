@@ -1,7 +1,5 @@
 """kt focus: the focus areas the plan is organised by, each with a lead."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """kt intervention and kt partner: DfE intervention and the improvement partners engaged."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

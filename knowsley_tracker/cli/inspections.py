@@ -1,7 +1,5 @@
 """kt inspection: the inspections and visits the plan answers to, with their judgements."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

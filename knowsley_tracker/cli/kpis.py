@@ -1,7 +1,5 @@
 """kt kpi: key performance indicators, their targets and the values reported each period."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

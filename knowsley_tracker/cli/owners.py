@@ -1,7 +1,5 @@
 """kt owner: the people and roles who own actions."""
 
-from __future__ import annotations
-
 from collections import Counter
 from typing import Annotated
 

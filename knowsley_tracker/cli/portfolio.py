@@ -1,7 +1,5 @@
 """kt portfolio: one line per plan the login can see on a PostgreSQL server."""
 
-from __future__ import annotations
-
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated

@@ -1,7 +1,5 @@
 """kt log and kt done: the two commands officers type most."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """kt rec: the report's recommendations ('What needs to improve')."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

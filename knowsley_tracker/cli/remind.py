@@ -1,7 +1,5 @@
 """kt remind: e-mail each owner one digest of what needs their attention, for cron."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

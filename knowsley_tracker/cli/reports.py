@@ -1,7 +1,5 @@
 """kt report: the board status report on screen, or written as a board paper."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

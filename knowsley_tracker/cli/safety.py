@@ -4,8 +4,6 @@ restore, backup list and doctor read the store's files directly, so they work
 when plan.json itself is damaged.
 """
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -6,8 +6,6 @@ kt, or a constraint, policy or trigger changed or dropped by hand since the
 migrations made it (pgstore/schema.py compares it with what they recorded).
 """
 
-from __future__ import annotations
-
 from knowsley_tracker.cli._context import AppContext, print_json, say
 from knowsley_tracker.render.text import safe
 

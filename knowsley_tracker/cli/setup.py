@@ -1,7 +1,5 @@
 """kt init and kt config: create a store and tune the plan's settings."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """kt visit: monitoring visits, with days to go for the ones coming up."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer
