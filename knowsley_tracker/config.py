@@ -26,6 +26,7 @@ from datetime import date
 from typing import Any, NamedTuple
 
 from knowsley_tracker.errors import CorruptStoreError, ValidationError
+from knowsley_tracker.patterns import LazyPattern
 
 
 class Kind(ABC):
@@ -187,10 +188,8 @@ class Pattern(Kind):
     """One line of text of a given shape (an e-mail address, a host name), or empty when optional."""
 
     def __init__(self, what: str, regex: str, example: str, *, optional: bool = True) -> None:
-        import re
-
         self.what, self.example, self.optional = what, example, optional
-        self.regex = re.compile(regex)
+        self.regex = LazyPattern(regex)  # compiled when a setting of this kind is checked
 
     @property
     def accepted(self) -> str:

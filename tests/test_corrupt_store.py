@@ -378,3 +378,25 @@ def test_values_that_do_not_hold_together_are_one_line_and_exit_9(
     doctor = kt("--db", str(db), "doctor")
     assert doctor.exit_code == 1 and "Traceback" not in doctor.stdout + doctor.stderr, doctor.stdout
     assert {p: p.read_bytes() for p in db.parent.rglob("*") if p.is_file()} == before
+
+
+def test_undo_of_a_change_to_a_damaged_record_says_it_is_damaged_not_changed_later(
+    tmp_path: Path, kt: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Undo compares each field with what the command wrote; a hand edit that broke the value
+    differs too, but it is damage (exit 9), not a later command to undo first (exit 5)."""
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", NOW_2025)
+    db = _example(tmp_path / "plan")
+    logged = kt("--db", str(db), "log", "A14", "Chased the audit", "--progress", "60")
+    assert logged.exit_code == 0, logged.stderr
+    txn = json.loads(db.read_text())["_meta"]["1"]["txn"]
+    for value, code, line in (
+        ("sixty", UNREADABLE, f"Error: {A14} progress 'sixty', which is not a whole number{_DAMAGED}\n"),
+        (70, 5, f"Error: Cannot undo txn {txn} (log A14): A14 has changed since (its progress is different); "),
+    ):
+        db.write_text(json.dumps(_set("actions", "14", "progress", value)(json.loads(db.read_text())), indent=2))
+        before = db.read_bytes()
+        result = kt("--db", str(db), "undo", "--txn", str(txn))
+        assert (result.exit_code, result.stdout) == (code, "")
+        assert result.stderr.startswith(line) and result.stderr.count("\n") == 1
+        assert db.read_bytes() == before

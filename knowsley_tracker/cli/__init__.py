@@ -28,6 +28,7 @@ from knowsley_tracker import __version__
 from knowsley_tracker.cli import _complete
 from knowsley_tracker.cli._context import app_context_for
 from knowsley_tracker.errors import TrackerError
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.render.text import emit, safe
 
 # name -> (module under knowsley_tracker.cli, Typer attribute, help panel)
@@ -62,7 +63,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "portfolio": ("portfolio", "portfolio_app", "On a server"),
 }
 
-_KEEP_EXAMPLES = __import__("re").compile(r"\n\n( {4}\S[^\n]*(?:\n {4}[^\n]*)*)")
+_KEEP_EXAMPLES = LazyPattern(r"\n\n( {4}\S[^\n]*(?:\n {4}[^\n]*)*)")
 
 ALIASES: dict[str, str] = {
     "actions": "action",

@@ -7,7 +7,6 @@ service function, hand the result to one of the ``print_*`` helpers here.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,13 +48,17 @@ def default_db_path() -> Path:
 
 # A libpq connection URI or a pg_service.conf entry: the store is a database server.
 # (Checked here, not in pgstore, so that a file-store command never imports it.)
-_SERVER_TARGET = re.compile(r"\s*(postgres(ql)?://|service\s*=)", re.IGNORECASE)
+# Every command asks, so it is read with string methods rather than a regular expression
+# (compiling one is 50 microseconds).
 
 
 def is_server_target(target: str) -> bool:
     """True when ``--db`` names a PostgreSQL server (``postgresql://...``, ``postgres://...``,
-    ``service=NAME``); anything else is a file path."""
-    return _SERVER_TARGET.match(target) is not None
+    ``service=NAME``, in any case, after any white space); anything else is a file path."""
+    text = target.lstrip().lower()
+    return text.startswith(("postgresql://", "postgres://")) or (
+        text.startswith("service") and text[len("service") :].lstrip().startswith("=")
+    )
 
 
 class ServerStoreError(TrackerError):

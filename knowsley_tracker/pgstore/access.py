@@ -10,7 +10,6 @@ group). A refusal is a ``PermissionDeniedError`` (exit 14) naming the role it ne
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -19,9 +18,10 @@ import psycopg
 
 from knowsley_tracker.errors import ConflictError, NotFoundError, ValidationError
 from knowsley_tracker.models import Vocabulary
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.pgstore.connection import server_error
 
-PLAN_KEY = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
+PLAN_KEY = LazyPattern(r"[a-z0-9][a-z0-9-]{0,39}")
 
 
 class Role(Vocabulary):

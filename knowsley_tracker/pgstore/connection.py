@@ -32,8 +32,9 @@ from knowsley_tracker.errors import (
     TrackerError,
     ValidationError,
 )
+from knowsley_tracker.patterns import LazyPattern
 
-_SERVICE = re.compile(r"\s*service\s*=", re.IGNORECASE)
+_SERVICE = LazyPattern(r"\s*service\s*=", re.IGNORECASE)
 APPLICATION_NAME = "knowsley-tracker"
 # Messages libpq gives when the server answered but would not let the login in.
 _REFUSED_LOGIN = (

@@ -14,7 +14,6 @@ creates the group roles) and CREATE on the database, not a superuser.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -24,6 +23,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from knowsley_tracker.errors import CorruptStoreError, StoreLockedError
+from knowsley_tracker.patterns import LazyPattern
 
 # pg_advisory_xact_lock(classid, objid): classid 0x4B54 ("KT") is knowsley-tracker's;
 # objid 0 is the migrations. (Plan writers lock a row instead: see writing.py.)
@@ -31,7 +31,7 @@ LOCK_CLASS = 0x4B54
 MIGRATION_LOCK = 0
 MIGRATION_LOCK_TIMEOUT = 60.0
 
-_FILE_NAME = re.compile(r"(\d{4})_([a-z0-9_]+)\.sql")
+_FILE_NAME = LazyPattern(r"(\d{4})_([a-z0-9_]+)\.sql")
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.service.plan_sheet import neutralise
 
 BOM = "\ufeff"
-_SURROGATE = re.compile("[\ud800-\udfff]")
+_SURROGATE = LazyPattern("[\ud800-\udfff]")
 
 
 def to_csv(rows: list[list[str]]) -> bytes:

@@ -20,8 +20,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from knowsley_tracker.patterns import LazyPattern
+
 # JSON allows these raw, but a terminal would act on them: write them as \\u escapes.
-_UNSAFE = re.compile("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+_UNSAFE = LazyPattern("[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
 
 
 def dumps(data: Any) -> str:
@@ -64,7 +66,7 @@ def _escape(m: re.Match[str]) -> str:
 # one of them): orjson's bytes are searched once, and only a document holding one is
 # decoded and rewritten by _UNSAFE. Searching the 2.3 MB of the region's action list
 # as text took 6 ms; ASCII bytes are checked for DEL alone, in well under one.
-_UNSAFE_UTF8 = re.compile(rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
+_UNSAFE_UTF8 = LazyPattern(rb"\x7f|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]")
 
 
 def _needs_escapes(raw: bytes) -> bool:
@@ -99,7 +101,7 @@ def _tiny_float(raw: bytes) -> bool:
     return any(raw[m.start() - 1 : m.start()].isdigit() for m in _EXPONENT.finditer(raw))
 
 
-_EXPONENT = re.compile(rb"e-[0-9]")
+_EXPONENT = LazyPattern(rb"e-[0-9]")
 
 
 def _stdlib(data: Any, *, ascii_only: bool = False) -> str:

@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from typing import NamedTuple
 
+from knowsley_tracker.patterns import LazyPattern
+
 
 class Span(NamedTuple):
     text: str
@@ -25,16 +27,16 @@ class Block(NamedTuple):
     items: list[list[Span]]  # one item for "p" and "h"; one per list entry
 
 
-_BULLET = re.compile(r"^\s{0,3}[-*+]\s+(.*)$")
-_NUMBERED = re.compile(r"^\s{0,3}\d{1,3}[.)]\s+(.*)$")
-_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-_RULE = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_BULLET = LazyPattern(r"^\s{0,3}[-*+]\s+(.*)$")
+_NUMBERED = LazyPattern(r"^\s{0,3}\d{1,3}[.)]\s+(.*)$")
+_HEADING = LazyPattern(r"^\s{0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+_RULE = LazyPattern(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
 _ESCAPABLE = "\\`*_{}[]()#+-.!<>|~"
 # Escaped characters are parked in the private use area while emphasis is read.
 _PARK = 0xE000
-_LINK = re.compile(r"!?\[([^\]]*)\]\(([^)\s]*)\)")
-_STRONG = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)")
-_EMPHASIS = re.compile(r"\*(?=\S)(.+?)(?<=\S)\*|(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
+_LINK = LazyPattern(r"!?\[([^\]]*)\]\(([^)\s]*)\)")
+_STRONG = LazyPattern(r"\*\*(?=\S)(.+?)(?<=\S)\*\*|(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)")
+_EMPHASIS = LazyPattern(r"\*(?=\S)(.+?)(?<=\S)\*|(?<!\w)_(?=\S)(.+?)(?<=\S)_(?!\w)")
 
 
 def _park(text: str) -> str:

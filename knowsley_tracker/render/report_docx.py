@@ -17,11 +17,11 @@ is imported only when a Word paper is asked for.
 from __future__ import annotations
 
 import io
-import re
 from typing import Any
 
 from knowsley_tracker.dates import format_date
 from knowsley_tracker.models import Rag
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.render import paper_columns
 from knowsley_tracker.render.narrative import Block, Span
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout
@@ -38,7 +38,7 @@ RAG_FILLS = {
     Rag.DROPPED: ("FFFFFF", "6B7280"),
 }
 HEADER_FILL = "F3F4F6"
-ID_HYPHEN = re.compile(r"(?<=\w)-(?=\d)")  # the hyphen of "HP-03" or "2024-25": never a line break
+ID_HYPHEN = LazyPattern(r"(?<=\w)-(?=\d)")  # the hyphen of "HP-03" or "2024-25": never a line break
 
 
 def _text(value: object) -> str:

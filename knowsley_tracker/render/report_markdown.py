@@ -8,19 +8,18 @@ spaces, so a title such as ``*urgent* | [see](x)`` shows exactly as typed.
 
 from __future__ import annotations
 
-import re
-
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.render.narrative import Block, Span
 from knowsley_tracker.render.report_common import Cell, Layout, Table, layout, text_bar
 from knowsley_tracker.render.report_legend import RAG_LEGEND, shows_override
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.reports import Report
 
-_SPECIAL = re.compile(r"([\\`*_\[\]<>#|&~])")
-_LEADING = re.compile(r"^([-+=])")
+_SPECIAL = LazyPattern(r"([\\`*_\[\]<>#|&~])")
+_LEADING = LazyPattern(r"^([-+=])")
 
 
-_PLAIN = re.compile(r"[^\\`*_\[\]<>#|&~\r\n+=-][^\\`*_\[\]<>#|&~\r\n]*")
+_PLAIN = LazyPattern(r"[^\\`*_\[\]<>#|&~\r\n+=-][^\\`*_\[\]<>#|&~\r\n]*")
 
 
 def md(text: object) -> str:

@@ -17,7 +17,6 @@ the stamp column is hidden.
 from __future__ import annotations
 
 import io
-import re
 from datetime import date
 from typing import Any
 
@@ -27,11 +26,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from knowsley_tracker.dates import format_timestamp
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.render.text import safe
 from knowsley_tracker.service.owner_returns import EDITABLE, HEADERS, STATUS_CHOICES, OwnerReturn
 
 # What an .xlsx cell cannot hold: C0 controls bar tab, LF and CR, and lone surrogates.
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+_UNWRITABLE = LazyPattern("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
 _FORMULA_START = ("=", "+", "-", "@")
 _HEADER_FONT = Font(bold=True)
 _EDITABLE_FILL = PatternFill("solid", fgColor="FFF2CC")

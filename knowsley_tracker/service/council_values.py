@@ -15,7 +15,6 @@ dry run can show it per row:
 from __future__ import annotations
 
 import calendar
-import re
 from collections.abc import Callable
 from datetime import date
 from typing import NamedTuple
@@ -23,6 +22,7 @@ from typing import NamedTuple
 from knowsley_tracker.dates import MONTH_ABBR, MONTH_NAMES, format_date
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import Status, normalise_word
+from knowsley_tracker.patterns import LazyPattern
 
 # Words that mean "no due date yet" (compared ignoring case, spaces and punctuation).
 NO_DUE_WORDS = ("TBC", "TBA", "To be confirmed", "Ongoing")
@@ -32,10 +32,10 @@ _MONTHS = {
     **{name.lower(): n for n, name in enumerate(MONTH_NAMES, start=1)},
     "sept": 9,
 }
-_MONTH_YEAR = re.compile(r"([a-z]{3,9})\.?[\s\-]+(\d{4})")
+_MONTH_YEAR = LazyPattern(r"([a-z]{3,9})\.?[\s\-]+(\d{4})")
 # Q3 2025/26, Q3 2025-26, Q3 25/26, 2025/26 Q3, Q3 2025/2026
-_QUARTER = re.compile(r"q([1-4])\s*,?\s*(?:fy\s*)?(\d{2}|\d{4})\s*[/\-]\s*(\d{2}|\d{4})")
-_QUARTER_AFTER = re.compile(r"(?:fy\s*)?(\d{2}|\d{4})\s*[/\-]\s*(\d{2}|\d{4})\s*,?\s*q([1-4])")
+_QUARTER = LazyPattern(r"q([1-4])\s*,?\s*(?:fy\s*)?(\d{2}|\d{4})\s*[/\-]\s*(\d{2}|\d{4})")
+_QUARTER_AFTER = LazyPattern(r"(?:fy\s*)?(\d{2}|\d{4})\s*[/\-]\s*(\d{2}|\d{4})\s*,?\s*q([1-4])")
 
 
 class DueReading(NamedTuple):

@@ -7,7 +7,6 @@ for ``kt history``. No rendering here.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, time
@@ -19,6 +18,7 @@ from knowsley_tracker.models import (
     TABLES,
     LogEntry,
 )
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.store_interface import HISTORY, Change, PlanStore, Txn
 from knowsley_tracker.store_rows import ref_of
@@ -72,7 +72,7 @@ class HistoryEntry:
         return int(value) if isinstance(value, int) else None
 
 
-_REF = re.compile(r"([A-Za-z]{1,2})(\d+)")
+_REF = LazyPattern(r"([A-Za-z]{1,2})(\d+)")
 
 
 def parse_record_ref(text: str) -> tuple[str, int]:

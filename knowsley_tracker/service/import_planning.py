@@ -26,6 +26,7 @@ from knowsley_tracker.models import (
     check_progress,
     parse_ref,
 )
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.rag import rate
 from knowsley_tracker.service.actions import PlanIndex
 from knowsley_tracker.service.council_values import read_due, read_status
@@ -45,10 +46,10 @@ from knowsley_tracker.service.sheet_reading import Sheet
 V = TypeVar("V", bound=Vocabulary)
 
 # DOTALL: a focus area's name may hold a line break, and must still find its key on re-import.
-_KEYED_NAME = re.compile(r"(.*\S)\s*\(([A-Za-z0-9][A-Za-z0-9\-]{0,23})\)", re.DOTALL)
-_KEY_SHAPE = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-]{0,23}")
-_ROLE_AND_NAME = re.compile(r"(.*\S)\s*\(([^()]+)\)", re.DOTALL)
-_PROGRESS = re.compile(r"(\d{1,3})(?:\.0+)?\s*%?")
+_KEYED_NAME = LazyPattern(r"(.*\S)\s*\(([A-Za-z0-9][A-Za-z0-9\-]{0,23})\)", re.DOTALL)
+_KEY_SHAPE = LazyPattern(r"[A-Za-z0-9][A-Za-z0-9\-]{0,23}")
+_ROLE_AND_NAME = LazyPattern(r"(.*\S)\s*\(([^()]+)\)", re.DOTALL)
+_PROGRESS = LazyPattern(r"(\d{1,3})(?:\.0+)?\s*%?")
 _STOP_WORDS = frozenset({"a", "an", "and", "for", "in", "of", "on", "the", "to", "with"})
 
 

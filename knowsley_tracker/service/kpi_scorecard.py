@@ -16,6 +16,7 @@ from knowsley_tracker import dates
 from knowsley_tracker.config import SETTINGS
 from knowsley_tracker.errors import ValidationError
 from knowsley_tracker.models import COMPARATOR_KINDS, FocusArea, Kpi, KpiValue, Rag, Recommendation
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.service.session import Session
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
@@ -230,7 +231,7 @@ def sparkline(values: list[float | None]) -> str:
     )
 
 
-_FINANCIAL_YEAR = re.compile(r"(\d{4})-(\d{2})")
+_FINANCIAL_YEAR = LazyPattern(r"(\d{4})-(\d{2})")
 
 
 def _is_financial_year(text: str) -> bool:

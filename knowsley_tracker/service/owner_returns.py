@@ -15,11 +15,11 @@ audit history records who imported the return.
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 
 from knowsley_tracker.errors import TrackerError, ValidationError
 from knowsley_tracker.models import Action, LogEntry, Owner, Status, parse_ref
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.service.actions import ActionView, PlanIndex, log_progress
 from knowsley_tracker.service.council_values import read_status
 from knowsley_tracker.service.exchange import CONFLICT, Problem, reject, store_identity
@@ -57,8 +57,8 @@ RETURN_SPEC = ColumnSpec(
     },
     hint="export a fresh return with kt export --format xlsx --owner O3.",
 )
-_STAMP = re.compile(r"kt1\|([0-9a-f]{16})\|O(\d+)\|A(\d+)\|([0-9T:+\-]{19,25})\|L(\d+)\|([0-9a-f]{16})")
-_PROGRESS = re.compile(r"(\d{1,3})(?:\.0+)?\s*%?")
+_STAMP = LazyPattern(r"kt1\|([0-9a-f]{16})\|O(\d+)\|A(\d+)\|([0-9T:+\-]{19,25})\|L(\d+)\|([0-9a-f]{16})")
+_PROGRESS = LazyPattern(r"(\d{1,3})(?:\.0+)?\s*%?")
 
 
 def state_hash(action: Action) -> str:

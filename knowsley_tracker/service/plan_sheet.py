@@ -8,10 +8,10 @@ Cells a spreadsheet would run as formulas get an apostrophe in front on export
 
 from __future__ import annotations
 
-import re
 from datetime import date
 
 from knowsley_tracker.models import Action, FocusArea
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.service.actions import PlanIndex
 from knowsley_tracker.service.session import Session
 
@@ -58,7 +58,7 @@ HEADER_SYNONYMS: dict[str, tuple[str, ...]] = {
 # A cell a spreadsheet would treat as a formula starts with one of = + - @ tab CR.
 # Cells that already start with apostrophes before such a character get one more,
 # so the import can remove exactly one and give back the original text.
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_FORMULA = LazyPattern(r"'*[=+\-@\t\r]")
 
 
 def header_key(text: str) -> str:

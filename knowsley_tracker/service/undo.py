@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from knowsley_tracker import dates
 from knowsley_tracker.errors import ConflictError, NotFoundError
+from knowsley_tracker.models import TABLES
 from knowsley_tracker.service import consistency
 from knowsley_tracker.service.doctor import reference_problems
 from knowsley_tracker.service.history import HistoryEntry, RecordChange, _entry, _expand_all
@@ -74,6 +75,11 @@ def undo(s: Session, txn: int | None = None) -> UndoResult:
         try:
             store.revert(change)
         except ChangeConflict as exc:
+            # A record damaged by a hand edit differs from what the command wrote too: say
+            # it is damaged (exit 9), not that a later command changed it (exit 5).
+            kind = TABLES.get(exc.table)
+            if kind is not None:
+                store.find(kind, exc.record_id)  # raises CorruptStoreError, naming the record and field
             raise ConflictError(_conflict_message(store, target, exc)) from None
         if change.table != META:
             touched.add(change.key)

@@ -30,6 +30,7 @@ from typing import Any
 
 from knowsley_tracker.dates import MONTH_ABBR
 from knowsley_tracker.errors import ValidationError
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.service.sheet_reading import HEADER_SEARCH_ROWS, Grid, ImportLimits, limit_message
 
 MAX_MEMBERS = 2_000
@@ -37,7 +38,7 @@ MAX_COLUMNS = 200
 # How many merged ranges are applied (a sheet may carry thousands of formatting merges).
 MAX_MERGES = 20_000
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls, or a password-protected .xlsx
-_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"')
+_MERGE = LazyPattern(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"')
 
 
 def _column_number(letters: bytes) -> int:

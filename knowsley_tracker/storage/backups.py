@@ -22,6 +22,7 @@ from knowsley_tracker.config import SETTINGS
 from knowsley_tracker.errors import (
     UnsafeStoreError,
 )
+from knowsley_tracker.patterns import LazyPattern
 from knowsley_tracker.storage import folders
 from knowsley_tracker.storage.file_format import _check, _Invalid
 from knowsley_tracker.storage.folders import StoreFolders, _write_new
@@ -60,7 +61,7 @@ def _stamp_name(when: datetime) -> str:
 
 
 def _scan_backups(
-    paths: StorePaths, pattern: re.Pattern[str], make: Callable[[Path, re.Match[str]], Backup]
+    paths: StorePaths, pattern: LazyPattern[str], make: Callable[[Path, re.Match[str]], Backup]
 ) -> list[Backup]:
     """Regular files in the backups folder whose names match; links are left for kt doctor."""
     try:
