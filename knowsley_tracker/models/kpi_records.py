@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from knowsley_tracker.dates import format_period
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models.record import Record, check_moments, optional_text, record_class, require_text
+from knowsley_tracker.models.record import Record, optional_text, record_class, require_text
 
 
 @record_class
@@ -49,7 +49,6 @@ class Kpi(Record):
 
     def _loaded(self) -> None:
         check_comparators(self.key, self.comparators)
-        check_moments(self, "created_at")
         if self.tolerance is not None and not (_is_number(self.tolerance) and self.tolerance >= 0):
             raise ValueError(f"its tolerance {self.tolerance!r} is not a number, 0 or more")
 
@@ -141,4 +140,3 @@ class KpiValue(Record):
         except ValueError:
             shown = repr(self.period[:40])
             raise ValueError(f"its period {shown} is not one kt writes (2025-06, 2025-Q2, 2025-06-30)") from None
-        check_moments(self, "recorded_at")

@@ -9,7 +9,7 @@ from datetime import date
 from typing import ClassVar
 
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models.record import Record, check_moments, optional_text, record_class, require_text
+from knowsley_tracker.models.record import Record, optional_text, record_class, require_text
 from knowsley_tracker.models.vocabularies import InterventionType, PartnerKind, Vocabulary
 
 
@@ -51,9 +51,6 @@ class Board(Record):
         if not isinstance(self.decisions, list) or not all(isinstance(d, str) and d.strip() for d in self.decisions):
             raise ValidationError("Each decision or ask of the board must be text.")
         self.decisions = [d.strip() for d in self.decisions]
-
-    def _loaded(self) -> None:
-        check_moments(self, "frozen_at", "created_at")
 
     @property
     def is_frozen(self) -> bool:

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any, ClassVar
 
 from knowsley_tracker.errors import ValidationError
-from knowsley_tracker.models.record import Record, check_moments, optional_text, record_class, require_text
+from knowsley_tracker.models.record import Record, optional_text, record_class, require_text
 from knowsley_tracker.models.vocabularies import (
     JUDGEMENT_AREAS,
     OVERRIDABLE_RAGS,
@@ -159,6 +159,7 @@ class Action(Record):
     PREFIX: ClassVar[str] = "A"
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ("due", "original_due", "completed_on")
     ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {"status": Status, "rag_override": Rag}
+    RANGES: ClassVar[dict[str, tuple[int, int]]] = {"progress": (0, 100)}
 
     rec_id: int
     title: str
@@ -189,10 +190,6 @@ class Action(Record):
         if self.rag_override is not None and self.rag_override not in OVERRIDABLE_RAGS:
             raise ValidationError("A RAG override must be red, amber or green.")
 
-    def _loaded(self) -> None:
-        check_progress(self.progress)
-        check_moments(self, "created_at", "last_logged_at")
-
     @property
     def has_slipped(self) -> bool:
         """True when the due date has moved later than first agreed."""
@@ -218,9 +215,6 @@ class LogEntry(Record):
     note: str = ""
     changes: dict[str, list[Any]] = field(default_factory=dict)
 
-    def _loaded(self) -> None:
-        check_moments(self, "at")
-
 
 @record_class
 class Evidence(Record):
@@ -240,9 +234,6 @@ class Evidence(Record):
     def __post_init__(self) -> None:
         self.title = require_text(self.title, "evidence title")
         self.link = optional_text(self.link)
-
-    def _loaded(self) -> None:
-        check_moments(self, "added_at")
 
 
 @record_class

@@ -95,6 +95,9 @@ class Record:
     PREFIX: ClassVar[str] = ""
     DATE_FIELDS: ClassVar[tuple[str, ...]] = ()
     ENUM_FIELDS: ClassVar[dict[str, type[Vocabulary]]] = {}
+    # Whole-number fields and the range a stored value must lie in (checked as it loads, like
+    # the moments in TIMESTAMP_FIELDS: in the generated loaders a comparison, not a call).
+    RANGES: ClassVar[dict[str, tuple[int, int]]] = {}
 
     id: int = field(default=0, kw_only=True)
 
@@ -263,10 +266,31 @@ def _load_plainly(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
             raise bad_value(cls, record_id, name, value)
         setattr(obj, name, value)
     try:
+        _check_loaded(obj)
         obj._loaded()
     except _LOAD_ERRORS as exc:
         raise unreadable(cls, record_id, exc) from None
     return obj
+
+
+def _check_loaded(record: Record) -> None:
+    """What every kind's stored values must hold beyond their types: each moment is one kt
+    wrote, each ranged number is in its range."""
+    check_moments(record, *_moment_fields(type(record)))
+    for name, (low, high) in record.RANGES.items():
+        value = getattr(record, name)
+        if value.__class__ is not int or not low <= value <= high:
+            raise ValueError(f"{name.capitalize()} must be a whole number from {low} to {high}, not {value!r}.")
+
+
+def _moment_fields(cls: type[Record]) -> tuple[str, ...]:
+    found = _MOMENT_FIELDS.get(cls)
+    if found is None:
+        found = _MOMENT_FIELDS[cls] = tuple(name for name, _, _ in _load_plan(cls) if name in TIMESTAMP_FIELDS)
+    return found
+
+
+_MOMENT_FIELDS: dict[type[Record], tuple[str, ...]] = {}
 
 
 # What a kind's _loaded() raises for a value it cannot use.
@@ -379,7 +403,12 @@ def _make_loader(cls: type[Record]) -> Callable[[int, dict[str, Any]], Any]:
     """Write a function that fills a record's slots from its stored dict, field by field
     in straight-line code (each assignment to a slot is then the interpreter's fast
     path). A record missing a field (written by an older version) takes the loop."""
-    names: dict[str, Any] = {"cls": cls, "plainly": _load_plainly, "NoneType": type(None)}
+    names: dict[str, Any] = {
+        "cls": cls,
+        "plainly": _load_plainly,
+        "NoneType": type(None),
+        "fromiso": datetime.fromisoformat,
+    }
     lines = [
         "def load(record_id, r):",
         "    try:",
@@ -399,6 +428,13 @@ def _make_loader(cls: type[Record]) -> Callable[[int, dict[str, Any]], Any]:
             lines.append(f"        v = r[{name!r}]")
             lines.append(f"        if {test}:")
             lines.append("            return plainly(cls, record_id, r)")
+            if name in TIMESTAMP_FIELDS:  # a moment kt did not write raises: the loop says what is wrong
+                lines.append("        if v:")
+                lines.append("            fromiso(v)")
+            if name in cls.RANGES:
+                low, high = cls.RANGES[name]
+                lines.append(f"        if v.__class__ is not int or not {low} <= v <= {high}:")
+                lines.append("            return plainly(cls, record_id, r)")
             lines.append(f"        o.{name} = v")
         else:
             names[f"convert_{n}"] = convert
