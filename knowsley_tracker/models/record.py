@@ -156,6 +156,22 @@ class Record:
         return obj
 
     @classmethod
+    def from_records(cls: type[R], rows: list[tuple[int, dict[str, Any]]]) -> list[R]:
+        """:meth:`from_record` for many rows at once (a whole table, in the order given): a
+        table big enough for the generated loader gets it at once, and each row costs one
+        call of it."""
+        loader = _LOADERS.get(cls)
+        if loader is None:
+            if _LOADED.get(cls, 0) + len(rows) < GENERATE_AFTER:
+                return [cls.from_record(record_id, row) for record_id, row in rows]
+            loader = _LOADERS[cls] = _make_loader(cls)
+        try:
+            return [loader(record_id, row) for record_id, row in rows]
+        except (ValueError, TypeError, AttributeError, OverflowError):
+            # A stored value the generated code could not convert: row by row, the loop names it.
+            return [cls.from_record(record_id, row) for record_id, row in rows]
+
+    @classmethod
     def from_untrusted(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
         """Build the record from a dict that has not been checked (an import file):
         through ``__init__``, so every shape check runs and raises ValidationError."""
@@ -520,7 +536,7 @@ def _make_dumper(cls: type[Record]) -> Callable[[Any], dict[str, Any]]:
         if f.name in cls.DATE_FIELDS and "list" not in kind:
             body.append(f"        {f.name!r}: None if o.{f.name} is None else o.{f.name}.isoformat(),")
         elif f.name in cls.ENUM_FIELDS and "dict" not in kind and "list" not in kind:
-            body.append(f"        {f.name!r}: None if o.{f.name} is None else o.{f.name}.value,")
+            body.append(f"        {f.name!r}: None if o.{f.name} is None else o.{f.name}._value_,")
         elif kind in _PLAIN_TYPES:
             body.append(f"        {f.name!r}: o.{f.name},")
         else:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from knowsley_tracker.errors import CorruptStoreError
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from knowsley_tracker.storage.tinydb_tables import TrackerDB
 
 R = TypeVar("R", bound=Record)
+_first = itemgetter(0)
 
 
 class StoreReading:
@@ -105,7 +107,11 @@ class StoreReading:
 
     def all(self, cls: type[R]) -> list[R]:
         """Every record of a kind, in id order."""
-        return [cls.from_record(doc_id, row) for doc_id, row in self.rows(cls.TABLE)]
+        if cls.TABLE in SEGMENTED:
+            return cls.from_records(list(self.rows(cls.TABLE)))
+        rows = [(int(key), row) for key, row in self.data.get(cls.TABLE, {}).items()]
+        rows.sort(key=_first)  # by id alone: two stored keys with one number ("1", "01") never compare rows
+        return cls.from_records(rows)
 
     def row(self, table: str, record_id: int) -> dict[str, Any] | None:
         """The raw stored dict for one record (read-only), or None."""
