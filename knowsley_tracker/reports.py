@@ -434,7 +434,7 @@ def build_report(s: Session, *, focus: str | None = None, since: str | None = No
     index = PlanIndex(s)
     book = KpiBook.load(s, areas=index.areas, recs=index.recs)
 
-    views = [index.view(a) for a in index.actions]
+    views = index.views(index.actions)
     if area is not None:
         views = [v for v in views if v.focus is not None and v.focus.id == area.id]
     by_rec: dict[int, list[ActionView]] = {}

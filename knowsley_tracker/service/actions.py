@@ -62,16 +62,23 @@ class PlanIndex:
         self.evidence_counts: dict[int, int] = store.count_by(Evidence, "action_id")
 
     def view(self, action: Action) -> ActionView:
-        rec = self.recs.get(action.rec_id)
-        evidence = self.evidence_counts.get(action.id, 0)
-        return ActionView(
-            action,
-            rec,
-            self.areas.get(rec.focus_id) if rec and rec.focus_id else None,
-            self.owners.get(action.owner_id) if action.owner_id else None,
-            rate(action, self.session.today, evidence, self.session.rag_rules),
-            evidence,
-        )
+        return self.views([action])[0]
+
+    def views(self, actions: list[Action]) -> list[ActionView]:
+        """:meth:`view` of each action (a listing or report has 3,000: one loop, the
+        lookups it needs bound once)."""
+        recs, areas, owners, counts = self.recs.get, self.areas.get, self.owners.get, self.evidence_counts.get
+        today, rules = self.session.today, self.session.rag_rules
+        new = tuple.__new__
+        out: list[ActionView] = []
+        for action in actions:
+            rec = recs(action.rec_id)
+            evidence = counts(action.id, 0)
+            area = areas(rec.focus_id) if rec and rec.focus_id else None
+            owner = owners(action.owner_id) if action.owner_id else None
+            # tuple.__new__, as NamedTuple's own __new__ is a Python function: see rag.rate.
+            out.append(new(ActionView, (action, rec, area, owner, rate(action, today, evidence, rules), evidence)))
+        return out
 
 
 # -- adding and editing ----------------------------------------------------------
@@ -317,7 +324,7 @@ def list_actions(
     wanted_rag = Rag.parse(rag, "RAG") if rag else None
     rec_id = s.recommendation(rec).id if rec else None
     index = PlanIndex(s)
-    out: list[ActionView] = []
+    chosen: list[Action] = []
     for action in index.actions:
         if owner_id is not None and action.owner_id != owner_id:
             continue
@@ -331,12 +338,13 @@ def list_actions(
             action.status.is_open and action.due is not None and 0 <= (action.due - s.today).days <= due_within
         ):
             continue
-        view = index.view(action)
-        if focus_id is not None and (view.focus is None or view.focus.id != focus_id):
-            continue
-        if wanted_rag is not None and view.rating.rag is not wanted_rag:
-            continue
-        out.append(view)
+        chosen.append(action)
+    out = [
+        view
+        for view in index.views(chosen)
+        if (focus_id is None or (view.focus is not None and view.focus.id == focus_id))
+        and (wanted_rag is None or view.rating.rag is wanted_rag)
+    ]
     out.sort(key=lambda v: (v.action.due or date.max, v.action.id))
     return out
 

@@ -125,7 +125,7 @@ def calendar_data(s: Session, *, open_only: bool = False) -> CalendarData:
     from knowsley_tracker.service.plan import action_plan_deadlines
 
     index = PlanIndex(s)
-    actions = [index.view(a) for a in index.actions if a.due is not None and (a.status.is_open or not open_only)]
+    actions = index.views([a for a in index.actions if a.due is not None and (a.status.is_open or not open_only)])
     return CalendarData(
         authority=s.store.authority,
         identity=store_identity(s),

@@ -109,9 +109,7 @@ class StoreReading:
         """Every record of a kind, in id order."""
         if cls.TABLE in SEGMENTED:
             return cls.from_records(list(self.rows(cls.TABLE)))
-        rows = [(int(key), row) for key, row in self.data.get(cls.TABLE, {}).items()]
-        rows.sort(key=_first)  # by id alone: two stored keys with one number ("1", "01") never compare rows
-        return cls.from_records(rows)
+        return cls.from_records(self._held_rows(cls.TABLE))
 
     def row(self, table: str, record_id: int) -> dict[str, Any] | None:
         """The raw stored dict for one record (read-only), or None."""
@@ -134,10 +132,13 @@ class StoreReading:
                 for key, row in sorted(self._load_segment(entry["file"]).items(), key=lambda kv: int(kv[0])):
                     if int(key) > since_id:
                         yield int(key), row
-        tail = self.data.get(table, {})
-        for key in sorted(tail, key=int):
-            if int(key) > since_id:
-                yield int(key), tail[key]
+        yield from self._held_rows(table, since_id)
+
+    def _held_rows(self, table: str, since_id: int = 0) -> list[tuple[int, dict[str, Any]]]:
+        """A table's rows in plan.json, in id order (sorted by id alone: rows never compare)."""
+        rows = [(int(key), row) for key, row in self.data.get(table, {}).items()]
+        rows.sort(key=_first)
+        return [pair for pair in rows if pair[0] > since_id] if since_id else rows
 
     def rows_newest_first(self, table: str) -> Iterator[tuple[int, dict[str, Any]]]:
         """Raw rows, newest id first, opening older segments only when the caller reads
@@ -199,6 +200,10 @@ class StoreReading:
     ) -> Iterator[R]:
         """Matching records, tested on the stored rows so that only matches are built."""
         test = row_test(cls, where)
+        if not newest_first and limit is None:  # every match wanted: built together, in one pass
+            matches = [(i, row) for i, row in self.rows(cls.TABLE, since_id) if test is None or test(row)]
+            yield from cls.from_records(matches)
+            return
         load = cls.from_record
         rows = self.rows_newest_first(cls.TABLE) if newest_first else self.rows(cls.TABLE, since_id)
         found = 0
@@ -215,7 +220,13 @@ class StoreReading:
     def count_by(self, cls: type[Record], field: str, *where: Condition) -> dict[Any, int]:
         test = row_test(cls, where)
         counts: dict[Any, int] = {}
-        for _, row in self.rows(cls.TABLE):
+        # Counting needs no order: a table held whole in plan.json is read as it is.
+        rows = (
+            self.data.get(cls.TABLE, {}).values()
+            if cls.TABLE not in SEGMENTED
+            else (r for _, r in self.rows(cls.TABLE))
+        )
+        for row in rows:
             if test is None or test(row):
                 value = row.get(field)
                 counts[value] = counts.get(value, 0) + 1
