@@ -156,8 +156,10 @@ def actions_json(views: list[ActionView]) -> list[dict[str, Any]]:
                 "owner_ref": owner.ref if owner else None,
             }
         rag, computed = rating.rag, rating.computed
-        item: dict[str, Any] = {"ref": action.ref, "id": action.id}
-        item.update(action.to_record())
+        # The stored fields' own fresh dict, the rest added to it (the output sorts its keys).
+        item = action.to_record()
+        item["ref"] = action.ref
+        item["id"] = action.id
         item.update(linked)
         item["rag"] = rags.get(rag) or rags.setdefault(rag, rag.value)
         item["rag_computed"] = rags.get(computed) or rags.setdefault(computed, computed.value)
