@@ -20,8 +20,16 @@ from typing import Any, TypeVar
 
 from knowsley_tracker.errors import ConflictError, CorruptStoreError
 from knowsley_tracker.models import Record
-from knowsley_tracker.store_interface import META, Change, ChangeConflict, Condition, Txn
-from knowsley_tracker.store_rows import not_found, ref_of, row_test, touches, txn_from_row, txn_to_row
+from knowsley_tracker.store_interface import META, Change, Condition, Txn
+from knowsley_tracker.store_rows import (
+    not_found,
+    reverse_meta_change,
+    reverse_row_change,
+    row_test,
+    touches,
+    txn_from_row,
+    txn_to_row,
+)
 
 R = TypeVar("R", bound=Record)
 
@@ -334,62 +342,30 @@ class MemoryStore:
         if table == META:
             self._revert_meta(change)
             return
-        ref = ref_of(table, record_id)
         current = self._row(table, record_id)
-        if change.op == "create":
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
-            if change.row is not None:  # None for log entries, which never change
-                for name in sorted(set(change.row) | set(current)):
-                    if change.row.get(name) != current.get(name):
-                        raise ChangeConflict(
-                            f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
-                        )
-            del self._rows(table)[record_id]
-            pending.append(Change("delete", table, record_id, row=current))
-        elif change.op == "delete":
-            if current is not None:
-                raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
-            if change.row is None:
-                raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
-            row = dict(change.row)
-            self._put(table, record_id, row)
-            pending.append(Change("create", table, record_id, row=None if table == "log" else row))
-        else:
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
-            diff: dict[str, list[Any]] = {}
-            for name, (old, new) in (change.diff or {}).items():
-                if current.get(name) != new:
-                    raise ChangeConflict(
-                        f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
-                        table,
-                        record_id,
-                        name,
-                    )
-                diff[name] = [new, old]
-            self._put(table, record_id, {**current, **{k: v[1] for k, v in diff.items()}})
-            pending.append(Change("update", table, record_id, diff=diff))
+        rows = self._rows(table)
+        pending.append(
+            reverse_row_change(
+                change,
+                current,
+                remove=lambda: rows.pop(record_id),
+                put_back=lambda row: self._put(table, record_id, row),
+                update=lambda fields: self._put(table, record_id, {**(current or {}), **fields}),
+            )
+        )
 
     def _revert_meta(self, change: Change) -> None:
-        for name, (old, new) in (change.diff or {}).items():
-            if name.startswith("counters."):
-                continue  # id counters never move back
-            if name.startswith("settings."):
-                setting = name.split(".", 1)[1]
-                if self.setting(setting, None) != new:
-                    raise ChangeConflict(
-                        f"Cannot undo: the setting {setting} has changed since; undo the later change first.",
-                        META,
-                        1,
-                        name,
-                    )
-                self.set_setting(setting, old)
-                continue
-            if self._state.meta.get(name) != new:
-                raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
-            self._state.meta[name] = old
-            self._meta_change(name, new, old)
+        def set_value(name: str, was: Any, becomes: Any) -> None:
+            self._state.meta[name] = becomes
+            self._meta_change(name, was, becomes)
+
+        reverse_meta_change(
+            change.diff or {},
+            setting=lambda key: self.setting(key, None),
+            set_setting=self.set_setting,
+            value=self._state.meta.get,
+            set_value=set_value,
+        )
 
     # -- board snapshots -------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """What stores that keep records as JSON rows share: filters evaluated on rows,
-history entries to and from their stored form, and the words for a missing record.
+history entries to and from their stored form, the words for a missing record, and
+undoing one recorded change to a row (every store, the database's too).
 
 Used by the file store (``storage``) and the in-memory store (``memory_store``);
 a database store turns the same filters into SQL instead. Imports only the
@@ -17,7 +18,18 @@ from typing import Any
 from knowsley_tracker.dates import is_moment
 from knowsley_tracker.errors import CorruptStoreError, RecordNotFoundError
 from knowsley_tracker.models import TABLES, Record
-from knowsley_tracker.store_interface import HISTORY, META, Change, Condition, Contains, Eq, In, NotIn, Txn
+from knowsley_tracker.store_interface import (
+    HISTORY,
+    META,
+    Change,
+    ChangeConflict,
+    Condition,
+    Contains,
+    Eq,
+    In,
+    NotIn,
+    Txn,
+)
 
 RowTest = Callable[[Mapping[str, Any]], bool]
 
@@ -173,3 +185,90 @@ def ref_of(table: str, record_id: int) -> str:
 def not_found(cls: type[Record], record_id: int) -> RecordNotFoundError:
     """The error every store raises for a missing record: ``No action A12.``"""
     return RecordNotFoundError(f"No {noun(cls)} {cls.PREFIX}{record_id}.", kind=cls.TABLE, record_id=record_id)
+
+
+def reverse_row_change(
+    change: Change,
+    current: dict[str, Any] | None,
+    *,
+    remove: Callable[[], object],
+    put_back: Callable[[dict[str, Any]], object],
+    update: Callable[[dict[str, Any]], object],
+    reverse: bool = True,
+) -> Change:
+    """Undo (or, ``reverse=False``, redo) one recorded change to a record's row, given the
+    row as it is now (``current``, None when there is none) and the store's three ways of
+    changing it. Returns the change made, for the store to record.
+
+    Refuses with :class:`ChangeConflict`, changing nothing, when the row no longer looks as
+    the change left it: undoing would overwrite a later change."""
+    table, record_id = change.table, change.record_id
+    ref = ref_of(table, record_id)
+    if (change.op == "create") == reverse:  # the change made the record: remove it
+        if current is None:
+            raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
+        if change.row is not None:  # None for log entries, which never change
+            for name in sorted(set(change.row) | set(current)):
+                if change.row.get(name) != current.get(name):
+                    raise ChangeConflict(
+                        f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
+                    )
+        remove()
+        return Change("delete", table, record_id, row=current)
+    if change.op in ("create", "delete"):  # the change removed the record: put it back
+        if current is not None:
+            raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
+        if change.row is None:
+            raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
+        row = dict(change.row)
+        put_back(row)
+        return Change("create", table, record_id, row=None if table == "log" else row)
+    if current is None:
+        raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
+    diff: dict[str, list[Any]] = {}
+    for name, (old, new) in (change.diff or {}).items():
+        expected, target = (new, old) if reverse else (old, new)
+        if current.get(name) != expected:
+            raise ChangeConflict(
+                f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
+                table,
+                record_id,
+                name,
+            )
+        diff[name] = [expected, target]
+    if diff:
+        update({name: values[1] for name, values in diff.items()})
+    return Change("update", table, record_id, diff=diff)
+
+
+def reverse_meta_change(
+    diff: Mapping[str, Sequence[Any]],
+    *,
+    setting: Callable[[str], Any],
+    set_setting: Callable[[str, Any], object],
+    value: Callable[[str], Any],
+    set_value: Callable[[str, Any, Any], object],
+    raise_counter: Callable[[str, int], object] | None = None,
+    reverse: bool = True,
+) -> None:
+    """Undo (or redo) one recorded change to the plan's own record: settings through the
+    store's setting calls, other fields (authority, created_at...) through ``value`` and
+    ``set_value(name, was, becomes)``. Id counters never move back; redone, they rise
+    (``raise_counter``). Refuses with :class:`ChangeConflict` what changed since."""
+    for name, (old, new) in diff.items():
+        expected, target = (new, old) if reverse else (old, new)
+        if name.startswith("counters."):
+            if not reverse and raise_counter is not None:
+                raise_counter(name.split(".", 1)[1], int(target))
+            continue
+        if name.startswith("settings."):
+            key = name.split(".", 1)[1]
+            if setting(key) != expected:
+                raise ChangeConflict(
+                    f"Cannot undo: the setting {key} has changed since; undo the later change first.", META, 1, name
+                )
+            set_setting(key, target)
+            continue
+        if value(name) != expected:
+            raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
+        set_value(name, expected, target)

@@ -15,8 +15,8 @@ from psycopg import sql
 
 from knowsley_tracker.models import TABLES
 from knowsley_tracker.pgstore.rows import PAGE, stamp
-from knowsley_tracker.store_interface import META, Change, ChangeConflict, Txn
-from knowsley_tracker.store_rows import ref_of
+from knowsley_tracker.store_interface import META, Change, Txn
+from knowsley_tracker.store_rows import reverse_meta_change, reverse_row_change
 
 if TYPE_CHECKING:
     import psycopg
@@ -138,64 +138,24 @@ class HistoryMixin:
         if table == META:
             self._revert_meta(change)
             return
-        ref = ref_of(table, record_id)
-        current = self._row(table, record_id)
         cls = TABLES[table]
-        if change.op == "create":
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
-            if change.row is not None:  # None for log entries, which never change
-                for name in sorted(set(change.row) | set(current)):
-                    if change.row.get(name) != current.get(name):
-                        raise ChangeConflict(
-                            f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
-                        )
-            self._delete(table, record_id)
-            pending.append(Change("delete", table, record_id, row=current))
-        elif change.op == "delete":
-            if current is not None:
-                raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
-            if change.row is None:
-                raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
-            row = dict(change.row)
-            self._insert(cls.from_record(record_id, row), with_id=True)
-            pending.append(Change("create", table, record_id, row=None if table == "log" else row))
-        else:
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
-            diff: dict[str, list[Any]] = {}
-            for name, (old, new) in (change.diff or {}).items():
-                if current.get(name) != new:
-                    raise ChangeConflict(
-                        f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
-                        table,
-                        record_id,
-                        name,
-                    )
-                diff[name] = [new, old]
-            if diff:
-                self._update(table, record_id, {k: v[1] for k, v in diff.items()})
-            pending.append(Change("update", table, record_id, diff=diff))
+        pending.append(
+            reverse_row_change(
+                change,
+                self._row(table, record_id),
+                remove=lambda: self._delete(table, record_id),
+                put_back=lambda row: self._insert(cls.from_record(record_id, row), with_id=True),
+                update=lambda fields: self._update(table, record_id, fields),
+            )
+        )
 
     def _revert_meta(self, change: Change) -> None:
-        for name, (old, new) in (change.diff or {}).items():
-            if name.startswith("counters."):
-                continue  # id counters never move back
-            if name.startswith("settings."):
-                setting = name.split(".", 1)[1]
-                if self.setting(setting, None) != new:
-                    raise ChangeConflict(
-                        f"Cannot undo: the setting {setting} has changed since; undo the later change first.",
-                        META,
-                        1,
-                        name,
-                    )
-                self.set_setting(setting, old)
-                continue
-            current = {"authority": self._authority, "created_at": self._created_at}.get(name)
-            if current != new:
-                raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
-            if name == "authority":
-                self.set_authority(old)
-            elif name == "created_at":
-                self.set_created_at(old)
+        values = {"authority": self._authority, "created_at": self._created_at}
+        setters = {"authority": self.set_authority, "created_at": self.set_created_at}
+        reverse_meta_change(
+            change.diff or {},
+            setting=lambda key: self.setting(key, None),
+            set_setting=self.set_setting,
+            value=values.get,
+            set_value=lambda name, _was, becomes: setters[name](becomes) if name in setters else None,
+        )

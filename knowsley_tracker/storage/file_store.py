@@ -65,12 +65,13 @@ from knowsley_tracker.storage.reading import check_store_entry, read_store_bytes
 from knowsley_tracker.storage.restoring import Restored, Undone
 from knowsley_tracker.storage.segments import SEGMENTED
 from knowsley_tracker.storage.store_reading import StoreReading
-from knowsley_tracker.store_interface import HISTORY, META, Change, ChangeConflict
+from knowsley_tracker.store_interface import HISTORY, META, Change
 from knowsley_tracker.store_rows import (
     change_from_list,
     change_to_list,
     not_found,
-    ref_of,
+    reverse_meta_change,
+    reverse_row_change,
 )
 
 R = TypeVar("R", bound=Record)
@@ -433,67 +434,30 @@ class Store(StoreReading):
         if table == META:
             self._apply_meta(payload, reverse=reverse)
             return
-        ref = ref_of(table, record_id)
-        if (op == "create") == reverse:
-            current = self.row(table, record_id)
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has already gone.", table, record_id)
-            expected = payload  # the row as the change left it (None for log entries, which never change)
-            if isinstance(expected, dict):
-                for name in sorted(set(expected) | set(current)):
-                    if expected.get(name) != current.get(name):
-                        raise ChangeConflict(
-                            f"Cannot undo: {ref} has changed since (its {name} is different).", table, record_id, name
-                        )
-            self._delete_row(table, record_id)
-            self._record(["delete", table, record_id, current])
-        elif op in ("create", "delete"):
-            if self.row(table, record_id) is not None:
-                raise ChangeConflict(f"Cannot undo: {ref} exists again.", table, record_id)
-            if not isinstance(payload, dict):
-                raise ChangeConflict(f"Cannot undo: the history does not hold {ref} as it was.", table, record_id)
-            self._insert_row(table, record_id, payload)
-            self._record(["create", table, record_id, None if table == "log" else payload])
-        else:
-            current = self.row(table, record_id)
-            if current is None:
-                raise ChangeConflict(f"Cannot undo: {ref} has gone.", table, record_id)
-            diff = {}
-            for name, (old, new) in payload.items():
-                expected, target = (new, old) if reverse else (old, new)
-                if current.get(name) != expected:
-                    raise ChangeConflict(
-                        f"Cannot undo: {ref} has changed since (its {name} is different); undo the later change first.",
-                        table,
-                        record_id,
-                        name,
-                    )
-                diff[name] = [expected, target]
-            self._update_row(table, record_id, {k: v[1] for k, v in diff.items()})
-            self._record(["update", table, record_id, diff])
+        made = reverse_row_change(
+            change_from_list(change),
+            self.row(table, record_id),
+            remove=lambda: self._delete_row(table, record_id),
+            put_back=lambda row: self._insert_row(table, record_id, row),
+            update=lambda fields: self._update_row(table, record_id, fields),
+            reverse=reverse,
+        )
+        self._record(change_to_list(made))
 
     def _apply_meta(self, payload: dict[str, list[Any]], *, reverse: bool) -> None:
-        for name, (old, new) in payload.items():
-            expected, target = (new, old) if reverse else (old, new)
-            if name.startswith("counters."):
-                if not reverse:
-                    self.raise_counter(name.split(".", 1)[1], int(target))
-                continue
-            if name.startswith("settings."):
-                setting = name.split(".", 1)[1]
-                if self.setting(setting, None) != expected:
-                    raise ChangeConflict(
-                        f"Cannot undo: the setting {setting} has changed since; undo the later change first.",
-                        META,
-                        1,
-                        name,
-                    )
-                self.set_setting(setting, target)
-                continue
-            if self.meta.get(name) != expected:
-                raise ChangeConflict(f"Cannot undo: the plan's {name} has changed since.", META, 1, name)
-            self.meta[name] = target
-            self._record(["update", META, 1, {name: [expected, target]}])
+        def set_value(name: str, was: Any, becomes: Any) -> None:
+            self.meta[name] = becomes
+            self._record(["update", META, 1, {name: [was, becomes]}])
+
+        reverse_meta_change(
+            payload,
+            setting=lambda key: self.setting(key, None),
+            set_setting=self.set_setting,
+            value=self.meta.get,
+            set_value=set_value,
+            raise_counter=self.raise_counter,
+            reverse=reverse,
+        )
 
     # -- transactions -----------------------------------------------------------
 
