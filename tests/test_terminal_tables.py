@@ -207,3 +207,15 @@ def test_an_id_is_kept_whole_even_when_nothing_else_fits() -> None:
     fitted = fit([Spec("ID", priority=0, fixed=True), Spec("Title", priority=1)], [["A1234", "Title"]], 4)
     assert fitted.rows == [[["A1234"]]]
     assert fitted.hidden == ["Title"]
+
+
+def test_history_at_80_columns_gives_its_room_to_the_values_not_to_a_rare_long_record_name(example: Path) -> None:
+    """A settings change's record is "the plan's settings": it wraps in a ref-wide column
+    rather than widening the Record column for every row and squeezing the new values."""
+    lines = render(example, ["history"], 80).splitlines()
+    header = next(line for line in lines if line.startswith("Txn"))
+    record, new = header.index("Record"), header.index("New")
+    assert header.index("Change") - record == len("the plan's") + 2  # 10 wide, then the gutter
+    assert 80 - new >= 15
+    assert any(line[record:].startswith("the plan's ") for line in lines)
+    assert any(line[record:].startswith("settings ") for line in lines)

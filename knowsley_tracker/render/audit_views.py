@@ -59,7 +59,7 @@ def history_table(entries: list[HistoryEntry], title: str = "History", *, words:
             Column("When", no_wrap=True, priority=6),
             Column("By", max_width=24, priority=8),
             Column("Command", max_width=30, priority=7),
-            Column("Record", priority=1),
+            Column("Record", max_width=10, priority=1),  # refs; "the plan's settings" wraps
             Column("Change", priority=5),
             Column("Field", priority=2),
             Column("Old", max_width=40, priority=4),
