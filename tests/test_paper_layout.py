@@ -241,3 +241,26 @@ def test_the_focus_chart_shows_each_name_whole_on_up_to_two_lines(paper_html: st
         '<tspan x="250">HP Help and protection: risk, assessment</tspan><tspan x="250" dy="12">and planning</tspan>'
         in chart
     )
+
+
+def test_kpi_cards_print_in_rows_of_three_each_row_as_tall_as_its_tallest(paper_html: str) -> None:
+    """The cards were inline blocks, each as tall as its own text: a row's borders ended at
+    different heights. Now each row is one unbreakable box of up to three equal cards."""
+    need_pdf_engine()
+    from weasyprint import HTML
+
+    assert paper_html.count('<div class="kpi-row">') == 4 and paper_html.count('<div class="kpi-card">') == 10
+    document = HTML(string=paper_html).render()
+    found: dict[int, list[tuple[int, float, float]]] = {}
+    for number, page in enumerate(document.pages):
+        for box in page._page_box.descendants():  # WeasyPrint's layout boxes (no public API)
+            element = getattr(box, "element", None)
+            if element is not None and element.get("class") == "kpi-card" and box.element_tag == "div":
+                found.setdefault(id(element), []).append((number, box.position_y, box.border_height()))
+    cards = [boxes[0] for boxes in found.values()]
+    assert len(cards) == len(found) == 10  # each card whole on one page
+    by_row: dict[tuple[int, float], list[float]] = {}
+    for page, top, height in cards:
+        by_row.setdefault((page, round(top, 1)), []).append(height)
+    assert sorted(len(heights) for heights in by_row.values()) == [1, 3, 3, 3]
+    assert all(max(heights) - min(heights) < 0.5 for heights in by_row.values()), by_row

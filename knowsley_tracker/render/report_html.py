@@ -79,6 +79,7 @@ td.rag-dropped { color: #6b7280; }
 .chart { margin: 8px 0 12px; }
 .chart svg { max-width: 100%; height: auto; }
 .kpi-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(250px, 1fr)); gap: 10px; }
+.kpi-row { display: contents; }
 .kpi-card { border: 1px solid #e5e7eb; border-radius: 4px; padding: 6px 8px; break-inside: avoid; }
 .kpi-card h4 { margin: 0; font-size: 12px; }
 .kpi-card p { margin: 0 0 4px; font-size: 11px; color: #6b7280; }
@@ -97,8 +98,11 @@ footer { margin-top: 20px; color: #6b7280; font-size: 11px; }
   .bar { width: 36pt; }
   thead { display: table-header-group; }
   tr, .chart, .kpi-card, dl.facts, ul.headline li, #decisions li { break-inside: avoid; page-break-inside: avoid; }
+  /* Three cards a row, each row's cards as tall as its tallest, the row reaching both margins. */
   .kpi-grid { display: block; }
-  .kpi-card { display: inline-block; width: 32%; vertical-align: top; margin: 0 0 4pt; }
+  .kpi-row { display: flex; margin: 0 0 4pt; break-inside: avoid; page-break-inside: avoid; }
+  .kpi-card { width: 32%; box-sizing: border-box; margin: 0; }
+  .kpi-card + .kpi-card { margin-left: 2%; }
   .kpi-card svg { width: 100%; height: auto; }
   footer { font-size: 7.5pt; }
   #kpis td svg { width: 20mm; height: auto; }
@@ -497,7 +501,10 @@ def kpi_cards(kpis: list[KpiStatus]) -> str:
         cards.append(
             f'<div class="kpi-card"><h4>{h(st.kpi.key)}: {h(st.kpi.name)}</h4><p>{h(status)}</p>{kpi_chart(st)}</div>'
         )
-    return '<h3>KPI trends</h3><div class="kpi-grid">' + "".join(cards) + "</div>"
+    # Rows of three for print (each row's cards as tall as its tallest, a page break only
+    # between rows); on screen a row is display: contents and the grid places the cards.
+    rows = ['<div class="kpi-row">' + "".join(cards[i : i + 3]) + "</div>" for i in range(0, len(cards), 3)]
+    return '<h3>KPI trends</h3><div class="kpi-grid">' + "".join(rows) + "</div>"
 
 
 # -- the paper ------------------------------------------------------------------------------------
