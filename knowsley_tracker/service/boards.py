@@ -66,19 +66,25 @@ class ActionState(NamedTuple):
         # Positional, in field order: a snapshot holds an action state per action (3,000 on
         # a regional plan), and keyword arguments cost NamedTuple's __new__ a third more.
         due = data.get("due")
-        return cls(
-            action_id,
-            data["ref"],
-            data["title"],
-            int(data["rec_id"]),
-            _STATUSES[data["status"]],
-            int(data["progress"]),
-            date.fromisoformat(due) if due else None,
-            _RAGS[data["rag"]],
-            bool(data.get("rag_overridden", False)),
-            str(data.get("rag_reason", "")),
-            int(data.get("evidence", 0)),
+        return _tuple_new(  # not cls(...): NamedTuple's __new__ is a Python function
+            cls,
+            (
+                action_id,
+                data["ref"],
+                data["title"],
+                int(data["rec_id"]),
+                _STATUSES[data["status"]],
+                int(data["progress"]),
+                date.fromisoformat(due) if due else None,
+                _RAGS[data["rag"]],
+                bool(data.get("rag_overridden", False)),
+                str(data.get("rag_reason", "")),
+                int(data.get("evidence", 0)),
+            ),
         )
+
+
+_tuple_new = tuple.__new__
 
 
 class KpiState(NamedTuple):
@@ -154,7 +160,7 @@ class PlanState(NamedTuple):
                 int(rules.get("amber_days", DEFAULT_AMBER_DAYS)),
                 int(rules.get("amber_progress", DEFAULT_AMBER_PROGRESS)),
             ),
-            actions={int(k): ActionState.from_json(int(k), v) for k, v in data["actions"].items()},
+            actions={(i := int(k)): ActionState.from_json(i, v) for k, v in data["actions"].items()},
             kpis={int(k): KpiState.from_json(int(k), v) for k, v in data["kpis"].items()},
         )
 

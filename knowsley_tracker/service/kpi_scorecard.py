@@ -49,6 +49,7 @@ def format_number(value: float) -> str:
 
 SUPPRESSED = "c"
 _NO_FIGURE = Figure(None, "")
+_tuple_new = tuple.__new__
 _SUPPRESSED_FIGURE = Figure(None, SUPPRESSED)
 
 
@@ -96,7 +97,7 @@ class Figures:
         text = format_number(value)
         if unit and _is_percent_unit(unit):
             text += "%"
-        return Figure(float(value), text)
+        return _tuple_new(Figure, (float(value), text))  # a report makes thousands: see kpi_status
 
     def value_of(
         self, kpi: Kpi, value: float | None, numerator: int | None = None, denominator: int | None = None
@@ -293,18 +294,24 @@ def kpi_status(
 ) -> KpiStatus:
     history: list[KpiPoint] = []
     before: KpiPoint | None = None
+    # A region's scorecard has 2,400 values: the calls bound once, each point made by
+    # tuple.__new__ in field order (NamedTuple's keyword __new__ is a Python function).
+    value_of, count, meets, new = figures.value_of, figures.count, kpi.meets_target, tuple.__new__
     for value in values:
-        figure = figures.value_of(kpi, value.value, value.numerator, value.denominator)
-        point = KpiPoint(
-            record=value,
-            value=figure,
-            numerator=figures.count(value.numerator),
-            denominator=figures.count(value.denominator),
-            met=kpi.meets_target(value.value),
-            # No trend into or out of a suppressed value: its direction would hint at it.
-            trend=trend(kpi, before.record.value, value.value)
-            if before is not None and before.value.value is not None and figure.value is not None
-            else None,
+        figure = value_of(kpi, value.value, value.numerator, value.denominator)
+        point: KpiPoint = new(
+            KpiPoint,
+            (
+                value,
+                figure,
+                count(value.numerator),
+                count(value.denominator),
+                meets(value.value),
+                # No trend into or out of a suppressed value: its direction would hint at it.
+                trend(kpi, before.record.value, value.value)
+                if before is not None and before.value.value is not None and figure.value is not None
+                else None,
+            ),
         )
         history.append(point)
         before = point
