@@ -102,6 +102,9 @@ def change_from_list(item: Sequence[Any]) -> Change:
     """A change as the history row keeps it, ``[op, table, id, payload]``."""
     op, table, record_id, payload = item
     if op == "update":
+        # What undo replays: {field: [old, new]} (a hand-edited null would undo nothing, silently).
+        if type(payload) is not dict or any(type(v) is not list or len(v) != 2 for v in payload.values()):
+            raise TypeError("an update's values are not [old, new] pairs")
         return Change(op, str(table), int(record_id), diff=payload)
     return Change(op, str(table), int(record_id), row=payload if isinstance(payload, dict) else None)
 

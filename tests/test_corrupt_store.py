@@ -400,3 +400,63 @@ def test_undo_of_a_change_to_a_damaged_record_says_it_is_damaged_not_changed_lat
         assert (result.exit_code, result.stdout) == (code, "")
         assert result.stderr.startswith(line) and result.stderr.count("\n") == 1
         assert db.read_bytes() == before
+
+
+def test_a_hand_made_record_numbered_0_stays_out_of_listings_counts_and_exports(
+    tmp_path: Path, kt: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kt numbers records from 1; a row keyed "0" or "00" (a hand edit) is passed over, as it
+    always was, so an export never carries a record kt could not import again."""
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", NOW_2025)
+    db = _example(tmp_path / "plan")
+    before = json.loads(kt("--db", str(db), "action", "list", "--json").stdout)
+    data = json.loads(db.read_text())
+    data["actions"]["0"] = dict(data["actions"]["2"])
+    data["evidence"]["00"] = dict(data["evidence"]["1"])
+    db.write_text(json.dumps(data, indent=2))
+    assert json.loads(kt("--db", str(db), "action", "list", "--json").stdout) == before
+    exported = kt("--db", str(db), "export", "--format", "json", "-o", str(tmp_path / "out.json"))
+    assert exported.exit_code == 0, exported.stderr
+    fresh = tmp_path / "fresh" / "plan.json"
+    fresh.parent.mkdir()
+    assert kt("--db", str(fresh), "init", "--authority", "Test Council").exit_code == 0
+    imported = kt("--db", str(fresh), "import", str(tmp_path / "out.json"))
+    assert imported.exit_code == 0, imported.stderr
+
+
+def test_undo_of_a_history_entry_whose_change_was_blanked_is_refused_as_damage(
+    tmp_path: Path, kt: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An update whose [old, new] values were edited to null would undo nothing: the
+    history entry is damaged, exit 9, and nothing is saved."""
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", NOW_2025)
+    db = _example(tmp_path / "plan")
+    assert kt("--db", str(db), "action", "edit", "A6", "--title", "Weekly risk meeting").exit_code == 0
+    data = json.loads(db.read_text())
+    txn = max(data["history"], key=int)
+    data["history"][txn]["changes"] = [["update", "actions", 6, None]]
+    db.write_text(json.dumps(data, indent=2))
+    before = db.read_bytes()
+    result = kt("--db", str(db), "undo")
+    assert (result.exit_code, result.stdout) == (UNREADABLE, "")
+    assert result.stderr.startswith(f"Error: History entry t{txn} in the store cannot be read (its changes are ")
+    assert db.read_bytes() == before
+
+
+def test_a_backup_name_with_other_digits_is_not_taken_for_a_backup(
+    tmp_path: Path, kt: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Backup names hold ASCII digits; one planted with Arabic-Indic digits crashed kt backup
+    list (a traceback). It is not a backup kt made, so it is not listed."""
+    monkeypatch.setenv("KNOWSLEY_TRACKER_NOW", NOW_2025)
+    db = _example(tmp_path / "plan")
+    assert kt("--db", str(db), "log", "A3", "Checked").exit_code == 0
+    backups = db.parent / "plan.json.d" / "backups"
+    made = sorted(backups.iterdir())
+    shutil.copy(
+        made[0],
+        backups / "plan-t5-\u0662\u0660\u0662\u0665\u0661\u0661\u0663\u0660T\u0661\u0660\u0661\u0665\u0660\u0660Z.json",
+    )
+    result = kt("--db", str(db), "backup", "list")
+    assert (result.exit_code, result.stderr) == (0, "")
+    assert [line.split("\t")[0] for line in result.stdout.splitlines()[1:]] == [p.name for p in made]

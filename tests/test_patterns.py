@@ -67,6 +67,11 @@ _OLD_RULE = re.compile(r"\s*(postgres(ql)?://|service\s*=)", re.IGNORECASE)
         "/srv/postgresql://odd/plan.json",
         "",
         "   ",
+        "\u017fervice=prod",  # the long s is an s to a case-blind pattern
+        "serv\u0130ce=prod",  # and the dotted and dotless capital and small i are i
+        "serv\u0131ce=prod",
+        "po\u017ftgresql://db/x",
+        "\u2003postgresql://db/x",  # an em space is white space
     ],
 )
 def test_a_server_target_is_told_from_a_file_path_as_the_old_pattern_did(target: str) -> None:

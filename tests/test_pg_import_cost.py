@@ -59,7 +59,9 @@ def test_the_server_modules_do_import_psycopg() -> None:
     assert "psycopg" in modules
 
 
-@pytest.mark.parametrize("command", [["action", "list"], ["check"], ["report"]])
+@pytest.mark.parametrize(
+    "command", [["action", "list"], ["action", "show", "A3"], ["board", "show", "B1"], ["check"], ["report"]]
+)
 def test_a_command_that_only_reads_never_imports_tinydb(command: list[str]) -> None:
     modules = imported_modules("-c", "from knowsley_tracker.entry import main; main()", "--db", str(EXAMPLE), *command)
     assert "knowsley_tracker.storage.file_store" in modules

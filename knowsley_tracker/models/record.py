@@ -139,9 +139,10 @@ class Record:
 
         The first records of a kind are filled by a loop over its fields; once a
         command has loaded :data:`GENERATE_AFTER` of one kind, a straight-line
-        loader is written for it. Generating one costs about as much as looping
-        over that many records, and then loads each in about half the
-        instructions (benchmarks/README.md): it pays only in a big table."""
+        loader is written for it (:meth:`from_records` writes it at once for a
+        table that big). Generating one costs about as much as looping over that
+        many records, and then loads each in about half the instructions
+        (benchmarks/README.md): it pays only in a big table."""
         loader = _LOADERS.get(cls)
         if loader is None:
             count = _LOADED[cls] = _LOADED.get(cls, 0) + 1
@@ -232,7 +233,8 @@ TIMESTAMP_FIELDS = frozenset({"at", "created_at", "added_at", "recorded_at", "fr
 
 
 def check_moments(record: Record, *names: str) -> None:
-    """For ``_loaded``: each named field, when set, holds a moment kt wrote (ISO 8601)."""
+    """Each named field, when set, holds a moment kt wrote (ISO 8601): every kind's moment
+    fields (TIMESTAMP_FIELDS) are checked so as they load."""
     for name in names:
         value = getattr(record, name)
         if value and not is_moment(value):
@@ -282,17 +284,16 @@ def _load_plainly(cls: type[R], record_id: int, record: dict[str, Any]) -> R:
             raise bad_value(cls, record_id, name, value)
         setattr(obj, name, value)
     try:
-        _check_loaded(obj)
+        _check_ranges(obj)
         obj._loaded()
+        check_moments(obj, *_moment_fields(cls))
     except _LOAD_ERRORS as exc:
         raise unreadable(cls, record_id, exc) from None
     return obj
 
 
-def _check_loaded(record: Record) -> None:
-    """What every kind's stored values must hold beyond their types: each moment is one kt
-    wrote, each ranged number is in its range."""
-    check_moments(record, *_moment_fields(type(record)))
+def _check_ranges(record: Record) -> None:
+    """Each of the kind's ranged numbers (``RANGES``) is a whole number in its range."""
     for name, (low, high) in record.RANGES.items():
         value = getattr(record, name)
         if value.__class__ is not int or not low <= value <= high:
@@ -407,9 +408,10 @@ _LIST_FIELDS: dict[type[Record], frozenset[str]] = {}
 
 
 # Records of one kind a command loads by the loop before a straight-line loader is
-# generated for that kind. Measured with callgrind on the region plan: generating
-# the Action loader costs 1.9M instructions, and the loop takes about 11k more per
-# action than the generated code, so generating pays from about 170 actions.
+# generated for that kind (at once when a whole table of this many is loaded together).
+# Measured with callgrind on the region plan: generating the Action loader costs 1.9M
+# instructions, and the loop takes about 11k more per action than the generated code,
+# so generating pays from about 170 actions.
 GENERATE_AFTER = 200
 _LOADED: dict[type[Record], int] = {}
 _LOADERS: dict[type[Record], Callable[[int, dict[str, Any]], Any]] = {}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import NamedTuple
 
 from knowsley_tracker.patterns import LazyPattern
 
-_BACKUP_NAME = LazyPattern(r".+-t(\d+)-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
-_DAMAGED_NAME = LazyPattern(r".+-damaged-(\d{8}T\d{6}Z)(?:-\d+)?\.json")
-_BLOB_TXN = LazyPattern(r".+-t(\d+)\.json")
+# ASCII digits only (re.ASCII): a planted name with other digits is not a backup kt made.
+_BACKUP_NAME = LazyPattern(r".+-t(\d+)-(\d{8}T\d{6}Z)(?:-\d+)?\.json", re.ASCII)
+_DAMAGED_NAME = LazyPattern(r".+-damaged-(\d{8}T\d{6}Z)(?:-\d+)?\.json", re.ASCII)
+_BLOB_TXN = LazyPattern(r".+-t(\d+)\.json", re.ASCII)
 _TEMP_NAME = LazyPattern(r"\..+\.[0-9a-f]+\.tmp")  # .plan.json.3f9c0a1be24d7c55.tmp (older kt: a pid)
 
 

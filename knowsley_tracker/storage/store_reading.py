@@ -34,7 +34,8 @@ class StoreReading:
 
     paths: StorePaths
     # The store's data as read, and the TinyDB tables over it, made by the first change
-    # (:meth:`_table`): a command that only reads never imports TinyDB (2 ms of start-up).
+    # (:meth:`_table`): reads go to the data itself, so a command that only reads never
+    # imports TinyDB (2 ms of start-up).
     _held: dict[str, Any]
     _tinydb: TrackerDB | None
     _segment_cache: dict[str, dict[str, Any]]
@@ -113,9 +114,9 @@ class StoreReading:
 
     def row(self, table: str, record_id: int) -> dict[str, Any] | None:
         """The raw stored dict for one record (read-only), or None."""
-        doc = self._table(table).get(doc_id=record_id)
-        if doc is not None:
-            return dict(doc)
+        held = self.data.get(table, {}).get(str(record_id))  # as TinyDB's get(doc_id=) reads it
+        if held is not None:
+            return dict(held)
         if table in SEGMENTED:
             for entry in self._segments(table):
                 if entry["first"] <= record_id <= entry["last"]:
@@ -135,10 +136,11 @@ class StoreReading:
         yield from self._held_rows(table, since_id)
 
     def _held_rows(self, table: str, since_id: int = 0) -> list[tuple[int, dict[str, Any]]]:
-        """A table's rows in plan.json, in id order (sorted by id alone: rows never compare)."""
-        rows = [(int(key), row) for key, row in self.data.get(table, {}).items()]
+        """A table's rows in plan.json after ``since_id`` (so never a hand-made id 0), in id
+        order (sorted by id alone: rows never compare)."""
+        rows = [pair for key, row in self.data.get(table, {}).items() if (pair := (int(key), row))[0] > since_id]
         rows.sort(key=_first)
-        return [pair for pair in rows if pair[0] > since_id] if since_id else rows
+        return rows
 
     def rows_newest_first(self, table: str) -> Iterator[tuple[int, dict[str, Any]]]:
         """Raw rows, newest id first, opening older segments only when the caller reads
@@ -200,10 +202,6 @@ class StoreReading:
     ) -> Iterator[R]:
         """Matching records, tested on the stored rows so that only matches are built."""
         test = row_test(cls, where)
-        if not newest_first and limit is None:  # every match wanted: built together, in one pass
-            matches = [(i, row) for i, row in self.rows(cls.TABLE, since_id) if test is None or test(row)]
-            yield from cls.from_records(matches)
-            return
         load = cls.from_record
         rows = self.rows_newest_first(cls.TABLE) if newest_first else self.rows(cls.TABLE, since_id)
         found = 0
@@ -220,11 +218,12 @@ class StoreReading:
     def count_by(self, cls: type[Record], field: str, *where: Condition) -> dict[Any, int]:
         test = row_test(cls, where)
         counts: dict[Any, int] = {}
-        # Counting needs no order: a table held whole in plan.json is read as it is.
+        # Counting needs no order: a table held whole in plan.json is not sorted first.
+        held = self.data.get(cls.TABLE, {}).items()
         rows = (
-            self.data.get(cls.TABLE, {}).values()
+            (row for key, row in held if int(key) > 0)
             if cls.TABLE not in SEGMENTED
-            else (r for _, r in self.rows(cls.TABLE))
+            else (row for _, row in self.rows(cls.TABLE))
         )
         for row in rows:
             if test is None or test(row):
