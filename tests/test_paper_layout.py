@@ -264,3 +264,27 @@ def test_kpi_cards_print_in_rows_of_three_each_row_as_tall_as_its_tallest(paper_
         by_row.setdefault((page, round(top, 1)), []).append(height)
     assert sorted(len(heights) for heights in by_row.values()) == [1, 3, 3, 3]
     assert all(max(heights) - min(heights) < 0.5 for heights in by_row.values()), by_row
+
+
+def test_column_widths_do_not_depend_on_the_hash_seed() -> None:
+    """Only a column's longest texts are measured; which of those of one length are measured
+    came from a set's order, so a region's Word paper changed its widths from run to run."""
+    import os
+    import sys
+
+    script = (
+        "from knowsley_tracker.render.paper_columns import _widest\n"
+        "texts = [c * 11 for c in 'iljtfWMmwQ@'] * 3 + ['31 Aug 2025', 'x']\n"
+        "print(_widest(texts, 7.5, False))"
+    )
+    seen = {
+        subprocess.run(
+            [sys.executable, "-c", script],
+            env={**os.environ, "PYTHONHASHSEED": str(seed)},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 9)
+    }
+    assert len(seen) == 1, seen

@@ -59,7 +59,10 @@ def text_mm(text: str, size_pt: float, *, bold: bool = False) -> float:
 def _widest(texts: list[str], size_pt: float, bold: bool) -> float:
     """The widest of ``texts`` as printed (mm). Only the few longest distinct ones are measured:
     a region's tables repeat their dates and statuses over thousands of rows."""
-    distinct: Iterable[str] = set(texts)
+    # In first-seen order, not a set's: with more than MEASURED texts, which of the texts of
+    # one length are measured must not depend on the process's hash seed (a region's Word
+    # paper came out with different widths from one run to the next).
+    distinct: Iterable[str] = dict.fromkeys(texts)
     if len(texts) > MEASURED:
         distinct = heapq.nlargest(MEASURED, distinct, key=len)
     return max((text_mm(t, size_pt, bold=bold) for t in distinct), default=0.0)
