@@ -144,12 +144,18 @@ def txn_from_row(txn: int, row: Mapping[str, Any], changes_limit: int | None = N
                 "time: the store was edited by hand or damaged. kt doctor lists what it cannot read; kt restore "
                 "brings back a backup."
             ) from None
-        shown = repr(row.get("changes") if isinstance(row, Mapping) else row)
-        raise CorruptStoreError(
-            f"History entry t{txn} in the store cannot be read (its changes are {shown[:40]}, not a list of "
-            "[operation, table, id, values]): the store was edited by hand or damaged. kt doctor lists what it "
-            "cannot read; kt restore brings back a backup."
-        ) from None
+        raise unreadable_history(txn, row.get("changes") if isinstance(row, Mapping) else row) from None
+
+
+def unreadable_history(txn: int, changes: Any) -> CorruptStoreError:
+    """The error for a history entry whose changes kt cannot replay (edited by hand, or
+    inserted through SQL on a server)."""
+    shown = repr(changes)
+    return CorruptStoreError(
+        f"History entry t{txn} in the store cannot be read (its changes are {shown[:40]}, not a list of "
+        "[operation, table, id, values]): the store was edited by hand or damaged. kt doctor lists what it "
+        "cannot read; kt restore brings back a backup."
+    )
 
 
 def txn_to_row(entry: Txn) -> dict[str, Any]:

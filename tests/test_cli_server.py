@@ -581,3 +581,23 @@ def test_portfolio_gives_one_line_per_plan_the_login_can_see(council: Council, t
     markdown = council.kt("admin", "portfolio", "--format", "markdown")
     assert markdown.stdout.splitlines()[0] == "# Portfolio, 30 Nov 2025"
     assert markdown.stdout.count("\n| ") == 3  # the heading row and a row per plan
+
+
+def test_a_history_entry_put_in_through_sql_that_kt_cannot_replay_is_one_line_and_exit_9(council: Council) -> None:
+    """An editor may insert history rows through SQL; one whose update is not [old, new]
+    pairs is damage to kt history and kt undo (exit 9, naming the entry), not a traceback."""
+    plan = council.sql("admin", "SELECT id FROM kt.plans WHERE key = %s", (PLAN_KEY,))[0][0]
+    council.sql(
+        "editor",
+        "INSERT INTO kt.history (plan_id, at, what, changes) VALUES (%s, now(), 'hand', %s::jsonb) RETURNING txn",
+        (plan, json.dumps([["update", "actions", 1, None]])),
+    )
+    txn = council.sql("admin", "SELECT max(txn) FROM kt.history WHERE plan_id = %s", (plan,))[0][0]
+    for command in (["history"], ["undo"]):
+        result = council.kt("admin", *command)
+        assert (result.exit_code, result.stdout) == (9, ""), result.stderr
+        assert result.stderr == (
+            f"Error: History entry t{txn} in the store cannot be read (its changes are [['update', 'actions', 1, "
+            "None]], not a list of [operation, table, id, values]): the store was edited by hand or damaged. kt "
+            "doctor lists what it cannot read; kt restore brings back a backup.\n"
+        )

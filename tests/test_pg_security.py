@@ -300,6 +300,9 @@ def test_an_officer_records_in_the_history_only_what_an_officer_did(plans: Plans
         ([["update", "actions", 1, {"title": ["a", "b"]}]], {}),  # not the progress side
         ([["update", "settings", 1, {}]], {}),
         (["not a change"], {}),
+        ([["update", "actions", 1, {"status": None}]], {}),  # not an [old, new] pair: undo could not replay it
+        ([["update", "actions", 1, {"progress": [0, 10, 20]}]], {}),
+        ([["create", "log", own]], {}),  # three items, not four
         ([["create", "log", own, None]], {"restore": "backup"}),  # an undo barrier
         ([["create", "log", own, None]], {"undo": 1}),
     ]

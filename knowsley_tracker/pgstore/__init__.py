@@ -5,7 +5,8 @@ imports nothing (psycopg comes in with its modules), so the JSON-file store
 never pays for it (tests/test_pg_import_cost.py).
 
 - ``migrations/*.sql``: the schema, in numbered plain SQL files (1 tables; 2 roles,
-  grants and row-level security; 3 what an officer's history may say).
+  grants and row-level security; 3 what an officer's history may say; 4 the writer
+  lock; 5 the papers' fields; 6 the monthly loop; 7 the shape of an officer's history).
 - :mod:`.schema`: applies them in order under an advisory lock, and the checks
   ``kt doctor`` will run (version, constraints, policies, triggers).
 - :mod:`.connection`: connecting through libpq, and the server's errors as kt's.

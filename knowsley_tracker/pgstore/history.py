@@ -56,10 +56,15 @@ class HistoryMixin:
 
     @staticmethod
     def _txn(row: Sequence[Any]) -> Txn:
-        from knowsley_tracker.store_rows import change_from_list
+        from knowsley_tracker.store_rows import change_from_list, unreadable_history
 
         txn, at, login, on_behalf_of, what, changes, extra = row[:7]
-        kept = tuple(change_from_list(c) for c in changes or ())
+        try:
+            kept = tuple(change_from_list(c) for c in changes or ())
+        except (ValueError, TypeError, AttributeError):
+            # A row put in through SQL (an editor may; an officer's are checked by the
+            # database, migration 0007) that undo could not replay: one line, exit 9.
+            raise unreadable_history(int(txn), changes) from None
         # ``by`` is whom the command was for: the login itself unless it acted on
         # someone's behalf. The login is always in the row (history_login).
         return Txn(
