@@ -233,8 +233,8 @@ TIMESTAMP_FIELDS = frozenset({"at", "created_at", "added_at", "recorded_at", "fr
 
 
 def check_moments(record: Record, *names: str) -> None:
-    """Each named field, when set, holds a moment kt wrote (ISO 8601): every kind's moment
-    fields (TIMESTAMP_FIELDS) are checked so as they load."""
+    """Each named field, when set, holds a moment kt wrote (ISO 8601). Every kind's moment
+    fields (TIMESTAMP_FIELDS) are checked this way as they load."""
     for name in names:
         value = getattr(record, name)
         if value and not is_moment(value):

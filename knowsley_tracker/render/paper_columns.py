@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
+from itertools import repeat
 
 from knowsley_tracker.render.report_layout import Table
 
@@ -51,20 +52,20 @@ MEASURED = 8  # how many of a column's longest texts are measured to find its wi
 
 def text_mm(text: str, size_pt: float, *, bold: bool = False) -> float:
     """How wide ``text`` prints (mm) at ``size_pt`` in Arial (or Liberation Sans)."""
-    table = BOLD if bold else REGULAR
-    units = sum(table.get(ch, OTHER) for ch in text)
+    units = sum(map((BOLD if bold else REGULAR).get, text, repeat(OTHER)))  # in C: a region measures thousands
     return units / 1000 * size_pt * PT_MM * SPARE
 
 
 def _widest(texts: list[str], size_pt: float, bold: bool) -> float:
     """The widest of ``texts`` as printed (mm). Only the few longest distinct ones are measured:
     a region's tables repeat their dates and statuses over thousands of rows."""
-    # In first-seen order, not a set's: with more than MEASURED texts, which of the texts of
-    # one length are measured must not depend on the process's hash seed (a region's Word
-    # paper came out with different widths from one run to the next).
-    distinct: Iterable[str] = dict.fromkeys(texts)
+    distinct: Iterable[str] = set(texts)
     if len(texts) > MEASURED:
-        distinct = heapq.nlargest(MEASURED, distinct, key=len)
+        # Every text as long as the MEASURED-th longest: of texts of one length the widest
+        # in print may be any ("31 May 2025" is wider than "11 Jul 2025"), and measuring
+        # only some made the widths depend on the hash seed (a set's order).
+        shortest = min(map(len, heapq.nlargest(MEASURED, distinct, key=len)))
+        distinct = [t for t in distinct if len(t) >= shortest]
     return max((text_mm(t, size_pt, bold=bold) for t in distinct), default=0.0)
 
 
