@@ -108,9 +108,7 @@ class StoreReading:
 
     def all(self, cls: type[R]) -> list[R]:
         """Every record of a kind, in id order."""
-        if cls.TABLE in SEGMENTED:
-            return cls.from_records(list(self.rows(cls.TABLE)))
-        return cls.from_records(self._held_rows(cls.TABLE))
+        return cls.from_records(list(self.rows(cls.TABLE)))
 
     def row(self, table: str, record_id: int) -> dict[str, Any] | None:
         """The raw stored dict for one record (read-only), or None."""
@@ -218,14 +216,7 @@ class StoreReading:
     def count_by(self, cls: type[Record], field: str, *where: Condition) -> dict[Any, int]:
         test = row_test(cls, where)
         counts: dict[Any, int] = {}
-        # Counting needs no order: a table held whole in plan.json is not sorted first.
-        held = self.data.get(cls.TABLE, {}).items()
-        rows = (
-            (row for key, row in held if int(key) > 0)
-            if cls.TABLE not in SEGMENTED
-            else (row for _, row in self.rows(cls.TABLE))
-        )
-        for row in rows:
+        for _, row in self.rows(cls.TABLE):
             if test is None or test(row):
                 value = row.get(field)
                 counts[value] = counts.get(value, 0) + 1
