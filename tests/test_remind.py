@@ -756,3 +756,37 @@ def test_settings_are_checked(reminders: Any) -> None:
     assert no_sender.stderr == (
         "Error: Reminders need a From address: kt config set smtp.from improvement.plan@example.gov.uk\n"
     )
+
+
+def test_recording_after_a_break_records_what_was_accepted_and_skips_deleted_actions(reminders: Any, db: Path) -> None:
+    """What kt remind does when a database server broke its transaction off after sending
+    (tests/test_remind_server.py runs the break itself): the digests the mail server
+    accepted are recorded in a new transaction, each reminder to an accepted address; an
+    action deleted meanwhile is not recorded, as there is nothing left to remind about."""
+    from knowsley_tracker.dates import Clock
+    from knowsley_tracker.models import Action
+    from knowsley_tracker.service.reminders import Sent, plan_reminders, record_after_break
+    from knowsley_tracker.service.session import Session
+    from knowsley_tracker.storage.file_store import Store
+
+    configure(reminders, 25)  # nothing is sent here
+    store = Store.open(db, write=True)
+    try:
+        s = Session(store=store, clock=Clock.at(dt.datetime(2025, 11, 30, 9, tzinfo=dt.UTC)), user="Test Officer")
+        with s.transaction("remind"):
+            plan = plan_reminders(s)
+            assert [d.refs for d in plan.digests] == [["A1", "A7"], ["A6", "A5"]]
+            sam, care = plan.digests
+            sent = [
+                Sent(sam, {"sam.carter@test.gov.uk"}, "<one@test>"),  # the lead's copy was not accepted
+                Sent(care, {"care.leavers@test.gov.uk", "qa.director@test.gov.uk"}, "<two@test>"),
+            ]
+            store.delete(Action, 6)
+            assert record_after_break(s, sent) == 3
+    finally:
+        store.close()
+    assert records(db) == [
+        (1, "overdue", "owner", "sam.carter@test.gov.uk"),
+        (5, "stale", "owner", "care.leavers@test.gov.uk"),
+        (7, "due", "owner", "sam.carter@test.gov.uk"),
+    ]

@@ -1,11 +1,12 @@
 """kt remind: e-mail each owner one digest of what needs their attention, for cron."""
 
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
-from knowsley_tracker.cli._context import app_context, print_json, say
-from knowsley_tracker.errors import MailError, PersonalDataError
+from knowsley_tracker.cli._context import AppContext, app_context, print_json, say
+from knowsley_tracker.errors import MailError, PersonalDataError, StoreLockedError, TrackerError
+from knowsley_tracker.service.reminders import RemindOptions, Sent, deliver, plan_reminders, record_after_break
 
 remind_app = typer.Typer(add_completion=False)
 
@@ -16,8 +17,9 @@ REMIND_HELP = (
     "or none), smtp.user, smtp.from, smtp.password_env (default KT_SMTP_PASSWORD) or smtp.password_file, "
     "smtp.ca_file, smtp.timeout. The password is never stored in the plan. "
     "Exit status: 0 done (owners without an e-mail address are listed); 4 a setting is missing or wrong; "
-    "6 a digest was withheld because its text looks like personal data; 16 sending failed (what was sent is "
-    "recorded, the rest is sent next time)."
+    "6 a digest was withheld because its text looks like personal data; 7 the plan was busy; "
+    "16 not every digest was sent, because the mail server failed or the database server broke the run off "
+    "(what was sent is recorded, the rest is sent next time)."
 )
 
 
@@ -43,7 +45,6 @@ def remind(
     """
     from knowsley_tracker.render import remind_out
     from knowsley_tracker.render.reminder_mail import message
-    from knowsley_tracker.service.reminders import RemindOptions, deliver, plan_reminders
 
     app = app_context(ctx)
     options = RemindOptions(force=force, allow_external=allow_external)
@@ -57,12 +58,18 @@ def remind(
             for line in remind_out.dry_run(plan, messages):
                 say(line)
         return
-    with app.writing("remind", needs="editor") as s:  # on a server: may record what it sends
-        plan = plan_reminders(s, options)
-        messages = [message(plan, d, s.clock.now()) for d in plan.digests]
-        # What the server accepts is recorded as it is accepted; the transaction is saved
-        # even when sending stops part-way, so nothing unsent is recorded and nothing sent is lost.
-        report = deliver(s, plan, messages)
+    sent: list[Sent] = []  # what the mail server accepted, whatever happens to the transaction
+    try:
+        with app.writing("remind", needs="editor") as s:  # on a server: may record what it sends
+            plan = plan_reminders(s, options)
+            messages = [message(plan, d, s.clock.now()) for d in plan.digests]
+            # What the server accepts is recorded as it is accepted; the transaction is saved
+            # even when sending stops part-way, so nothing unsent is recorded and nothing sent is lost.
+            report = deliver(s, plan, messages, sent)
+    except TrackerError as exc:
+        if not sent or not getattr(exc, "retry_whole_command", False):
+            raise  # nothing was sent: a run broken off by the server is run again whole
+        _record_after_break(app, sent, len(messages), exc)
     if as_json:
         print_json(remind_out.to_json(plan, messages, report))
     else:
@@ -79,3 +86,30 @@ def remind(
             "A reminder was withheld because its text looks like personal data about a child: correct the action "
             "(kt action edit, kt log), then run kt remind again."
         )
+
+
+def _record_after_break(app: AppContext, sent: list[Sent], total: int, broken: TrackerError) -> NoReturn:
+    """A database server broke the run off after the mail server had accepted ``sent``:
+    their records went with the broken-off transaction. Record them in a new one (run
+    again when the server breaks that off too, as any command is), so that the next run
+    sends only the rest, then exit 16 as for a mail server that stopped part-way."""
+    from knowsley_tracker.pgstore.writing import retrying  # loaded already: the break came from it
+
+    why = broken.message.removeprefix("The plan is busy: ").removesuffix(" Try again.").rstrip(".")
+    went = f"{len(sent)} of {total} digest{'' if total == 1 else 's'} had been sent"
+
+    def record() -> None:
+        with app.writing("remind", needs="editor") as s:
+            record_after_break(s, sent)
+
+    try:
+        retrying(record)
+    except TrackerError as exc:
+        raise StoreLockedError(
+            f"The plan is busy: the database server broke kt remind off ({why}) after {went}, and recording them "
+            f"failed too ({exc.message.rstrip('.')}): running kt remind again will send them again."
+        ) from None
+    raise MailError(
+        f"The database server broke kt remind off ({why}) after {went}; what was sent is recorded, and kt remind "
+        "sends the rest next time."
+    )

@@ -25,7 +25,7 @@ text the personal-data guard flags is withheld. Building the messages is
 from __future__ import annotations
 
 import fnmatch
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -395,15 +395,46 @@ def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str)
     return recorded
 
 
-def deliver(s: Session, plan: ReminderPlan, messages: list[EmailMessage]) -> SendReport:
+class Sent(NamedTuple):
+    """A digest the mail server accepted, kept outside the store's transaction."""
+
+    digest: Digest
+    accepted: set[str]
+    message_id: str
+
+
+def deliver(s: Session, plan: ReminderPlan, messages: list[EmailMessage], sent: list[Sent]) -> SendReport:
     """Send one message per digest (``messages[i]`` for ``plan.digests[i]``) and record each
     reminder the server accepted, as it is accepted (inside the caller's transaction, which
-    the caller saves even when sending stops part-way)."""
+    the caller saves even when sending stops part-way).
+
+    Each accepted digest is also appended to ``sent`` before it is recorded, so that the
+    caller still knows what went out when a database server breaks the transaction off
+    (see :func:`record_after_break`)."""
     from knowsley_tracker.service.mail_sending import send_all, smtp_settings
 
     settings = smtp_settings(s)
 
     def on_sent(i: int, delivery: Delivery) -> None:
-        record_sent(s, plan.digests[i], delivery.accepted, str(delivery.message["Message-ID"]))
+        done = Sent(plan.digests[i], delivery.accepted, str(delivery.message["Message-ID"]))
+        sent.append(done)
+        record_sent(s, done.digest, done.accepted, done.message_id)
 
     return send_all(settings, messages, on_sent)
+
+
+def record_after_break(s: Session, sent: list[Sent]) -> int:
+    """Record, in a transaction of its own, the digests a broken-off run had sent.
+
+    A database server may break a run's transaction off (a deadlock with another client)
+    after the mail server has accepted some digests: their records went with it, and the
+    next run would send them again. Recording them again here, in a new transaction,
+    keeps them from being repeated. A reminder of an action deleted meanwhile is not
+    recorded (there is nothing left to remind about). Returns how many were recorded."""
+    live = {a.id for a in s.store.all(Action)}
+    recorded = 0
+    for done in sent:
+        items = [item for item in done.digest.items if item.action.id in live]
+        if items:
+            recorded += record_sent(s, replace(done.digest, items=items), done.accepted, done.message_id)
+    return recorded
