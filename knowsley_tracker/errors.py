@@ -194,7 +194,8 @@ EXIT_CODES: list[tuple[int, str]] = [
     ),
     (
         MailError.exit_code,
-        "`kt remind`: e-mail could not be sent (refused, connection dropped or unreachable); what was sent is recorded",
+        "`kt remind`: not every digest was sent (the mail server refused, dropped the connection or was "
+        "unreachable, or the store could not save the run part-way); what was sent is recorded",
     ),
     (
         ExtraMissingError.exit_code,

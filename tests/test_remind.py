@@ -7,8 +7,10 @@ file, the domain fence, the personal-data guard and hostile text in headers."""
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import ipaddress
 import json
+import os
 import socket
 import ssl
 from collections.abc import Iterator
@@ -27,7 +29,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from knowsley_tracker.errors import MailError, PersonalDataError, ValidationError
+from knowsley_tracker.errors import MailError, PersonalDataError, StoreWriteError, ValidationError
 
 HOST = "127.0.0.1"
 SENDER = "improvement.plan@test.gov.uk"
@@ -778,8 +780,13 @@ def test_recording_after_a_break_records_what_was_accepted_and_skips_deleted_act
             assert [d.refs for d in plan.digests] == [["A1", "A7"], ["A6", "A5"]]
             sam, care = plan.digests
             sent = [
-                Sent(sam, {"sam.carter@test.gov.uk"}, "<one@test>"),  # the lead's copy was not accepted
-                Sent(care, {"care.leavers@test.gov.uk", "qa.director@test.gov.uk"}, "<two@test>"),
+                Sent(sam, {"sam.carter@test.gov.uk"}, "<one@test>", "2025-11-30T08:01:00+00:00"),  # not the lead
+                Sent(
+                    care,
+                    {"care.leavers@test.gov.uk", "qa.director@test.gov.uk"},
+                    "<two@test>",
+                    "2025-11-30T08:02:00+00:00",
+                ),
             ]
             store.delete(Action, 6)
             assert record_after_break(s, sent) == 3
@@ -790,3 +797,67 @@ def test_recording_after_a_break_records_what_was_accepted_and_skips_deleted_act
         (5, "stale", "owner", "care.leavers@test.gov.uk"),
         (7, "due", "owner", "sam.carter@test.gov.uk"),
     ]
+    kept = json.loads(db.read_text())["reminders"].values()
+    assert sorted((r["action_id"], r["message_id"], r["sent_at"]) for r in kept) == [
+        (1, "<one@test>", "2025-11-30T08:01:00+00:00"),  # when each was accepted, not when recorded
+        (5, "<two@test>", "2025-11-30T08:02:00+00:00"),
+        (7, "<one@test>", "2025-11-30T08:01:00+00:00"),
+    ]
+
+
+def _disk_full(monkeypatch: pytest.MonkeyPatch, times: int) -> list[str]:
+    """The store's save fails with ENOSPC at its commit point (the rename of the new plan.json)
+    ``times`` times, then works again; returns a list that grows by one per failure."""
+    from knowsley_tracker.storage import folders
+
+    real = folders._os_replace
+    failed: list[str] = []
+
+    def replace(*args: Any, **kwargs: Any) -> Any:
+        if len(failed) < times:
+            failed.append(str(args[1]))
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(folders, "_os_replace", replace)
+    return failed
+
+
+def test_a_run_whose_save_fails_after_sending_records_what_was_sent_in_a_save_of_its_own(
+    reminders: Any, server: Server, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk was full when kt remind saved the records of what it had sent: the records
+    are saved again in a transaction of their own once there is room, so the next run
+    does not send the same digests again. Everything was sent and recorded: exit 0."""
+    configure(reminders, server.port)
+    failed = _disk_full(monkeypatch, times=1)
+    result = reminders("remind")
+    assert failed == ["plan.json"]  # the commit point, relative to the store's folder
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "Sent 2 of 2 reminders."
+    assert records(db) == ALL_RECORDS
+    assert reminders("remind").exit_code == 0
+    assert sent_refs(server.mailbox) == ["A1, A7", "A6, A5"]  # not again
+
+
+def test_a_run_that_cannot_record_what_it_sent_says_the_next_run_sends_it_again(
+    reminders: Any, server: Server, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The disk stays full: neither the run's save nor the save of what it sent lands.
+    kt says what went out and that the next run will send it again, on one line, with
+    the store's exit code; the store is unchanged."""
+    configure(reminders, server.port)
+    before = db.read_bytes()
+    failed = _disk_full(monkeypatch, times=2)
+    result = reminders("remind")
+    assert failed == ["plan.json", "plan.json"]
+    assert result.exit_code == StoreWriteError.exit_code
+    assert result.stdout.splitlines()[:2] == [
+        f"Sent to {SAM}, cc {LEAD}: A1, A7.",
+        f"Sent to {CARE}, cc {LEAD}, dcs.office@test.gov.uk: A6, A5.",
+    ]
+    assert result.stderr == (
+        f"Error: 2 reminders went out but could not be recorded (could not save {db} (No space left on device), "
+        "and again when recording them): the next kt remind will send them again.\n"
+    )
+    assert db.read_bytes() == before

@@ -195,19 +195,28 @@ def test_remind_broken_off_after_sending_records_what_was_sent(
     it sent: a deadlock, and kt waited first, so the server breaks kt off, and the record
     goes with the broken-off transaction. Running the command again would send that
     digest twice: kt does not; it records what the mail server accepted in a transaction
-    of its own and stops (exit 16, as when the mail server stops part-way), so the next
-    run sends only the rest."""
+    of its own, with the message's id and the time it was accepted, and reports the run
+    as stopped part-way (exit 16, as when the mail server stops), so the next run sends
+    only the rest."""
     place, kt = council
     configure(kt, server.port)
     with place.db.deadlock_kt_on("reminders", PLAN_KEY):  # kt sent the first digest and waits to record it
         result = kt("remind")
     assert result.exit_code == MailError.exit_code, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"Sent to {SAM}, cc {LEAD}: A1, A7."
+    assert lines[1] == f"Not sent to {CARE} (A6, A5): the session had stopped."
+    assert lines[-1] == "The database server broke the run off (deadlock detected): 1 of 2 reminders sent."
     assert result.stderr == (
-        "Error: The database server broke kt remind off (deadlock detected) after 1 of 2 digests had been sent; "
-        "what was sent is recorded, and kt remind sends the rest next time.\n"
+        "Error: 1 reminder not sent, or not to every recipient; what was sent is recorded, and kt remind sends "
+        "the rest next time.\n"
     )
     assert sent_refs(server.mailbox) == ["A1, A7"]  # once, not again
     assert place.records() == [r for r in ALL_RECORDS if r[0] in (1, 7)]
+    with place.db.connect(place.logins["admin"], autocommit=True) as conn:
+        kept = conn.execute("SELECT DISTINCT message_id, sent_at FROM kt.reminders").fetchall()
+    assert [m for m, _ in kept] == [str(server.mailbox.received[0].message["Message-ID"])]
+    assert [at.isoformat() for _, at in kept] == ["2025-11-30T09:00:00+00:00"]  # kt's clock, fixed here
     again = kt("remind")
     assert again.exit_code == 0, again.stderr
     assert sent_refs(server.mailbox) == ["A1, A7", "A6, A5"]  # the rest, and only the rest

@@ -1,12 +1,13 @@
 """kt remind: e-mail each owner one digest of what needs their attention, for cron."""
 
-from typing import Annotated, NoReturn
+from email.message import EmailMessage
+from typing import Annotated
 
 import typer
 
 from knowsley_tracker.cli._context import AppContext, app_context, print_json, say
-from knowsley_tracker.errors import MailError, PersonalDataError, StoreLockedError, TrackerError
-from knowsley_tracker.service.reminders import RemindOptions, Sent, deliver, plan_reminders, record_after_break
+from knowsley_tracker.errors import MailError, PersonalDataError, TrackerError
+from knowsley_tracker.service.reminders import RemindOptions, Sending, deliver, plan_reminders, record_after_break
 
 remind_app = typer.Typer(add_completion=False)
 
@@ -18,8 +19,8 @@ REMIND_HELP = (
     "smtp.ca_file, smtp.timeout. The password is never stored in the plan. "
     "Exit status: 0 done (owners without an e-mail address are listed); 4 a setting is missing or wrong; "
     "6 a digest was withheld because its text looks like personal data; 7 the plan was busy; "
-    "16 not every digest was sent, because the mail server failed or the database server broke the run off "
-    "(what was sent is recorded, the rest is sent next time)."
+    "16 not every digest was sent, because the mail server failed, or the store could not save the run and "
+    "stopped it (what was sent is recorded, the rest is sent next time)."
 )
 
 
@@ -58,23 +59,29 @@ def remind(
             for line in remind_out.dry_run(plan, messages):
                 say(line)
         return
-    sent: list[Sent] = []  # what the mail server accepted, whatever happens to the transaction
+    from knowsley_tracker.service.mail_sending import SendReport
+
+    sending = Sending(SendReport())  # what went out, whatever happens to the transaction
+    unrecorded: TrackerError | None = None
     try:
         with app.writing("remind", needs="editor") as s:  # on a server: may record what it sends
             plan = plan_reminders(s, options)
             messages = [message(plan, d, s.clock.now()) for d in plan.digests]
             # What the server accepts is recorded as it is accepted; the transaction is saved
             # even when sending stops part-way, so nothing unsent is recorded and nothing sent is lost.
-            report = deliver(s, plan, messages, sent)
+            deliver(s, plan, messages, sending)
     except TrackerError as exc:
-        if not sent or not getattr(exc, "retry_whole_command", False):
-            raise  # nothing was sent: a run broken off by the server is run again whole
-        _record_after_break(app, sent, len(messages), exc)
+        if not sending.sent:
+            raise  # nothing went out: nothing to keep (a run a server broke off is run again whole)
+        unrecorded = _record_after_break(app, sending, messages, exc)
+    report = sending.report
     if as_json:
         print_json(remind_out.to_json(plan, messages, report))
     else:
         for line in remind_out.sent(plan, messages, report):
             say(line)
+    if unrecorded is not None:
+        raise unrecorded
     if report.failed:
         failed = sum(1 for d in report.deliveries if not d.sent or d.refused) + len(report.not_attempted)
         raise MailError(
@@ -88,28 +95,50 @@ def remind(
         )
 
 
-def _record_after_break(app: AppContext, sent: list[Sent], total: int, broken: TrackerError) -> NoReturn:
-    """A database server broke the run off after the mail server had accepted ``sent``:
-    their records went with the broken-off transaction. Record them in a new one (run
-    again when the server breaks that off too, as any command is), so that the next run
-    sends only the rest, then exit 16 as for a mail server that stopped part-way."""
-    from knowsley_tracker.pgstore.writing import retrying  # loaded already: the break came from it
+def _record_after_break(
+    app: AppContext, sending: Sending, messages: list[EmailMessage], failed: TrackerError
+) -> TrackerError | None:
+    """The store could not save the run (a database server broke it off, the disk was full)
+    after the mail server had accepted ``sending.sent``: their records went with it. Record
+    them in a transaction of their own (on a server, run again when that is broken off too,
+    as any command is), so that the next run sends only what this one did not; a run that
+    stopped before the last digest is reported as stopped part-way (exit 16).
 
-    why = broken.message.removeprefix("The plan is busy: ").removesuffix(" Try again.").rstrip(".")
-    went = f"{len(sent)} of {total} digest{'' if total == 1 else 's'} had been sent"
+    Returns the error to leave with when even that could not be saved: the next run will
+    send them again, and the error says so."""
+    report = sending.report
+    report.not_attempted = messages[len(report.deliveries) :]
+    why = _clause(failed)
+    if report.not_attempted:  # broken off while sending, not when saving at the end
+        busy = getattr(failed, "retry_whole_command", False)
+        report.stopped = f"The database server broke the run off ({why})" if busy else why[:1].upper() + why[1:]
 
     def record() -> None:
         with app.writing("remind", needs="editor") as s:
-            record_after_break(s, sent)
+            record_after_break(s, sending.sent)
 
     try:
-        retrying(record)
+        if app.server is None:
+            record()
+        else:
+            from knowsley_tracker.pgstore.writing import retrying  # loaded already by the server store
+
+            retrying(record)
     except TrackerError as exc:
-        raise StoreLockedError(
-            f"The plan is busy: the database server broke kt remind off ({why}) after {went}, and recording them "
-            f"failed too ({exc.message.rstrip('.')}): running kt remind again will send them again."
-        ) from None
-    raise MailError(
-        f"The database server broke kt remind off ({why}) after {went}; what was sent is recorded, and kt remind "
-        "sends the rest next time."
-    )
+        again = _clause(exc)
+        count = len(sending.sent)
+        them = "it" if count == 1 else "them"
+        error = TrackerError(
+            f"{count} reminder{'' if count == 1 else 's'} went out but could not be recorded ({why}"
+            f"{f', and again when recording {them}' if again == why else f'; then {again}'}): the next kt remind "
+            f"will send {them} again."
+        )
+        error.exit_code = exc.exit_code
+        return error
+    return None
+
+
+def _clause(exc: TrackerError) -> str:
+    """What went wrong, as a clause inside another sentence: the error's first clause."""
+    text = exc.message.removeprefix("The plan is busy: ").split(";")[0].removesuffix(" Try again.").rstrip(".")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text

@@ -154,11 +154,15 @@ def recipients(message: EmailMessage) -> list[str]:
 
 
 def send_all(
-    settings: SmtpSettings, messages: list[EmailMessage], on_sent: Callable[[int, Delivery], None]
+    settings: SmtpSettings,
+    messages: list[EmailMessage],
+    on_sent: Callable[[int, Delivery], None],
+    report: SendReport | None = None,
 ) -> SendReport:
     """Send each message in one SMTP session; ``on_sent(i, delivery)`` is called as soon as
-    the server has accepted message ``i`` for at least one recipient."""
-    report = SendReport()
+    the server has accepted message ``i`` for at least one recipient. Filled in as it goes:
+    ``report``, when given, holds what happened so far even if ``on_sent`` raises."""
+    report = SendReport() if report is None else report
     if not messages:
         return report
     try:

@@ -354,12 +354,13 @@ def _domains(r: Rules) -> str:
 # -- what was sent --------------------------------------------------------------------------
 
 
-def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str) -> int:
+def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str, *, at: str | None = None) -> int:
     """Record each reminder of a digest that reached an accepted address; returns how many.
     A copy that could not be made is recorded too, with no address, when the owner was reached.
 
-    Inside the caller's transaction, after the server accepted the message."""
-    stamp = s.stamp()
+    Inside the caller's transaction, after the server accepted the message (``at``: when;
+    now, unless given)."""
+    stamp = at or s.stamp()
     existing = {(r.action_id, r.kind, r.level): r.id for r in s.store.all(Reminder)}
     to_by_level: dict[tuple[str, str], str] = {}
     for copy in digest.copies:
@@ -396,45 +397,57 @@ def record_sent(s: Session, digest: Digest, accepted: set[str], message_id: str)
 
 
 class Sent(NamedTuple):
-    """A digest the mail server accepted, kept outside the store's transaction."""
+    """A digest the mail server accepted, and when: kept outside the store's transaction."""
 
     digest: Digest
     accepted: set[str]
     message_id: str
+    at: str
 
 
-def deliver(s: Session, plan: ReminderPlan, messages: list[EmailMessage], sent: list[Sent]) -> SendReport:
+@dataclass
+class Sending:
+    """What a run has sent so far, held by the caller: it outlives the store's transaction,
+    which a database server may break off after mail has gone (see :func:`record_after_break`)."""
+
+    report: SendReport
+    sent: list[Sent] = field(default_factory=list)
+
+
+def deliver(s: Session, plan: ReminderPlan, messages: list[EmailMessage], sending: Sending) -> SendReport:
     """Send one message per digest (``messages[i]`` for ``plan.digests[i]``) and record each
     reminder the server accepted, as it is accepted (inside the caller's transaction, which
     the caller saves even when sending stops part-way).
 
-    Each accepted digest is also appended to ``sent`` before it is recorded, so that the
-    caller still knows what went out when a database server breaks the transaction off
-    (see :func:`record_after_break`)."""
+    ``sending`` is filled in as it goes (each delivery, and each accepted digest before it
+    is recorded), so that the caller still knows what went out when the transaction is
+    broken off."""
     from knowsley_tracker.service.mail_sending import send_all, smtp_settings
 
     settings = smtp_settings(s)
 
     def on_sent(i: int, delivery: Delivery) -> None:
-        done = Sent(plan.digests[i], delivery.accepted, str(delivery.message["Message-ID"]))
-        sent.append(done)
-        record_sent(s, done.digest, done.accepted, done.message_id)
+        done = Sent(plan.digests[i], delivery.accepted, str(delivery.message["Message-ID"]), s.stamp())
+        sending.sent.append(done)
+        record_sent(s, done.digest, done.accepted, done.message_id, at=done.at)
 
-    return send_all(settings, messages, on_sent)
+    return send_all(settings, messages, on_sent, sending.report)
 
 
 def record_after_break(s: Session, sent: list[Sent]) -> int:
     """Record, in a transaction of its own, the digests a broken-off run had sent.
 
-    A database server may break a run's transaction off (a deadlock with another client)
-    after the mail server has accepted some digests: their records went with it, and the
-    next run would send them again. Recording them again here, in a new transaction,
-    keeps them from being repeated. A reminder of an action deleted meanwhile is not
-    recorded (there is nothing left to remind about). Returns how many were recorded."""
+    The store may fail to save a run's transaction after the mail server has accepted some
+    digests (a database server broke it off, a deadlock with another client, or the
+    connection was lost): their records went with it, and the next run would send them
+    again. Recording them here, in a new transaction, with the time each was accepted,
+    keeps them from being repeated; a record that did land is updated, not doubled. A
+    reminder of an action deleted meanwhile is not recorded (there is nothing left to
+    remind about). Returns how many were recorded."""
     live = {a.id for a in s.store.all(Action)}
     recorded = 0
     for done in sent:
         items = [item for item in done.digest.items if item.action.id in live]
         if items:
-            recorded += record_sent(s, replace(done.digest, items=items), done.accepted, done.message_id)
+            recorded += record_sent(s, replace(done.digest, items=items), done.accepted, done.message_id, at=done.at)
     return recorded
