@@ -157,10 +157,66 @@ def test_docx_embeds_the_logo_and_carries_hostile_text_as_text(paper: Any, tmp_p
     target = tmp_path / "paper.docx"
     assert paper("report", "-o", str(target)).exit_code == 0
     document = docx.Document(str(target))
-    images = [r for r in document.part.rels.values() if "image" in r.reltype]
-    assert len(images) == 1 and images[0].target_part.blob == logo.read_bytes()
+    images = [r.target_part.blob for r in document.part.rels.values() if "image" in r.reltype]
+    charts = document.element.body.xpath(".//w:tbl//wp:inline")  # each KPI's last values (see below)
+    assert len(images) == 1 + len(charts) and logo.read_bytes() in images
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert "[bold]x[/] <w:t>y</w:t> \\x1b[31m & \\x07" in cells
+
+
+def test_docx_draws_each_kpis_last_values_in_time_broken_at_suppressed_values(kt: Any, tmp_path: Path) -> None:
+    """The scorecard's "Last values" in Word: a picture of the same chart as the PDF's, 20 mm
+    wide, its values in words as the alternative text. The line runs only between shown
+    values: nothing crosses March to July, where April to June are suppressed; March, alone,
+    is a short dash; the latest value has a dot; and a KPI with no shown value keeps "-"."""
+    import docx
+    from PIL import Image
+
+    from knowsley_tracker.render import spark_png
+
+    assert kt("init", "--authority", "Test Council").exit_code == 0
+    assert kt("kpi", "add", "VULN-01", "Young carers waiting", "--target", "0", "--unit", "count").exit_code == 0
+    for period, value in [("2025-03", "7"), ("2025-04", "2"), ("2025-05", "3"), ("2025-06", "1"),
+                          ("2025-07", "0"), ("2025-10", "9")]:  # fmt: skip
+        assert kt("kpi", "record", "VULN-01", value, "--period", period).exit_code == 0
+    assert kt("kpi", "add", "VULN-02", "Young carers reviewed", "--target", "0", "--unit", "count").exit_code == 0
+    assert kt("kpi", "record", "VULN-02", "2", "--period", "2025-10").exit_code == 0  # suppressed: nothing to draw
+    target = tmp_path / "paper.docx"
+    assert kt("report", "-o", str(target)).exit_code == 0
+    document = docx.Document(str(target))
+    scorecard = next(t for t in document.tables if t.rows[0].cells[-1].text == "Last values")
+    cells = [row.cells[-1] for row in scorecard.rows[1:]]
+    assert [c.text for c in cells] == ["", "-"]
+    drawings = cells[0]._tc.xpath(".//wp:inline")
+    assert len(drawings) == 1 and not cells[1]._tc.xpath(".//wp:inline")
+    inline = drawings[0]
+    assert inline.xpath("./wp:extent/@cx") == [str(20 * 36000)]  # 20 mm
+    assert [inline.get(side) for side in ("distT", "distB", "distL", "distR")] == ["0", "0", "0", "0"]
+    assert inline.xpath("./wp:docPr/@descr") == ["Last values of VULN-01: 7, c, c, c, 0, 9 (Mar 2025 to Oct 2025)."]
+    rid = inline.xpath(".//a:blip/@r:embed")[0]
+    image = Image.open(io.BytesIO(document.part.related_parts[rid].blob))
+    scale = spark_png.SAVED
+    assert (image.format, image.mode, image.size) == ("PNG", "RGBA", (96 * scale, 22 * scale))
+
+    def ink(x_pt: float, y_pt: float, reach: int = 1) -> int:
+        """The most opaque pixel within ``reach`` pixels of a point given in the chart's points."""
+        x, y = round(x_pt * scale), round(y_pt * scale)
+        return max(
+            image.getpixel((i, j))[3] for i in range(x - reach, x + reach + 1) for j in range(y - reach, y + reach + 1)
+        )
+
+    def at(month_end: int, value: float) -> tuple[float, float]:
+        """Where a value sits: days since 31 March over the 214 days to 31 October; 0 to 9 over the height."""
+        return 2 + month_end / 214 * 92, 22 - 3 - value / 9 * 16
+
+    march, july, october = at(0, 7), at(122, 0), at(214, 9)
+    assert ink(*march) > 200 and ink(*july) > 200 and ink(*october) > 200
+    assert ink(october[0] - 2.2, october[1], reach=0) > 100  # the dot's width, not only the line's
+    middle = ((march[0] + july[0]) / 2, (march[1] + july[1]) / 2)
+    assert ink(*middle, reach=3) < 10  # nothing drawn across the suppressed months
+    may = 2 + 61 / 214 * 92  # a grey "c" at May's place in time, at the foot
+    assert max(image.getpixel((round(may * scale) + dx, round(17.5 * scale) + dy))[3]
+               for dx in range(-7, 8) for dy in range(-7, 8)) > 150  # fmt: skip
 
 
 # -- PDF --------------------------------------------------------------------------------------
