@@ -130,6 +130,11 @@ def test_errors_are_one_line_and_change_nothing(kpis: Any, db: Path) -> None:
          "Error: KPI CL-04 already exists (Average personal adviser caseload).\n"),
         (["kpi", "add", "NEW", "Bad", "--target", "ninety"], ValidationError.exit_code,
          "Error: The target must be a number, not 'ninety'.\n"),
+        # So large that a chart's range overflowed (a traceback in the scorecard's sparkline).
+        (["kpi", "record", "CL-04", "-p", "2025-06", "--", "-1e308"], ValidationError.exit_code,
+         "Error: The value must have at most 15 digits before the point, not '-1e308'.\n"),
+        (["kpi", "add", "NEW", "Big", "--target", "1000000000000000"], ValidationError.exit_code,
+         "Error: The target must have at most 15 digits before the point, not '1000000000000000'.\n"),
         (["kpi", "add", "BAD KEY", "Bad", "--target", "1"], ValidationError.exit_code,
          "Error: KPI key 'BAD KEY' must be 1-32 letters, digits, '-', '_' or '.'.\n"),
         (["kpi", "add", "NEW", "Visits for case ref 1234567", "--target", "1"], PersonalDataError.exit_code,
@@ -159,6 +164,22 @@ def test_errors_are_one_line_and_change_nothing(kpis: Any, db: Path) -> None:
     assert db.read_bytes() == before
     missing = kpis("kpi", "record", "CL-04", "23")
     assert missing.exit_code == 2 and "Missing option '--period'" in missing.stderr
+
+
+def test_the_largest_figures_are_taken_and_charted(kpis: Any, tmp_path: Path) -> None:
+    """Fifteen digits either side of zero, next to each other: the scorecard and its charts
+    still work out their range (at 1e308 it overflowed, a traceback)."""
+    low = kpis("kpi", "record", "CL-04", "-p", "2025-06", "--", "-999999999999999")
+    assert (low.exit_code, low.stderr) == (0, "")
+    assert low.stdout == "Recorded CL-04 for Jun 2025: -999,999,999,999,999 (target 20, met).\n"
+    high = kpis("kpi", "record", "CL-04", "999999999999999", "-p", "2025-07")
+    assert (high.exit_code, high.stderr) == (0, "")
+    report = kpis("report")
+    assert report.exit_code == 0, report.stderr
+    assert "999,999,999,999,999" in report.stdout
+    for suffix in ("html", "docx"):
+        paper = kpis("report", "-o", str(tmp_path / f"paper.{suffix}"))
+        assert paper.exit_code == 0, (suffix, paper.stderr)
 
 
 def test_every_kpi_command_has_help_with_an_example(kt: Any) -> None:

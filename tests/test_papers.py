@@ -157,9 +157,13 @@ def test_docx_embeds_the_logo_and_carries_hostile_text_as_text(paper: Any, tmp_p
     target = tmp_path / "paper.docx"
     assert paper("report", "-o", str(target)).exit_code == 0
     document = docx.Document(str(target))
-    images = [r.target_part.blob for r in document.part.rels.values() if "image" in r.reltype]
-    charts = document.element.body.xpath(".//w:tbl//wp:inline")  # each KPI's last values (see below)
-    assert len(images) == 1 + len(charts) and logo.read_bytes() in images
+    images = {rid: r.target_part.blob for rid, r in document.part.rels.items() if "image" in r.reltype}
+    pictures = document.element.body.xpath(".//wp:inline")  # the logo, then each KPI's last values
+    assert len(pictures) > 1
+    assert images[pictures[0].xpath(".//a:blip/@r:embed")[0]] == logo.read_bytes()
+    assert pictures[0].xpath("./wp:docPr/@descr") == ["Logo"]
+    ids = [int(i) for i in document.element.body.xpath(".//wp:docPr/@id")]
+    assert len(ids) == len(pictures) == len(set(ids))  # Word wants each picture's id its own
     cells = [c.text for t in document.tables for row in t.rows for c in row.cells]
     assert "[bold]x[/] <w:t>y</w:t> \\x1b[31m & \\x07" in cells
 
@@ -216,7 +220,9 @@ def test_docx_draws_each_kpis_last_values_in_time_broken_at_suppressed_values(kt
 
     march, july, october = at(0, 7), at(122, 0), at(214, 9)
     assert ink(*march) > 200 and ink(*july) > 200 and ink(*october) > 200
-    assert ink(october[0] - 2.2, october[1], reach=0) > 100  # the dot's width, not only the line's
+    assert ink(october[0] + 1.6, october[1], reach=0) > 150  # the dot: the line ends at its centre
+    assert ink(march[0] + 1.2, march[1], reach=0) > 150  # March alone: a short dash
+    assert ink(march[0] + 2.5, march[1], reach=1) < 10  # ... and only that
     middle = ((march[0] + july[0]) / 2, (march[1] + july[1]) / 2)
     assert ink(*middle, reach=3) < 10  # nothing drawn across the suppressed months
     may = 2 + 61 / 214 * 92  # a grey "c" at May's place in time, at the foot
@@ -579,6 +585,10 @@ def test_kpi_chart_uses_time_breaks_at_suppressed_values_and_has_round_ticks(ses
     page_chart = __import__("knowsley_tracker.render.report_html", fromlist=["kpi_chart"]).kpi_chart
     svg = page_chart(kpis.show_kpi(session, "VULN-01"))
     assert svg.count("<polyline") == 1  # only July to October is joined
+    spark = __import__("knowsley_tracker.render.report_html", fromlist=["spark_svg"]).spark_svg
+    cell = spark(kpis.show_kpi(session, "VULN-01"), "unused")
+    assert cell.count("<polyline") == 1 and cell.count("<line ") == 1  # March alone: a short dash
+    assert 'aria-label="Last values of VULN-01: 7, c, c, c, 0, 9 (Mar 2025 to Oct 2025)."' in cell
     assert ">c<title>Apr 2025: suppressed (a small number)</title>" in svg
     assert "-1" not in re.sub(r'(points|x|y|x1|x2|y1|y2|cx|cy)="[^"]*"', "", svg)
 

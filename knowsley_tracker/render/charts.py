@@ -152,3 +152,11 @@ def kpi_chart(status: KpiStatus, points: int = CHART_POINTS) -> KpiChart:
         first=history[0].period_label if history else "",
         last=history[-1].period_label if history else "",
     )
+
+
+def describe(chart: KpiChart, key: str) -> str:
+    """A small chart of last values in words, for its alternative text: each value in order,
+    "c" for a suppressed one, and the periods it covers."""
+    values = ", ".join(m.point.value.text for m in chart.marks)
+    periods = chart.first if chart.first == chart.last else f"{chart.first} to {chart.last}"
+    return f"Last values of {key}: {values} ({periods})."

@@ -287,20 +287,26 @@ class _Writer:
         png = spark_png.sparkline_png(chart)
         if png is None:
             return False
-        # What Run.add_picture does, but numbering the pictures here: python-docx finds the next
-        # free id by searching the whole document, which for a region's 200 KPIs took 1.2 s.
+        self.picture(p.add_run(), png, charts.describe(chart, status.kpi.key), width=self.Mm(CHART_MM))
+        return True
+
+    def picture(self, run: Any, data: bytes, descr: str, *, width: Any = None, height: Any = None) -> None:
+        """An inline picture at the end of ``run``, with ``descr`` as its alternative text.
+
+        What python-docx's Run.add_picture does, but with the pictures numbered here: it finds
+        the next free id by searching the whole document each time, which for a region's 200
+        KPI charts took 1.2 s. Every picture of the paper goes through here, so ids stay unique."""
         part = self.doc.part
         if self.next_shape_id == 0:
             self.next_shape_id = part.next_id
-        rid, image = part.get_or_add_image(io.BytesIO(png))
-        cx, cy = image.scaled_dimensions(self.Mm(CHART_MM), None)
+        rid, image = part.get_or_add_image(io.BytesIO(data))
+        cx, cy = image.scaled_dimensions(width, height)
         inline = self.CT_Inline.new_pic_inline(self.next_shape_id, rid, image.filename, cx, cy)
         self.next_shape_id += 1
         for side in ("distT", "distB", "distL", "distR"):  # as Word writes: LibreOffice else keeps 3 mm clear
             inline.set(side, "0")
-        inline.docPr.set("descr", _text(spark_png.describe(chart, status.kpi.key)))
-        p.add_run()._r.add_drawing(inline)
-        return True
+        inline.docPr.set("descr", _text(descr))
+        run._r.add_drawing(inline)
 
     def muted(self, text: str) -> None:
         p = self.doc.add_paragraph()
@@ -340,7 +346,7 @@ def docx_bytes(report: Report, doc: Layout) -> bytes:
 
     # The cover: logo, marking, board, title, meeting, then who and when.
     if c.logo is not None:
-        w.doc.add_picture(io.BytesIO(c.logo.data), height=w.Mm(16))
+        w.picture(w.doc.add_paragraph().add_run(), c.logo.data, "Logo", height=w.Mm(16))
     marking = w.doc.add_paragraph()
     marking.alignment = w.RIGHT
     marking.add_run(_text(c.marking)).bold = True

@@ -279,12 +279,18 @@ def spark_svg(st: KpiStatus, label: str, width: int = 96, height: int = 22) -> s
 
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-label="{h(label)}">'
+        f'role="img" aria-label="{h(charts.describe(chart, st.kpi.key))}">'
     ]
     for run in chart.runs:
         if len(run) > 1:
             coords = " ".join([f"{_num(x)},{_num(y)}" for x, y in map(xy, run)])
             parts.append(f'<polyline points="{coords}" fill="none" stroke="{INK}" stroke-width="1.5"/>')
+        else:  # a value on its own between suppressed ones: a short dash, not nothing
+            x, y = xy(run[0])
+            parts.append(
+                f'<line x1="{_num(x - 1.5)}" y1="{_num(y)}" x2="{_num(x + 1.5)}" y2="{_num(y)}" '
+                f'stroke="{INK}" stroke-width="1.5"/>'
+            )
     for mark in chart.marks:
         if mark.value is None:
             x = 2 + mark.x * (width - 4)

@@ -76,10 +76,3 @@ def sparkline_png(chart: KpiChart) -> bytes | None:
     out = io.BytesIO()
     small.save(out, format="PNG")
     return out.getvalue()
-
-
-def describe(chart: KpiChart, key: str) -> str:
-    """The chart in words, for the picture's alternative text: each value in order, "c" for
-    a suppressed one, and the periods it covers."""
-    values = ", ".join(m.point.value.text for m in chart.marks)
-    return f"Last values of {key}: {values} ({chart.first} to {chart.last})."

@@ -40,6 +40,8 @@ from knowsley_tracker.service.kpi_scorecard import values_by_kpi as values_by_kp
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.store_interface import Eq
 
+LARGEST = 1e15  # KPI figures are below a thousand million million: 15 digits, which a float holds exactly
+
 
 def parse_number(text: str, what: str) -> float:
     cleaned = text.strip().replace(",", "")
@@ -51,6 +53,8 @@ def parse_number(text: str, what: str) -> float:
         raise ValidationError(f"The {what} must be a number, not {text!r}.") from None
     if number != number or number in (float("inf"), float("-inf")):
         raise ValidationError(f"The {what} must be a number, not {text!r}.")
+    if abs(number) >= LARGEST:  # beyond, whole numbers lose digits, and charts' ranges overflow
+        raise ValidationError(f"The {what} must have at most 15 digits before the point, not {text!r}.")
     return number
 
 
