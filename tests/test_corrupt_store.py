@@ -340,6 +340,19 @@ INCOHERENT: dict[str, tuple[Edit, str, list[str]]] = {
         + _UNREADABLE.format("Progress must be a whole number from 0 to 100, not 1000."),
         ["action", "show", "A14"],
     ),
+    "kpi value 1e308": (  # beside an ordinary value, a chart's range overflowed (a traceback)
+        _set("kpi_values", "86", "value", 1e308),
+        "KV86 (in the store's kpi_values table) "
+        + _UNREADABLE.format("its value 1e+308 is not a number of at most 15 digits"),
+        ["report"],
+    ),
+    "kpi target -1e16": (
+        _set("kpis", "1", "target", -1e16),
+        "K1 (in the store's kpis table) "
+        + _UNREADABLE.format("its target -1e+16 is not a number of at most 15 digits"),
+        ["kpi", "list"],
+    ),
+    "comparator 1e300": (_comparator(lambda c: c.update(value=1e300)), _COMPARATOR, ["report"]),
     "comparator value as text": (_comparator(lambda c: c.update(value="82")), _COMPARATOR, ["kpi", "list"]),
     "comparator without a value": (_comparator(lambda c: c.pop("value")), _COMPARATOR, ["report"]),
     "kpi period 'Jan 2025'": (

@@ -49,6 +49,8 @@ class Kpi(Record):
 
     def _loaded(self) -> None:
         check_comparators(self.key, self.comparators)
+        if not _is_number(self.target):
+            raise ValueError(f"its target {self.target!r} is not a number of at most 15 digits")
         if self.tolerance is not None and not (_is_number(self.tolerance) and self.tolerance >= 0):
             raise ValueError(f"its tolerance {self.tolerance!r} is not a number, 0 or more")
 
@@ -101,8 +103,22 @@ def check_comparators(key: str, comparators: Any) -> None:
         kinds.append(item["kind"])
 
 
+# KPI figures have at most 15 digits before the point: a float holds those exactly, and a
+# chart's range (the highest less the lowest) cannot overflow.
+LARGEST_KPI_FIGURE = 1e15
+
+
+def _is_count(value: object) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value < LARGEST_KPI_FIGURE
+
+
 def _is_number(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value)
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and -LARGEST_KPI_FIGURE < value < LARGEST_KPI_FIGURE
+    )
 
 
 @record_class
@@ -124,17 +140,25 @@ class KpiValue(Record):
     by: str = ""
 
     def __post_init__(self) -> None:
-        if isinstance(self.value, bool) or not isinstance(self.value, int | float) or not math.isfinite(self.value):
-            raise ValidationError(f"A KPI value must be a number, not {self.value!r}.")
+        if not _is_number(self.value):
+            raise ValidationError(f"A KPI value must be a number of at most 15 digits, not {self.value!r}.")
         for name in ("numerator", "denominator"):
             count = getattr(self, name)
-            if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 0):
-                raise ValidationError(f"The {name} must be a whole number, 0 or more, not {count!r}.")
+            if count is not None and not _is_count(count):
+                raise ValidationError(
+                    f"The {name} must be a whole number from 0 to 999,999,999,999,999, not {count!r}."
+                )
         if self.denominator == 0:
             raise ValidationError("The denominator cannot be 0.")
         self.note = optional_text(self.note)
 
     def _loaded(self) -> None:
+        if not _is_number(self.value):
+            raise ValueError(f"its value {self.value!r} is not a number of at most 15 digits")
+        for name in ("numerator", "denominator"):
+            count = getattr(self, name)
+            if count is not None and not _is_count(count):
+                raise ValueError(f"its {name} {count!r} is not a whole number of at most 15 digits, 0 or more")
         try:
             format_period(self.period)  # a label kt wrote (2025-06, 2025-Q2, 2025-06-30), or damage
         except ValueError:

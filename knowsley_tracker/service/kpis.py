@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from knowsley_tracker import dates
 from knowsley_tracker.errors import ConflictError, ValidationError
-from knowsley_tracker.models import COMPARATOR_KINDS, Kpi, KpiValue, Recommendation
+from knowsley_tracker.models import COMPARATOR_KINDS, LARGEST_KPI_FIGURE, Kpi, KpiValue, Recommendation
 from knowsley_tracker.service.kpi_scorecard import DEFAULT_SMALL_NUMBERS as DEFAULT_SMALL_NUMBERS
 from knowsley_tracker.service.kpi_scorecard import FLAT as FLAT
 from knowsley_tracker.service.kpi_scorecard import SPARK_CHARS as SPARK_CHARS
@@ -40,8 +40,6 @@ from knowsley_tracker.service.kpi_scorecard import values_by_kpi as values_by_kp
 from knowsley_tracker.service.session import Session
 from knowsley_tracker.store_interface import Eq
 
-LARGEST = 1e15  # KPI figures are below a thousand million million: 15 digits, which a float holds exactly
-
 
 def parse_number(text: str, what: str) -> float:
     cleaned = text.strip().replace(",", "")
@@ -53,7 +51,7 @@ def parse_number(text: str, what: str) -> float:
         raise ValidationError(f"The {what} must be a number, not {text!r}.") from None
     if number != number or number in (float("inf"), float("-inf")):
         raise ValidationError(f"The {what} must be a number, not {text!r}.")
-    if abs(number) >= LARGEST:  # beyond, whole numbers lose digits, and charts' ranges overflow
+    if abs(number) >= LARGEST_KPI_FIGURE:  # beyond, whole numbers lose digits, and charts' ranges overflow
         raise ValidationError(f"The {what} must have at most 15 digits before the point, not {text!r}.")
     return number
 
