@@ -98,6 +98,14 @@ def abandon() -> None:
         _let_go()
 
 
+def carry_on() -> None:
+    """The command caught Ctrl-C, stopped what it was doing, and must still save what it
+    did outside the store (``kt remind``: the e-mail that went out, or the next run sends
+    it again): the interrupt no longer abandons that save."""
+    _State.interrupted = False
+    _State.received = False
+
+
 def saved(txn: int) -> None:
     """The save of ``txn`` has landed (the commit point has passed)."""
     _State.commits.append(txn)

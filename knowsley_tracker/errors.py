@@ -195,7 +195,7 @@ EXIT_CODES: list[tuple[int, str]] = [
     (
         MailError.exit_code,
         "`kt remind`: not every digest was sent (the mail server refused, dropped the connection or was "
-        "unreachable, or the store could not save the run part-way); what was sent is recorded",
+        "unreachable, the store could not save the run, or Ctrl-C stopped it); what was sent is recorded",
     ),
     (
         ExtraMissingError.exit_code,

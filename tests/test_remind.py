@@ -861,3 +861,44 @@ def test_a_run_that_cannot_record_what_it_sent_says_the_next_run_sends_it_again(
         "and again when recording them): the next kt remind will send them again.\n"
     )
     assert db.read_bytes() == before
+
+
+def test_ctrl_c_while_sending_stops_but_records_what_went_out(
+    reminders: Any, server: Server, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the first digest went out: kt sends no more, but records what went out
+    (otherwise the next run would send it again) and says the run was interrupted part-way
+    (exit 16); the next run sends the rest, and only that."""
+    import signal
+    import smtplib
+
+    from knowsley_tracker import commit_point
+
+    configure(reminders, server.port)
+    real = smtplib.SMTP.send_message
+    calls: list[int] = []
+
+    def send_message(self: smtplib.SMTP, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            commit_point.interrupted(signal.SIGINT, None)  # what kt's Ctrl-C handler does
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", send_message)
+    result = reminders("remind")
+    assert result.exit_code == MailError.exit_code, result.stderr
+    assert result.stdout.splitlines() == [
+        f"Sent to {SAM}, cc {LEAD}: A1, A7.",
+        f"Not sent to {CARE} (A6, A5): the session had stopped.",
+        "Interrupted (Ctrl-C): 1 of 2 reminders sent.",
+    ]
+    assert result.stderr == (
+        "Error: 1 reminder not sent, or not to every recipient; what was sent is recorded, and kt remind sends "
+        "the rest next time.\n"
+    )
+    assert sent_refs(server.mailbox) == ["A1, A7"]
+    assert records(db) == [r for r in ALL_RECORDS if r[0] in (1, 7)]
+    monkeypatch.setattr(smtplib.SMTP, "send_message", real)
+    assert reminders("remind").exit_code == 0
+    assert sent_refs(server.mailbox) == ["A1, A7", "A6, A5"]
+    assert records(db) == ALL_RECORDS

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from knowsley_tracker import commit_point
 from knowsley_tracker.cli._context import AppContext, app_context, print_json, say
 from knowsley_tracker.errors import MailError, PersonalDataError, TrackerError
 from knowsley_tracker.service.reminders import RemindOptions, Sending, deliver, plan_reminders, record_after_break
@@ -19,7 +20,7 @@ REMIND_HELP = (
     "smtp.ca_file, smtp.timeout. The password is never stored in the plan. "
     "Exit status: 0 done (owners without an e-mail address are listed); 4 a setting is missing or wrong; "
     "6 a digest was withheld because its text looks like personal data; 7 the plan was busy; "
-    "16 not every digest was sent, because the mail server failed, or the store could not save the run and "
+    "16 not every digest was sent, because the mail server failed, the store could not save the run, or Ctrl-C "
     "stopped it (what was sent is recorded, the rest is sent next time)."
 )
 
@@ -73,7 +74,16 @@ def remind(
     except TrackerError as exc:
         if not sending.sent:
             raise  # nothing went out: nothing to keep (a run a server broke off is run again whole)
-        unrecorded = _record_after_break(app, sending, messages, exc)
+        busy = getattr(exc, "retry_whole_command", False)
+        why = _clause(exc)
+        stopped = f"The database server broke the run off ({why})" if busy else why[:1].upper() + why[1:]
+        unrecorded = _record_after_break(app, sending, messages, why, stopped)
+    except KeyboardInterrupt:
+        if not sending.sent:
+            raise  # nothing went out: interrupted, nothing saved
+        # Ctrl-C while sending: stop, but keep what went out, or the next run sends it again.
+        commit_point.carry_on()
+        unrecorded = _record_after_break(app, sending, messages, "interrupted", "Interrupted (Ctrl-C)")
     report = sending.report
     if as_json:
         print_json(remind_out.to_json(plan, messages, report))
@@ -96,22 +106,21 @@ def remind(
 
 
 def _record_after_break(
-    app: AppContext, sending: Sending, messages: list[EmailMessage], failed: TrackerError
+    app: AppContext, sending: Sending, messages: list[EmailMessage], why: str, stopped: str
 ) -> TrackerError | None:
-    """The store could not save the run (a database server broke it off, the disk was full)
-    after the mail server had accepted ``sending.sent``: their records went with it. Record
-    them in a transaction of their own (on a server, run again when that is broken off too,
-    as any command is), so that the next run sends only what this one did not; a run that
-    stopped before the last digest is reported as stopped part-way (exit 16).
+    """The run stopped after the mail server had accepted ``sending.sent`` without saving
+    their records (a database server broke it off, the disk was full, Ctrl-C): ``why``, as
+    a clause. Record them in a transaction of their own (on a server, run again when that
+    is broken off too, as any command is), so that the next run sends only what this one
+    did not; a run that stopped before the last digest is reported as ``stopped`` part-way
+    (exit 16).
 
     Returns the error to leave with when even that could not be saved: the next run will
     send them again, and the error says so."""
     report = sending.report
     report.not_attempted = messages[len(report.deliveries) :]
-    why = _clause(failed)
-    if report.not_attempted:  # broken off while sending, not when saving at the end
-        busy = getattr(failed, "retry_whole_command", False)
-        report.stopped = f"The database server broke the run off ({why})" if busy else why[:1].upper() + why[1:]
+    if report.not_attempted:  # stopped while sending, not when saving at the end
+        report.stopped = stopped
 
     def record() -> None:
         with app.writing("remind", needs="editor") as s:
