@@ -176,6 +176,7 @@ def command(*, restore: bool = True) -> Iterator[None]:
     outermost = _State.depth == 0
     if outermost:
         _let_go()
+        _State.interrupted = False  # a Ctrl-C an earlier command in this process caught is not this one's
         _State.commits = []
         _State.notes = []
         _State.outside = []

@@ -135,6 +135,12 @@ def test_errors_are_one_line_and_change_nothing(kpis: Any, db: Path) -> None:
          "Error: The value must have at most 15 digits before the point, not '-1e308'.\n"),
         (["kpi", "add", "NEW", "Big", "--target", "1000000000000000"], ValidationError.exit_code,
          "Error: The target must have at most 15 digits before the point, not '1000000000000000'.\n"),
+        # Counts are a 32-bit integer on a PostgreSQL server; checked before dividing (a huge one overflowed).
+        (["kpi", "record", "DIS-01", "-p", "2025-10", "-n", "3000000000", "-d", "3000000000"],
+         ValidationError.exit_code,
+         "Error: The numerator must be a whole number from 0 to 2,147,483,647, not 3000000000.\n"),
+        (["kpi", "record", "DIS-01", "-p", "2025-10", "-n", "9" * 400, "-d", "3"], ValidationError.exit_code,
+         "Error: The numerator must be a whole number from 0 to 2,147,483,647, not a number that long.\n"),
         (["kpi", "add", "BAD KEY", "Bad", "--target", "1"], ValidationError.exit_code,
          "Error: KPI key 'BAD KEY' must be 1-32 letters, digits, '-', '_' or '.'.\n"),
         (["kpi", "add", "NEW", "Visits for case ref 1234567", "--target", "1"], PersonalDataError.exit_code,

@@ -902,3 +902,41 @@ def test_ctrl_c_while_sending_stops_but_records_what_went_out(
     assert reminders("remind").exit_code == 0
     assert sent_refs(server.mailbox) == ["A1, A7", "A6, A5"]
     assert records(db) == ALL_RECORDS
+
+
+def test_ctrl_c_again_while_recording_warns_that_the_next_run_sends_it_again(
+    reminders: Any, server: Server, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the first digest went out, and again while kt records it: kt leaves
+    (exit 130, nothing saved), but says first that the next run will send it again."""
+    import signal
+    import smtplib
+
+    from knowsley_tracker import commit_point
+    from knowsley_tracker.cli import remind
+
+    configure(reminders, server.port)
+    real = smtplib.SMTP.send_message
+    calls: list[int] = []
+
+    def send_message(self: smtplib.SMTP, *args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            commit_point.interrupted(signal.SIGINT, None)
+        return real(self, *args, **kwargs)
+
+    def record_after_break(*args: Any) -> int:
+        commit_point.interrupted(signal.SIGINT, None)  # the second Ctrl-C
+        return 0
+
+    monkeypatch.setattr(smtplib.SMTP, "send_message", send_message)
+    monkeypatch.setattr(remind, "record_after_break", record_after_break)
+    before = db.read_bytes()
+    result = reminders("remind")
+    assert result.exit_code == 130
+    assert result.stdout.splitlines()[-1] == "Interrupted (Ctrl-C): 1 of 2 reminders sent."
+    assert result.stderr == (
+        "Warning: 1 reminder went out but was not recorded: the next kt remind will send it again.\n"
+        "Interrupted: nothing was saved.\n"
+    )
+    assert db.read_bytes() == before

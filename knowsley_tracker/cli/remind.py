@@ -63,7 +63,7 @@ def remind(
     from knowsley_tracker.service.mail_sending import SendReport
 
     sending = Sending(SendReport())  # what went out, whatever happens to the transaction
-    unrecorded: TrackerError | None = None
+    unrecorded: BaseException | None = None
     try:
         with app.writing("remind", needs="editor") as s:  # on a server: may record what it sends
             plan = plan_reminders(s, options)
@@ -90,6 +90,14 @@ def remind(
     else:
         for line in remind_out.sent(plan, messages, report):
             say(line)
+    if isinstance(unrecorded, KeyboardInterrupt):  # Ctrl-C again while recording: leave, but say what it costs
+        count = len(sending.sent)
+        typer.echo(
+            f"Warning: {count} reminder{'' if count == 1 else 's'} went out but {'was' if count == 1 else 'were'} "
+            f"not recorded: the next kt remind will send {'it' if count == 1 else 'them'} again.",
+            err=True,
+        )
+        raise unrecorded
     if unrecorded is not None:
         raise unrecorded
     if report.failed:
@@ -107,7 +115,7 @@ def remind(
 
 def _record_after_break(
     app: AppContext, sending: Sending, messages: list[EmailMessage], why: str, stopped: str
-) -> TrackerError | None:
+) -> TrackerError | KeyboardInterrupt | None:
     """The run stopped after the mail server had accepted ``sending.sent`` without saving
     their records (a database server broke it off, the disk was full, Ctrl-C): ``why``, as
     a clause. Record them in a transaction of their own (on a server, run again when that
@@ -115,8 +123,8 @@ def _record_after_break(
     did not; a run that stopped before the last digest is reported as ``stopped`` part-way
     (exit 16).
 
-    Returns the error to leave with when even that could not be saved: the next run will
-    send them again, and the error says so."""
+    Returns the error to leave with when even that could not be saved (the next run will
+    send them again, and the error says so), or the interrupt when Ctrl-C came again."""
     report = sending.report
     report.not_attempted = messages[len(report.deliveries) :]
     if report.not_attempted:  # stopped while sending, not when saving at the end
@@ -133,6 +141,8 @@ def _record_after_break(
             from knowsley_tracker.pgstore.writing import retrying  # loaded already by the server store
 
             retrying(record)
+    except KeyboardInterrupt as interrupt:
+        return interrupt
     except TrackerError as exc:
         again = _clause(exc)
         count = len(sending.sent)

@@ -21,6 +21,9 @@ from knowsley_tracker.models.kpi_records import (
     COMPARATOR_KINDS as COMPARATOR_KINDS,
 )
 from knowsley_tracker.models.kpi_records import (
+    LARGEST_COUNT as LARGEST_COUNT,
+)
+from knowsley_tracker.models.kpi_records import (
     LARGEST_KPI_FIGURE as LARGEST_KPI_FIGURE,
 )
 from knowsley_tracker.models.kpi_records import (

@@ -42,9 +42,14 @@ class Kpi(Record):
         self.name = require_text(self.name, "KPI name")
         self.unit = optional_text(self.unit)
         if not _is_number(self.target):
-            raise ValidationError(f"The target of {self.key} must be a number, not {self.target!r}.")
+            raise ValidationError(
+                f"The target of {self.key} must be a number of at most 15 digits, not {self.target!r}."
+            )
         if self.tolerance is not None and not (_is_number(self.tolerance) and self.tolerance >= 0):
-            raise ValidationError(f"The tolerance of {self.key} must be a number, 0 or more, not {self.tolerance!r}.")
+            raise ValidationError(
+                f"The tolerance of {self.key} must be a number, 0 or more, of at most 15 digits, "
+                f"not {self.tolerance!r}."
+            )
         check_comparators(self.key, self.comparators)
 
     def _loaded(self) -> None:
@@ -52,7 +57,7 @@ class Kpi(Record):
         if not _is_number(self.target):
             raise ValueError(f"its target {self.target!r} is not a number of at most 15 digits")
         if self.tolerance is not None and not (_is_number(self.tolerance) and self.tolerance >= 0):
-            raise ValueError(f"its tolerance {self.tolerance!r} is not a number, 0 or more")
+            raise ValueError(f"its tolerance {self.tolerance!r} is not a number, 0 or more, of at most 15 digits")
 
     @property
     def is_count(self) -> bool:
@@ -108,8 +113,12 @@ def check_comparators(key: str, comparators: Any) -> None:
 LARGEST_KPI_FIGURE = 1e15
 
 
+# Numerators and denominators: counts, held as a 32-bit integer on a PostgreSQL server.
+LARGEST_COUNT = 2_147_483_647
+
+
 def _is_count(value: object) -> bool:
-    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value < LARGEST_KPI_FIGURE
+    return not isinstance(value, bool) and isinstance(value, int) and 0 <= value <= LARGEST_COUNT
 
 
 def _is_number(value: object) -> bool:
@@ -158,7 +167,7 @@ class KpiValue(Record):
         for name in ("numerator", "denominator"):
             count = getattr(self, name)
             if count is not None and not _is_count(count):
-                raise ValueError(f"its {name} {count!r} is not a whole number of at most 15 digits, 0 or more")
+                raise ValueError(f"its {name} {count!r} is not a whole number from 0 to {LARGEST_COUNT:,}")
         try:
             format_period(self.period)  # a label kt wrote (2025-06, 2025-Q2, 2025-06-30), or damage
         except ValueError:

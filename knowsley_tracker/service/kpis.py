@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from knowsley_tracker import dates
 from knowsley_tracker.errors import ConflictError, ValidationError
-from knowsley_tracker.models import COMPARATOR_KINDS, LARGEST_KPI_FIGURE, Kpi, KpiValue, Recommendation
+from knowsley_tracker.models import COMPARATOR_KINDS, LARGEST_COUNT, LARGEST_KPI_FIGURE, Kpi, KpiValue, Recommendation
 from knowsley_tracker.service.kpi_scorecard import DEFAULT_SMALL_NUMBERS as DEFAULT_SMALL_NUMBERS
 from knowsley_tracker.service.kpi_scorecard import FLAT as FLAT
 from knowsley_tracker.service.kpi_scorecard import SPARK_CHARS as SPARK_CHARS
@@ -150,6 +150,10 @@ def record_value(
         )
     if (numerator is None) != (denominator is None):
         raise ValidationError("Give --numerator and --denominator together.")
+    for name, count in (("numerator", numerator), ("denominator", denominator)):
+        if count is not None and not 0 <= count <= LARGEST_COUNT:  # before any dividing: a huge count overflows
+            shown = f"{count}" if abs(count) < 10**20 else "a number that long"
+            raise ValidationError(f"The {name} must be a whole number from 0 to {LARGEST_COUNT:,}, not {shown}.")
     if value is None or not value.strip():
         if numerator is None or denominator is None:
             raise ValidationError(f"Give the value of {kpi.key}, or --numerator and --denominator to work it out.")

@@ -189,7 +189,7 @@ def send_all(
                 report.deliveries.append(delivery)
                 report.stopped = f"The mail server {settings.where} dropped the connection"
                 report.not_attempted = messages[i + 1 :]
-                return report
+                break
             except smtplib.SMTPResponseException as exc:
                 delivery.error = f"the server refused it ({_why(exc)})"
                 report.deliveries.append(delivery)
@@ -199,11 +199,15 @@ def send_all(
             delivery.accepted = {a.casefold() for a in wanted if a not in refused}
             report.deliveries.append(delivery)
             on_sent(i, delivery)
-    finally:
-        try:
-            client.quit()
-        except (smtplib.SMTPException, OSError):
-            client.close()
+    except BaseException:
+        # Ctrl-C (perhaps mid-message) or a failure recording a delivery: hang up at once. A
+        # polite QUIT would wait for a server still expecting the message, up to smtp.timeout.
+        client.close()
+        raise
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        client.close()
     return report
 
 
