@@ -473,6 +473,10 @@ def test_ids_come_from_the_plans_counters_and_are_never_reused(plans: Plans, as_
         ("UPDATE kt.inspections SET \"end\" = '2020-01-01' WHERE plan_id = %s", pg_errors.CheckViolation),
         ("UPDATE kt.inspections SET type = 'jtai' WHERE plan_id = %s", pg_errors.CheckViolation),
         ("UPDATE kt.kpis SET target = 'NaN' WHERE plan_id = %s", pg_errors.CheckViolation),
+        # Figures of at most 15 digits before the point, as kt takes (0008_kpi_figure_range.sql).
+        ("UPDATE kt.kpis SET target = -1e15 WHERE plan_id = %s", pg_errors.CheckViolation),
+        ("UPDATE kt.kpis SET tolerance = 1e300 WHERE plan_id = %s", pg_errors.CheckViolation),
+        ("UPDATE kt.kpi_values SET value = 1e308 WHERE plan_id = %s", pg_errors.CheckViolation),
         ("UPDATE kt.kpi_values SET denominator = 0 WHERE plan_id = %s", pg_errors.CheckViolation),
         (
             "INSERT INTO kt.focus_areas (plan_id, key, name) VALUES (%s, 'CL', 'Duplicate key')",
