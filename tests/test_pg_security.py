@@ -477,6 +477,11 @@ def test_ids_come_from_the_plans_counters_and_are_never_reused(plans: Plans, as_
         ("UPDATE kt.kpis SET target = -1e15 WHERE plan_id = %s", pg_errors.CheckViolation),
         ("UPDATE kt.kpis SET tolerance = 1e300 WHERE plan_id = %s", pg_errors.CheckViolation),
         ("UPDATE kt.kpi_values SET value = 1e308 WHERE plan_id = %s", pg_errors.CheckViolation),
+        (
+            'UPDATE kt.kpis SET comparators = \'[{"kind": "england", "value": -1e300, "period": "2024-25"}]\' '
+            "WHERE plan_id = %s",
+            pg_errors.CheckViolation,
+        ),
         ("UPDATE kt.kpi_values SET denominator = 0 WHERE plan_id = %s", pg_errors.CheckViolation),
         (
             "INSERT INTO kt.focus_areas (plan_id, key, name) VALUES (%s, 'CL', 'Duplicate key')",
@@ -492,6 +497,21 @@ def test_ids_come_from_the_plans_counters_and_are_never_reused(plans: Plans, as_
 def test_the_schema_refuses_values_the_model_refuses(plans: Plans, as_login: Any, statement: str, error: type) -> None:
     with pytest.raises(error):
         as_login("editor").execute(statement, (plans.a,))
+
+
+def test_the_figure_checks_take_every_figure_kt_writes(plans: Plans, as_login: Any) -> None:
+    """The checks of 0008_kpi_figure_range.sql refuse only what kt refuses: 15 digits either
+    side of zero pass, and so does a comparator of another shape (kt reads that as damage)."""
+    editor = as_login("editor")
+    editor.execute("UPDATE kt.kpis SET target = -999999999999999, tolerance = 999999999999999 WHERE plan_id = %s",
+                   (plans.a,))  # fmt: skip
+    editor.execute("UPDATE kt.kpi_values SET value = 999999999999999 WHERE plan_id = %s", (plans.a,))
+    for comparators in (
+        '[{"kind": "england", "value": 82, "period": "2024-25"}, {"kind": "regional", "value": -0.5, "period": "2024"}]',
+        '[{"kind": "england", "value": "82", "period": "2024-25"}]',
+        "[]",
+    ):
+        editor.execute("UPDATE kt.kpis SET comparators = %s WHERE plan_id = %s", (comparators, plans.a))
 
 
 def test_references_are_checked_within_the_plan_when_the_command_commits(plans: Plans, as_login: Any) -> None:

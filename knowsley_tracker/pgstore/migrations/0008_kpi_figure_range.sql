@@ -12,7 +12,10 @@
 
 ALTER TABLE kt.kpis
     ADD CONSTRAINT kpis_target_size CHECK (abs(target) < 1e15),
-    ADD CONSTRAINT kpis_tolerance_size CHECK (tolerance < 1e15);
+    ADD CONSTRAINT kpis_tolerance_size CHECK (tolerance < 1e15),
+    -- A comparator's figure too (kt checks the rest of a comparator's shape when it reads it).
+    ADD CONSTRAINT kpis_comparators_size
+        CHECK (NOT jsonb_path_exists(comparators, '$[*].value ? (@.type() == "number" && @.abs() >= 1e15)'));
 
 ALTER TABLE kt.kpi_values
     ADD CONSTRAINT kpi_values_value_size CHECK (abs(value) < 1e15);
