@@ -503,15 +503,21 @@ def test_the_figure_checks_take_every_figure_kt_writes(plans: Plans, as_login: A
     """The checks of 0008_kpi_figure_range.sql refuse only what kt refuses: 15 digits either
     side of zero pass, and so does a comparator of another shape (kt reads that as damage)."""
     editor = as_login("editor")
-    editor.execute("UPDATE kt.kpis SET target = -999999999999999, tolerance = 999999999999999 WHERE plan_id = %s",
-                   (plans.a,))  # fmt: skip
-    editor.execute("UPDATE kt.kpi_values SET value = 999999999999999 WHERE plan_id = %s", (plans.a,))
+    kpis = editor.execute(
+        "UPDATE kt.kpis SET target = -999999999999999, tolerance = 999999999999999 WHERE plan_id = %s", (plans.a,)
+    )
+    values = editor.execute("UPDATE kt.kpi_values SET value = 999999999999999 WHERE plan_id = %s", (plans.a,))
+    assert kpis.rowcount > 0 and values.rowcount > 0
+    assert editor.execute(
+        "SELECT DISTINCT target, tolerance FROM kt.kpis WHERE plan_id = %s", (plans.a,)
+    ).fetchall() == [(-999999999999999.0, 999999999999999.0)]
     for comparators in (
         '[{"kind": "england", "value": 82, "period": "2024-25"}, {"kind": "regional", "value": -0.5, "period": "2024"}]',
         '[{"kind": "england", "value": "82", "period": "2024-25"}]',
         "[]",
     ):
-        editor.execute("UPDATE kt.kpis SET comparators = %s WHERE plan_id = %s", (comparators, plans.a))
+        changed = editor.execute("UPDATE kt.kpis SET comparators = %s WHERE plan_id = %s", (comparators, plans.a))
+        assert changed.rowcount == kpis.rowcount, comparators
 
 
 def test_references_are_checked_within_the_plan_when_the_command_commits(plans: Plans, as_login: Any) -> None:

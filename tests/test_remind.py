@@ -13,7 +13,7 @@ import json
 import os
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -863,18 +863,14 @@ def test_a_run_that_cannot_record_what_it_sent_says_the_next_run_sends_it_again(
     assert db.read_bytes() == before
 
 
-def test_ctrl_c_while_sending_stops_but_records_what_went_out(
-    reminders: Any, server: Server, db: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Ctrl-C after the first digest went out: kt sends no more, but records what went out
-    (otherwise the next run would send it again) and says the run was interrupted part-way
-    (exit 16); the next run sends the rest, and only that."""
+def _ctrl_c_on_the_second_message(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Make the second message kt sends meet Ctrl-C, as kt's own handler raises it (the first
+    goes out); returns the real ``send_message``, to put back."""
     import signal
     import smtplib
 
     from knowsley_tracker import commit_point
 
-    configure(reminders, server.port)
     real = smtplib.SMTP.send_message
     calls: list[int] = []
 
@@ -885,6 +881,19 @@ def test_ctrl_c_while_sending_stops_but_records_what_went_out(
         return real(self, *args, **kwargs)
 
     monkeypatch.setattr(smtplib.SMTP, "send_message", send_message)
+    return real
+
+
+def test_ctrl_c_while_sending_stops_but_records_what_went_out(
+    reminders: Any, server: Server, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C after the first digest went out: kt sends no more, but records what went out
+    (otherwise the next run would send it again) and says the run was interrupted part-way
+    (exit 16); the next run sends the rest, and only that."""
+    import smtplib
+
+    configure(reminders, server.port)
+    real = _ctrl_c_on_the_second_message(monkeypatch)
     result = reminders("remind")
     assert result.exit_code == MailError.exit_code, result.stderr
     assert result.stdout.splitlines() == [
@@ -910,26 +919,17 @@ def test_ctrl_c_again_while_recording_warns_that_the_next_run_sends_it_again(
     """Ctrl-C after the first digest went out, and again while kt records it: kt leaves
     (exit 130, nothing saved), but says first that the next run will send it again."""
     import signal
-    import smtplib
 
     from knowsley_tracker import commit_point
     from knowsley_tracker.cli import remind
 
     configure(reminders, server.port)
-    real = smtplib.SMTP.send_message
-    calls: list[int] = []
-
-    def send_message(self: smtplib.SMTP, *args: Any, **kwargs: Any) -> Any:
-        calls.append(1)
-        if len(calls) == 2:
-            commit_point.interrupted(signal.SIGINT, None)
-        return real(self, *args, **kwargs)
+    _ctrl_c_on_the_second_message(monkeypatch)
 
     def record_after_break(*args: Any) -> int:
         commit_point.interrupted(signal.SIGINT, None)  # the second Ctrl-C
         return 0
 
-    monkeypatch.setattr(smtplib.SMTP, "send_message", send_message)
     monkeypatch.setattr(remind, "record_after_break", record_after_break)
     before = db.read_bytes()
     result = reminders("remind")

@@ -30,17 +30,6 @@ SAVED = 3  # the PNG is this many times the on-screen size
 DRAWN = 4  # drawn this many times larger again, then scaled down
 
 
-def position(chart: KpiChart, mark: Mark) -> tuple[float, float]:
-    """Where a shown value sits, in points of the on-screen box (y grows downwards)."""
-    shown = [m.value for m in chart.marks if m.value is not None]
-    low, high = min(shown), max(shown)
-    span = (high - low) or 1.0
-    value = mark.value if mark.value is not None else low
-    x = INSET_X + mark.x * (WIDTH - 2 * INSET_X)
-    y = HEIGHT - INSET_BOTTOM - (value - low) / span * (HEIGHT - INSET_TOP - INSET_BOTTOM)
-    return x, y
-
-
 def sparkline_png(chart: KpiChart) -> bytes | None:
     """The chart as PNG bytes (``WIDTH * SAVED`` by ``HEIGHT * SAVED`` pixels), or None when
     it has no shown value to draw."""
@@ -52,9 +41,15 @@ def sparkline_png(chart: KpiChart) -> bytes | None:
     image = Image.new("RGBA", (WIDTH * k, HEIGHT * k), (255, 255, 255, 0))  # clear: the cell's border shows
     draw = ImageDraw.Draw(image)
     line = round(LINE * k)
+    shown = [m.value for m in chart.marks if m.value is not None]
+    low = min(shown)
+    span = (max(shown) - low) or 1.0
 
     def at(mark: Mark) -> tuple[float, float]:
-        x, y = position(chart, mark)
+        """Where a shown value sits, in pixels (y grows downwards)."""
+        assert mark.value is not None
+        x = INSET_X + mark.x * (WIDTH - 2 * INSET_X)
+        y = HEIGHT - INSET_BOTTOM - (mark.value - low) / span * (HEIGHT - INSET_TOP - INSET_BOTTOM)
         return x * k, y * k
 
     for run in chart.runs:
